@@ -1,0 +1,1 @@
+"""Users, organisations, roles, API tokens, consent and the audit log."""

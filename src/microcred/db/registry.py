@@ -1,0 +1,11 @@
+"""Imports every capability's tables so ``Base.metadata`` is complete (Alembic, create_all)."""
+
+from __future__ import annotations
+
+import microcred.accounts.models
+import microcred.catalogue.models
+import microcred.skills.models  # noqa: F401
+
+from microcred.db.base import Base
+
+metadata = Base.metadata

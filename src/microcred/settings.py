@@ -1,0 +1,52 @@
+"""Settings from the environment (prefix ``MICROCRED_``) or a ``.env`` file; no globals elsewhere."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_shared_dir() -> Path:
+    """``../shared`` beside the checkout, where the standards and open data live."""
+    for parent in (Path.cwd(), *Path.cwd().parents, PACKAGE_DIR, *PACKAGE_DIR.parents):
+        candidate = parent / "shared"
+        if (candidate / "data").is_dir() or (candidate / "standards").is_dir():
+            return candidate
+        sibling = parent.parent / "shared"
+        if (sibling / "data").is_dir():
+            return sibling
+    return Path.cwd().parent / "shared"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///microcred.db"
+    secret_key: str = Field(
+        default="dev-insecure-secret-change-me",
+        description="Signs session cookies and CSRF tokens. Set it in production.",
+    )
+    master_key: str = Field(
+        default="dev-insecure-master-key-change-me",
+        description="Encrypts issuer signing keys at rest.",
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    shared_dir: Path = Field(default_factory=_default_shared_dir)
+    data_dir: Path = Path("var")
+    max_request_bytes: int = 2_000_000
+    session_max_age_seconds: int = 14 * 24 * 3600
+    secure_cookies: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""FastAPI application: the JSON API under /api/v1 and server-rendered pages."""

@@ -1,0 +1,178 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from microcred import __version__
+from microcred.db.engine import create_db_engine, make_session_factory
+from microcred.errors import MicrocredError
+from microcred.settings import Settings, get_settings
+from microcred.web.context import WEB_DIR, AppContext
+from microcred.web.routers import ROUTERS
+from microcred.web.security import csrf_token
+
+API_DESCRIPTION = """
+The microcred JSON API. Authenticate with a scoped bearer token
+(`Authorization: Bearer mcr_…`, created under *Account → API tokens*) or, from the pages,
+with the session cookie plus the `X-CSRF-Token` header. Errors are JSON objects
+`{"error": …, "message": …, "field": …}` with a 4xx status.
+"""
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 before a handler reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {"error": "RequestTooLarge", "message": f"The request body exceeds {self.limit} bytes."},
+            status_code=413,
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(settings.database_url)
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    templates.env.globals.update(csrf_token=csrf_token, version=__version__)
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        templates=templates,
+    )
+    app = FastAPI(
+        title="microcred API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="microcred_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/api/v1/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            )
+        return response
+
+    @app.exception_handler(MicrocredError)
+    async def microcred_error(request: Request, exc: MicrocredError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+        if exc.status_code == 401:
+            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": exc.message, "status": exc.status_code, "principal": None},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = jsonable_encoder(exc.errors())
+        parts = []
+        for error in errors:
+            location = ".".join(str(p) for p in error.get("loc", []) if p not in ("body",))
+            parts.append(f"{location}: {error.get('msg')}")
+        message = "; ".join(parts) or "The request is not valid."
+        if _wants_json(request):
+            first = errors[0] if errors else {}
+            field = ".".join(str(p) for p in first.get("loc", []) if p != "body") or None
+            return JSONResponse(
+                {"error": "ValidationError", "message": message, "field": field,
+                 "errors": errors},
+                status_code=422,
+            )
+        return templates.TemplateResponse(
+            request, "error.html", {"message": message, "status": 422, "principal": None},
+            status_code=422,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    return app
+
+
+def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.context.templates
+    return templates.TemplateResponse(
+        request, "error.html", {"message": message, "status": status, "principal": None},
+        status_code=status,
+    )

@@ -1,0 +1,11 @@
+"""Routers per capability; each module exposes ``routers``, a list of APIRouter."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from microcred.web.routers import accounts, catalogue, home, skills
+
+ROUTERS: list[APIRouter] = [
+    router for module in (home, accounts, catalogue, skills) for router in module.routers
+]
