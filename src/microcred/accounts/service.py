@@ -402,3 +402,12 @@ def memberships_of(session: Session, principal: Principal) -> list[dict[str, str
         }
         for role, org_id, slug, name in rows
     ]
+
+
+def withdraw_consent(session: Session, user_id: str, purpose: str) -> None:
+    for consent in session.scalars(
+        select(Consent).where(
+            Consent.user_id == user_id, Consent.purpose == purpose, Consent.withdrawn_at.is_(None)
+        )
+    ):
+        consent.withdrawn_at = utcnow()

@@ -1,0 +1,137 @@
+"""Sign-in, CSRF, sessions and tokens over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, World, sign_in_client
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_wrong_password_is_refused_with_a_message_and_no_session(
+    client: TestClient, world: World
+) -> None:
+    token = _form_token(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in",
+        data={"email": world.staff.email, "password": "wrong password", "csrf_token": token},
+    )
+    assert response.status_code == 401
+    assert "Wrong e-mail address or password" in response.text
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_sign_in_with_forged_csrf_token_is_refused(client: TestClient, world: World) -> None:
+    client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"email": world.staff.email, "password": PASSWORD, "csrf_token": "forged"},
+    )
+    assert response.status_code == 403
+    assert "security token" in response.text
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_session_api_write_needs_the_csrf_header(client: TestClient, world: World) -> None:
+    csrf = sign_in_client(client, world.staff.email)
+    body = {"name": "ci", "scopes": ["catalogue:read"]}
+    assert client.post("/api/v1/tokens", json=body).status_code == 403
+    assert client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": "x"}).status_code == 403
+    created = client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    client.cookies.clear()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == world.staff.email
+    assert me.json()["scopes"] == ["catalogue:read"]
+
+
+def test_token_cannot_mint_more_tokens(client: TestClient, world: World) -> None:
+    csrf = sign_in_client(client, world.staff.email)
+    secret = client.post(
+        "/api/v1/tokens", json={"name": "a", "scopes": ["catalogue:read"]},
+        headers={"X-CSRF-Token": csrf},
+    ).json()["secret"]
+    client.cookies.clear()
+    response = client.post(
+        "/api/v1/tokens", json={"name": "b", "scopes": ["accounts:admin"]},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 401
+
+
+def test_anonymous_visitor_reaches_public_pages_only(client: TestClient) -> None:
+    assert client.get("/sign-in").status_code == 200
+    account = client.get("/account", follow_redirects=False)
+    assert account.status_code == 303
+    assert account.headers["location"].startswith("/sign-in")
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/organisations/north-college/audit").status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer mcr_nope"}).status_code == 401
+
+
+def test_sign_in_does_not_redirect_off_site(client: TestClient, world: World) -> None:
+    token = _form_token(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in",
+        data={"email": world.staff.email, "password": PASSWORD, "csrf_token": token,
+              "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_audit_log_is_only_for_admins_of_that_organisation(
+    client: TestClient, world: World
+) -> None:
+    sign_in_client(client, world.staff.email)
+    assert client.get("/api/v1/organisations/north-college/audit").status_code == 403
+    client.cookies.clear()
+    sign_in_client(client, world.admin.email)
+    assert client.get("/api/v1/organisations/north-college/audit").status_code == 200
+    assert client.get("/api/v1/organisations/south-academy/audit").status_code == 403
+
+
+def test_account_page_creates_a_token_shown_once(client: TestClient, world: World) -> None:
+    csrf = sign_in_client(client, world.staff.email)
+    page = client.post(
+        "/account/tokens",
+        data={"name": "laptop", "scopes": ["catalogue:read", "catalogue:write"],
+              "organisation_id": world.college.id, "csrf_token": csrf},
+    )
+    assert page.status_code == 200
+    secret = re.search(r'id="new-token" class="secret">([^<]+)<', page.text)
+    assert secret and secret.group(1).startswith("mcr_")
+    again = client.get("/account").text
+    assert secret.group(1) not in again and "laptop" in again
+
+
+def test_oversized_and_malformed_bodies_are_refused(client: TestClient, world: World) -> None:
+    csrf = sign_in_client(client, world.staff.email)
+    huge = client.post(
+        "/api/v1/tokens", content=b"x" * 3_000_000,
+        headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    malformed = client.post(
+        "/api/v1/tokens", content=b'{"name": "x", "scopes": [',
+        headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["error"] == "ValidationError"
+
+
+def test_pages_carry_security_headers(client: TestClient) -> None:
+    response = client.get("/sign-in")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "microcred_session" in response.headers.get("set-cookie", "")
+    assert "samesite=lax" in response.headers["set-cookie"].lower()
