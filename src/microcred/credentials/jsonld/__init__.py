@@ -1,0 +1,1 @@
+"""JSON-LD processing that never touches the network."""

@@ -1,0 +1,114 @@
+"""RFC 8785 JSON Canonicalization Scheme, for ``eddsa-jcs-2022`` and ``@json`` literals.
+
+Numbers are written as ECMAScript ``Number.prototype.toString`` does, object keys are sorted
+by their UTF-16 code units, strings are escaped as ``JSON.stringify`` escapes them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from microcred.credentials.errors import CredentialError
+
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+_ESCAPES = {chr(code): _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}") for code in range(0x20)}
+_ESCAPES.update({'"': '\\"', "\\": "\\\\"})
+_STRING_TABLE = str.maketrans(_ESCAPES)
+_MAX_SAFE_INTEGER = 2**53
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def serialize_number(value: float | int) -> str:
+    """ECMAScript's shortest round-trip form of an IEEE 754 double."""
+    if isinstance(value, int) and abs(value) < _MAX_SAFE_INTEGER:
+        return str(value)
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise CredentialError("JSON numbers must be finite (NaN and Infinity have no JCS form)")
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    text = repr(abs(number))
+    mantissa, _, exponent_text = text.partition("e")
+    exponent = int(exponent_text) if exponent_text else 0
+    integer_part, _, fraction = mantissa.partition(".")
+    if fraction == "0":
+        fraction = ""
+    all_digits = integer_part + fraction
+    stripped = all_digits.lstrip("0")
+    point = len(integer_part) + exponent - (len(all_digits) - len(stripped))
+    digits = stripped.rstrip("0")
+    count = len(digits)
+    if count <= point <= 21:
+        body = digits + "0" * (point - count)
+    elif 0 < point <= 21:
+        body = f"{digits[:point]}.{digits[point:]}"
+    elif -6 < point <= 0:
+        body = "0." + "0" * -point + digits
+    else:
+        shown = point - 1
+        exponent_sign = "+" if shown >= 0 else "-"
+        head = digits if count == 1 else f"{digits[0]}.{digits[1:]}"
+        body = f"{head}e{exponent_sign}{abs(shown)}"
+    return sign + body
+
+
+def _serialize_string(value: str) -> str:
+    return '"' + value.translate(_STRING_TABLE) + '"'
+
+
+def _serialize(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_serialize_string(value))
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, int | float):
+        out.append(serialize_number(value))
+    elif isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise CredentialError("JSON object keys must be strings")
+        out.append("{")
+        for position, key in enumerate(sorted(value, key=_utf16_key)):
+            if position:
+                out.append(",")
+            out.append(_serialize_string(key))
+            out.append(":")
+            _serialize(value[key], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for position, item in enumerate(value):
+            if position:
+                out.append(",")
+            _serialize(item, out)
+        out.append("]")
+    else:
+        raise CredentialError(f"Cannot canonicalise a {type(value).__name__} as JSON")
+
+
+def canonicalize(value: Any) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    out: list[str] = []
+    try:
+        _serialize(value, out)
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise CredentialError("JSON strings must not contain lone surrogates") from error
+    except RecursionError as error:
+        raise CredentialError("JSON value is nested too deeply") from error
