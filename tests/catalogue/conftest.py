@@ -1,0 +1,3 @@
+from tests.catalogue.factories import skills
+
+__all__ = ["skills"]
