@@ -400,10 +400,13 @@ def _apply(
     for name, value in values.items():
         setattr(definition, name, value)
     definition.search_text = _search_text(data, labels, issuer_name)
-    definition.skills = [
-        DefinitionSkill(skill_uri=uri, label=labels[uri], position=position)
-        for position, uri in enumerate(data.skills)
-    ]
+    existing = {link.skill_uri: link for link in definition.skills}
+    links = []
+    for position, uri in enumerate(data.skills):
+        link = existing.get(uri) or DefinitionSkill(skill_uri=uri)
+        link.label, link.position = labels[uri], position
+        links.append(link)
+    definition.skills = links  # reuse rows: a delete and re-insert would clash on flush
 
 
 def _as_data(data: Mapping[str, Any] | DefinitionData) -> DefinitionData:
