@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import microcred.accounts.models
 import microcred.catalogue.models
+import microcred.ledger.models
 import microcred.skills.models  # noqa: F401
 
 from microcred.db.base import Base
