@@ -1,0 +1,326 @@
+"""DIDs and verification methods: did:key, did:web, Multikey / JWK keys, and their resolution.
+
+Resolution is pure and injectable: ``did:key`` resolves locally; ``did:web`` DID documents and
+http(s) key documents come through a :data:`JsonFetcher` (production: :func:`http_json_fetcher`,
+with a short timeout; tests: a local function), so verification never blocks on the network
+unless the caller allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote, unquote, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keys import (
+    X25519_PUBLIC_PREFIX,
+    base58_decode,
+    base64url_decode,
+    decode_public_key_multibase,
+    encode_public_key_multibase,
+    multibase_encode,
+    x25519_public_from_ed25519,
+)
+
+PublicKey = Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+JsonFetcher = Callable[[str], dict[str, Any]]
+"""Returns the JSON object at an URL or raises :class:`CredentialError` (incl. time-outs)."""
+
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+_ED25519_METHOD_TYPES = {"Multikey", "Ed25519VerificationKey2020", "Ed25519VerificationKey2018"}
+_JWK_METHOD_TYPES = {"JsonWebKey", "JsonWebKey2020"}
+_RELATIONSHIPS = ("assertionMethod", "authentication", "capabilityInvocation")
+
+
+@dataclass(frozen=True)
+class VerificationMethod:
+    """A resolved public key and who controls it."""
+
+    id: str
+    controller: str
+    type: str
+    public_key: PublicKey
+
+    @property
+    def ed25519_public_bytes(self) -> bytes | None:
+        if isinstance(self.public_key, Ed25519PublicKey):
+            return self.public_key.public_bytes_raw()
+        return None
+
+
+class KeyResolver(Protocol):
+    def resolve(self, verification_method: str) -> VerificationMethod:
+        """The key behind a verification method URL; :class:`CredentialError` if none."""
+        ...
+
+
+# --- did:key ---------------------------------------------------------------------------------
+
+
+def did_key_from_public_key(public_key: bytes) -> str:
+    return f"did:key:{encode_public_key_multibase(public_key)}"
+
+
+def did_key_verification_method_id(did: str) -> str:
+    return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def public_key_from_did_key(did: str) -> bytes:
+    fingerprint = did.removeprefix("did:key:").split("#", 1)[0]
+    if not fingerprint.startswith("z6Mk"):
+        raise CredentialError(
+            f"Unsupported did:key {did!r}: only Ed25519 (z6Mk…) keys are supported"
+        )
+    return decode_public_key_multibase(fingerprint)
+
+
+def did_key_document(did: str) -> dict[str, Any]:
+    """The DID document a did:key expands to (Multikey form, with its X25519 key agreement key)."""
+    public_key = public_key_from_did_key(did)
+    fingerprint = did.removeprefix("did:key:")
+    method_id = f"{did}#{fingerprint}"
+    agreement = multibase_encode(X25519_PUBLIC_PREFIX + x25519_public_from_ed25519(public_key))
+    agreement_id = f"{did}#{agreement}"
+    return {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": [
+            {
+                "id": method_id,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": fingerprint,
+            }
+        ],
+        "authentication": [method_id],
+        "assertionMethod": [method_id],
+        "capabilityDelegation": [method_id],
+        "capabilityInvocation": [method_id],
+        "keyAgreement": [
+            {
+                "id": agreement_id,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": agreement,
+            }
+        ],
+    }
+
+
+# --- did:web ---------------------------------------------------------------------------------
+
+
+def did_web_to_url(did: str) -> str:
+    """The https URL of a did:web DID document (``/.well-known/did.json`` for a bare host)."""
+    if not did.startswith("did:web:"):
+        raise CredentialError(f"{did!r} is not a did:web DID")
+    parts = did.removeprefix("did:web:").split("#", 1)[0].split(":")
+    host = unquote(parts[0])
+    if not host or "/" in host:
+        raise CredentialError(f"Invalid did:web host in {did!r}")
+    path = "/".join(unquote(part) for part in parts[1:])
+    return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
+
+
+def url_to_did_web(url: str) -> str:
+    """The did:web DID for an https URL (its host, port and path)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise CredentialError(f"Cannot derive a did:web from {url!r}")
+    host = quote(parts.netloc, safe="")
+    path = [quote(segment, safe="") for segment in parts.path.strip("/").split("/") if segment]
+    if path and path[-1] == "did.json":
+        path = path[:-1]
+    if path == [".well-known"]:
+        path = []
+    return ":".join(["did:web", host, *path])
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A key an issuer publishes in its DID document (current or retired but still verifying)."""
+
+    fragment: str
+    public_key: bytes
+
+
+def build_did_document(did: str, keys: Sequence[PublishedKey]) -> dict[str, Any]:
+    """A DID document (did:web) listing every key as a Multikey usable for assertions.
+
+    Rotated-out keys stay listed so that what they signed keeps verifying.
+    """
+    methods = [
+        {
+            "id": f"{did}#{key.fragment}",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": encode_public_key_multibase(key.public_key),
+        }
+        for key in keys
+    ]
+    method_ids = [method["id"] for method in methods]
+    return {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": method_ids,
+        "authentication": method_ids,
+    }
+
+
+# --- verification methods --------------------------------------------------------------------
+
+
+def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
+    """An OKP Ed25519, RSA or EC P-256/P-384 public JWK as a cryptography key."""
+    kty = jwk.get("kty")
+    try:
+        if kty == "OKP" and jwk.get("crv") == "Ed25519":
+            return Ed25519PublicKey.from_public_bytes(base64url_decode(str(jwk["x"])))
+        if kty == "RSA":
+            modulus = int.from_bytes(base64url_decode(str(jwk["n"])), "big")
+            exponent = int.from_bytes(base64url_decode(str(jwk["e"])), "big")
+            return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+        if kty == "EC" and jwk.get("crv") in {"P-256", "P-384"}:
+            curve: ec.EllipticCurve = ec.SECP256R1() if jwk["crv"] == "P-256" else ec.SECP384R1()
+            x = int.from_bytes(base64url_decode(str(jwk["x"])), "big")
+            y = int.from_bytes(base64url_decode(str(jwk["y"])), "big")
+            return ec.EllipticCurvePublicNumbers(x, y, curve).public_key()
+    except (KeyError, ValueError) as error:
+        raise CredentialError(f"Invalid {kty} JWK: {error}") from error
+    raise CredentialError(f"Unsupported JWK (kty {kty!r}, crv {jwk.get('crv')!r})")
+
+
+def parse_verification_method(method: Mapping[str, Any]) -> VerificationMethod:
+    method_id, controller, method_type = (
+        method.get("id"),
+        method.get("controller"),
+        method.get("type"),
+    )
+    if not isinstance(method_id, str) or not isinstance(controller, str):
+        raise CredentialError("A verification method needs an id and a controller")
+    if "publicKeyMultibase" in method and method_type in _ED25519_METHOD_TYPES:
+        raw = decode_public_key_multibase(str(method["publicKeyMultibase"]))
+        public_key: PublicKey = Ed25519PublicKey.from_public_bytes(raw)
+    elif "publicKeyBase58" in method and method_type == "Ed25519VerificationKey2018":
+        public_key = Ed25519PublicKey.from_public_bytes(
+            base58_decode(str(method["publicKeyBase58"]))
+        )
+    elif "publicKeyJwk" in method and (
+        method_type in _JWK_METHOD_TYPES or method_type == "Multikey"
+    ):
+        public_key = public_key_from_jwk(method["publicKeyJwk"])
+    else:
+        raise CredentialError(f"Unsupported verification method type {method_type!r}")
+    return VerificationMethod(method_id, controller, str(method_type), public_key)
+
+
+def _absolute(reference: str, base: str) -> str:
+    return base.split("#", 1)[0] + reference if reference.startswith("#") else reference
+
+
+def find_verification_method(document: Mapping[str, Any], method_id: str) -> VerificationMethod:
+    """The method ``method_id`` of a DID or controller document, if it may make assertions."""
+    subject = str(document.get("id", ""))
+    candidates: list[Any] = list(document.get("verificationMethod") or [])
+    for relationship in _RELATIONSHIPS:
+        candidates.extend(
+            item for item in document.get(relationship) or [] if isinstance(item, dict)
+        )
+    for candidate in candidates:
+        if (
+            isinstance(candidate, dict)
+            and _absolute(str(candidate.get("id", "")), subject) == method_id
+        ):
+            method = dict(candidate)
+            method["id"] = method_id
+            method.setdefault("controller", subject)
+            return parse_verification_method(method)
+    raise CredentialError(
+        f"Verification method {method_id!r} is not in {subject or 'the'} document"
+    )
+
+
+class DidResolver:
+    """Resolves did:key locally, did:web and http(s) key URLs through ``fetch_json``.
+
+    ``did_documents`` serves known DID documents without any look-up (this server's issuers).
+    """
+
+    def __init__(
+        self,
+        fetch_json: JsonFetcher | None = None,
+        did_documents: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self._fetch_json = fetch_json
+        self._did_documents = dict(did_documents or {})
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        if self._fetch_json is None:
+            raise CredentialError(f"Cannot look up {url}: remote resolution is disabled")
+        document = self._fetch_json(url)
+        if not isinstance(document, dict):
+            raise CredentialError(f"{url} did not return a JSON object")
+        return document
+
+    def resolve_did(self, did: str) -> Mapping[str, Any]:
+        did = did.split("#", 1)[0]
+        if did in self._did_documents:
+            return self._did_documents[did]
+        if did.startswith("did:key:"):
+            return did_key_document(did)
+        if did.startswith("did:web:"):
+            document = self._fetch(did_web_to_url(did))
+            if document.get("id") != did:
+                raise CredentialError(f"The DID document at {did_web_to_url(did)} is not for {did}")
+            return document
+        method = did.split(":")[1] if did.count(":") >= 2 else did
+        raise CredentialError(f"Unsupported DID method {method!r} in {did!r}")
+
+    def resolve(self, verification_method: str) -> VerificationMethod:
+        if not isinstance(verification_method, str) or not verification_method:
+            raise CredentialError("The proof names no verification method")
+        if verification_method.startswith("did:"):
+            if "#" not in verification_method and verification_method.startswith("did:key:"):
+                verification_method = did_key_verification_method_id(verification_method)
+            document = self.resolve_did(verification_method)
+            return find_verification_method(document, verification_method)
+        scheme = urlsplit(verification_method).scheme
+        if scheme not in {"https", "http"}:
+            raise CredentialError(f"Cannot resolve verification method {verification_method!r}")
+        document = self._fetch(verification_method.split("#", 1)[0])
+        if document.get("id") == verification_method:
+            return parse_verification_method(document)
+        return find_verification_method(document, verification_method)
+
+
+def http_json_fetcher(timeout: float = 3.0, max_bytes: int = 1_000_000) -> JsonFetcher:
+    """A fetcher over httpx with a short time-out and a size cap, for production verification."""
+    import httpx
+
+    def fetch(url: str) -> dict[str, Any]:
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+                response = client.get(
+                    url, headers={"Accept": "application/did+json, application/json"}
+                )
+            if response.status_code != 200:
+                raise CredentialError(f"{url} answered HTTP {response.status_code}")
+            if len(response.content) > max_bytes:
+                raise CredentialError(f"{url} answered more than {max_bytes} bytes")
+            document = response.json()
+        except httpx.TimeoutException as error:
+            raise CredentialError(f"{url} did not answer within {timeout:g} s") from error
+        except (httpx.HTTPError, ValueError) as error:
+            raise CredentialError(f"Cannot fetch {url}: {error}") from error
+        if not isinstance(document, dict):
+            raise CredentialError(f"{url} did not return a JSON object")
+        return document
+
+    return fetch

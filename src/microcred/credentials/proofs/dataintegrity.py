@@ -1,0 +1,212 @@
+"""W3C Data Integrity proofs with EdDSA: ``eddsa-rdfc-2022``, ``eddsa-jcs-2022`` and kin.
+
+Every suite here hashes the same way (vc-di-eddsa §3): SHA-256 of the canonical proof
+configuration, then SHA-256 of the canonical document, concatenated and signed with Ed25519.
+They differ in the canonicalisation (RDFC-1.0 or JCS) and in the proof's ``type``/``cryptosuite``.
+Documents may carry several proofs: a set (independent) or a chain (``previousProof``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from microcred.credentials.dids import KeyResolver, VerificationMethod
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keys import Ed25519Key, multibase_decode, multibase_encode
+from microcred.credentials.proofs import jcs, rdfc
+from microcred.credentials.proofs.ed25519_2020 import ED25519_SIGNATURE_2020
+
+DATA_INTEGRITY_PROOF = "DataIntegrityProof"
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+DEFAULT_SUITE = "eddsa-rdfc-2022"
+
+
+def _rdfc_bytes(document: dict[str, Any]) -> bytes:
+    return rdfc.canonicalize(document).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """How one securing mechanism canonicalises and labels its proofs."""
+
+    name: str
+    proof_type: str
+    cryptosuite: str | None
+    canonicalize: Callable[[dict[str, Any]], bytes]
+    can_issue: bool = True
+    proof_carries_context: bool = False
+    """eddsa-jcs-2022 keeps the document's ``@context`` inside the proof it issues."""
+
+
+SUITES: dict[str, Suite] = {
+    "eddsa-rdfc-2022": Suite(
+        "eddsa-rdfc-2022", DATA_INTEGRITY_PROOF, "eddsa-rdfc-2022", _rdfc_bytes
+    ),
+    "eddsa-jcs-2022": Suite(
+        "eddsa-jcs-2022",
+        DATA_INTEGRITY_PROOF,
+        "eddsa-jcs-2022",
+        jcs.canonicalize,
+        proof_carries_context=True,
+    ),
+    # The draft name of eddsa-rdfc-2022 (2023 credentials): same algorithm, verify only.
+    "eddsa-2022": Suite("eddsa-2022", DATA_INTEGRITY_PROOF, "eddsa-2022", _rdfc_bytes, False),
+    ED25519_SIGNATURE_2020: Suite(
+        ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020, None, _rdfc_bytes
+    ),
+}
+
+
+def suite_of(proof: Mapping[str, Any]) -> Suite | None:
+    proof_type = proof.get("type")
+    for suite in SUITES.values():
+        if suite.proof_type == proof_type and suite.cryptosuite == proof.get("cryptosuite"):
+            return suite
+    return None
+
+
+def iso_timestamp(moment: datetime | None = None) -> str:
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _proofs(document: Mapping[str, Any]) -> list[Any]:
+    proof = document.get("proof")
+    if proof is None:
+        return []
+    return list(proof) if isinstance(proof, list) else [proof]
+
+
+def hash_data(suite: Suite, document: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
+    """SHA-256(canonical proof config) || SHA-256(canonical document): the bytes signed."""
+    return (
+        hashlib.sha256(suite.canonicalize(proof_config)).digest()
+        + hashlib.sha256(suite.canonicalize(document)).digest()
+    )
+
+
+def _proof_config(proof: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    config = {key: value for key, value in proof.items() if key != "proofValue"}
+    if "@context" in document and "@context" not in config:
+        config["@context"] = document["@context"]
+    return config
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    key: Ed25519Key,
+    verification_method: str,
+    *,
+    suite: str = DEFAULT_SUITE,
+    created: datetime | None = None,
+    proof_purpose: str = "assertionMethod",
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A copy of ``document`` with one more proof (existing proofs make it a proof set)."""
+    chosen = SUITES.get(suite)
+    if chosen is None or not chosen.can_issue:
+        raise CredentialError(f"Unsupported proof suite {suite!r}", field="suite")
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    proof: dict[str, Any] = {"type": chosen.proof_type}
+    if chosen.cryptosuite:
+        proof["cryptosuite"] = chosen.cryptosuite
+    proof.update(
+        created=iso_timestamp(created),
+        verificationMethod=verification_method,
+        proofPurpose=proof_purpose,
+    )
+    proof.update(extra or {})
+    if chosen.proof_carries_context and "@context" in unsecured:
+        proof["@context"] = unsecured["@context"]
+    signature = key.sign(hash_data(chosen, unsecured, _proof_config(proof, unsecured)))
+    proof["proofValue"] = multibase_encode(signature)
+    existing = _proofs(document)
+    secured = copy.deepcopy(dict(document))
+    secured["proof"] = [*existing, proof] if existing else proof
+    return secured
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """The outcome of checking one proof."""
+
+    suite: str
+    verification_method: str
+    verified: bool
+    reason: str
+    method: VerificationMethod | None = None
+    supported: bool = True
+
+
+def _check_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> None:
+    """A proof's own @context must be a prefix of the document's (vc-data-integrity §4.2)."""
+    proof_context = proof.get("@context")
+    if proof_context is None:
+        return
+    document_context = document.get("@context")
+    proof_list = proof_context if isinstance(proof_context, list) else [proof_context]
+    document_list = document_context if isinstance(document_context, list) else [document_context]
+    if document_list[: len(proof_list)] != proof_list:
+        raise CredentialError("The proof's @context does not match the document's")
+
+
+def verify_proof(
+    document: Mapping[str, Any], proof: Any, resolver: KeyResolver, *, all_proofs: list[Any]
+) -> ProofResult:
+    """Check one proof of ``document`` (never raises on bad input)."""
+    if not isinstance(proof, dict):
+        return ProofResult("?", "", False, "The proof is not a JSON object", supported=False)
+    suite = suite_of(proof)
+    label = str(proof.get("cryptosuite") or proof.get("type") or "?")
+    method_id = proof.get("verificationMethod")
+    if suite is None:
+        return ProofResult(
+            label, str(method_id or ""), False, f"Unsupported proof type {label!r}", supported=False
+        )
+    if not isinstance(method_id, str):
+        return ProofResult(label, "", False, "The proof names no verificationMethod")
+    try:
+        signature = multibase_decode(str(proof.get("proofValue", "")))
+        if proof.get("proofPurpose") != "assertionMethod":
+            raise CredentialError(
+                f"Proof purpose {proof.get('proofPurpose')!r} is not assertionMethod"
+            )
+        _check_context(proof, document)
+        unsecured = {name: value for name, value in document.items() if name != "proof"}
+        previous = proof.get("previousProof")
+        if previous is not None:
+            wanted = previous if isinstance(previous, list) else [previous]
+            chained = [
+                item for item in all_proofs if isinstance(item, dict) and item.get("id") in wanted
+            ]
+            if len(chained) != len(wanted):
+                raise CredentialError("A previousProof named by the proof is missing")
+            unsecured["proof"] = chained[0] if len(chained) == 1 else chained
+        signed = hash_data(suite, unsecured, _proof_config(proof, unsecured))
+    except CredentialError as error:
+        return ProofResult(label, method_id, False, error.message)
+    try:
+        method = resolver.resolve(method_id)
+    except CredentialError as error:
+        return ProofResult(label, method_id, False, f"Cannot resolve the key: {error.message}")
+    public = method.ed25519_public_bytes
+    if public is None:
+        return ProofResult(
+            label, method_id, False, "The verification method is not an Ed25519 key", method
+        )
+    if not Ed25519Key(public).verify(signature, signed):
+        return ProofResult(
+            label, method_id, False, "The signature does not match the document", method
+        )
+    return ProofResult(label, method_id, True, "Signature verified", method)
+
+
+def verify_proofs(document: Mapping[str, Any], resolver: KeyResolver) -> list[ProofResult]:
+    """One result per proof attached to ``document``."""
+    proofs = _proofs(document)
+    return [verify_proof(document, proof, resolver, all_proofs=proofs) for proof in proofs]

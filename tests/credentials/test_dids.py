@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from microcred.credentials.dids import (
+    DidResolver,
+    PublishedKey,
+    build_did_document,
+    did_key_document,
+    did_key_from_public_key,
+    did_web_to_url,
+    parse_verification_method,
+    url_to_did_web,
+)
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keys import Ed25519Key, base58_encode
+from tests.credentials.helpers import LocalFetcher
+from tests.credentials.vectors import load_json
+
+
+def did_key_vectors() -> list[tuple[str, dict[str, Any]]]:
+    return list(load_json("did-key/ed25519-x25519.json").items())
+
+
+def test_did_key_vectors_derive_identically() -> None:
+    for did, vector in did_key_vectors():
+        key = Ed25519Key.from_seed(bytes.fromhex(vector["seed"]))
+        assert did_key_from_public_key(key.public_key) == did
+        published = vector["didDocument"]["verificationMethod"][0]
+        assert parse_verification_method(published).ed25519_public_bytes == key.public_key
+        if "publicKeyBase58" in published:
+            assert base58_encode(key.public_key) == published["publicKeyBase58"]
+        document = did_key_document(did)
+        assert document["id"] == did
+        assert document["assertionMethod"] == vector["didDocument"]["assertionMethod"]
+        agreement = vector["didDocument"]["keyAgreement"][0]
+        agreement_id = agreement["id"] if isinstance(agreement, dict) else agreement
+        if "publicKeyBase58" in published:
+            assert document["keyAgreement"][0]["id"] == agreement_id
+
+
+def test_did_key_resolves_locally_to_its_multikey() -> None:
+    key = Ed25519Key.generate()
+    did = did_key_from_public_key(key.public_key)
+    method = DidResolver().resolve(f"{did}#{key.public_key_multibase}")
+    assert method.controller == did
+    assert method.ed25519_public_bytes == key.public_key
+
+
+@pytest.mark.parametrize(
+    ("did", "url"),
+    [
+        ("did:web:example.com", "https://example.com/.well-known/did.json"),
+        ("did:web:example.com:issuers:north", "https://example.com/issuers/north/did.json"),
+        ("did:web:localhost%3A8000:issuers:x", "https://localhost:8000/issuers/x/did.json"),
+    ],
+)
+def test_did_web_maps_to_its_document_url_and_back(did: str, url: str) -> None:
+    assert did_web_to_url(did) == url
+    assert url_to_did_web(url) == did
+
+
+def test_did_web_resolves_through_the_injected_fetcher_and_keeps_rotated_keys() -> None:
+    old, new = Ed25519Key.generate(), Ed25519Key.generate()
+    did = "did:web:badges.example:issuers:north"
+    document = build_did_document(
+        did, [PublishedKey("key-1", old.public_key), PublishedKey("key-2", new.public_key)]
+    )
+    fetcher = LocalFetcher({"https://badges.example/issuers/north/did.json": document})
+    resolver = DidResolver(fetch_json=fetcher)
+    assert resolver.resolve(f"{did}#key-1").ed25519_public_bytes == old.public_key
+    assert resolver.resolve(f"{did}#key-2").ed25519_public_bytes == new.public_key
+    with pytest.raises(CredentialError, match="key-3"):
+        resolver.resolve(f"{did}#key-3")
+
+
+def test_did_web_document_for_another_did_is_refused() -> None:
+    document = build_did_document("did:web:evil.example", [])
+    fetcher = LocalFetcher({"https://badges.example/.well-known/did.json": document})
+    with pytest.raises(CredentialError, match="not for"):
+        DidResolver(fetch_json=fetcher).resolve("did:web:badges.example#key-1")
+
+
+def test_remote_resolution_is_off_without_a_fetcher_and_unknown_methods_fail() -> None:
+    with pytest.raises(CredentialError, match="disabled"):
+        DidResolver().resolve("did:web:badges.example#key-1")
+    with pytest.raises(CredentialError, match="Unsupported DID method 'example'"):
+        DidResolver().resolve("did:example:123#key-1")
+
+
+def test_http_key_document_resolves_by_id() -> None:
+    key = Ed25519Key.generate()
+    url = "https://badges.example/keys/1"
+    document = {
+        "id": url,
+        "type": "Ed25519VerificationKey2020",
+        "controller": "https://badges.example/issuer",
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+    method = DidResolver(fetch_json=LocalFetcher({url: document})).resolve(url)
+    assert method.controller == "https://badges.example/issuer"
+    assert method.ed25519_public_bytes == key.public_key
