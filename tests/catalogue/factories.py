@@ -66,23 +66,3 @@ def definition_input(**overrides: Any) -> dict[str, Any]:
     data.update(overrides)
     return data
 
-
-@pytest.fixture(autouse=True)
-def _skills_service_until_it_lands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The skills capability is built in parallel; give its lookup a stand-in until it lands."""
-    import importlib.util
-    import sys
-    import types
-
-    from sqlalchemy import select
-
-    if importlib.util.find_spec("microcred.skills.service") is not None:
-        return
-
-    def skills_by_uri(session: Session, uris: list[str]) -> dict[str, Skill]:
-        rows = session.scalars(select(Skill).where(Skill.uri.in_(uris)))
-        return {row.uri: row for row in rows}
-
-    module = types.ModuleType("microcred.skills.service")
-    module.skills_by_uri = skills_by_uri  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "microcred.skills.service", module)
