@@ -247,6 +247,16 @@ def find_verification_method(document: Mapping[str, Any], method_id: str) -> Ver
     )
 
 
+def _first_assertion_method(document: Mapping[str, Any]) -> str:
+    """A bare DID (e.g. a JWT issuer without ``kid``) means its first assertion key."""
+    methods = document.get("assertionMethod") or []
+    if not methods:
+        raise CredentialError(f"{document.get('id')} lists no assertionMethod key")
+    first = methods[0]
+    reference = str(first.get("id", "")) if isinstance(first, dict) else str(first)
+    return _absolute(reference, str(document.get("id", "")))
+
+
 class DidResolver:
     """Resolves did:key locally, did:web and http(s) key URLs through ``fetch_json``.
 
@@ -287,9 +297,9 @@ class DidResolver:
         if not isinstance(verification_method, str) or not verification_method:
             raise CredentialError("The proof names no verification method")
         if verification_method.startswith("did:"):
-            if "#" not in verification_method and verification_method.startswith("did:key:"):
-                verification_method = did_key_verification_method_id(verification_method)
             document = self.resolve_did(verification_method)
+            if "#" not in verification_method:
+                verification_method = _first_assertion_method(document)
             return find_verification_method(document, verification_method)
         scheme = urlsplit(verification_method).scheme
         if scheme not in {"https", "http"}:
