@@ -84,9 +84,11 @@ def _redact(url: str) -> str:
 
 def _register_capabilities() -> None:
     from microcred.cli import catalogue, skills
+    from microcred.cli import ledger as ledger_cli
 
     catalogue.register(app, import_app)
     skills.register(app, import_app)
+    ledger_cli.register(app, import_app)
 
 
 _register_capabilities()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microcred.web.routers import accounts, catalogue, home, skills
+from microcred.web.routers import accounts, catalogue, home, ledger, skills
 
 ROUTERS: list[APIRouter] = [
-    router for module in (home, accounts, catalogue, skills) for router in module.routers
+    router for module in (home, accounts, catalogue, skills, ledger) for router in module.routers
 ]
