@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microcred.skills.extraction.gazetteer import Gazetteer
+from microcred.skills.extraction.vocabulary import SkillConcept, fingerprint
+from tests.skills.extraction.conftest import ESCO, VOCABULARY
+
+GAZETTEER = Gazetteer.build(VOCABULARY)
+
+
+def uris(text: str) -> list[str]:
+    return [match.uri.removeprefix(ESCO) for match in GAZETTEER.match(text)]
+
+
+def test_finds_preferred_and_alternative_labels_with_spans() -> None:
+    text = "You will be Managing Projects and communicating with stakeholders."
+    matches = GAZETTEER.match(text)
+    assert [(m.uri.removeprefix(ESCO), text[m.start : m.end]) for m in matches] == [
+        ("project", "Managing Projects"),
+        ("stakeholders", "communicating with stakeholders"),
+    ]
+    assert matches[0].label == "manage projects"
+
+
+def test_longest_label_wins_and_spans_do_not_overlap() -> None:
+    assert uris("Experience with project management software is a plus") == ["pm-software"]
+    assert uris("Project management is key") == ["project"]
+
+
+def test_alternative_labels_score_below_preferred() -> None:
+    preferred = GAZETTEER.match("customer service")[0]
+    alternative = GAZETTEER.match("client service")[0]
+    assert preferred.uri == alternative.uri
+    assert preferred.confidence > alternative.confidence
+
+
+def test_short_and_common_labels_need_their_written_form() -> None:
+    assert uris("Code in R or Go, and C++") == ["r", "go", "cpp"]
+    assert uris("we go to r&d meetings") == []
+
+
+def test_inflected_multiword_forms_match() -> None:
+    assert uris("operating forklifts, managing budgets") == ["forklift", "budget"]
+
+
+def test_fingerprint_changes_with_labels() -> None:
+    one = [SkillConcept("u:1", "a label")]
+    two = [SkillConcept("u:1", "a label", ("another",))]
+    assert fingerprint(one) != fingerprint(two)
+    assert fingerprint(one) == fingerprint(list(one))
+
+
+@given(st.text(max_size=400))
+def test_matches_are_sorted_disjoint_spans_of_known_concepts(text: str) -> None:
+    known = {concept.uri for concept in VOCABULARY}
+    previous_end = 0
+    for match in GAZETTEER.match(text):
+        assert match.uri in known
+        assert previous_end <= match.start < match.end <= len(text)
+        assert 0 < match.confidence < 1
+        previous_end = match.end
+
+
+@given(st.sampled_from(VOCABULARY), st.text(alphabet=" .,;\n", max_size=3))
+def test_every_preferred_label_is_found_in_itself(concept: SkillConcept, padding: str) -> None:
+    text = f"{padding}{concept.preferred_label}{padding}"
+    assert concept.uri in {match.uri for match in GAZETTEER.match(text)}
