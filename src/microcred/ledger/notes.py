@@ -190,6 +190,10 @@ def check_note_text(text: str) -> None:
         raise CheckpointError(
             "A note's text must end with a newline and contain no blank lines.", field="note"
         )
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise CheckpointError("A note's text must be valid UTF-8.", field="note") from None
 
 
 def parse_note(message: str) -> SignedNote:
