@@ -65,4 +65,3 @@ def definition_input(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
