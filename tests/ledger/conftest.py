@@ -26,3 +26,6 @@ def make_leaves(count: int, start: int = 0, issuer: str = "north-college") -> li
 
 def record(session: Session, count: int, start: int = 0) -> list[service.LeafReceipt]:
     return service.record_events(session, make_leaves(count, start))
+
+
+from tests.browser.conftest import live_server  # noqa: E402, F401  (the app on loopback)
