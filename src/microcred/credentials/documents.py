@@ -1,0 +1,219 @@
+"""Open Badges 3.0 ``OpenBadgeCredential`` documents (VC Data Model 2.0), built from plain data.
+
+The builder checks what a verifier will rely on (ids are URIs, dates are ordered, the recipient is
+identified) and raises :class:`CredentialError` naming the field otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.jsonld.loader import OB_V3, VC_V2
+
+OB_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
+_URI_SCHEMES = ("http://", "https://", "did:", "urn:")
+
+
+def is_uri(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_URI_SCHEMES) and " " not in value
+
+
+def format_datetime(moment: datetime) -> str:
+    """UTC with a Z suffix and whole seconds, the form every verifier parses."""
+    if moment.tzinfo is None:
+        raise CredentialError("Dates must carry a time zone", field="validFrom")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_datetime(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise CredentialError(f"{field} must be a date-time string", field=field)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise CredentialError(
+            f"{field} is not an ISO 8601 date-time: {value!r}", field=field
+        ) from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hashed_email_identity(email: str, salt: str | None = None) -> dict[str, Any]:
+    """An OB 3.0 ``IdentityObject``: ``sha256$`` + hex SHA-256 of (lower-cased email + salt)."""
+    normalised = _normalise_email(email)
+    if normalised.count("@") != 1 or normalised.startswith("@") or normalised.endswith("@"):
+        raise CredentialError(f"{email!r} is not an email address", field="recipient.email")
+    salt = salt if salt is not None else os.urandom(16).hex()
+    digest = hashlib.sha256((normalised + salt).encode("utf-8")).hexdigest()
+    return {
+        "type": "IdentityObject",
+        "identityHash": f"sha256${digest}",
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def identity_matches(identity: Mapping[str, Any], value: str) -> bool:
+    """Whether a (hashed or plain) IdentityObject identifies ``value``."""
+    stored = str(identity.get("identityHash", ""))
+    if not identity.get("hashed"):
+        return hmac.compare_digest(stored.strip().lower(), _normalise_email(value))
+    algorithm, _, expected = stored.partition("$")
+    if algorithm not in {"sha256", "md5"}:
+        return False
+    salt = str(identity.get("salt") or "")
+    for candidate in {value, value.strip(), _normalise_email(value)}:
+        digest = hashlib.new(algorithm, (candidate + salt).encode("utf-8")).hexdigest()
+        if hmac.compare_digest(digest, expected.lower()):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who earned the credential: a DID (or other URI) or an email address, hashed with a salt."""
+
+    did: str | None = None
+    email: str | None = None
+    salt: str | None = None
+
+    def subject_fields(self) -> dict[str, Any]:
+        if self.did:
+            if not is_uri(self.did):
+                raise CredentialError(f"{self.did!r} is not a DID or URI", field="recipient.did")
+            fields: dict[str, Any] = {"id": self.did}
+            if self.email:
+                fields["identifier"] = [hashed_email_identity(self.email, self.salt)]
+            return fields
+        if self.email:
+            return {"identifier": [hashed_email_identity(self.email, self.salt)]}
+        raise CredentialError("A recipient needs a DID or an email address", field="recipient")
+
+
+def _with_type(value: Mapping[str, Any], required: str, field: str) -> dict[str, Any]:
+    result = dict(value)
+    types = result.get("type", [required])
+    types = [types] if isinstance(types, str) else list(types)
+    if required not in types:
+        types.insert(0, required)
+    result["type"] = types
+    return result
+
+
+def _check_id(value: Mapping[str, Any], field: str) -> None:
+    if not is_uri(value.get("id")):
+        raise CredentialError(f"{field}.id must be a URI (https:, did:, urn:)", field=f"{field}.id")
+
+
+def _check_achievement(achievement: Mapping[str, Any]) -> dict[str, Any]:
+    _check_id(achievement, "achievement")
+    if not str(achievement.get("name") or "").strip():
+        raise CredentialError("The achievement needs a name", field="achievement.name")
+    criteria = achievement.get("criteria")
+    if not isinstance(criteria, Mapping) or not (criteria.get("narrative") or criteria.get("id")):
+        raise CredentialError(
+            "The achievement needs criteria (a narrative or an id)", field="achievement.criteria"
+        )
+    if not str(achievement.get("description") or "").strip():
+        raise CredentialError(
+            "The achievement needs a description", field="achievement.description"
+        )
+    return _with_type(achievement, "Achievement", "achievement")
+
+
+def _results(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    checked = []
+    for position, result in enumerate(results):
+        if not isinstance(result, Mapping):
+            raise CredentialError("Each result must be an object", field=f"result[{position}]")
+        checked.append(_with_type(result, "Result", f"result[{position}]"))
+    return checked
+
+
+def _evidence(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    checked = []
+    for position, item in enumerate(evidence):
+        if not isinstance(item, Mapping):
+            raise CredentialError(
+                "Each evidence item must be an object", field=f"evidence[{position}]"
+            )
+        if "id" in item and not is_uri(item["id"]):
+            raise CredentialError("evidence id must be a URI", field=f"evidence[{position}].id")
+        checked.append(_with_type(item, "Evidence", f"evidence[{position}]"))
+    return checked
+
+
+def build_openbadge_credential(
+    *,
+    credential_id: str,
+    issuer: Mapping[str, Any],
+    achievement: Mapping[str, Any],
+    recipient: Recipient,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    results: Sequence[Mapping[str, Any]] = (),
+    evidence: Sequence[Mapping[str, Any]] = (),
+    credential_status: Mapping[str, Any] | None = None,
+    credential_schema: bool = True,
+    awarded_date: datetime | None = None,
+    image: Mapping[str, Any] | None = None,
+    extra_contexts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """An unsigned OB 3.0 ``OpenBadgeCredential`` as a JSON-ready dict."""
+    if not is_uri(credential_id):
+        raise CredentialError("The credential id must be a URI", field="id")
+    _check_id(issuer, "issuer")
+    if not str(issuer.get("name") or "").strip():
+        raise CredentialError("The issuer profile needs a name", field="issuer.name")
+    if valid_until is not None and valid_until <= valid_from:
+        raise CredentialError("validUntil must be after validFrom", field="validUntil")
+    subject: dict[str, Any] = {"type": ["AchievementSubject"], **recipient.subject_fields()}
+    subject["achievement"] = _check_achievement(achievement)
+    if results:
+        subject["result"] = _results(results)
+    credential: dict[str, Any] = {
+        "@context": [VC_V2, OB_V3, *extra_contexts],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": name or str(achievement["name"]),
+        "issuer": _with_type(issuer, "Profile", "issuer"),
+        "validFrom": format_datetime(valid_from),
+        "credentialSubject": subject,
+    }
+    if description:
+        credential["description"] = description
+    if image:
+        credential["image"] = _with_type(image, "Image", "image")
+    if awarded_date:
+        credential["awardedDate"] = format_datetime(awarded_date)
+    if valid_until:
+        credential["validUntil"] = format_datetime(valid_until)
+    if evidence:
+        credential["evidence"] = _evidence(evidence)
+    if credential_schema:
+        credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_TYPE}]
+    if credential_status:
+        credential["credentialStatus"] = dict(credential_status)
+    return credential
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    value = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    return value if isinstance(value, str) else None

@@ -1,0 +1,352 @@
+"""Verification of any credential we or another issuer made, as a report of named checks.
+
+Input may be a dict, JSON text, a compact JWT, or a PNG/SVG with the credential baked in. Each
+check is pass / fail / warning with a reason; nothing here raises on bad input. Network look-ups
+(did:web, key URLs, status lists) only happen through the injected resolver and status checker.
+
+JSON-LD: the context check is structural (the list must start with a VC context and every URL
+must be one we ship). Full JSON-LD processing happens where the securing mechanism needs it, in
+the canonicalisation of ``eddsa-rdfc-2022`` / ``Ed25519Signature2020`` proofs; JCS and JOSE
+secure the JSON itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from microcred.credentials.baking import extract, image_kind
+from microcred.credentials.dids import KeyResolver, VerificationMethod
+from microcred.credentials.documents import issuer_id, parse_datetime
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.jsonld.loader import VC_V1, VC_V2, is_known_context
+from microcred.credentials.proofs.dataintegrity import verify_proofs
+from microcred.credentials.proofs.jwt import DecodedJwt, decode_jwt, looks_like_jwt, verify_jwt
+from microcred.credentials.schemas import validate_schema
+from microcred.credentials.status.bitstring import StatusChecker
+
+CheckStatus = Literal["pass", "fail", "warning"]
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+PARSE = "parse"
+CONTEXT = "context"
+SCHEMA = "schema"
+PROOF = "proof"
+ISSUER_KEY = "issuer key"
+VALIDITY = "validity"
+STATUS = "status"
+ISSUER = "issuer"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: CheckStatus
+    reason: str
+
+
+@dataclass(frozen=True)
+class KnownIssuer:
+    """An issuer as this server knows it (registered organisation, its published DID)."""
+
+    id: str
+    name: str
+    url: str | None = None
+
+
+IssuerLookup = Callable[[str], KnownIssuer | None]
+
+
+@dataclass
+class VerificationReport:
+    checks: list[Check] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    source: str = "unknown"
+    """json, jwt, png+json, png+jwt, svg+json, svg+jwt."""
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.checks) and all(check.status != "fail" for check in self.checks)
+
+    def failed(self, name: str) -> bool:
+        return any(check.name == name and check.status == "fail" for check in self.checks)
+
+    def check(self, name: str) -> list[Check]:
+        return [item for item in self.checks if item.name == name]
+
+    def add(self, name: str, status: CheckStatus, reason: str) -> None:
+        self.checks.append(Check(name, status, reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "source": self.source,
+            "checks": [asdict(item) for item in self.checks],
+            "credential": self.credential,
+        }
+
+
+@dataclass
+class _Parsed:
+    credential: dict[str, Any]
+    source: str
+    jwt: DecodedJwt | None = None
+
+
+def _parse_text(text: str, prefix: str) -> _Parsed:
+    stripped = text.strip().lstrip("\ufeff")
+    if not stripped:
+        raise CredentialError("The input is empty")
+    if stripped[0] == "{":
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise CredentialError(f"Not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise CredentialError("The credential must be a JSON object")
+        return _Parsed(value, f"{prefix}json")
+    if looks_like_jwt(stripped):
+        decoded = decode_jwt(stripped)
+        return _Parsed(decoded.credential, f"{prefix}jwt", decoded)
+    raise CredentialError("Not a credential: expected JSON, a compact JWT, or a PNG/SVG image")
+
+
+def _parse(source: bytes | str | Mapping[str, Any]) -> _Parsed:
+    if isinstance(source, Mapping):
+        return _Parsed(dict(source), "json")
+    source_bytes = source.encode("utf-8") if isinstance(source, str) else bytes(source)
+    if len(source_bytes) > MAX_INPUT_BYTES:
+        raise CredentialError(f"The input is larger than {MAX_INPUT_BYTES} bytes")
+    kind = image_kind(source_bytes)
+    if kind is not None:
+        baked = extract(source_bytes)
+        return _parse_text(baked.text, f"{kind}+")
+    try:
+        text = source_bytes.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CredentialError("The input is neither UTF-8 text nor a PNG/SVG image") from error
+    return _parse_text(text, "")
+
+
+def _check_context(report: VerificationReport, credential: Mapping[str, Any]) -> None:
+    context = credential.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if not contexts or contexts[0] not in (VC_V2, VC_V1):
+        report.add(CONTEXT, "fail", f"The first @context must be {VC_V2} (or {VC_V1})")
+        return
+    for entry in contexts:
+        if isinstance(entry, dict):
+            continue
+        if not isinstance(entry, str) or not is_known_context(entry):
+            report.add(CONTEXT, "fail", f"Unknown JSON-LD context {entry!r}")
+            return
+    types = credential.get("type")
+    type_list = types if isinstance(types, list) else [types]
+    is_badge = bool({"OpenBadgeCredential", "AchievementCredential"} & set(map(str, type_list)))
+    if is_badge and not any("purl.imsglobal.org/spec/ob/" in str(entry) for entry in contexts):
+        report.add(CONTEXT, "fail", "An Open Badge needs the OB 3.0 context")
+        return
+    version = "VC 2.0" if contexts[0] == VC_V2 else "VC 1.1"
+    report.add(CONTEXT, "pass", f"{version}; all {len(contexts)} contexts are known")
+
+
+def _check_schema(report: VerificationReport, credential: Mapping[str, Any]) -> None:
+    outcome = validate_schema(credential)
+    if not outcome.applicable:
+        why = "VC 1.1 credential" if "issuanceDate" in credential else "no schema for its type"
+        report.add(SCHEMA, "warning", f"JSON Schema not checked ({why})")
+    elif outcome.errors:
+        report.add(SCHEMA, "fail", f"Does not match {outcome.schema}: " + "; ".join(outcome.errors))
+    else:
+        report.add(SCHEMA, "pass", f"Matches {outcome.schema}")
+
+
+def _check_key(
+    report: VerificationReport, methods: list[VerificationMethod], issuer: str | None
+) -> None:
+    if not methods:
+        return
+    for method in methods:
+        if method.type == "JsonWebKey" and not method.id:
+            reason = "The JWT carries its own key (jwk), which is not tied to the issuer"
+            report.add(ISSUER_KEY, "warning", reason)
+        elif issuer is None:
+            report.add(ISSUER_KEY, "fail", "The credential names no issuer id")
+        elif method.controller != issuer and issuer.startswith("urn:"):
+            reason = f"The issuer id {issuer} is a URN, so key {method.id} cannot be tied to it"
+            report.add(ISSUER_KEY, "warning", reason)
+        elif method.controller != issuer:
+            report.add(
+                ISSUER_KEY,
+                "fail",
+                f"Key {method.id} is controlled by {method.controller}, not by the issuer {issuer}",
+            )
+        else:
+            report.add(ISSUER_KEY, "pass", f"Key {method.id} belongs to the issuer {issuer}")
+
+
+_KEY_FAILURE = "Cannot resolve the key: "
+
+
+def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyResolver) -> None:
+    credential = parsed.credential
+    verified: list[VerificationMethod] = []
+    key_failures: list[str] = []
+    lines: list[Check] = []
+    if parsed.jwt is not None:
+        outcome = verify_jwt(parsed.jwt, resolver)
+        if outcome.verified and outcome.method is not None:
+            verified.append(outcome.method)
+            lines.append(Check(PROOF, "pass", f"VC-JWT: {outcome.reason}"))
+        elif outcome.method is None and outcome.reason and "not accepted" not in outcome.reason:
+            key_failures.append(outcome.reason)
+            lines.append(Check(PROOF, "fail", f"VC-JWT: signature not checked ({outcome.reason})"))
+        else:
+            lines.append(Check(PROOF, "fail", f"VC-JWT: {outcome.reason}"))
+    for result in verify_proofs(credential, resolver):
+        if result.verified and result.method is not None:
+            verified.append(result.method)
+            lines.append(Check(PROOF, "pass", f"{result.suite}: {result.reason}"))
+        elif not result.supported:
+            lines.append(Check(PROOF, "warning", f"{result.suite}: {result.reason}"))
+        elif result.reason.startswith(_KEY_FAILURE):
+            key_failures.append(result.reason.removeprefix(_KEY_FAILURE))
+            lines.append(Check(PROOF, "fail", f"{result.suite}: signature not checked"))
+        else:
+            lines.append(Check(PROOF, "fail", f"{result.suite}: {result.reason}"))
+    if not lines:
+        report.add(PROOF, "fail", "The credential has no proof")
+        return
+    if verified:
+        lines = [
+            line if line.status != "fail" else Check(PROOF, "warning", line.reason)
+            for line in lines
+        ]
+    elif all(line.status == "warning" for line in lines):
+        lines.append(Check(PROOF, "fail", "No supported proof"))
+    report.checks.extend(lines)
+    for reason in key_failures if not verified else []:
+        report.add(ISSUER_KEY, "fail", reason)
+    _check_key(report, verified, issuer_id(credential))
+
+
+def _check_validity(report: VerificationReport, parsed: _Parsed, now: datetime) -> None:
+    credential = parsed.credential
+    try:
+        start_text = credential.get("validFrom") or credential.get("issuanceDate")
+        end_text = credential.get("validUntil") or credential.get("expirationDate")
+        start = parse_datetime(start_text, "validFrom") if start_text else None
+        end = parse_datetime(end_text, "validUntil") if end_text else None
+    except CredentialError as error:
+        report.add(VALIDITY, "fail", error.message)
+        return
+    if parsed.jwt is not None:
+        claims = parsed.jwt.payload
+        if isinstance(claims.get("nbf"), int | float):
+            nbf = datetime.fromtimestamp(claims["nbf"], UTC)
+            start = max(start, nbf) if start else nbf
+        if isinstance(claims.get("exp"), int | float):
+            exp = datetime.fromtimestamp(claims["exp"], UTC)
+            end = min(end, exp) if end else exp
+    if start is not None and now < start:
+        report.add(VALIDITY, "fail", f"Not valid until {start.isoformat()}")
+    elif end is not None and now > end:
+        report.add(VALIDITY, "fail", f"Expired on {end.isoformat()}")
+    elif start is None:
+        report.add(VALIDITY, "fail", "The credential has no validFrom")
+    else:
+        until = f" until {end.isoformat()}" if end else ""
+        report.add(VALIDITY, "pass", f"Valid from {start.isoformat()}{until}")
+
+
+def _check_status(
+    report: VerificationReport, credential: Mapping[str, Any], checker: StatusChecker | None
+) -> None:
+    status = credential.get("credentialStatus")
+    if status is None:
+        report.add(STATUS, "pass", "No credentialStatus: the credential cannot be revoked")
+        return
+    entries = status if isinstance(status, list) else [status]
+    if checker is None:
+        report.add(STATUS, "warning", "Revocation status not checked")
+        return
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            report.add(STATUS, "fail", "credentialStatus entries must be objects")
+            continue
+        outcome = checker.check(entry)
+        if not outcome.supported:
+            report.add(STATUS, "warning", f"Not checked: {outcome.reason}")
+        elif outcome.set is None:
+            report.add(
+                STATUS, "fail", f"Cannot check {outcome.purpose or 'status'}: {outcome.reason}"
+            )
+        elif outcome.set:
+            report.add(STATUS, "fail", outcome.reason)
+        else:
+            report.add(STATUS, "pass", outcome.reason)
+
+
+def _check_issuer(
+    report: VerificationReport, credential: Mapping[str, Any], lookup: IssuerLookup | None
+) -> None:
+    identifier = issuer_id(credential)
+    if lookup is None or identifier is None:
+        return
+    known = lookup(identifier)
+    if known is None:
+        report.add(ISSUER, "warning", f"{identifier} is not an issuer registered on this server")
+        return
+    issuer = credential.get("issuer")
+    claimed = issuer.get("name") if isinstance(issuer, Mapping) else None
+    if claimed and claimed != known.name:
+        report.add(ISSUER, "warning", f"Issued by {known.name} (the credential says {claimed!r})")
+    else:
+        report.add(ISSUER, "pass", f"Issued by {known.name}, registered on this server")
+
+
+def verify_credential(
+    source: bytes | str | Mapping[str, Any],
+    *,
+    resolver: KeyResolver,
+    status_checker: StatusChecker | None = None,
+    known_issuer: IssuerLookup | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Check everything a relying party should; see the module docstring."""
+    report = VerificationReport()
+    try:
+        parsed = _parse(source)
+    except CredentialError as error:
+        report.add(PARSE, "fail", error.message)
+        return report
+    report.credential, report.source = parsed.credential, parsed.source
+    report.add(PARSE, "pass", f"Read a credential ({parsed.source})")
+    try:
+        _check_context(report, parsed.credential)
+        _check_schema(report, parsed.credential)
+        _check_proofs(report, parsed, resolver)
+        _check_validity(report, parsed, now or datetime.now(UTC))
+        _check_status(report, parsed.credential, status_checker)
+        _check_issuer(report, parsed.credential, known_issuer)
+    except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
+        reason = (
+            error.message
+            if isinstance(error, CredentialError)
+            else f"Malformed credential: {error}"
+        )
+        report.add("credential", "fail", reason)
+    return report
+
+
+def status_list_proof_failure(document: Mapping[str, Any], resolver: KeyResolver) -> str | None:
+    """For :class:`BitstringStatusChecker`: why a status list's proof fails, None if it holds."""
+    results = verify_proofs(document, resolver)
+    if any(result.verified for result in results):
+        return None
+    if not results:
+        return "the status list credential has no proof"
+    return "; ".join(result.reason for result in results)
