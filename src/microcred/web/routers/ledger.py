@@ -214,8 +214,8 @@ def inclusion(
     leaf_index: Annotated[int, Query(ge=0)],
     tree_size: Annotated[int, Query(ge=1)],
 ) -> InclusionOut:
-    leaf = ledger.get_leaf(session, leaf_index)
     proof = ledger.inclusion_proof(session, leaf_index, tree_size)
+    leaf = ledger.get_leaf(session, leaf_index)
     return InclusionOut(
         leaf_index=leaf_index,
         tree_size=tree_size,
