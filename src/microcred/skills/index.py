@@ -35,7 +35,7 @@ PREFIX_SCAN = 3000
 
 def normalise(text: str) -> str:
     """Casefold, strip accents, turn punctuation (except + and #, as in C++ and C#) into spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NOT_WORD.sub(" ", no_marks.replace("_", " ")).split())
 

@@ -116,8 +116,7 @@ def description_start(words: list[str], model: LabelModel) -> int:
             return position
         if fallback < len(words) or (len(word) > 1 and word[1:2].isupper()):
             continue
-        following = words[position + 1] if position + 1 < len(words) else ""
-        if word in model.capitalised and not following[:1].islower():
+        if word in model.capitalised:
             continue
         fallback = position
     return fallback

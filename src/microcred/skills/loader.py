@@ -279,7 +279,7 @@ def _synchronise(
     session: Session, model: type[Skill] | type[Occupation], rows: list[dict[str, Any]]
 ) -> dict[str, str]:
     """Update rows whose URI exists, insert new ones, delete the rest; returns URI → id."""
-    existing = dict(session.execute(select(model.uri, model.id)).tuples().all())
+    existing = dict(session.execute(select(model.uri, model.id)).all())
     wanted = {row["uri"] for row in rows}
     vanished = [row_id for uri, row_id in existing.items() if uri not in wanted]
     for start in range(0, len(vanished), BATCH):

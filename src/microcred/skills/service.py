@@ -119,7 +119,7 @@ def _index(session: Session, kind: IndexKind) -> LabelIndex:
                 Occupation.is_group,
             )
         )
-        rows = session.execute(select(*columns)).tuples()
+        rows = session.execute(select(*columns))
         index = LabelIndex.build(
             IndexEntry(uri, label, tuple(alts or ()), kind_value, bool(group))
             for uri, label, alts, kind_value, group in rows
@@ -191,7 +191,7 @@ def occupation_skills(session: Session, occupation_uri: str) -> list[OccupationN
         select(OccupationSkill, Skill)
         .join(Skill, Skill.id == OccupationSkill.skill_id)
         .where(OccupationSkill.occupation_id == occupation.id)
-    ).tuples()
+    )
     needs = [
         OccupationNeed(
             skill.uri,
@@ -219,7 +219,7 @@ def skill_occupations(session: Session, skill_uri: str, limit: int = 100) -> lis
         .where(OccupationSkill.skill_id == skill.id)
         .order_by(OccupationSkill.relation_type, Occupation.preferred_label)
         .limit(limit)
-    ).tuples()
+    )
     return [
         SkillOccupation(o.uri, o.preferred_label, o.code, link.relation_type, link.source)
         for link, o in rows
@@ -238,7 +238,7 @@ def _related(session: Session, skill_uri: str, *, upwards: bool) -> list[Related
         .join(SkillRelation, condition[1])
         .where(condition[0])
         .order_by(other.preferred_label)
-    ).tuples()
+    )
     return [
         RelatedSkill(s.uri, s.preferred_label, s.skill_type, s.is_group, relation)
         for s, relation in rows

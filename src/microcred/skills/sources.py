@@ -377,8 +377,10 @@ def _esco_rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, 
                 f"{path.name} lacks the column(s) {', '.join(sorted(missing))}.",
                 field=f"{path.name}:{sorted(missing)[0]}",
             )
+        starts_at = reader.line_num + 1
         for row in reader:
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+            yield starts_at, {k: (v or "").strip() for k, v in row.items() if k}
+            starts_at = reader.line_num + 1
 
 
 def _require(row: dict[str, str], column: str, where: str) -> str:

