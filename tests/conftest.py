@@ -136,11 +136,17 @@ class World:
 def world(sessions: sessionmaker[Session]) -> World:
     with sessions.begin() as session:
         college = accounts.create_organisation(
-            session, slug="north-college", name="North College", kind=OrganisationKind.issuer,
+            session,
+            slug="north-college",
+            name="North College",
+            kind=OrganisationKind.issuer,
             category="college",
         )
         academy = accounts.create_organisation(
-            session, slug="south-academy", name="South Academy", kind=OrganisationKind.issuer,
+            session,
+            slug="south-academy",
+            name="South Academy",
+            kind=OrganisationKind.issuer,
             category="online platform",
         )
         employer_org = accounts.create_organisation(

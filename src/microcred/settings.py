@@ -1,4 +1,4 @@
-"""Settings from the environment (prefix ``MICROCRED_``) or a ``.env`` file; no globals elsewhere."""
+"""Settings from the environment (prefix ``MICROCRED_``) or a ``.env`` file."""
 
 from __future__ import annotations
 

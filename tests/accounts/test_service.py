@@ -62,7 +62,9 @@ def test_organisation_slug_and_kind_are_validated(session: Session) -> None:
     assert bad_kind.value.field == "kind"
 
 
-def test_principal_roles_are_per_organisation(sessions: sessionmaker[Session], world: World) -> None:
+def test_principal_roles_are_per_organisation(
+    sessions: sessionmaker[Session], world: World
+) -> None:
     with sessions() as session:
         staff = accounts.principal_for(session, session.get(User, world.staff.id))  # type: ignore[arg-type]
         admin = accounts.principal_for(session, session.get(User, world.admin.id))  # type: ignore[arg-type]
@@ -101,7 +103,10 @@ def test_api_token_refuses_unknown_scope_foreign_org_revoked_and_expired(
         assert unknown.value.field == "scopes"
         with pytest.raises(PermissionDenied):
             accounts.create_api_token(
-                session, staff, name="x", scopes=["catalogue:read"],
+                session,
+                staff,
+                name="x",
+                scopes=["catalogue:read"],
                 organisation_id=world.academy.id,
             )
         revoked, revoked_secret = accounts.create_api_token(

@@ -43,7 +43,9 @@ def test_session_api_write_needs_the_csrf_header(client: TestClient, world: Worl
     csrf = sign_in_client(client, world.staff.email)
     body = {"name": "ci", "scopes": ["catalogue:read"]}
     assert client.post("/api/v1/tokens", json=body).status_code == 403
-    assert client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": "x"}).status_code == 403
+    assert (
+        client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": "x"}).status_code == 403
+    )
     created = client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": csrf})
     assert created.status_code == 201
     secret = created.json()["secret"]
@@ -57,12 +59,14 @@ def test_session_api_write_needs_the_csrf_header(client: TestClient, world: Worl
 def test_token_cannot_mint_more_tokens(client: TestClient, world: World) -> None:
     csrf = sign_in_client(client, world.staff.email)
     secret = client.post(
-        "/api/v1/tokens", json={"name": "a", "scopes": ["catalogue:read"]},
+        "/api/v1/tokens",
+        json={"name": "a", "scopes": ["catalogue:read"]},
         headers={"X-CSRF-Token": csrf},
     ).json()["secret"]
     client.cookies.clear()
     response = client.post(
-        "/api/v1/tokens", json={"name": "b", "scopes": ["accounts:admin"]},
+        "/api/v1/tokens",
+        json={"name": "b", "scopes": ["accounts:admin"]},
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert response.status_code == 401
@@ -82,8 +86,12 @@ def test_sign_in_does_not_redirect_off_site(client: TestClient, world: World) ->
     token = _form_token(client.get("/sign-in").text)
     response = client.post(
         "/sign-in",
-        data={"email": world.staff.email, "password": PASSWORD, "csrf_token": token,
-              "next": "//evil.example/"},
+        data={
+            "email": world.staff.email,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
@@ -104,8 +112,12 @@ def test_account_page_creates_a_token_shown_once(client: TestClient, world: Worl
     csrf = sign_in_client(client, world.staff.email)
     page = client.post(
         "/account/tokens",
-        data={"name": "laptop", "scopes": ["catalogue:read", "catalogue:write"],
-              "organisation_id": world.college.id, "csrf_token": csrf},
+        data={
+            "name": "laptop",
+            "scopes": ["catalogue:read", "catalogue:write"],
+            "organisation_id": world.college.id,
+            "csrf_token": csrf,
+        },
     )
     assert page.status_code == 200
     secret = re.search(r'id="new-token" class="secret">([^<]+)<', page.text)
@@ -117,12 +129,14 @@ def test_account_page_creates_a_token_shown_once(client: TestClient, world: Worl
 def test_oversized_and_malformed_bodies_are_refused(client: TestClient, world: World) -> None:
     csrf = sign_in_client(client, world.staff.email)
     huge = client.post(
-        "/api/v1/tokens", content=b"x" * 3_000_000,
+        "/api/v1/tokens",
+        content=b"x" * 3_000_000,
         headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
     )
     assert huge.status_code == 413
     malformed = client.post(
-        "/api/v1/tokens", content=b'{"name": "x", "scopes": [',
+        "/api/v1/tokens",
+        content=b'{"name": "x", "scopes": [',
         headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
     )
     assert malformed.status_code == 422

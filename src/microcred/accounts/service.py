@@ -115,9 +115,7 @@ def create_organisation(
     region: str | None = None,
 ) -> Organisation:
     if not SLUG_RE.match(slug):
-        raise AccountError(
-            "slug must be 3-80 lowercase letters, digits or hyphens.", field="slug"
-        )
+        raise AccountError("slug must be 3-80 lowercase letters, digits or hyphens.", field="slug")
     if session.scalar(select(Organisation).where(Organisation.slug == slug)) is not None:
         raise AccountError(f"An organisation with slug '{slug}' already exists.", field="slug")
     try:
@@ -201,7 +199,9 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
 
 def principal_for(
-    session: Session, user: User, scopes: Iterable[str] | None = None,
+    session: Session,
+    user: User,
+    scopes: Iterable[str] | None = None,
     organisation_id: str | None = None,
 ) -> Principal:
     memberships = session.scalars(select(Membership).where(Membership.user_id == user.id)).all()
@@ -258,8 +258,10 @@ def create_api_token(
         raise AccountError(f"Unknown scope(s): {', '.join(unknown)}.", field="scopes")
     if not scopes:
         raise AccountError("A token needs at least one scope.", field="scopes")
-    if organisation_id is not None and not principal.roles_in(organisation_id) and not (
-        principal.is_platform_admin
+    if (
+        organisation_id is not None
+        and not principal.roles_in(organisation_id)
+        and not (principal.is_platform_admin)
     ):
         raise PermissionDenied("You are not a member of that organisation.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

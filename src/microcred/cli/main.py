@@ -11,7 +11,8 @@ from microcred.cli.common import console, exits_cleanly, session_factory
 from microcred.settings import get_settings
 
 app = typer.Typer(
-    help="microcred: an open micro-credential platform.", no_args_is_help=True,
+    help="microcred: an open micro-credential platform.",
+    no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
@@ -50,8 +51,13 @@ def serve(
 
     console.print(f"Serving microcred on http://{host}:{port}  (API docs: /api/v1/docs)")
     uvicorn.run(
-        "microcred.web.app:create_app", factory=True, host=host, port=port, reload=reload,
-        workers=workers, log_level="info",
+        "microcred.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        log_level="info",
     )
 
 

@@ -62,7 +62,10 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         response = JSONResponse(
-            {"error": "RequestTooLarge", "message": f"The request body exceeds {self.limit} bytes."},
+            {
+                "error": "RequestTooLarge",
+                "message": f"The request body exceeds {self.limit} bytes.",
+            },
             status_code=413,
         )
         await response({"type": "http"}, _no_receive, send)
@@ -151,12 +154,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             first = errors[0] if errors else {}
             field = ".".join(str(p) for p in first.get("loc", []) if p != "body") or None
             return JSONResponse(
-                {"error": "ValidationError", "message": message, "field": field,
-                 "errors": errors},
+                {"error": "ValidationError", "message": message, "field": field, "errors": errors},
                 status_code=422,
             )
         return templates.TemplateResponse(
-            request, "error.html", {"message": message, "status": 422, "principal": None},
+            request,
+            "error.html",
+            {"message": message, "status": 422, "principal": None},
             status_code=422,
         )
 
@@ -173,6 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.context.templates
     return templates.TemplateResponse(
-        request, "error.html", {"message": message, "status": status, "principal": None},
+        request,
+        "error.html",
+        {"message": message, "status": status, "principal": None},
         status_code=status,
     )

@@ -33,8 +33,10 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get(CSRF_SESSION_KEY)
-    if not isinstance(expected, str) or not submitted or not hmac.compare_digest(
-        expected, submitted
+    if (
+        not isinstance(expected, str)
+        or not submitted
+        or not hmac.compare_digest(expected, submitted)
     ):
         raise CsrfError(
             "The form's security token is missing or wrong. Reload the page and try again."

@@ -47,35 +47,42 @@ def sign_in_submit(
         user = accounts.authenticate(session, email, password)
     except AuthenticationFailed as exc:
         accounts.record_audit(
-            session, None, "auth.sign_in_failed", details={"email": email[:254]},
+            session,
+            None,
+            "auth.sign_in_failed",
+            details={"email": email[:254]},
             ip=request.client.host if request.client else None,
         )
         return render(
-            request, "sign_in.html", None, status_code=401, next=_safe_next(next),
-            error=exc.message, email=email,
+            request,
+            "sign_in.html",
+            None,
+            status_code=401,
+            next=_safe_next(next),
+            error=exc.message,
+            email=email,
         )
     sign_in(request, user.id)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @pages.post("/sign-out")
-def sign_out_submit(
-    request: Request, csrf_token: Annotated[str, Form()] = ""
-) -> RedirectResponse:
+def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -> RedirectResponse:
     check_csrf(request, csrf_token)
     sign_out(request)
     return RedirectResponse("/", status_code=303)
 
 
 @pages.get("/account", response_class=HTMLResponse)
-def account_page(
-    request: Request, session: DbSession, principal: CurrentPrincipal
-) -> HTMLResponse:
+def account_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
     return render(
-        request, "account.html", principal,
+        request,
+        "account.html",
+        principal,
         tokens=accounts.list_api_tokens(session, principal),
         memberships=accounts.memberships_of(session, principal),
-        scopes=accounts.SCOPES, new_secret=None,
+        scopes=accounts.SCOPES,
+        new_secret=None,
     )
 
 
@@ -94,10 +101,13 @@ def account_create_token(
         session, principal, name=name, scopes=scopes, organisation_id=organisation_id or None
     )
     return render(
-        request, "account.html", principal,
+        request,
+        "account.html",
+        principal,
         tokens=accounts.list_api_tokens(session, principal),
         memberships=accounts.memberships_of(session, principal),
-        scopes=accounts.SCOPES, new_secret=secret,
+        scopes=accounts.SCOPES,
+        new_secret=secret,
     )
 
 
@@ -153,13 +163,21 @@ def create_token(body: TokenIn, session: DbSession, principal: CurrentPrincipal)
     if principal.scopes is not None:
         raise AuthenticationFailed("Tokens can only be created from a signed-in session.")
     token, secret = accounts.create_api_token(
-        session, principal, name=body.name, scopes=body.scopes,
+        session,
+        principal,
+        name=body.name,
+        scopes=body.scopes,
         organisation_id=body.organisation_id,
         valid_for=None if body.valid_days is None else timedelta(days=body.valid_days),
     )
     return TokenOut(
-        id=token.id, name=token.name, prefix=token.prefix, scopes=token.scopes,
-        organisation_id=token.organisation_id, expires_at=token.expires_at, secret=secret,
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+        organisation_id=token.organisation_id,
+        expires_at=token.expires_at,
+        secret=secret,
     )
 
 
@@ -173,15 +191,22 @@ class AuditOut(BaseModel):
 
 
 @api.get(
-    "/organisations/{slug}/audit", response_model=list[AuditOut],
+    "/organisations/{slug}/audit",
+    response_model=list[AuditOut],
     summary="Audit log of an organisation (its admins only)",
 )
-def organisation_audit(slug: str, session: DbSession, principal: CurrentPrincipal) -> list[AuditOut]:
+def organisation_audit(
+    slug: str, session: DbSession, principal: CurrentPrincipal
+) -> list[AuditOut]:
     org = accounts.get_organisation(session, slug)
     return [
         AuditOut(
-            at=e.at, actor_user_id=e.actor_user_id, action=e.action, object_type=e.object_type,
-            object_id=e.object_id, details=e.details,
+            at=e.at,
+            actor_user_id=e.actor_user_id,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            details=e.details,
         )
         for e in accounts.audit_log(session, principal, org.id)
     ]

@@ -1,0 +1,128 @@
+"""The demo data set: realistic, aligned to real ESCO skills, deterministic, built once."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from microcred.accounts import service as accounts
+from microcred.accounts.models import Organisation, OrganisationKind, User
+from microcred.catalogue.models import CredentialDefinition, DefinitionSkill, DefinitionStatus
+from microcred.db.engine import create_db_engine, make_session_factory
+from microcred.db.registry import metadata
+from microcred.demo.builder import DEMO_LOGINS, DEMO_PASSWORD, build_demo
+from microcred.settings import Settings
+from microcred.skills.loader import load_default_taxonomy
+from tests.conftest import SHARED_DIR
+
+Fingerprint = list[tuple[str, str | None, str, int | None, tuple[str, ...]]]
+
+
+def _settings(path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{path}", shared_dir=SHARED_DIR)
+
+
+def _fingerprint(path: Path) -> Fingerprint:
+    engine = create_db_engine(f"sqlite:///{path}")
+    with make_session_factory(engine)() as session:
+        rows = session.scalars(
+            select(CredentialDefinition).order_by(CredentialDefinition.human_code)
+        ).all()
+        result = [
+            (
+                d.issuer.slug,
+                d.human_code,
+                d.name,
+                d.eqf_level,
+                tuple(sorted(s.skill_uri for s in d.skills)),
+            )
+            for d in rows
+        ]
+    engine.dispose()
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_dbs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Two demo builds with the same seed over one taxonomy load."""
+    folder = tmp_path_factory.mktemp("demo")
+    taxonomy = folder / "taxonomy.db"
+    engine = create_db_engine(f"sqlite:///{taxonomy}")
+    metadata.create_all(engine)
+    with make_session_factory(engine).begin() as session:
+        load_default_taxonomy(session, SHARED_DIR)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    first, second = folder / "first.db", folder / "second.db"
+    reports = []
+    for path in (first, second):
+        shutil.copy(taxonomy, path)
+        engine = create_db_engine(f"sqlite:///{path}")
+        reports.append(build_demo(make_session_factory(engine), _settings(path), progress=False))
+        engine.dispose()
+    return first, second, reports[0]
+
+
+def test_demo_has_300_published_credentials_from_ten_issuers_of_three_kinds(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    path, _, report = demo_dbs
+    engine = create_db_engine(f"sqlite:///{path}")
+    with make_session_factory(engine)() as session:
+        published = session.scalar(
+            select(func.count()).where(CredentialDefinition.status == DefinitionStatus.published)
+        )
+        issuers = session.scalars(
+            select(Organisation).where(Organisation.kind == OrganisationKind.issuer)
+        ).all()
+        employers = session.scalar(
+            select(func.count()).where(Organisation.kind == OrganisationKind.employer)
+        )
+        unaligned = session.scalar(
+            select(func.count())
+            .select_from(CredentialDefinition)
+            .where(~CredentialDefinition.skills.any())
+        )
+        skill_uris = set(session.scalars(select(DefinitionSkill.skill_uri)))
+    engine.dispose()
+    assert published is not None and published >= 300
+    assert len(issuers) >= 10
+    assert Counter(o.category for o in issuers).keys() == {
+        "college",
+        "online platform",
+        "industry association",
+    }
+    assert employers and employers >= 1
+    assert unaligned == 0
+    assert all(uri.startswith("http://data.europa.eu/esco/skill/") for uri in skill_uris)
+    assert len(skill_uris) >= 60
+    assert "Demo data built" in report and DEMO_PASSWORD in report
+
+
+def test_same_seed_gives_the_same_demo(demo_dbs: tuple[Path, Path, str]) -> None:
+    first, second, _ = demo_dbs
+    fingerprint = _fingerprint(first)
+    assert fingerprint == _fingerprint(second)
+    assert len({row[1] for row in fingerprint}) == len(fingerprint)  # codes are unique
+
+
+def test_demo_logins_work_and_a_second_build_changes_nothing(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    path, _, _ = demo_dbs
+    engine = create_db_engine(f"sqlite:///{path}")
+    factory = make_session_factory(engine)
+    with factory() as session:
+        users_before = session.scalar(select(func.count()).select_from(User))
+    report = build_demo(factory, _settings(path), progress=False)
+    with factory.begin() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == users_before
+        for login in DEMO_LOGINS:
+            assert accounts.authenticate(session, login.email, DEMO_PASSWORD).email == login.email
+    engine.dispose()
+    assert report.startswith("Demo data already present")
