@@ -6,7 +6,6 @@ import microcred.accounts.models
 import microcred.catalogue.models
 import microcred.ledger.models
 import microcred.skills.models  # noqa: F401
-
 from microcred.db.base import Base
 
 metadata = Base.metadata
