@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,20 +165,29 @@ def tree_size(session: Session) -> int:
 
 
 class _NodeStore:
-    """Batched lookups of complete-subtree hashes (one query per few hundred nodes)."""
+    """Batched lookups of complete-subtree hashes: one indexed query per proof.
+
+    The condition is grouped by level (``level = ? AND node_index IN (…)``) so both SQLite and
+    PostgreSQL answer from the primary key, whatever the size of the log.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def __call__(self, wanted: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
         found: dict[NodeId, bytes] = {}
-        key = tuple_(LedgerNode.level, LedgerNode.node_index)
         for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = list(wanted[start : start + LOOKUP_CHUNK])
-            rows = self.session.execute(
-                select(LedgerNode.level, LedgerNode.node_index, LedgerNode.hash).where(
-                    key.in_(chunk)
+            by_level: dict[int, list[int]] = {}
+            for level, index in wanted[start : start + LOOKUP_CHUNK]:
+                by_level.setdefault(level, []).append(index)
+            condition = or_(
+                *(
+                    and_(LedgerNode.level == level, LedgerNode.node_index.in_(indexes))
+                    for level, indexes in by_level.items()
                 )
+            )
+            rows = self.session.execute(
+                select(LedgerNode.level, LedgerNode.node_index, LedgerNode.hash).where(condition)
             )
             found.update({(level, index): value for level, index, value in rows})
         return found
