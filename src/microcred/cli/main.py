@@ -78,7 +78,7 @@ def demo(
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     upgrade(settings.database_url)
     report = build_demo(session_factory(), settings, seed=seed)
-    console.print(report)
+    console.print(report, soft_wrap=True, highlight=False)
 
 
 def _redact(url: str) -> str:

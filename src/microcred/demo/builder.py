@@ -35,6 +35,7 @@ MIN_DEFINITIONS = 300
 LEARNER_COUNT = 150
 MIN_SKILL_SCORE = 0.8
 ESCO_PREFIX = "http://data.europa.eu/esco/"
+LANGUAGE_NAMES = {"de": "German", "nl": "Dutch", "es": "Spanish", "en": "English"}
 DOMAIN_BY_KEY = {domain.key: domain for domain in DOMAINS}
 
 
@@ -224,9 +225,10 @@ class _DemoBuilder:
         eqf = min(8, programme.eqf + advanced)
         hours = round(programme.hours * (1.5 if advanced else rng.choice((0.8, 1.0, 1.0, 1.2))))
         name = f"Advanced {programme.title}" if advanced else programme.title
-        language = (
-            issuer.languages[-1] if len(issuer.languages) > 1 and rng.random() < 0.2 else "en"
-        )
+        language = "en"
+        if len(issuer.languages) > 1 and rng.random() < 0.2:
+            language = issuer.languages[-1]
+            name = f"{name} (taught in {LANGUAGE_NAMES[language]})"
         form = "online" if is_platform else rng.choice(("on-site", "blended", "online", "blended"))
         price_base = {"college": 9.0, "online platform": 4.0, "industry association": 12.0}
         price = round(hours * price_base[issuer.category] * rng.uniform(0.7, 1.3), -1)
