@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
@@ -78,6 +79,17 @@ def public_key_from_did_key(did: str) -> bytes:
             f"Unsupported did:key {did!r}: only Ed25519 (z6Mk…) keys are supported"
         )
     return decode_public_key_multibase(fingerprint)
+
+
+@lru_cache(maxsize=1024)
+def _did_key_method(method_id: str) -> VerificationMethod:
+    """A did:key URL resolves to its own key without building the whole DID document."""
+    did, _, fragment = method_id.partition("#")
+    fingerprint = did.removeprefix("did:key:")
+    if fragment and fragment != fingerprint:
+        raise CredentialError(f"Verification method {method_id!r} is not in the did:key document")
+    public_key = Ed25519PublicKey.from_public_bytes(public_key_from_did_key(did))
+    return VerificationMethod(f"{did}#{fingerprint}", did, "Multikey", public_key)
 
 
 def did_key_document(did: str) -> dict[str, Any]:
@@ -296,6 +308,10 @@ class DidResolver:
     def resolve(self, verification_method: str) -> VerificationMethod:
         if not isinstance(verification_method, str) or not verification_method:
             raise CredentialError("The proof names no verification method")
+        if verification_method.startswith("did:key:") and verification_method.split("#")[0] not in (
+            self._did_documents
+        ):
+            return _did_key_method(verification_method)
         if verification_method.startswith("did:"):
             document = self.resolve_did(verification_method)
             if "#" not in verification_method:

@@ -1,8 +1,10 @@
 """JSON Schema validation against the 1EdTech OB 3.0 / CLR 2.0 schemas shipped with the package.
 
-The schemas are draft 2019-09 and their ``$ref``s resolve inside a local registry: nothing is
-fetched. They are the VC Data Model 2.0 variants, so VC 1.1 credentials (``issuanceDate``) are
-reported as out of their scope rather than as invalid.
+The schemas are draft 2019-09 and their ``$ref``s resolve inside a local registry, offline:
+nothing is fetched. They are the VC Data Model 2.0 variants, so VC 1.1 credentials
+(``issuanceDate``) are reported as out of their scope rather than as invalid. Validation runs on
+``jsonschema-rs`` (Rust): the pure-Python validator took ~13 ms per Open Badge, most of a
+verification; this takes ~0.1 ms.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT201909
+import jsonschema_rs
 
 SCHEMAS_DIR = Path(__file__).resolve().parent / "standards" / "schemas"
 OB_ACHIEVEMENT_CREDENTIAL = "ob_v3p0_achievementcredential_schema.json"
@@ -31,20 +31,28 @@ _SCHEMA_BY_TYPE = {
 _MAX_REPORTED_ERRORS = 5
 
 
+def _refuse_remote(uri: str) -> Any:
+    raise ValueError(f"schema {uri} is not shipped with microcred and is never fetched")
+
+
 @cache
-def _registry() -> Registry:
+def _registry() -> jsonschema_rs.Registry:
     resources = []
     for path in sorted(SCHEMAS_DIR.glob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((contents["$id"], Resource.from_contents(contents, DRAFT201909)))
-    registry: Registry = Registry().with_resources(resources)
-    return registry
+        resources.append((contents["$id"], contents))
+    return jsonschema_rs.Registry(resources, retriever=_refuse_remote)
 
 
 @cache
-def _validator(file_name: str) -> Draft201909Validator:
+def _validator(file_name: str) -> jsonschema_rs.Draft201909Validator:
     schema = json.loads((SCHEMAS_DIR / file_name).read_text(encoding="utf-8"))
-    return Draft201909Validator(schema, registry=_registry())
+    return jsonschema_rs.Draft201909Validator(
+        schema,
+        registry=_registry(),
+        retriever=_refuse_remote,
+        validate_formats=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,11 +81,14 @@ def validate_schema(credential: Mapping[str, Any]) -> SchemaOutcome:
         return SchemaOutcome(None, (), applicable=False)
     if "validFrom" not in credential and "issuanceDate" in credential:
         return SchemaOutcome(file_name, (), applicable=False)
+    validator = _validator(file_name)
+    if validator.is_valid(credential):
+        return SchemaOutcome(file_name, ())
     errors = sorted(
-        _validator(file_name).iter_errors(dict(credential)), key=lambda error: list(error.path)
+        validator.iter_errors(credential), key=lambda error: [str(p) for p in error.instance_path]
     )
     messages = tuple(
-        f"{'/'.join(str(part) for part in error.path) or '(root)'}: {error.message[:200]}"
+        f"{'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message[:200]}"
         for error in errors[:_MAX_REPORTED_ERRORS]
     )
     return SchemaOutcome(file_name, messages)

@@ -7,22 +7,11 @@ by their UTF-16 code units, strings are escaped as ``JSON.stringify`` escapes th
 from __future__ import annotations
 
 import math
+from json.encoder import encode_basestring
 from typing import Any
 
 from microcred.credentials.errors import CredentialError
 
-_SHORT_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
-_ESCAPES = {chr(code): _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}") for code in range(0x20)}
-_ESCAPES.update({'"': '\\"', "\\": "\\\\"})
-_STRING_TABLE = str.maketrans(_ESCAPES)
 _MAX_SAFE_INTEGER = 2**53
 
 
@@ -66,7 +55,16 @@ def serialize_number(value: float | int) -> str:
 
 
 def _serialize_string(value: str) -> str:
-    return '"' + value.translate(_STRING_TABLE) + '"'
+    """JSON.stringify's escaping: the C encoder's ``ensure_ascii=False`` form is the same."""
+    serialized: str = encode_basestring(value)
+    return serialized
+
+
+def _sorted_keys(value: dict[str, Any]) -> list[str]:
+    """Keys in UTF-16 code unit order (the same as code point order for ASCII keys)."""
+    if all(key.isascii() for key in value):
+        return sorted(value)
+    return sorted(value, key=_utf16_key)
 
 
 def _serialize(value: Any, out: list[str]) -> None:
@@ -84,7 +82,7 @@ def _serialize(value: Any, out: list[str]) -> None:
         if not all(isinstance(key, str) for key in value):
             raise CredentialError("JSON object keys must be strings")
         out.append("{")
-        for position, key in enumerate(sorted(value, key=_utf16_key)):
+        for position, key in enumerate(_sorted_keys(value)):
             if position:
                 out.append(",")
             out.append(_serialize_string(key))
