@@ -1,0 +1,1 @@
+"""Job-market analytics: postings ingestion (DuckDB / Parquet) and skill-demand queries."""
