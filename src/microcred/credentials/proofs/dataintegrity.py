@@ -8,7 +8,6 @@ Documents may carry several proofs: a set (independent) or a chain (``previousPr
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -107,7 +106,10 @@ def add_proof(
     proof_purpose: str = "assertionMethod",
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A copy of ``document`` with one more proof (existing proofs make it a proof set)."""
+    """``document`` with one more proof (existing proofs make it a proof set).
+
+    A new top-level dict; nested values are shared with ``document``, which is not modified.
+    """
     chosen = SUITES.get(suite)
     if chosen is None or not chosen.can_issue:
         raise CredentialError(f"Unsupported proof suite {suite!r}", field="suite")
@@ -126,9 +128,7 @@ def add_proof(
     signature = key.sign(hash_data(chosen, unsecured, _proof_config(proof, unsecured)))
     proof["proofValue"] = multibase_encode(signature)
     existing = _proofs(document)
-    secured = copy.deepcopy(dict(document))
-    secured["proof"] = [*existing, proof] if existing else proof
-    return secured
+    return {**document, "proof": [*existing, proof] if existing else proof}
 
 
 @dataclass(frozen=True)

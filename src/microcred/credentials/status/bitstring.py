@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from microcred.credentials.dids import JsonFetcher, KeyResolver
@@ -61,6 +62,12 @@ def decode_list(encoded: str) -> bytes:
     """The raw bitstring of an ``encodedList`` (``u``-multibase, or bare base64url as in 2021)."""
     if not isinstance(encoded, str) or not encoded:
         raise CredentialError("The status list has no encodedList", field="encodedList")
+    return _decode_list(encoded)
+
+
+@lru_cache(maxsize=64)
+def _decode_list(encoded: str) -> bytes:
+    """Cached: every verification against an unchanged list would inflate the same 16 KiB."""
     compressed = base64url_decode(encoded[1:] if encoded[0] == "u" else encoded)
     try:
         decompressor = zlib.decompressobj(wbits=31)
