@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import microcred.accounts.models
+import microcred.assessment.models
 import microcred.catalogue.models
+import microcred.credentials.models
 import microcred.ledger.models
 import microcred.skills.models  # noqa: F401
 from microcred.db.base import Base

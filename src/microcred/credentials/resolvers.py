@@ -1,0 +1,150 @@
+"""Production resolvers for verification, and the verification service the web and CLI call.
+
+Anything this server publishes (its issuers' DID documents, its status lists) is answered from
+the database, never over the network: a verifier here sees a revocation the moment it commits.
+Anything else goes over httpx with a short time-out and a size cap, or not at all when remote
+look-ups are disabled (tests, air-gapped installs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Organisation
+from microcred.credentials.dids import DidResolver, JsonFetcher, http_json_fetcher
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keystore import did_document_for_slug, issuer_did
+from microcred.credentials.status.bitstring import BitstringStatusChecker
+from microcred.credentials.statuslists import status_list_document
+from microcred.credentials.verify import (
+    Check,
+    IssuerLookup,
+    KnownIssuer,
+    VerificationReport,
+    status_list_proof_failure,
+    verify_credential,
+)
+from microcred.errors import MicrocredError
+from microcred.settings import Settings
+
+REMOTE_TIMEOUT_SECONDS = 3.0
+_DID_PATH = re.compile(r"^/issuers/(?P<slug>[a-z0-9-]+)/did\.json$")
+_STATUS_PATH = re.compile(r"^/status/(?P<list_id>[0-9a-f]{32})$")
+_OUR_DID = re.compile(r"^did:web:(?P<host>[^:]+):issuers:(?P<slug>[a-z0-9-]+)$")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+class ServerFetcher:
+    """A :data:`JsonFetcher` that answers this server's own URLs from the database."""
+
+    def __init__(
+        self, session: Session, settings: Settings, remote: JsonFetcher | None = None
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.remote = remote
+        self.own_host = _host(settings.base_url)
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        if _host(url) == self.own_host:
+            return self._local(urlsplit(url).path)
+        if self.remote is None:
+            raise CredentialError(f"Cannot look up {url}: remote look-ups are disabled")
+        return self.remote(url)
+
+    def _local(self, path: str) -> dict[str, Any]:
+        try:
+            if match := _DID_PATH.match(path):
+                return did_document_for_slug(self.session, match["slug"], self.settings.base_url)
+            if match := _STATUS_PATH.match(path):
+                return status_list_document(self.session, match["list_id"], self.settings)
+        except CredentialError:
+            raise
+        except MicrocredError as error:
+            raise CredentialError(error.message) from error
+        raise CredentialError(f"This server publishes nothing at {path}")
+
+
+def known_issuer_lookup(session: Session, settings: Settings) -> IssuerLookup:
+    """An :data:`IssuerLookup`: our issuers by their did:web (or their profile URL)."""
+    own_host = _host(settings.base_url)
+
+    def lookup(identifier: str) -> KnownIssuer | None:
+        slug: str | None = None
+        if match := _OUR_DID.match(identifier):
+            if unquote(match["host"]).lower() == own_host:
+                slug = match["slug"]
+        elif _host(identifier) == own_host and identifier.count("/issuers/") == 1:
+            slug = identifier.rsplit("/issuers/", 1)[1].strip("/") or None
+        if slug is None:
+            return None
+        organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+        if organisation is None:
+            return None
+        return KnownIssuer(
+            issuer_did(settings.base_url, organisation.slug),
+            organisation.name,
+            f"{settings.base_url.rstrip('/')}/issuers/{organisation.slug}",
+        )
+
+    return lookup
+
+
+def verification_fetcher(
+    session: Session, settings: Settings, *, allow_remote: bool = True
+) -> ServerFetcher:
+    remote = http_json_fetcher(timeout=REMOTE_TIMEOUT_SECONDS) if allow_remote else None
+    return ServerFetcher(session, settings, remote)
+
+
+def _ledger_checks(session: Session, credential: Mapping[str, Any]) -> list[Check]:
+    """The ledger's verdict on the credential's recorded events (issuance, revocation …)."""
+    from microcred.credentials.service import credential_hash
+    from microcred.ledger.errors import LedgerError
+    from microcred.ledger.service import ledger_entries_for_credential
+
+    try:
+        entries = ledger_entries_for_credential(session, credential_hash(credential))
+    except (LedgerError, CredentialError, TypeError, ValueError):
+        return []
+    return [
+        Check(check.name, check.status, f"{entry.leaf.event.value}: {check.reason}")
+        for entry in entries
+        for check in entry.checks
+    ]
+
+
+def verify(
+    session: Session,
+    source: bytes | str | Mapping[str, Any],
+    settings: Settings,
+    *,
+    allow_remote: bool = True,
+    fetcher: JsonFetcher | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Every check of :func:`verify_credential`, with this server's resolvers, plus the ledger."""
+    fetch = fetcher or verification_fetcher(session, settings, allow_remote=allow_remote)
+    resolver = DidResolver(fetch_json=fetch)
+    report = verify_credential(
+        source,
+        resolver=resolver,
+        status_checker=BitstringStatusChecker(
+            fetch, resolver=resolver, verify_proof=status_list_proof_failure
+        ),
+        known_issuer=known_issuer_lookup(session, settings),
+        now=now,
+    )
+    if report.credential is not None:
+        report.checks.extend(_ledger_checks(session, report.credential))
+    return report

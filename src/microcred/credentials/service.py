@@ -1,0 +1,727 @@
+"""Issuing, storing, revoking and querying Open Badges 3.0 credentials.
+
+:func:`issue_credential` builds the credential from the published definition (catalogue), signs it
+in each requested format with the issuer's keys, takes a random status list index, stores it and
+records the issuance in the transparency ledger — all in the caller's transaction, so either all
+of it happens or none. A ``principal`` of ``None`` is a trusted system caller (automatic
+awarding, bulk jobs already authorised); anyone else needs to be issuer staff of the definition's
+issuer with the ``credentials:issue`` scope.
+
+The issuer is ``did:web:{host}:issuers:{slug}``: the credential's ``issuer.id`` and the
+controller of every key that signs it (what the 1EdTech validator requires).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Organisation, Role, User
+from microcred.accounts.service import (
+    EMAIL_RE,
+    Principal,
+    get_organisation,
+    record_audit,
+)
+from microcred.catalogue import service as catalogue
+from microcred.catalogue.models import CredentialDefinition
+from microcred.catalogue.ob3 import issuer_url
+from microcred.credentials.documents import (
+    Recipient,
+    build_openbadge_credential,
+    is_uri,
+)
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keystore import SigningKey, issuer_did, signing_key
+from microcred.credentials.models import (
+    CredentialState,
+    IssuedCredential,
+    IssuerSettings,
+    KeyAlgorithm,
+    StatusChange,
+)
+from microcred.credentials.proofs import jcs
+from microcred.credentials.proofs.dataintegrity import add_proof
+from microcred.credentials.proofs.ed25519_2020 import (
+    ED25519_SIGNATURE_2020,
+    with_ed25519_2020_context,
+)
+from microcred.credentials.proofs.jwt import JwtFormat, sign_jwt
+from microcred.credentials.status.bitstring import PURPOSES, status_entry
+from microcred.credentials.statuslists import StatusAllocator, set_status_bit, status_list_url
+from microcred.db.base import new_id, utcnow
+from microcred.errors import NotFound, PermissionDenied
+from microcred.ledger import service as ledger
+from microcred.settings import Settings, get_settings
+
+ISSUE_SCOPE = "credentials:issue"
+READ_SCOPE = "credentials:read"
+MAX_REASON = 1000
+MAX_IDEMPOTENCY_KEY = 200
+
+DATA_INTEGRITY_FORMATS = ("eddsa-rdfc-2022", "eddsa-jcs-2022", ED25519_SIGNATURE_2020)
+
+
+@dataclass(frozen=True)
+class JwtFormatSpec:
+    algorithm: KeyAlgorithm
+    form: JwtFormat
+
+
+JWT_FORMATS: dict[str, JwtFormatSpec] = {
+    "vc-jwt-rs256": JwtFormatSpec(KeyAlgorithm.rs256, "vc-jwt"),
+    "vc-jwt-es256": JwtFormatSpec(KeyAlgorithm.es256, "vc-jwt"),
+    "vc-jose-eddsa": JwtFormatSpec(KeyAlgorithm.ed25519, "vc-jose"),
+}
+FORMATS: tuple[str, ...] = (*DATA_INTEGRITY_FORMATS, *JWT_FORMATS)
+DEFAULT_FORMATS: tuple[str, ...] = ("eddsa-rdfc-2022",)
+FORMAT_LABELS = {
+    "eddsa-rdfc-2022": "Data Integrity eddsa-rdfc-2022 (default)",
+    "eddsa-jcs-2022": "Data Integrity eddsa-jcs-2022",
+    ED25519_SIGNATURE_2020: "Ed25519Signature2020 (DCC Learner Credential Wallet)",
+    "vc-jwt-rs256": "VC-JWT RS256 (OB 3.0)",
+    "vc-jwt-es256": "VC-JWT ES256 (OB 3.0)",
+    "vc-jose-eddsa": "VC-JOSE EdDSA",
+}
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def credential_hash(credential: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the JCS form of the credential without its proofs: the same for every
+    securing format (embedded proofs, the JWT's ``vc`` claim), which is what the ledger records.
+    """
+    unsecured = {name: value for name, value in credential.items() if name != "proof"}
+    return hashlib.sha256(jcs.canonicalize(unsecured)).digest()
+
+
+def check_formats(formats: Sequence[str] | None, field_name: str = "formats") -> tuple[str, ...]:
+    if formats is None:
+        return DEFAULT_FORMATS
+    chosen = tuple(dict.fromkeys(item.strip() for item in formats if item.strip()))
+    unknown = [item for item in chosen if item not in FORMATS]
+    if unknown:
+        raise CredentialError(
+            f"Unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}.",
+            field=field_name,
+        )
+    if not chosen:
+        raise CredentialError("Choose at least one securing format.", field=field_name)
+    return chosen
+
+
+def normalise_recipient_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not EMAIL_RE.match(cleaned) or len(cleaned) > 254:
+        raise CredentialError(f"'{email}' is not a valid e-mail address.", field="recipient_email")
+    return cleaned
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def rubric_results(
+    definition: CredentialDefinition, achievement: Mapping[str, Any], results: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """OB 3.0 ``Result`` entries; ``{"level": "Competent"}`` names a rubric level by name."""
+    levels = {str(level["name"]): index for index, level in enumerate(definition.rubric_levels)}
+    achievement_id = str(achievement["id"])
+    checked: list[dict[str, Any]] = []
+    for position, result in enumerate(results):
+        if not isinstance(result, Mapping):
+            raise CredentialError("Each result must be an object.", field=f"results[{position}]")
+        if "level" not in result:
+            checked.append(dict(result))
+            continue
+        level = str(result["level"]).strip()
+        if level not in levels:
+            allowed = ", ".join(levels) or "none (the definition has no rubric)"
+            raise CredentialError(
+                f"'{level}' is not a result level of this definition; allowed: {allowed}.",
+                field=f"results[{position}].level",
+            )
+        checked.append(
+            {
+                "type": ["Result"],
+                "resultDescription": f"{achievement_id}#result",
+                "achievedLevel": f"{achievement_id}#level-{levels[level] + 1}",
+            }
+        )
+    return checked
+
+
+# --- issuance -------------------------------------------------------------------------------
+
+
+@dataclass
+class _DefinitionDocs:
+    definition: CredentialDefinition
+    organisation: Organisation
+    achievement: dict[str, Any]
+    issuer_profile: dict[str, Any]
+
+
+@dataclass
+class Issuance:
+    """One unit of issuing work; caches definitions, unsealed keys and open status lists.
+
+    A single issuance uses a fresh one; a bulk batch shares one across its rows.
+    """
+
+    session: Session
+    settings: Settings
+    audit: bool = True
+    bulk_job_id: str | None = None
+    _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
+    _keys: dict[tuple[str, KeyAlgorithm], SigningKey] = field(default_factory=dict)
+    _defaults: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    allocator: StatusAllocator | None = None
+
+    def __post_init__(self) -> None:
+        self.allocator = StatusAllocator(self.session, self.settings)
+
+    def definition_docs(self, definition_id: str) -> _DefinitionDocs:
+        cached = self._definitions.get(definition_id)
+        if cached is not None:
+            return cached
+        definition = catalogue.get_published(self.session, definition_id)
+        organisation = definition.issuer
+        base_url = self.settings.base_url
+        issuer = catalogue.get_issuer(self.session, organisation.id)
+        profile = catalogue.profile_document(self.session, issuer, base_url)
+        profile.setdefault("url", profile["id"])
+        profile["id"] = issuer_did(base_url, organisation.slug)
+        achievement = catalogue.achievement_document(self.session, definition, base_url)
+        docs = _DefinitionDocs(definition, organisation, achievement, profile)
+        self._definitions[definition_id] = docs
+        return docs
+
+    def key(self, organisation: Organisation, algorithm: KeyAlgorithm) -> SigningKey:
+        cache_key = (organisation.id, algorithm)
+        if cache_key not in self._keys:
+            self._keys[cache_key] = signing_key(
+                self.session, organisation, algorithm, self.settings
+            )
+        return self._keys[cache_key]
+
+    def default_formats(self, organisation_id: str) -> tuple[str, ...]:
+        if organisation_id not in self._defaults:
+            row = self.session.get(IssuerSettings, organisation_id)
+            chosen = tuple(row.default_formats) if row and row.default_formats else None
+            self._defaults[organisation_id] = chosen or DEFAULT_FORMATS
+        return self._defaults[organisation_id]
+
+    def existing(self, organisation_id: str, idempotency_key: str) -> IssuedCredential | None:
+        return self.session.scalar(
+            select(IssuedCredential).where(
+                IssuedCredential.organisation_id == organisation_id,
+                IssuedCredential.idempotency_key == idempotency_key,
+            )
+        )
+
+    def issue(
+        self,
+        principal: Principal | None,
+        *,
+        definition_id: str,
+        recipient_user_id: str | None = None,
+        recipient_email: str | None = None,
+        recipient_did: str | None = None,
+        recipient_name: str | None = None,
+        results: Sequence[Mapping[str, Any]] = (),
+        evidence: Sequence[Mapping[str, Any]] = (),
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        formats: Sequence[str] | None = None,
+        idempotency_key: str | None = None,
+        status_purpose: str = "revocation",
+    ) -> IssuedCredential:
+        docs = self.definition_docs(definition_id)
+        organisation = docs.organisation
+        if principal is not None:
+            principal.require(organisation.id, Role.issuer_staff, scope=ISSUE_SCOPE)
+        if idempotency_key is not None:
+            idempotency_key = idempotency_key.strip()
+            if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+                raise CredentialError(
+                    f"The idempotency key must be 1-{MAX_IDEMPOTENCY_KEY} characters.",
+                    field="idempotency_key",
+                )
+            found = self.existing(organisation.id, idempotency_key)
+            if found is not None:
+                return found
+        chosen = check_formats(formats) if formats is not None else None
+        chosen = chosen or self.default_formats(organisation.id)
+        if status_purpose not in PURPOSES:
+            raise CredentialError(
+                f"status_purpose must be one of {', '.join(PURPOSES)}.", field="status_purpose"
+            )
+        email, user_id, name = self._recipient(recipient_user_id, recipient_email, recipient_name)
+        if recipient_did is not None and not is_uri(recipient_did.strip()):
+            raise CredentialError(f"'{recipient_did}' is not a DID or URI.", field="recipient_did")
+        did = recipient_did.strip() if recipient_did else None
+        if email is None and did is None:
+            raise CredentialError(
+                "Name the recipient by e-mail address, learner account or DID.",
+                field="recipient_email",
+            )
+        now = utcnow()
+        start = _aware(valid_from) or now
+        end = _aware(valid_until)
+        if end is not None and end <= start:
+            raise CredentialError("valid_until must be after valid_from.", field="valid_until")
+        checked_results = rubric_results(docs.definition, docs.achievement, results)
+
+        assert self.allocator is not None
+        status_list, index = self.allocator.allocate(organisation, status_purpose)
+        credential_row_id = new_id()
+        base_url = self.settings.base_url.rstrip("/")
+        unsigned = build_openbadge_credential(
+            credential_id=f"{base_url}/credentials/{credential_row_id}",
+            issuer=docs.issuer_profile,
+            achievement=docs.achievement,
+            recipient=Recipient(did=did, email=email),
+            valid_from=start,
+            valid_until=end,
+            results=checked_results,
+            evidence=evidence,
+            credential_status=status_entry(
+                status_list_url(base_url, status_list.id),
+                index,
+                "suspension" if status_purpose == "suspension" else "revocation",
+            ),
+            awarded_date=now,
+        )
+        if isinstance(docs.achievement.get("image"), Mapping):
+            # Set here: the builder would turn its ``type`` into a list, which the schema refuses.
+            unsigned["image"] = {**docs.achievement["image"], "type": "Image"}
+        document, jwts = self._secure(unsigned, organisation, chosen, now)
+        digest = credential_hash(document)
+        row = IssuedCredential(
+            id=credential_row_id,
+            organisation_id=organisation.id,
+            definition_id=docs.definition.definition_id,
+            definition_version=docs.definition.version,
+            achievement_name=docs.definition.name,
+            recipient_user_id=user_id,
+            recipient_email=email,
+            recipient_did=did,
+            recipient_name=name,
+            formats=list(chosen),
+            document=document,
+            jwts=jwts,
+            credential_hash=digest.hex(),
+            status_list_id=status_list.id,
+            status_index=index,
+            status_purpose=status_purpose,
+            state=CredentialState.active,
+            valid_from=start,
+            valid_until=end,
+            issued_at=now,
+            issued_by_user_id=principal.user_id if principal else None,
+            idempotency_key=idempotency_key,
+            bulk_job_id=self.bulk_job_id,
+        )
+        receipt = ledger.record_event(
+            self.session,
+            event="issued",
+            credential_hash=digest,
+            issuer_id=issuer_url(base_url, organisation),
+            at=now,
+        )
+        row.ledger_leaf_index = receipt.leaf_index
+        self.session.add(row)
+        if self.audit:
+            record_audit(
+                self.session,
+                principal,
+                "credentials.issue",
+                organisation_id=organisation.id,
+                object_type="credential",
+                object_id=row.id,
+                details={"definition_id": docs.definition.definition_id, "formats": list(chosen)},
+            )
+        return row
+
+    def _recipient(
+        self, user_id: str | None, email: str | None, name: str | None
+    ) -> tuple[str | None, str | None, str | None]:
+        """(e-mail, linked learner account, display name): an account fills in what is missing,
+        and an e-mail address that belongs to an account links it."""
+        user: User | None = None
+        if user_id:
+            user = self.session.get(User, user_id)
+            if user is None or not user.is_active:
+                raise CredentialError("No such learner account.", field="recipient_user_id")
+        cleaned = normalise_recipient_email(email) if email else None
+        if user is None and cleaned is not None:
+            user = self.session.scalar(select(User).where(User.email == cleaned))
+        if user is not None and cleaned is None:
+            cleaned = user.email
+        display = (name or "").strip()[:200] or (user.name if user else None)
+        return cleaned, user.id if user else None, display
+
+    def _secure(
+        self,
+        unsigned: dict[str, Any],
+        organisation: Organisation,
+        formats: Sequence[str],
+        now: datetime,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The credential with its Data Integrity proofs (a proof set), and its JWT forms."""
+        if ED25519_SIGNATURE_2020 in formats:
+            unsigned = with_ed25519_2020_context(unsigned)
+        document = unsigned
+        suites = [item for item in formats if item in DATA_INTEGRITY_FORMATS]
+        if suites:
+            key = self.key(organisation, KeyAlgorithm.ed25519)
+            assert key.ed25519 is not None
+            for suite in suites:
+                document = add_proof(
+                    document, key.ed25519, key.verification_method, suite=suite, created=now
+                )
+        jwts: dict[str, str] = {}
+        for name in formats:
+            spec = JWT_FORMATS.get(name)
+            if spec is None:
+                continue
+            key = self.key(organisation, spec.algorithm)
+            jwts[name] = sign_jwt(
+                unsigned, key.jose, kid=key.verification_method, form=spec.form, issued_at=now
+            )
+        return document, jwts
+
+    def finish(self) -> None:
+        assert self.allocator is not None
+        self.allocator.flush()
+
+
+def issue_credential(
+    session: Session,
+    principal: Principal | None,
+    *,
+    definition_id: str,
+    recipient_user_id: str | None = None,
+    recipient_email: str | None = None,
+    recipient_did: str | None = None,
+    recipient_name: str | None = None,
+    results: Sequence[Mapping[str, Any]] = (),
+    evidence: Sequence[Mapping[str, Any]] = (),
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    formats: Sequence[str] | None = None,
+    idempotency_key: str | None = None,
+    status_purpose: str = "revocation",
+    settings: Settings | None = None,
+) -> IssuedCredential:
+    """Issue one credential (see the module docstring); the same idempotency key for the same
+    issuer returns the credential issued the first time."""
+    issuance = Issuance(session, settings or get_settings())
+    row = issuance.issue(
+        principal,
+        definition_id=definition_id,
+        recipient_user_id=recipient_user_id,
+        recipient_email=recipient_email,
+        recipient_did=recipient_did,
+        recipient_name=recipient_name,
+        results=results,
+        evidence=evidence,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        formats=formats,
+        idempotency_key=idempotency_key,
+        status_purpose=status_purpose,
+    )
+    issuance.finish()
+    return row
+
+
+def set_default_formats(
+    session: Session, principal: Principal | None, organisation: str, formats: Sequence[str]
+) -> IssuerSettings:
+    """An issuer's securing formats for calls that name none (admins of the issuer)."""
+    org = get_organisation(session, organisation)
+    if principal is not None:
+        principal.require(org.id, scope=ISSUE_SCOPE)
+    chosen = list(check_formats(formats))
+    row = session.get(IssuerSettings, org.id)
+    if row is None:
+        row = IssuerSettings(organisation_id=org.id, default_formats=chosen)
+        session.add(row)
+    else:
+        row.default_formats = chosen
+    record_audit(
+        session, principal, "credentials.formats", organisation_id=org.id,
+        details={"formats": chosen},
+    )  # fmt: skip
+    session.flush()
+    return row
+
+
+def default_formats_of(session: Session, organisation_id: str) -> tuple[str, ...]:
+    row = session.get(IssuerSettings, organisation_id)
+    return tuple(row.default_formats) if row and row.default_formats else DEFAULT_FORMATS
+
+
+# --- status changes -------------------------------------------------------------------------
+
+_EVENTS = {"revocation": "revoked", "suspension": "suspended"}
+
+
+def _require_issuer(principal: Principal | None, credential: IssuedCredential) -> None:
+    if principal is not None:
+        principal.require(credential.organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE)
+
+
+def _check_reason(reason: str) -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise CredentialError("Give a reason (it is kept, not published).", field="reason")
+    if len(cleaned) > MAX_REASON:
+        raise CredentialError(f"The reason is over {MAX_REASON} characters.", field="reason")
+    return cleaned
+
+
+def _change_status(
+    session: Session,
+    principal: Principal | None,
+    credential: IssuedCredential,
+    *,
+    action: str,
+    reason: str,
+    bit: bool,
+    new_state: CredentialState,
+    settings: Settings,
+) -> IssuedCredential:
+    set_status_bit(session, credential.status_list_id, credential.status_index, bit, settings)
+    now = utcnow()
+    credential.state = new_state
+    credential.state_reason = reason
+    credential.state_changed_at = now
+    session.add(
+        StatusChange(
+            credential_id=credential.id,
+            action=action,
+            reason=reason,
+            actor_user_id=principal.user_id if principal else None,
+            at=now,
+        )
+    )
+    organisation = session.get(Organisation, credential.organisation_id)
+    assert organisation is not None
+    ledger.record_event(
+        session,
+        event=action,
+        credential_hash=bytes.fromhex(credential.credential_hash),
+        issuer_id=issuer_url(settings.base_url, organisation),
+        at=now,
+    )
+    record_audit(
+        session,
+        principal,
+        f"credentials.{action}",
+        organisation_id=credential.organisation_id,
+        object_type="credential",
+        object_id=credential.id,
+        details={"reason": reason},
+    )
+    session.flush()
+    return credential
+
+
+def revoke_credential(
+    session: Session,
+    principal: Principal | None,
+    credential_id: str,
+    *,
+    reason: str,
+    purpose: str = "revocation",
+    settings: Settings | None = None,
+) -> IssuedCredential:
+    """Revoke (for good) or suspend (until reinstated); verifiers see it at once.
+
+    A credential carries one status entry (the OB 3.0 schema allows one): a credential issued
+    with a revocation entry can be revoked, one issued with a suspension entry can be suspended,
+    reinstated, or revoked (its bit then stays set for good).
+    """
+    settings = settings or get_settings()
+    credential = get_credential(session, credential_id)
+    _require_issuer(principal, credential)
+    cleaned = _check_reason(reason)
+    if purpose not in _EVENTS:
+        raise CredentialError("purpose must be revocation or suspension.", field="purpose")
+    if credential.state is CredentialState.revoked:
+        raise CredentialError(
+            "The credential is already revoked.", field="purpose", status_code=409
+        )
+    if purpose == "suspension":
+        if credential.status_purpose != "suspension":
+            raise CredentialError(
+                "This credential was issued with a revocation status entry: it can be revoked, "
+                "not suspended.",
+                field="purpose",
+                status_code=409,
+            )
+        if credential.state is CredentialState.suspended:
+            raise CredentialError(
+                "The credential is already suspended.", field="purpose", status_code=409
+            )
+    state = CredentialState.revoked if purpose == "revocation" else CredentialState.suspended
+    return _change_status(
+        session, principal, credential, action=_EVENTS[purpose], reason=cleaned, bit=True,
+        new_state=state, settings=settings,
+    )  # fmt: skip
+
+
+def reinstate_credential(
+    session: Session,
+    principal: Principal | None,
+    credential_id: str,
+    *,
+    reason: str,
+    settings: Settings | None = None,
+) -> IssuedCredential:
+    """Lift a suspension (a revocation is final)."""
+    settings = settings or get_settings()
+    credential = get_credential(session, credential_id)
+    _require_issuer(principal, credential)
+    cleaned = _check_reason(reason)
+    if credential.state is not CredentialState.suspended:
+        raise CredentialError(
+            f"Only a suspended credential can be reinstated; this one is {credential.state.value}.",
+            field="state",
+            status_code=409,
+        )
+    return _change_status(
+        session, principal, credential, action="reinstated", reason=cleaned, bit=False,
+        new_state=CredentialState.active, settings=settings,
+    )  # fmt: skip
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def get_credential(session: Session, credential_id: str) -> IssuedCredential:
+    credential = session.get(IssuedCredential, credential_id)
+    if credential is None:
+        raise NotFound(f"No credential '{credential_id}'.")
+    return credential
+
+
+def credentials_of_learner(
+    session: Session, user_id: str, principal: Principal | None = None
+) -> list[IssuedCredential]:
+    """A learner's credentials; a principal other than the learner is refused."""
+    if principal is not None and principal.user_id != user_id and not principal.is_platform_admin:
+        raise PermissionDenied("You can only list your own credentials.")
+    return list(
+        session.scalars(
+            select(IssuedCredential)
+            .where(IssuedCredential.recipient_user_id == user_id)
+            .order_by(IssuedCredential.issued_at.desc())
+        )
+    )
+
+
+def can_manage(principal: Principal | None, organisation_id: str) -> bool:
+    return principal is not None and principal.can(
+        organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE
+    )
+
+
+def can_read(principal: Principal | None, organisation_id: str) -> bool:
+    return principal is not None and (
+        principal.can(organisation_id, Role.issuer_staff, scope=READ_SCOPE)
+        or can_manage(principal, organisation_id)
+    )
+
+
+@dataclass(frozen=True)
+class CredentialPage:
+    items: list[IssuedCredential]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def credentials_of_issuer(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    state: str | None = None,
+    query: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> CredentialPage:
+    """What an issuer has issued, newest first (issuer staff with ``credentials:read``)."""
+    org = get_organisation(session, organisation)
+    if principal is not None and not can_read(principal, org.id):
+        raise PermissionDenied("Only issuer staff of this organisation may list its credentials.")
+    conditions = [IssuedCredential.organisation_id == org.id]
+    if state:
+        try:
+            conditions.append(IssuedCredential.state == CredentialState(state))
+        except ValueError:
+            raise CredentialError(
+                "state must be active, suspended or revoked.", field="state"
+            ) from None
+    if query:
+        needle = f"%{query.strip().lower()}%"
+        conditions.append(
+            func.lower(IssuedCredential.recipient_email).like(needle)
+            | func.lower(IssuedCredential.recipient_name).like(needle)
+            | func.lower(IssuedCredential.achievement_name).like(needle)
+        )
+    per_page = max(1, min(per_page, 200))
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(IssuedCredential).where(*conditions))
+    items = session.scalars(
+        select(IssuedCredential)
+        .where(*conditions)
+        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return CredentialPage(list(items), int(total or 0), page, per_page)
+
+
+def status_history(session: Session, credential_id: str) -> list[StatusChange]:
+    return list(
+        session.scalars(
+            select(StatusChange)
+            .where(StatusChange.credential_id == credential_id)
+            .order_by(StatusChange.at)
+        )
+    )
+
+
+def credential_text(credential: IssuedCredential, fmt: str | None = None) -> str:
+    """The credential as JSON text, or one of its JWT forms."""
+    if fmt and fmt in credential.jwts:
+        return credential.jwts[fmt]
+    if fmt and fmt not in ("json", *DATA_INTEGRITY_FORMATS):
+        raise NotFound(f"This credential was not issued as {fmt}.")
+    return json.dumps(credential.document, ensure_ascii=False, indent=2)
+
+
+def preferred_text(credential: IssuedCredential) -> str:
+    """What to bake and verify: the JSON with proofs, or the first JWT when there is none."""
+    if "proof" in credential.document or not credential.jwts:
+        return credential_text(credential)
+    return next(iter(credential.jwts.values()))
