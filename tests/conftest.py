@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import service as accounts
@@ -22,7 +22,27 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.settings import Settings
 
-POSTGRES_URL = os.environ.get("MICROCRED_TEST_POSTGRES_URL")
+
+def _worker_postgres_url() -> str | None:
+    """The PostgreSQL URL for this test process: one database per pytest-xdist worker."""
+    base = os.environ.get("MICROCRED_TEST_POSTGRES_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base or not worker:
+        return base
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_postgres_url()
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 PASSWORD = "correct horse battery"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from sqlalchemy import inspect, text
 from microcred.db.engine import create_db_engine
 from microcred.db.migrate import downgrade, upgrade
 from microcred.db.registry import metadata
-
-POSTGRES_URL = os.environ.get("MICROCRED_TEST_POSTGRES_URL")
+from tests.conftest import POSTGRES_URL
 
 
 def _fresh_url(backend: str, tmp_path: Path) -> str:
