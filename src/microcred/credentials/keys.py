@@ -28,12 +28,24 @@ _BASE58_INDEX = {character: index for index, character in enumerate(_BASE58_ALPH
 _ENCRYPTED_KEY_VERSION = "v1"
 
 
+_BASE58_CHUNK = 58**10
+
+
 def base58_encode(data: bytes) -> str:
+    """Bitcoin-alphabet base58; divides by 58**10 at a time (10x fewer big-int divisions)."""
     number = int.from_bytes(data, "big")
-    encoded = []
+    chunks = []
     while number:
-        number, remainder = divmod(number, 58)
-        encoded.append(_BASE58_ALPHABET[remainder])
+        number, chunk = divmod(number, _BASE58_CHUNK)
+        chunks.append(chunk)
+    encoded = []
+    for position, chunk in enumerate(chunks):
+        last = position == len(chunks) - 1
+        for _ in range(10):
+            if last and not chunk:
+                break
+            chunk, remainder = divmod(chunk, 58)
+            encoded.append(_BASE58_ALPHABET[remainder])
     leading_zeros = len(data) - len(data.lstrip(b"\0"))
     return "1" * leading_zeros + "".join(reversed(encoded))
 
