@@ -1,0 +1,1 @@
+"""Assessments, scoring rubrics, quizzes, evidence review, automatic awarding and surveys."""
