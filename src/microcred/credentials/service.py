@@ -54,11 +54,12 @@ from microcred.credentials.proofs.ed25519_2020 import (
     with_ed25519_2020_context,
 )
 from microcred.credentials.proofs.jwt import JwtFormat, sign_jwt
-from microcred.credentials.status.bitstring import PURPOSES, status_entry
+from microcred.credentials.status.bitstring import PURPOSES, Purpose, status_entry
 from microcred.credentials.statuslists import StatusAllocator, set_status_bit, status_list_url
 from microcred.db.base import new_id, utcnow
 from microcred.errors import NotFound, PermissionDenied
 from microcred.ledger import service as ledger
+from microcred.ledger.leaves import LeafData, LedgerEvent
 from microcred.settings import Settings, get_settings
 
 ISSUE_SCOPE = "credentials:issue"
@@ -172,6 +173,26 @@ class _DefinitionDocs:
     issuer_profile: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One issuance's checked input."""
+
+    principal: Principal | None
+    docs: _DefinitionDocs
+    email: str | None
+    user_id: str | None
+    name: str | None
+    did: str | None
+    start: datetime
+    end: datetime | None
+    now: datetime
+    results: list[dict[str, Any]]
+    evidence: list[Mapping[str, Any]]
+    formats: tuple[str, ...]
+    idempotency_key: str | None
+    status_purpose: str
+
+
 @dataclass
 class Issuance:
     """One unit of issuing work; caches definitions, unsealed keys and open status lists.
@@ -183,6 +204,9 @@ class Issuance:
     settings: Settings
     audit: bool = True
     bulk_job_id: str | None = None
+    defer_ledger: bool = False
+    """Record the ledger events in one append at :meth:`finish` (bulk batches)."""
+    _pending_leaves: list[tuple[IssuedCredential, LeafData]] = field(default_factory=list)
     _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
     _keys: dict[tuple[str, KeyAlgorithm], SigningKey] = field(default_factory=dict)
     _defaults: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -281,67 +305,76 @@ class Issuance:
         end = _aware(valid_until)
         if end is not None and end <= start:
             raise CredentialError("valid_until must be after valid_from.", field="valid_until")
-        checked_results = rubric_results(docs.definition, docs.achievement, results)
-
+        request = _Request(
+            principal, docs, email, user_id, name, did, start, end, now,
+            rubric_results(docs.definition, docs.achievement, results), list(evidence), chosen,
+            idempotency_key, status_purpose,
+        )  # fmt: skip
         assert self.allocator is not None
         status_list, index = self.allocator.allocate(organisation, status_purpose)
+        try:
+            return self._store(request, status_list.id, index)
+        except BaseException:
+            self.allocator.release(status_list, index)
+            raise
+
+    def _store(self, request: _Request, status_list_id: str, index: int) -> IssuedCredential:
+        """Build, sign and store; nothing is written before the last step that can fail."""
+        docs, organisation = request.docs, request.docs.organisation
         credential_row_id = new_id()
         base_url = self.settings.base_url.rstrip("/")
+        purpose: Purpose = "suspension" if request.status_purpose == "suspension" else "revocation"
         unsigned = build_openbadge_credential(
             credential_id=f"{base_url}/credentials/{credential_row_id}",
             issuer=docs.issuer_profile,
             achievement=docs.achievement,
-            recipient=Recipient(did=did, email=email),
-            valid_from=start,
-            valid_until=end,
-            results=checked_results,
-            evidence=evidence,
+            recipient=Recipient(did=request.did, email=request.email),
+            valid_from=request.start,
+            valid_until=request.end,
+            results=request.results,
+            evidence=request.evidence,
             credential_status=status_entry(
-                status_list_url(base_url, status_list.id),
-                index,
-                "suspension" if status_purpose == "suspension" else "revocation",
+                status_list_url(base_url, status_list_id), index, purpose
             ),
-            awarded_date=now,
+            awarded_date=request.now,
         )
         if isinstance(docs.achievement.get("image"), Mapping):
             # Set here: the builder would turn its ``type`` into a list, which the schema refuses.
             unsigned["image"] = {**docs.achievement["image"], "type": "Image"}
-        document, jwts = self._secure(unsigned, organisation, chosen, now)
+        document, jwts = self._secure(unsigned, organisation, request.formats, request.now)
         digest = credential_hash(document)
+        principal = request.principal
         row = IssuedCredential(
             id=credential_row_id,
             organisation_id=organisation.id,
             definition_id=docs.definition.definition_id,
             definition_version=docs.definition.version,
             achievement_name=docs.definition.name,
-            recipient_user_id=user_id,
-            recipient_email=email,
-            recipient_did=did,
-            recipient_name=name,
-            formats=list(chosen),
+            recipient_user_id=request.user_id,
+            recipient_email=request.email,
+            recipient_did=request.did,
+            recipient_name=request.name,
+            formats=list(request.formats),
             document=document,
             jwts=jwts,
             credential_hash=digest.hex(),
-            status_list_id=status_list.id,
+            status_list_id=status_list_id,
             status_index=index,
-            status_purpose=status_purpose,
+            status_purpose=request.status_purpose,
             state=CredentialState.active,
-            valid_from=start,
-            valid_until=end,
-            issued_at=now,
+            valid_from=request.start,
+            valid_until=request.end,
+            issued_at=request.now,
             issued_by_user_id=principal.user_id if principal else None,
-            idempotency_key=idempotency_key,
+            idempotency_key=request.idempotency_key,
             bulk_job_id=self.bulk_job_id,
         )
-        receipt = ledger.record_event(
-            self.session,
-            event="issued",
-            credential_hash=digest,
-            issuer_id=issuer_url(base_url, organisation),
-            at=now,
-        )
-        row.ledger_leaf_index = receipt.leaf_index
         self.session.add(row)
+        leaf = LeafData(LedgerEvent.issued, digest, issuer_url(base_url, organisation), request.now)
+        if self.defer_ledger:
+            self._pending_leaves.append((row, leaf))
+        else:
+            row.ledger_leaf_index = ledger.record_events(self.session, [leaf])[0].leaf_index
         if self.audit:
             record_audit(
                 self.session,
@@ -350,7 +383,7 @@ class Issuance:
                 organisation_id=organisation.id,
                 object_type="credential",
                 object_id=row.id,
-                details={"definition_id": docs.definition.definition_id, "formats": list(chosen)},
+                details={"definition_id": row.definition_id, "formats": row.formats},
             )
         return row
 
@@ -403,8 +436,16 @@ class Issuance:
         return document, jwts
 
     def finish(self) -> None:
+        """Write back the status list maps and the deferred ledger events."""
         assert self.allocator is not None
         self.allocator.flush()
+        if self._pending_leaves:
+            receipts = ledger.record_events(
+                self.session, [leaf for _, leaf in self._pending_leaves]
+            )
+            for (row, _), receipt in zip(self._pending_leaves, receipts, strict=True):
+                row.ledger_leaf_index = receipt.leaf_index
+            self._pending_leaves.clear()
 
 
 def issue_credential(

@@ -133,6 +133,14 @@ class StatusAllocator:
         current.added += 1
         return current.row, index
 
+    def release(self, row: StatusList, index: int) -> None:
+        """Give back an index whose credential was not issued after all (never published)."""
+        for current in self._open.values():
+            if current.row is row and current.added and get_bit(current.taken, index):
+                set_bit(current.taken, index, False)
+                current.added -= 1
+                return
+
     def _close(self, current: _OpenList) -> None:
         current.row.allocated = _pack(current.taken)
         current.row.allocated_count += current.added

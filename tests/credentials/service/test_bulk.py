@@ -1,0 +1,183 @@
+"""Bulk issuance: row errors, re-runs that issue nothing twice, a crash then exactly-once resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.credentials import bulk
+from microcred.credentials.models import BulkJob, IssuedCredential, JobState, RowState
+from microcred.errors import PermissionDenied
+from microcred.ledger.models import LedgerLeaf
+from microcred.settings import Settings
+from tests.conftest import World
+from tests.credentials.service.conftest import principal_of
+
+
+def _csv(definition_id: str, count: int, *, extra: list[dict[str, str]] | None = None) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, ["definition_id", "recipient_email", "recipient_name", "result_level"]
+    )
+    writer.writeheader()
+    for n in range(count):
+        writer.writerow(
+            {
+                "definition_id": definition_id,
+                "recipient_email": f"learner{n}@example.org",
+                "recipient_name": f"Learner {n}",
+                "result_level": "Competent",
+            }
+        )
+    for row in extra or []:
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def _count(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(IssuedCredential)) or 0)
+
+
+@pytest.mark.both_databases
+def test_row_errors_are_reported_and_a_rerun_issues_nothing_twice(
+    db_backend: str, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    bad_rows = [
+        {"definition_id": definition_id, "recipient_email": "not-an-email"},
+        {"definition_id": "0" * 32, "recipient_email": "x@example.org"},
+        {
+            "definition_id": definition_id,
+            "recipient_email": "y@example.org",
+            "result_level": "Guru",
+        },
+    ]
+    data = _csv(definition_id, 6, extra=bad_rows)
+    with sessions.begin() as session:
+        job_id = bulk.create_job(
+            session, principal_of(session, world.staff), "north-college", data
+        ).id
+    job = bulk.run_job(sessions, job_id, settings, batch_size=4)
+    assert (job.state, job.issued_count, job.error_count, job.existing_count) == (
+        JobState.completed,
+        6,
+        3,
+        0,
+    )
+    with sessions() as session:
+        result = list(csv.DictReader(io.StringIO(bulk.result_csv(session, job, settings.base_url))))
+    assert [row["status"] for row in result] == ["issued"] * 6 + ["error"] * 3
+    assert "recipient_email" in result[6]["error"]
+    assert "not a published definition" in result[7]["error"]
+    assert "results[0].level" in result[8]["error"] and "Guru" in result[8]["error"]
+    # the same file again: every row is found, nothing is issued
+    with sessions.begin() as session:
+        again = bulk.create_job(session, None, "north-college", data).id
+    rerun = bulk.run_job(sessions, again, settings)
+    assert (rerun.issued_count, rerun.existing_count, rerun.error_count) == (0, 6, 3)
+    assert _count(sessions) == 6
+
+
+def test_json_arrays_and_explicit_idempotency_keys(
+    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
+) -> None:
+    rows = [
+        {
+            "definition_id": definition_id,
+            "recipient_email": "a@example.org",
+            "idempotency_key": "k1",
+        },
+        {
+            "definition_id": definition_id,
+            "recipient_email": "a-renamed@example.org",
+            "idempotency_key": "k1",
+        },
+        {
+            "definition_id": definition_id,
+            "recipient_did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        },
+        "not an object",
+    ]
+    with sessions.begin() as session:
+        job_id = bulk.create_job(
+            session, None, "north-college", json.dumps(rows).encode(), source_name="rows.json"
+        ).id
+    job = bulk.run_job(sessions, job_id, settings)
+    assert (job.issued_count, job.existing_count, job.error_count) == (2, 1, 1)
+
+
+def test_unreadable_files_and_other_issuers_are_refused(
+    sessions: sessionmaker[Session], world: World, definition_id: str
+) -> None:
+    with sessions.begin() as session:
+        for data in (b"", b"[1,", b"definition_id,shoe_size\nx,42\n", b"\xff\xfe"):
+            with pytest.raises(bulk.BulkError):
+                bulk.create_job(session, None, "north-college", data)
+        with pytest.raises(PermissionDenied):
+            bulk.create_job(session, principal_of(session, world.other_staff), "north-college",
+                            _csv(definition_id, 1))  # fmt: skip
+    with sessions() as session:
+        assert session.scalars(select(BulkJob)).all() == []
+
+
+CRASHING_RUN = textwrap.dedent(
+    """
+    import os, signal, sys
+    from microcred.credentials import bulk, service
+    from microcred.db.engine import create_db_engine, make_session_factory
+    from microcred.settings import Settings
+
+    settings = Settings(database_url=os.environ["DB_URL"], master_key="test-master-key")
+    sessions = make_session_factory(create_db_engine(settings.database_url))
+    calls = 0
+    original = service.Issuance.finish
+
+    def finish_then_crash(self):
+        global calls
+        calls += 1
+        if calls == 3:  # in the third batch, after issuing, before its commit
+            os.kill(os.getpid(), signal.SIGKILL)
+        original(self)
+
+    service.Issuance.finish = finish_then_crash
+    bulk.run_job(sessions, sys.argv[1], settings, batch_size=5)
+    """
+)
+
+
+def test_a_crash_half_way_loses_nothing_and_resume_issues_exactly_once(
+    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
+) -> None:
+    with sessions.begin() as session:
+        job_id = bulk.create_job(session, None, "north-college", _csv(definition_id, 23)).id
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_RUN, job_id],
+        env={**os.environ, "DB_URL": settings.database_url},
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashed.returncode == -9, crashed.stderr.decode()
+    assert _count(sessions) == 10  # two committed batches; the third died with its transaction
+    with sessions() as session:
+        job = session.get(BulkJob, job_id)
+        assert job is not None and job.state is JobState.running and job.issued_count == 10
+    job = bulk.run_job(sessions, job_id, settings, batch_size=5)
+    assert (job.state, job.issued_count, job.existing_count) == (JobState.completed, 23, 0)
+    with sessions() as session:
+        credentials = session.scalars(select(IssuedCredential)).all()
+        assert len(credentials) == 23
+        assert len({c.idempotency_key for c in credentials}) == 23
+        assert len({c.recipient_email for c in credentials}) == 23
+        assert session.scalar(select(func.count()).select_from(LedgerLeaf)) == 23
+        assert {row.state for row in bulk.job_rows(session, job_id)} == {RowState.issued}
+        assert all(c.ledger_leaf_index is not None for c in credentials)

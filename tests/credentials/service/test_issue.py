@@ -1,0 +1,184 @@
+"""Issuing through the service: the stored credential verifies, idempotency, isolation, input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import AuditEvent
+from microcred.credentials import service
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.models import IssuedCredential
+from microcred.credentials.resolvers import verify
+from microcred.errors import PermissionDenied
+from microcred.ledger.service import leaves_for_credential
+from microcred.settings import Settings
+from tests.conftest import World
+from tests.credentials.service.conftest import issue_input, principal_of
+
+
+@pytest.mark.both_databases
+def test_staff_issue_a_credential_that_verifies_and_is_in_the_ledger(
+    db_backend: str, session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    staff = principal_of(session, world.staff)
+    row = service.issue_credential(session, staff, settings=settings, **issue_input(definition_id))
+    document = row.document
+    assert document["issuer"]["id"] == "did:web:127.0.0.1%3A8000:issuers:north-college"
+    assert document["proof"]["verificationMethod"].startswith(document["issuer"]["id"] + "#")
+    assert document["credentialSubject"]["result"][0]["achievedLevel"].endswith("#level-2")
+    assert row.recipient_user_id == world.learner.id  # the e-mail address links the account
+    report = verify(session, document, settings, allow_remote=False)
+    assert report.valid, report.checks
+    assert {check.name for check in report.checks} >= {"schema", "proof", "status", "issuer"}
+    leaves = leaves_for_credential(session, bytes.fromhex(row.credential_hash))
+    assert [leaf.event.value for _, leaf in leaves] == ["issued"]
+    assert session.scalar(select(AuditEvent).where(AuditEvent.object_id == row.id)) is not None
+
+
+def test_every_format_verifies(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    row = service.issue_credential(
+        session, None, settings=settings, **issue_input(definition_id, formats=service.FORMATS)
+    )
+    suites = {
+        proof["cryptosuite"] if "cryptosuite" in proof else proof["type"]
+        for proof in row.document["proof"]
+    }
+    assert suites == {"eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"}
+    assert set(row.jwts) == {"vc-jwt-rs256", "vc-jwt-es256", "vc-jose-eddsa"}
+    for source in (row.document, *row.jwts.values()):
+        report = verify(session, source, settings, allow_remote=False)
+        assert report.valid, report.checks
+    # every form commits to the same credential hash, the one in the ledger
+    assert service.credential_hash(row.document).hex() == row.credential_hash
+
+
+@pytest.mark.both_databases
+def test_the_same_idempotency_key_returns_the_first_credential(
+    db_backend: str, session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    first = service.issue_credential(
+        session, None, settings=settings, **issue_input(definition_id, idempotency_key="enrol-1")
+    )
+    again = service.issue_credential(
+        session, None, settings=settings, **issue_input(definition_id, idempotency_key="enrol-1")
+    )
+    assert again.id == first.id
+    assert len(session.scalars(select(IssuedCredential)).all()) == 1
+
+
+@pytest.mark.both_databases
+def test_staff_of_another_issuer_cannot_issue_and_tokens_need_the_scope(
+    db_backend: str, session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    for principal in (
+        principal_of(session, world.other_staff),
+        principal_of(session, world.learner),
+        principal_of(session, world.staff, scopes=["credentials:read"]),
+    ):
+        with pytest.raises(PermissionDenied):
+            service.issue_credential(
+                session, principal, settings=settings, **issue_input(definition_id)
+            )
+    assert session.scalars(select(IssuedCredential)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"recipient_email": "not-an-email"}, "recipient_email"),
+        ({"recipient_email": None, "recipient_name": "Nobody"}, "recipient_email"),
+        ({"results": [{"level": "Wizard"}]}, "results[0].level"),
+        ({"formats": ["rsa-sha1"]}, "formats"),
+        ({"recipient_did": "not a did"}, "recipient_did"),
+        (
+            {
+                "valid_from": datetime(2030, 1, 1, tzinfo=UTC),
+                "valid_until": datetime(2029, 1, 1, tzinfo=UTC),
+            },
+            "valid_until",
+        ),
+    ],
+)
+def test_bad_input_names_the_field_and_writes_nothing(
+    session: Session,
+    settings: Settings,
+    world: World,
+    definition_id: str,
+    overrides: dict[str, object],
+    field: str,
+) -> None:
+    with pytest.raises(CredentialError) as raised:
+        service.issue_credential(
+            session, None, settings=settings, **issue_input(definition_id, **overrides)
+        )
+    assert raised.value.field == field
+    assert session.scalars(select(IssuedCredential)).all() == []
+
+
+def test_an_expired_credential_fails_the_validity_check(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    start = datetime.now(UTC) - timedelta(days=30)
+    row = service.issue_credential(
+        session, None, settings=settings,
+        **issue_input(definition_id, valid_from=start, valid_until=start + timedelta(days=1)),
+    )  # fmt: skip
+    report = verify(session, row.document, settings, allow_remote=False)
+    assert report.failed("validity")
+    assert not report.valid
+
+
+def test_a_learner_lists_only_their_own_credentials(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    mine = service.issue_credential(session, None, settings=settings, **issue_input(definition_id))
+    service.issue_credential(
+        session, None, settings=settings,
+        **issue_input(definition_id, recipient_email="someone@else.example"),
+    )  # fmt: skip
+    learner = principal_of(session, world.learner)
+    assert [c.id for c in service.credentials_of_learner(session, world.learner.id, learner)] == [
+        mine.id
+    ]
+    with pytest.raises(PermissionDenied):
+        service.credentials_of_learner(
+            session, world.learner.id, principal_of(session, world.staff)
+        )
+
+
+def test_issuer_listing_is_limited_to_its_staff(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    service.issue_credential(session, None, settings=settings, **issue_input(definition_id))
+    page = service.credentials_of_issuer(
+        session, principal_of(session, world.staff), "north-college", query="learner@"
+    )
+    assert page.total == 1
+    with pytest.raises(PermissionDenied):
+        service.credentials_of_issuer(
+            session, principal_of(session, world.other_staff), "north-college"
+        )
+
+
+def test_issuer_default_formats_apply_when_a_call_names_none(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    service.set_default_formats(
+        session,
+        principal_of(session, world.admin),
+        "north-college",
+        ["eddsa-jcs-2022", "vc-jwt-es256"],
+    )
+    row = service.issue_credential(session, None, settings=settings, **issue_input(definition_id))
+    assert row.document["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert set(row.jwts) == {"vc-jwt-es256"}
+    with pytest.raises(PermissionDenied):
+        service.set_default_formats(
+            session, principal_of(session, world.staff), "north-college", ["eddsa-jcs-2022"]
+        )
