@@ -1,0 +1,1 @@
+"""Stackable pathways to larger qualifications, progress, CLR awards, credit and articulation."""
