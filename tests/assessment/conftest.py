@@ -37,7 +37,8 @@ QUESTIONS: list[dict[str, Any]] = [
     {"kind": "multiple", "prompt": "Which are aggregation functions?",
      "options": ["sum", "mean", "print", "max"], "correct": [0, 1, 3]},
     {"kind": "numeric", "prompt": "What is 7 / 2?", "answer": 3.5, "tolerance": 0.01},
-    {"kind": "text", "prompt": "Name the method that groups rows.", "accepted": ["groupby", "group by"]},
+    {"kind": "text", "prompt": "Name the method that groups rows.",
+     "accepted": ["groupby", "group by"]},
 ]  # fmt: skip
 RIGHT_ANSWERS = {"single": 0, "multiple": [0, 1, 3], "numeric": "3.5", "text": "GroupBy"}
 
