@@ -103,6 +103,27 @@ def _serialize(value: Any, out: list[str]) -> None:
         raise CredentialError(f"Cannot canonicalise a {type(value).__name__} as JSON")
 
 
+class _NotCanonical(Exception):
+    """Raised while re-reading encoder output that JCS would write differently."""
+
+
+def _refuse_float(token: str) -> float:
+    raise _NotCanonical(token)
+
+
+def _check_int(token: str) -> int:
+    number = int(token)
+    if abs(number) >= _MAX_SAFE_INTEGER:
+        raise _NotCanonical(token)
+    return number
+
+
+_CHECKING_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_int=_check_int)
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
 def _fast_canonical_text(value: Any) -> str | None:
     """The C JSON encoder's output when it provably equals JCS, else None.
 
@@ -112,29 +133,16 @@ def _fast_canonical_text(value: Any) -> str | None:
     output back with hooks detects each case at C speed.
     """
     try:
-        text = json.dumps(
-            value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-        )
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
         return None
-    if _NON_BMP.search(text):
+    if not text.isascii() and _NON_BMP.search(text):
         return None
-    unsafe: list[str] = []
-
-    def flag_float(token: str) -> float:
-        unsafe.append(token)
-        return 0.0
-
-    def check_int(token: str) -> int:
-        number = int(token)
-        if abs(number) >= _MAX_SAFE_INTEGER:
-            unsafe.append(token)
-        return number
-
-    loaded = json.loads(text, parse_float=flag_float, parse_int=check_int)
-    if unsafe or loaded != value:
+    try:
+        loaded = _CHECKING_DECODER.decode(text)
+    except _NotCanonical:
         return None
-    return text
+    return text if loaded == value else None
 
 
 def canonicalize(value: Any) -> bytes:
