@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microcred.web.routers import accounts, catalogue, home, ledger, skills
+from microcred.web.routers import accounts, catalogue, credentials, home, ledger, market, skills
 
 ROUTERS: list[APIRouter] = [
-    router for module in (home, accounts, catalogue, skills, ledger) for router in module.routers
+    router
+    for module in (home, accounts, catalogue, credentials, skills, ledger, market)
+    for router in module.routers
 ]

@@ -1,0 +1,780 @@
+"""Credentials: issue/revoke API, verification, public credential pages, DID documents, status
+lists, issuer staff pages and bulk issuance jobs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Organisation, Role
+from microcred.accounts.service import Principal, get_organisation, has_consent
+from microcred.catalogue import service as catalogue
+from microcred.catalogue.badge_image import default_badge_svg
+from microcred.credentials import bulk, service
+from microcred.credentials.badge_png import default_badge_png
+from microcred.credentials.baking import bake_png, bake_svg
+from microcred.credentials.errors import CredentialError
+from microcred.credentials.keystore import did_document_for_slug, rotate_issuer_key
+from microcred.credentials.models import BulkJob, IssuedCredential
+from microcred.credentials.resolvers import verify
+from microcred.credentials.statuslists import status_list_document
+from microcred.credentials.verify import VerificationReport
+from microcred.errors import MicrocredError, PermissionDenied
+from microcred.settings import Settings
+from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.rendering import render
+from microcred.web.security import check_csrf
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["credentials"])
+
+PUBLIC_NAME_CONSENT = "public_name_on_credentials"
+JSON_LD = "application/ld+json"
+SHORT_CACHE = "public, max-age=30, must-revalidate"
+ICONS = {"pass": "✔", "fail": "✘", "warning": "⚠"}
+
+
+def _settings(request: Request) -> Settings:
+    return app_context(request).settings
+
+
+# --- shared views ---------------------------------------------------------------------------
+
+
+class CredentialOut(BaseModel):
+    id: str
+    url: str
+    issuer: str
+    definition_id: str
+    achievement_name: str
+    state: str
+    status_purpose: str
+    formats: list[str]
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    recipient_email: str | None = None
+    credential: dict[str, Any]
+    jwts: dict[str, str]
+    ledger_leaf_index: int | None
+
+
+def _credential_out(
+    credential: IssuedCredential, settings: Settings, *, with_recipient: bool
+) -> CredentialOut:
+    return CredentialOut(
+        id=credential.id,
+        url=f"{settings.base_url.rstrip('/')}/credentials/{credential.id}",
+        issuer=str(credential.document.get("issuer", {}).get("id", "")),
+        definition_id=credential.definition_id,
+        achievement_name=credential.achievement_name,
+        state=credential.state.value,
+        status_purpose=credential.status_purpose,
+        formats=credential.formats,
+        issued_at=credential.issued_at,
+        valid_from=credential.valid_from,
+        valid_until=credential.valid_until,
+        recipient_email=credential.recipient_email if with_recipient else None,
+        credential=credential.document,
+        jwts=credential.jwts,
+        ledger_leaf_index=credential.ledger_leaf_index,
+    )
+
+
+def _can_see_recipient(principal: Principal | None, credential: IssuedCredential) -> bool:
+    if principal is None:
+        return False
+    return principal.user_id == credential.recipient_user_id or service.can_read(
+        principal, credential.organisation_id
+    )
+
+
+# --- API: issue, revoke, list ---------------------------------------------------------------
+
+
+class IssueIn(BaseModel):
+    definition_id: str = Field(max_length=32)
+    recipient_user_id: str | None = Field(default=None, max_length=32)
+    recipient_email: str | None = Field(default=None, max_length=254)
+    recipient_did: str | None = Field(default=None, max_length=500)
+    recipient_name: str | None = Field(default=None, max_length=200)
+    results: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    formats: list[str] | None = Field(default=None, max_length=10)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    status_purpose: str = Field(default="revocation", max_length=20)
+
+
+class StatusIn(BaseModel):
+    reason: str = Field(max_length=1000)
+    purpose: str = Field(default="revocation", max_length=20)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(max_length=1000)
+
+
+class CredentialPageOut(BaseModel):
+    items: list[CredentialOut]
+    total: int
+    page: int
+    pages: int
+
+
+@api.post("/credentials", response_model=CredentialOut, status_code=201, summary="Issue")
+def api_issue(
+    body: IssueIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> CredentialOut:
+    settings = _settings(request)
+    credential = service.issue_credential(
+        session, principal, settings=settings, **body.model_dump()
+    )
+    return _credential_out(credential, settings, with_recipient=True)
+
+
+@api.get("/credentials/{credential_id}", response_model=CredentialOut, summary="One credential")
+def api_credential(
+    credential_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
+) -> CredentialOut:
+    credential = service.get_credential(session, credential_id)
+    return _credential_out(
+        credential,
+        _settings(request),
+        with_recipient=_can_see_recipient(principal, credential),
+    )
+
+
+@api.post(
+    "/credentials/{credential_id}/revoke", response_model=CredentialOut, summary="Revoke/suspend"
+)
+def api_revoke(
+    credential_id: str,
+    body: StatusIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> CredentialOut:
+    settings = _settings(request)
+    credential = service.revoke_credential(
+        session, principal, credential_id, reason=body.reason, purpose=body.purpose,
+        settings=settings,
+    )  # fmt: skip
+    return _credential_out(credential, settings, with_recipient=True)
+
+
+@api.post(
+    "/credentials/{credential_id}/reinstate", response_model=CredentialOut, summary="Reinstate"
+)
+def api_reinstate(
+    credential_id: str,
+    body: ReasonIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> CredentialOut:
+    settings = _settings(request)
+    credential = service.reinstate_credential(
+        session, principal, credential_id, reason=body.reason, settings=settings
+    )
+    return _credential_out(credential, settings, with_recipient=True)
+
+
+@api.get(
+    "/organisations/{slug}/credentials",
+    response_model=CredentialPageOut,
+    summary="Credentials an issuer issued",
+)
+def api_issuer_credentials(
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CredentialPageOut:
+    found = service.credentials_of_issuer(
+        session, principal, slug, state=state, query=q, page=page, per_page=per_page
+    )
+    settings = _settings(request)
+    return CredentialPageOut(
+        items=[_credential_out(c, settings, with_recipient=True) for c in found.items],
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+    )
+
+
+@api.get("/me/credentials", response_model=list[CredentialOut], summary="My credentials")
+def api_my_credentials(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> list[CredentialOut]:
+    settings = _settings(request)
+    return [
+        _credential_out(c, settings, with_recipient=True)
+        for c in service.credentials_of_learner(session, principal.user_id, principal)
+    ]
+
+
+class RotateIn(BaseModel):
+    algorithm: str = Field(default="Ed25519", max_length=10)
+
+
+@api.post("/organisations/{slug}/keys/rotate", summary="Rotate an issuer key (admins)")
+def api_rotate(
+    slug: str, body: RotateIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> dict[str, str]:
+    row = rotate_issuer_key(
+        session, principal, slug, algorithm=body.algorithm, settings=_settings(request)
+    )
+    return {"fragment": row.fragment, "algorithm": row.algorithm.value}
+
+
+# --- API: verification ----------------------------------------------------------------------
+
+
+async def _verification_input(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if isinstance(upload, str) or upload is None:
+            text = form.get("credential")
+            if isinstance(text, str) and text.strip():
+                return text.encode()
+            raise CredentialError(
+                "Upload a file (field 'file') or paste a credential (field 'credential').",
+                field="file",
+            )
+        return await upload.read()
+    return await request.body()
+
+
+@api.post("/verify", summary="Verify a credential (JSON, JWT, or a baked PNG/SVG)")
+async def api_verify(request: Request) -> JSONResponse:
+    """The body is the credential: JSON, a compact JWT as text, or a multipart upload."""
+    data = await _verification_input(request)
+    context = app_context(request)
+    with context.sessions() as session:
+        report = verify(session, data, context.settings)
+    return JSONResponse(report.as_dict())
+
+
+# --- API: bulk issuance ---------------------------------------------------------------------
+
+
+class JobOut(BaseModel):
+    id: str
+    state: str
+    source_name: str
+    total_rows: int
+    processed_rows: int
+    issued_count: int
+    existing_count: int
+    error_count: int
+    failure: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    result_url: str
+
+
+def _job_out(job: BulkJob, slug: str) -> JobOut:
+    return JobOut(
+        id=job.id,
+        state=job.state.value,
+        source_name=job.source_name,
+        total_rows=job.total_rows,
+        processed_rows=job.processed_rows,
+        issued_count=job.issued_count,
+        existing_count=job.existing_count,
+        error_count=job.error_count,
+        failure=job.failure,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        result_url=f"/api/v1/organisations/{slug}/issuance-jobs/{job.id}/result.csv",
+    )
+
+
+def start_job(request: Request, job_id: str) -> None:
+    """Run the job in a background thread; the request returns at once."""
+    context = app_context(request)
+    thread = threading.Thread(
+        target=_run_job_quietly,
+        args=(context.sessions, job_id, context.settings),
+        name=f"bulk-{job_id}",
+        daemon=True,
+    )
+    thread.start()
+
+
+def _run_job_quietly(sessions: Any, job_id: str, settings: Settings) -> None:
+    try:
+        bulk.run_job(sessions, job_id, settings)
+    except Exception:  # the job row records the failure; the thread has no one to tell
+        return
+
+
+async def _bulk_input(request: Request) -> tuple[bytes, str]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise CredentialError("Upload a CSV or JSON file (field 'file').", field="file")
+        return await upload.read(), upload.filename or "upload.csv"
+    name = "upload.json" if "json" in content_type else "upload.csv"
+    return await request.body(), name
+
+
+def _job_in_organisation(session: Session, principal: Principal, slug: str, job_id: str) -> BulkJob:
+    organisation = get_organisation(session, slug)
+    job = bulk.get_job(session, principal, job_id)
+    if job.organisation_id != organisation.id:
+        raise bulk.BulkError("No such job for this organisation.", status_code=404)
+    return job
+
+
+@api.post(
+    "/organisations/{slug}/issuance-jobs",
+    response_model=JobOut,
+    status_code=202,
+    summary="Start a bulk issuance job (CSV or JSON array)",
+)
+async def api_create_job(
+    slug: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    formats: Annotated[str | None, Query(max_length=200)] = None,
+) -> JobOut:
+    data, name = await _bulk_input(request)
+    chosen = formats.split(",") if formats else None
+    job = bulk.create_job(session, principal, slug, data, source_name=name, formats=chosen)
+    session.commit()
+    start_job(request, job.id)
+    return _job_out(job, slug)
+
+
+@api.get(
+    "/organisations/{slug}/issuance-jobs/{job_id}", response_model=JobOut, summary="Job progress"
+)
+def api_job(slug: str, job_id: str, session: DbSession, principal: CurrentPrincipal) -> JobOut:
+    return _job_out(_job_in_organisation(session, principal, slug, job_id), slug)
+
+
+@api.get("/organisations/{slug}/issuance-jobs/{job_id}/result.csv", summary="Job result file")
+def api_job_result(
+    slug: str, job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    job = _job_in_organisation(session, principal, slug, job_id)
+    return _result_response(session, job, _settings(request))
+
+
+def _result_response(session: Session, job: BulkJob, settings: Settings) -> Response:
+    return Response(
+        bulk.result_csv(session, job, settings.base_url),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="issuance-{job.id}.csv"'},
+    )
+
+
+# --- public documents -----------------------------------------------------------------------
+
+
+@pages.get("/issuers/{slug}/did.json")
+def did_json(slug: str, request: Request, session: DbSession) -> JSONResponse:
+    document = did_document_for_slug(session, slug, _settings(request).base_url)
+    return JSONResponse(
+        document, media_type="application/did+json", headers={"Cache-Control": SHORT_CACHE}
+    )
+
+
+@pages.get("/status/{list_id}")
+def status_list(list_id: str, request: Request, session: DbSession) -> JSONResponse:
+    document = status_list_document(session, list_id, _settings(request))
+    return JSONResponse(
+        document, media_type=JSON_LD, headers={"Cache-Control": "no-cache, max-age=0"}
+    )
+
+
+def _organisation_name(session: Session, credential: IssuedCredential) -> str:
+    organisation = session.get(Organisation, credential.organisation_id)
+    return organisation.name if organisation else "?"
+
+
+@pages.get("/credentials/{credential_id}/credential.json")
+def credential_json(credential_id: str, session: DbSession) -> Response:
+    credential = service.get_credential(session, credential_id)
+    return Response(
+        service.credential_text(credential),
+        media_type=JSON_LD,
+        headers={"Content-Disposition": f'attachment; filename="credential-{credential.id}.json"'},
+    )
+
+
+@pages.get("/credentials/{credential_id}/credential.jwt")
+def credential_jwt(
+    credential_id: str,
+    session: DbSession,
+    format: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    credential = service.get_credential(session, credential_id)
+    chosen = format or next(iter(credential.jwts), None)
+    if chosen is None or chosen not in credential.jwts:
+        raise CredentialError("This credential was not issued as a JWT.", status_code=404)
+    return Response(
+        credential.jwts[chosen],
+        media_type="application/vc+jwt" if chosen.startswith("vc-jose") else "application/jwt",
+        headers={"Content-Disposition": f'attachment; filename="credential-{credential.id}.jwt"'},
+    )
+
+
+@pages.get("/credentials/{credential_id}/badge.png")
+def credential_png(credential_id: str, session: DbSession) -> Response:
+    credential = service.get_credential(session, credential_id)
+    image = default_badge_png(_organisation_name(session, credential))
+    return Response(
+        bake_png(image, service.preferred_text(credential)),
+        media_type="image/png",
+        headers={"Content-Disposition": f'attachment; filename="badge-{credential.id}.png"'},
+    )
+
+
+@pages.get("/credentials/{credential_id}/badge.svg")
+def credential_svg(credential_id: str, session: DbSession) -> Response:
+    credential = service.get_credential(session, credential_id)
+    image = default_badge_svg(credential.achievement_name, _organisation_name(session, credential))
+    return Response(
+        bake_svg(image.encode(), service.preferred_text(credential)),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="badge-{credential.id}.svg"'},
+    )
+
+
+# --- public pages ---------------------------------------------------------------------------
+
+
+def _report_view(report: VerificationReport) -> dict[str, Any]:
+    return {
+        "valid": report.valid,
+        "source": report.source,
+        "checks": [
+            {"name": c.name, "status": c.status, "reason": c.reason, "icon": ICONS[c.status]}
+            for c in report.checks
+        ],
+    }
+
+
+def _ledger_entries(session: Session, credential: IssuedCredential) -> list[Any]:
+    from microcred.ledger.service import ledger_entries_for_credential
+
+    return ledger_entries_for_credential(session, bytes.fromhex(credential.credential_hash))
+
+
+@pages.get("/credentials/{credential_id}", response_class=HTMLResponse)
+def credential_page(
+    credential_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
+) -> HTMLResponse:
+    settings = _settings(request)
+    credential = service.get_credential(session, credential_id)
+    report = verify(session, service.preferred_text(credential), settings)
+    ledger_checks = {"ledger"}
+    report.checks = [c for c in report.checks if c.name not in ledger_checks]
+    show_name = _can_see_recipient(principal, credential) or (
+        credential.recipient_user_id is not None
+        and has_consent(session, credential.recipient_user_id, PUBLIC_NAME_CONSENT)
+    )
+    document = credential.document
+    subject = document.get("credentialSubject", {})
+    return render(
+        request,
+        "credentials/page.html",
+        principal,
+        credential=credential,
+        document=document,
+        achievement=subject.get("achievement", {}),
+        results=_result_labels(subject),
+        evidence=document.get("evidence", []),
+        issuer=document.get("issuer", {}),
+        recipient_name=credential.recipient_name if show_name else None,
+        report=_report_view(report),
+        entries=_ledger_entries(session, credential),
+        can_manage=service.can_manage(principal, credential.organisation_id),
+        history=service.status_history(session, credential.id)
+        if service.can_read(principal, credential.organisation_id)
+        else [],
+    )
+
+
+def _result_labels(subject: dict[str, Any]) -> list[dict[str, str]]:
+    """Each result as ``{name, value}``, a rubric level named rather than shown as its id."""
+    achievement = subject.get("achievement", {})
+    levels: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for description in achievement.get("resultDescription", []) or []:
+        names[str(description.get("id"))] = str(description.get("name", "Result"))
+        for level in description.get("rubricCriterionLevel", []) or []:
+            levels[str(level.get("id"))] = str(level.get("name"))
+    labels = []
+    for result in subject.get("result", []) or []:
+        value = result.get("achievedLevel") or result.get("value") or ""
+        labels.append(
+            {
+                "name": names.get(str(result.get("resultDescription")), "Result"),
+                "value": levels.get(str(value), str(value)),
+            }
+        )
+    return labels
+
+
+@pages.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
+    return render(request, "credentials/verify.html", principal, report=None, pasted="")
+
+
+@pages.post("/verify", response_class=HTMLResponse)
+async def verify_submit(
+    request: Request,
+    principal: OptionalPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    credential: Annotated[str, Form(max_length=1_000_000)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    data = await file.read() if file is not None and file.filename else credential.encode()
+    if not data.strip():
+        return render(
+            request, "credentials/verify.html", principal, report=None, pasted=credential,
+            error="Paste a credential or choose a file.", status_code=400,
+        )  # fmt: skip
+    context = app_context(request)
+    with context.sessions() as session:
+        report = verify(session, data, context.settings)
+    return render(
+        request, "credentials/verify.html", principal, report=_report_view(report),
+        pasted=credential, credential=report.credential,
+    )  # fmt: skip
+
+
+# --- issuer staff pages ---------------------------------------------------------------------
+
+
+def _staff_organisations(session: Session, principal: Principal) -> list[Organisation]:
+    ids = principal.organisations_with(Role.issuer_staff)
+    organisations = [session.get(Organisation, org_id) for org_id in ids]
+    found = sorted((o for o in organisations if o is not None), key=lambda o: o.name)
+    if not found:
+        raise PermissionDenied("Only issuer staff can manage credentials.")
+    return found
+
+
+def _chosen(organisations: list[Organisation], slug: str | None) -> Organisation:
+    for organisation in organisations:
+        if organisation.slug == slug:
+            return organisation
+    return organisations[0]
+
+
+@pages.get("/manage/credentials", response_class=HTMLResponse)
+def manage_credentials(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    notice: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    organisations = _staff_organisations(session, principal)
+    current = _chosen(organisations, organisation)
+    found = service.credentials_of_issuer(
+        session, principal, current.id, state=state or None, query=q, page=page
+    )
+    return render(
+        request, "credentials/manage.html", principal, organisations=organisations,
+        current=current, found=found, state=state or "", q=q or "", notice=notice,
+        jobs=bulk.jobs_of(session, principal, current.id)[:10],
+    )  # fmt: skip
+
+
+def _issue_form(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    current: Organisation,
+    organisations: list[Organisation],
+    **context: Any,
+) -> HTMLResponse:
+    published = [
+        found
+        for definition in catalogue.managed_definitions(session, principal, current.id)
+        if (found := catalogue.current_published(session, definition.definition_id)) is not None
+    ]
+    return render(
+        request, "credentials/issue.html", principal, organisations=organisations,
+        current=current, definitions=published, formats=service.FORMAT_LABELS,
+        default_formats=service.default_formats_of(session, current.id), **context,
+    )  # fmt: skip
+
+
+@pages.get("/manage/credentials/issue", response_class=HTMLResponse)
+def issue_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+) -> HTMLResponse:
+    organisations = _staff_organisations(session, principal)
+    current = _chosen(organisations, organisation)
+    return _issue_form(request, session, principal, current, organisations, values={})
+
+
+@pages.post("/manage/credentials/issue", response_model=None)
+def issue_submit(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+    definition_id: Annotated[str, Form(max_length=32)] = "",
+    recipient_email: Annotated[str, Form(max_length=254)] = "",
+    recipient_name: Annotated[str, Form(max_length=200)] = "",
+    result_level: Annotated[str, Form(max_length=200)] = "",
+    valid_until: Annotated[str, Form(max_length=40)] = "",
+    formats: Annotated[list[str] | None, Form()] = None,
+    status_purpose: Annotated[str, Form(max_length=20)] = "revocation",
+) -> Response:
+    check_csrf(request, csrf_token)
+    organisations = _staff_organisations(session, principal)
+    current = _chosen(organisations, organisation)
+    values = {
+        "definition_id": definition_id, "recipient_email": recipient_email,
+        "recipient_name": recipient_name, "result_level": result_level,
+        "valid_until": valid_until, "status_purpose": status_purpose,
+    }  # fmt: skip
+    try:
+        until = datetime.fromisoformat(valid_until) if valid_until else None
+        if until is not None and until.tzinfo is None:
+            until = until.astimezone()
+        with session.begin_nested():
+            credential = service.issue_credential(
+                session, principal, settings=_settings(request), definition_id=definition_id,
+                recipient_email=recipient_email or None, recipient_name=recipient_name or None,
+                results=[{"level": result_level}] if result_level else [],
+                valid_until=until, formats=formats or None, status_purpose=status_purpose,
+            )  # fmt: skip
+    except ValueError:
+        return _issue_form(
+            request, session, principal, current, organisations, values=values,
+            error="valid until is not a date.", error_field="valid_until", status_code=400,
+        )  # fmt: skip
+    except MicrocredError as error:
+        return _issue_form(
+            request, session, principal, current, organisations, values=values,
+            error=error.message, error_field=error.field or "definition_id",
+            status_code=error.status_code,
+        )  # fmt: skip
+    return RedirectResponse(f"/credentials/{credential.id}?issued=1", status_code=303)
+
+
+@pages.post("/manage/credentials/{credential_id}/status")
+def change_status(
+    credential_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    action: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    settings = _settings(request)
+    if action == "reinstate":
+        service.reinstate_credential(
+            session, principal, credential_id, reason=reason, settings=settings
+        )
+    elif action in {"revoke", "suspend"}:
+        purpose = "revocation" if action == "revoke" else "suspension"
+        service.revoke_credential(
+            session, principal, credential_id, reason=reason, purpose=purpose, settings=settings
+        )
+    else:
+        raise CredentialError("action must be revoke, suspend or reinstate.", field="action")
+    return RedirectResponse(f"/credentials/{credential_id}", status_code=303)
+
+
+@pages.get("/manage/credentials/bulk", response_class=HTMLResponse)
+def bulk_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+) -> HTMLResponse:
+    organisations = _staff_organisations(session, principal)
+    current = _chosen(organisations, organisation)
+    return render(
+        request, "credentials/bulk.html", principal, organisations=organisations,
+        current=current, columns=bulk.COLUMNS, jobs=bulk.jobs_of(session, principal, current.id),
+    )  # fmt: skip
+
+
+@pages.post("/manage/credentials/bulk", response_model=None)
+async def bulk_submit(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    check_csrf(request, csrf_token)
+    organisations = _staff_organisations(session, principal)
+    current = _chosen(organisations, organisation)
+    try:
+        if file is None or not file.filename:
+            raise CredentialError("Choose a CSV or JSON file.", field="file")
+        data = await file.read()
+        with session.begin_nested():
+            job = bulk.create_job(session, principal, current.id, data, source_name=file.filename)
+    except CredentialError as error:
+        return render(
+            request, "credentials/bulk.html", principal, organisations=organisations,
+            current=current, columns=bulk.COLUMNS, error=error.message, status_code=400,
+            jobs=bulk.jobs_of(session, principal, current.id),
+        )  # fmt: skip
+    session.commit()
+    start_job(request, job.id)
+    return RedirectResponse(f"/manage/credentials/jobs/{job.id}", status_code=303)
+
+
+@pages.get("/manage/credentials/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(
+    job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> HTMLResponse:
+    job = bulk.get_job(session, principal, job_id)
+    rows = [row for row in bulk.job_rows(session, job.id) if row.error][:200]
+    percent = int(100 * job.processed_rows / job.total_rows) if job.total_rows else 100
+    return render(
+        request, "credentials/job.html", principal, job=job, error_rows=rows, percent=percent,
+        running=job.state.value in {"pending", "running"},
+    )  # fmt: skip
+
+
+@pages.get("/manage/credentials/jobs/{job_id}/result.csv")
+def job_result(
+    job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    return _result_response(session, bulk.get_job(session, principal, job_id), _settings(request))
+
+
+routers = [api, pages]

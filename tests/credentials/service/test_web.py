@@ -1,0 +1,171 @@
+"""The credentials API and pages through the real app: issue, verify, serve, revoke, bulk."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts import service as accounts
+from microcred.accounts.models import User
+from microcred.credentials.baking import extract
+from tests.conftest import World, sign_in_client
+
+
+def _token(sessions: sessionmaker[Session], user: User, scopes: list[str]) -> str:
+    with sessions.begin() as session:
+        principal = accounts.principal_for(session, session.get(User, user.id) or user)
+        _, secret = accounts.create_api_token(session, principal, name="t", scopes=scopes)
+    return secret
+
+
+def _issue(client: TestClient, token: str, definition_id: str, **extra: object) -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        "/api/v1/credentials",
+        json={"definition_id": definition_id, "recipient_email": "learner@example.org",
+              "results": [{"level": "Competent"}], **extra},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_api_issue_verify_revoke_and_the_served_documents(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str
+) -> None:
+    token = _token(sessions, world.staff, ["credentials:issue"])
+    issued = _issue(client, token, definition_id, formats=["eddsa-rdfc-2022", "vc-jwt-rs256"])
+    credential = issued["credential"]
+    # the DID document and the status list are served, and resolvable through the app
+    did = client.get("/issuers/north-college/did.json")
+    assert did.status_code == 200 and did.json()["id"] == credential["issuer"]["id"]
+    status_url = credential["credentialStatus"]["statusListCredential"]
+    listing = client.get(status_url.replace("http://127.0.0.1:8000", ""))
+    assert listing.status_code == 200 and "no-cache" in listing.headers["cache-control"]
+    # verify: JSON body, raw JWT text, uploaded baked PNG and SVG
+    for body, content_type in (
+        (client.get(f"/credentials/{issued['id']}/credential.json").content, "application/json"),
+        (issued["jwts"]["vc-jwt-rs256"].encode(), "text/plain"),
+    ):
+        report = client.post("/api/v1/verify", content=body, headers={"content-type": content_type})
+        assert report.json()["valid"] is True, report.json()["checks"]
+    for image in ("badge.png", "badge.svg"):
+        baked = client.get(f"/credentials/{issued['id']}/{image}").content
+        assert '"proof"' in extract(baked).text
+        report = client.post("/api/v1/verify", files={"file": (image, baked)})
+        assert report.json()["valid"] is True
+        assert report.json()["source"].startswith(image[-3:])
+    # revoke through the API: the next verification fails at once
+    revoked = client.post(
+        f"/api/v1/credentials/{issued['id']}/revoke",
+        json={"reason": "Issued in error"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+    report = client.post("/api/v1/verify", json=credential).json()
+    assert report["valid"] is False
+    assert any(c["name"] == "status" and c["status"] == "fail" for c in report["checks"])
+
+
+def test_api_refusals_are_4xx_json(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str
+) -> None:
+    other = _token(sessions, world.other_staff, ["credentials:issue"])
+    response = client.post(
+        "/api/v1/credentials",
+        json={"definition_id": definition_id, "recipient_email": "a@example.org"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert response.status_code == 403
+    staff = _token(sessions, world.staff, ["credentials:issue"])
+    bad = client.post(
+        "/api/v1/credentials",
+        json={"definition_id": definition_id, "recipient_email": "nope"},
+        headers={"Authorization": f"Bearer {staff}"},
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "recipient_email"
+    assert client.post("/api/v1/credentials", json={}).status_code in (401, 422)
+    assert client.get("/status/" + "0" * 32).status_code == 404
+    for garbage in (
+        b'{"@context": [',
+        b"eyJhbGciOiJub25lIn0.eyJ2YyI6e319.",
+        b"\x89PNG\r\n\x1a\nxx",
+    ):
+        report = client.post("/api/v1/verify", content=garbage)
+        assert report.status_code == 200 and report.json()["valid"] is False
+
+
+def test_bulk_job_through_the_api(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str
+) -> None:
+    token = _token(sessions, world.staff, ["credentials:issue"])
+    rows = (
+        "definition_id,recipient_email,result_level\n"
+        + "".join(f"{definition_id},p{n}@example.org,Novice\n" for n in range(5))
+        + f"{definition_id},broken,Novice\n"
+    )
+    headers = {"Authorization": f"Bearer {token}", "content-type": "text/csv"}
+    created = client.post(
+        "/api/v1/organisations/north-college/issuance-jobs", content=rows, headers=headers
+    )
+    assert created.status_code == 202, created.text
+    job_url = f"/api/v1/organisations/north-college/issuance-jobs/{created.json()['id']}"
+    deadline = time.monotonic() + 30
+    while (job := client.get(job_url, headers=headers).json())["state"] != "completed":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    assert (job["issued_count"], job["error_count"]) == (5, 1)
+    result = client.get(job["result_url"], headers=headers).text.splitlines()
+    assert result[0] == "row,status,credential_id,credential_url,error"
+    assert result[6].startswith("6,error,")
+
+
+def test_staff_pages_issue_and_revoke_with_csrf(
+    client: TestClient, world: World, definition_id: str
+) -> None:
+    csrf = sign_in_client(client, "staff@north.example")
+    form = client.get("/manage/credentials/issue")
+    assert form.status_code == 200 and "Data analysis with Python" in form.text
+    refused = client.post("/manage/credentials/issue", data={"definition_id": definition_id})
+    assert refused.status_code == 403
+    bad = client.post(
+        "/manage/credentials/issue",
+        data={"csrf_token": csrf, "definition_id": definition_id, "recipient_email": "x",
+              "organisation": "north-college"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and "not a valid e-mail" in bad.text
+    issued = client.post(
+        "/manage/credentials/issue",
+        data={"csrf_token": csrf, "definition_id": definition_id, "organisation": "north-college",
+              "recipient_email": "learner@example.org", "recipient_name": "Lee Learner",
+              "result_level": "Competent", "formats": ["eddsa-rdfc-2022", "vc-jose-eddsa"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert issued.status_code == 303
+    page = client.get(issued.headers["location"])
+    assert "✔</span> Valid" in page.text and "Competent" in page.text
+    assert "Lee Learner" in page.text  # staff see the name
+    credential_id = re.search(r"/credentials/([0-9a-f]{32})", issued.headers["location"]).group(1)  # type: ignore[union-attr]
+    listing = client.get("/manage/credentials")
+    assert credential_id in listing.text
+    revoke = client.post(
+        f"/manage/credentials/{credential_id}/status",
+        data={"csrf_token": csrf, "action": "revoke", "reason": "Wrong person"},
+        follow_redirects=False,
+    )
+    assert revoke.status_code == 303
+    page = client.get(f"/credentials/{credential_id}")
+    assert "Not valid" in page.text and "Revoked" in page.text
+    # the public sees no name without the learner's consent
+    client.cookies.clear()
+    public = client.get(f"/credentials/{credential_id}")
+    assert public.status_code == 200 and "Lee Learner" not in public.text
+
+
+def test_verify_page_accepts_pasted_text(client: TestClient) -> None:
+    page = client.get("/verify")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    result = client.post("/verify", data={"csrf_token": csrf, "credential": '{"truncated": '})
+    assert result.status_code == 200 and "Not valid" in result.text and "parse" in result.text
