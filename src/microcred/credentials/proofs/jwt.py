@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -83,7 +84,7 @@ class JoseKey:
             serialization.NoEncryption(),
         )
 
-    @property
+    @cached_property
     def public_jwk(self) -> dict[str, str]:
         return public_jwk(self.private_key.public_key())
 
@@ -187,7 +188,7 @@ def sign_jwt(
     if kid:
         header["kid"] = kid
     if embed_jwk:
-        header["jwk"] = key.public_jwk
+        header["jwk"] = dict(key.public_jwk)
     signing_input = f"{_json_segment(header)}.{_json_segment(payload)}"
     return f"{signing_input}.{base64url_encode(key.sign(signing_input.encode('ascii')))}"
 
