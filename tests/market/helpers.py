@@ -23,13 +23,16 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def technology_uri(name: str) -> str:
-    return "urn:test:tech:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return "https://example.org/test/technology/" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip(
+        "-"
+    )
 
 
 @lru_cache(maxsize=1)
 def technology_vocabulary() -> tuple[SkillConcept, ...]:
     names = sorted({row["Example"] for row in _rows(ONET / "Technology_Skills.tsv.gz")})
-    return tuple(SkillConcept(technology_uri(name), name) for name in names)
+    by_uri = {technology_uri(name): name for name in reversed(names)}
+    return tuple(SkillConcept(uri, name) for uri, name in sorted(by_uri.items()))
 
 
 @lru_cache(maxsize=1)

@@ -255,7 +255,7 @@ class Analytics:
         return HeatTable(list(totals), top, shares, totals)
 
     def rising_and_falling(
-        self, filters: Filters, months: int = 6, min_mentions: int = 10, alpha: float = TREND_ALPHA
+        self, filters: Filters, months: int = 12, min_mentions: int = 10, alpha: float = TREND_ALPHA
     ) -> list[TrendTest]:
         """Skills whose share changed between the last ``months`` and the ``months`` before."""
         if months < 1:

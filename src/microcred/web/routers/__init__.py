@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microcred.web.routers import accounts, catalogue, credentials, home, ledger, market, skills
+from microcred.web.routers import (
+    accounts,
+    assessment,
+    catalogue,
+    credentials,
+    home,
+    ledger,
+    market,
+    skills,
+)
 
 ROUTERS: list[APIRouter] = [
     router
-    for module in (home, accounts, catalogue, credentials, skills, ledger, market)
+    for module in (home, accounts, catalogue, credentials, skills, ledger, market, assessment)
     for router in module.routers
 ]
