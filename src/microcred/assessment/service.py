@@ -534,6 +534,10 @@ def _audit(
     )
 
 
+def user_of(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
 def managed_definition_ids(session: Session, principal: Principal) -> list[CredentialDefinition]:
     """Definitions whose assessments the principal may manage (for the staff pages)."""
     return catalogue.managed_definitions(session, principal)

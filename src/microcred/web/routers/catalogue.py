@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from microcred.accounts.models import Role
 from microcred.accounts.service import Principal
+from microcred.assessment.service import published_assessments
 from microcred.catalogue import service
 from microcred.catalogue.badge_image import default_badge_svg
 from microcred.catalogue.errors import CatalogueError, InvalidFields
@@ -330,6 +331,7 @@ def _definition_page(
         assessment_labels=ASSESSMENT_TYPES, forms=PARTICIPATION_FORMS,
         can_edit=service.can_write(principal, definition.issuer_id),
         profile=service.issuer_profile_of(session, definition.issuer_id),
+        assessments=published_assessments(session, definition.definition_id),
     )  # fmt: skip
 
 
