@@ -8,7 +8,9 @@ look-ups are disabled (tests, air-gapped installs).
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation
-from microcred.credentials.dids import DidResolver, JsonFetcher, http_json_fetcher
+from microcred.credentials.dids import DidResolver, JsonFetcher, KeyResolver, http_json_fetcher
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keystore import did_document_for_slug, issuer_did
+from microcred.credentials.proofs import jcs
 from microcred.credentials.status.bitstring import BitstringStatusChecker
 from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import (
@@ -54,10 +57,14 @@ class ServerFetcher:
         self.settings = settings
         self.remote = remote
         self.own_host = _host(settings.base_url)
+        self._answered: dict[str, dict[str, Any]] = {}
 
     def __call__(self, url: str) -> dict[str, Any]:
         if _host(url) == self.own_host:
-            return self._local(urlsplit(url).path)
+            path = urlsplit(url).path
+            if path not in self._answered:  # a credential and its status list share a DID
+                self._answered[path] = self._local(path)
+            return self._answered[path]
         if self.remote is None:
             raise CredentialError(f"Cannot look up {url}: remote look-ups are disabled")
         return self.remote(url)
@@ -100,6 +107,26 @@ def known_issuer_lookup(session: Session, settings: Settings) -> IssuerLookup:
     return lookup
 
 
+_VERIFIED_LISTS: OrderedDict[bytes, str | None] = OrderedDict()
+_VERIFIED_LISTS_SIZE = 256
+
+
+def cached_status_list_proof_failure(
+    document: Mapping[str, Any], resolver: KeyResolver
+) -> str | None:
+    """:func:`status_list_proof_failure`, remembered per exact document (by its JCS hash): a
+    status list changes rarely and is checked by every verification that names it."""
+    digest = hashlib.sha256(jcs.canonicalize(dict(document))).digest()
+    if digest in _VERIFIED_LISTS:
+        _VERIFIED_LISTS.move_to_end(digest)
+        return _VERIFIED_LISTS[digest]
+    failure = status_list_proof_failure(document, resolver)
+    _VERIFIED_LISTS[digest] = failure
+    while len(_VERIFIED_LISTS) > _VERIFIED_LISTS_SIZE:
+        _VERIFIED_LISTS.popitem(last=False)
+    return failure
+
+
 def verification_fetcher(
     session: Session, settings: Settings, *, allow_remote: bool = True
 ) -> ServerFetcher:
@@ -140,7 +167,7 @@ def verify(
         source,
         resolver=resolver,
         status_checker=BitstringStatusChecker(
-            fetch, resolver=resolver, verify_proof=status_list_proof_failure
+            fetch, resolver=resolver, verify_proof=cached_status_list_proof_failure
         ),
         known_issuer=known_issuer_lookup(session, settings),
         now=now,

@@ -121,3 +121,27 @@ def test_status_lists_are_large_random_and_never_reuse_an_index(
     listing = status_list_document(session, status_list.id, settings)
     assert len(decode_list(listing["credentialSubject"]["encodedList"])) * 8 >= 131_072  # type: ignore[index]
     assert listing["proof"]["cryptosuite"] == "eddsa-rdfc-2022"  # type: ignore[index]
+
+
+def test_a_tampered_status_list_fails_even_after_the_genuine_one_was_checked(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    from microcred.credentials.resolvers import verification_fetcher
+    from microcred.credentials.status.bitstring import encode_list, new_bitstring, set_bit
+
+    row = service.issue_credential(session, None, settings=settings, **issue_input(definition_id))
+    assert verify(session, row.document, settings, allow_remote=False).valid  # cached as good
+    genuine = verification_fetcher(session, settings, allow_remote=False)
+    bits = new_bitstring()
+    set_bit(bits, row.status_index, True)
+
+    def forging(url: str) -> dict[str, object]:
+        document = genuine(url)
+        if "/status/" in url:
+            subject = {**document["credentialSubject"], "encodedList": encode_list(bits)}  # type: ignore[dict-item]
+            return {**document, "credentialSubject": subject}
+        return document
+
+    report = verify(session, row.document, settings, fetcher=forging)
+    assert report.failed("status")
+    assert any("proof" in check.reason for check in report.check("status"))

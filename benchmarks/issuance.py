@@ -1,0 +1,186 @@
+"""End-to-end issuance benchmark: build + sign + status index + stored + ledger, per format.
+
+Run: ``.venv/bin/python benchmarks/issuance.py [--count 300] [--bulk 100000] [--workdir DIR]``.
+Everything runs on one core against a SQLite file. Figures printed:
+
+* the floor: raw Ed25519 sign and verify per second (``cryptography``);
+* per securing format: issuances per second through :class:`Issuance` committed in batches of
+  100 (the bulk path) and its ratio to the raw sign rate; verifications per second through this
+  server's verification service (DB-backed DID and status list resolution, ledger check) and the
+  ratio to the raw verify rate;
+* the single-call path (``issue_credential``, one commit per credential) for the default format;
+* with ``--bulk N``: a bulk job of N CSV rows through ``create_job`` + ``run_job``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts import service as accounts
+from microcred.accounts.models import OrganisationKind
+from microcred.catalogue import service as catalogue
+from microcred.credentials import bulk, service
+from microcred.credentials.resolvers import verify
+from microcred.db.engine import create_db_engine, make_session_factory
+from microcred.db.registry import metadata
+from microcred.settings import Settings
+
+BATCH = 100
+
+
+def rate(action: Callable[[], object], seconds: float = 1.5) -> float:
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        action()
+        count += 1
+    return count / elapsed
+
+
+def floor() -> tuple[float, float]:
+    key = Ed25519PrivateKey.generate()
+    message = os.urandom(64)
+    signature = key.sign(message)
+    public = key.public_key()
+    return rate(lambda: key.sign(message)), rate(lambda: public.verify(signature, message))
+
+
+def setup(workdir: Path) -> tuple[sessionmaker[Session], Settings, str]:
+    url = f"sqlite:///{workdir / 'issuance.db'}"
+    engine = create_db_engine(url)
+    metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    settings = Settings(database_url=url, master_key="benchmark", data_dir=workdir)
+    with sessions.begin() as session:
+        accounts.create_organisation(
+            session, slug="bench-college", name="Bench College", kind=OrganisationKind.issuer
+        )
+        definition = catalogue.create_definition(
+            session,
+            None,
+            "bench-college",
+            {
+                "name": "Benchmarking", "description": "Measures issuance speed.",
+                "criteria_narrative": "Run the benchmark.", "learning_outcomes": ["Measure"],
+                "workload_hours": 10, "participation_form": "online",
+                "rubric_levels": [{"name": "Pass"}, {"name": "Merit"}],
+            },
+            publish=True,
+        )  # fmt: skip
+        definition_id = definition.definition_id
+    return sessions, settings, definition_id
+
+
+def issue_batched(
+    sessions: sessionmaker[Session], settings: Settings, definition_id: str, fmt: str, count: int
+) -> tuple[float, list[str]]:
+    """Issuances per second in committed batches (the bulk path), and the ids issued."""
+    ids: list[str] = []
+    start = time.perf_counter()
+    for offset in range(0, count, BATCH):
+        with sessions.begin() as session:
+            issuance = service.Issuance(session, settings, audit=False, defer_ledger=True)
+            for number in range(offset, min(count, offset + BATCH)):
+                row = issuance.issue(
+                    None,
+                    definition_id=definition_id,
+                    recipient_email=f"{fmt}-{number}@example.org",
+                    results=[{"level": "Merit"}],
+                    formats=[fmt],
+                )
+                ids.append(row.id)
+            issuance.finish()
+    return count / (time.perf_counter() - start), ids
+
+
+def verify_rate(
+    sessions: sessionmaker[Session], settings: Settings, ids: list[str], fmt: str
+) -> float:
+    with sessions() as session:
+        sources = []
+        for credential_id in ids:
+            row = service.get_credential(session, credential_id)
+            sources.append(row.jwts[fmt] if fmt in row.jwts else row.document)
+        start = time.perf_counter()
+        for source in sources:
+            report = verify(session, source, settings, allow_remote=False)
+            assert report.valid, report.checks
+        return len(sources) / (time.perf_counter() - start)
+
+
+def single_calls(
+    sessions: sessionmaker[Session], settings: Settings, definition_id: str, count: int
+) -> float:
+    start = time.perf_counter()
+    for number in range(count):
+        with sessions.begin() as session:
+            service.issue_credential(
+                session, None, settings=settings, definition_id=definition_id,
+                recipient_email=f"single-{number}@example.org", idempotency_key=f"s{number}",
+            )  # fmt: skip
+    return count / (time.perf_counter() - start)
+
+
+def bulk_run(
+    sessions: sessionmaker[Session], settings: Settings, definition_id: str, rows: int
+) -> None:
+    lines = ["definition_id,recipient_email,recipient_name,result_level"]
+    lines += [f"{definition_id},bulk{n}@example.org,Learner {n},Pass" for n in range(rows)]
+    data = ("\n".join(lines) + "\n").encode()
+    start = time.perf_counter()
+    with sessions.begin() as session:
+        job_id = bulk.create_job(session, None, "bench-college", data, source_name="bulk.csv").id
+    created = time.perf_counter() - start
+    last = [time.perf_counter()]
+
+    def progress(job: object) -> None:
+        if time.perf_counter() - last[0] > 30:
+            last[0] = time.perf_counter()
+            print(f"  … {getattr(job, 'processed_rows', 0)} rows", flush=True)
+
+    job = bulk.run_job(sessions, job_id, settings, progress=progress)
+    total = time.perf_counter() - start
+    print(
+        f"bulk job of {rows} rows: {job.issued_count} issued, {job.error_count} errors in "
+        f"{total:.0f} s ({created:.1f} s to parse and store the rows) = {rows / total:.0f}/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300, help="credentials per format")
+    parser.add_argument("--bulk", type=int, default=0, help="rows of a bulk job (0: skip)")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    print(f"machine: {platform.machine()}, {platform.python_implementation()} "
+          f"{platform.python_version()}, {os.cpu_count()} CPUs (pinned to one)")  # fmt: skip
+    sign, check = floor()
+    print(f"floor: raw Ed25519 sign {sign:,.0f}/s, verify {check:,.0f}/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        sessions, settings, definition_id = setup(workdir)
+        if args.bulk:
+            bulk_run(sessions, settings, definition_id, args.bulk)
+            return
+        print(f"{'format':<22}{'issue/s':>10}{'ratio':>8}{'verify/s':>10}{'ratio':>8}")
+        for fmt in service.FORMATS:
+            issued, ids = issue_batched(sessions, settings, definition_id, fmt, args.count)
+            verified = verify_rate(sessions, settings, ids[: max(50, args.count // 3)], fmt)
+            print(f"{fmt:<22}{issued:>10,.0f}{issued / sign:>8.1%}"
+                  f"{verified:>10,.0f}{verified / check:>8.1%}")  # fmt: skip
+        single = single_calls(sessions, settings, definition_id, min(args.count, 200))
+        print(f"issue_credential, one commit each ({service.DEFAULT_FORMATS[0]}): {single:,.0f}/s")
+
+
+if __name__ == "__main__":
+    main()

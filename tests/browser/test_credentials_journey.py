@@ -1,0 +1,41 @@
+"""Staff issue a credential, open its public page and see it valid, revoke it, see it revoked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.catalogue import service as catalogue
+from tests.browser.conftest import sign_in
+from tests.catalogue.factories import definition_input, skills
+from tests.conftest import PASSWORD, World
+
+__all__ = ["skills"]
+
+
+def test_issue_view_revoke_journey(
+    live_server: str, page: Any, sessions: sessionmaker[Session], world: World,
+    skills: dict[str, str],
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        catalogue.create_definition(
+            session, None, "north-college", definition_input(), publish=True
+        )
+    sign_in(page, live_server, "staff@north.example", PASSWORD)
+    page.goto(f"{live_server}/manage/credentials")
+    page.click("#issue-credential")
+    page.get_by_label("Recipient e-mail").fill("learner@example.org")
+    page.get_by_label("Recipient name").fill("Lee Learner")
+    page.get_by_label("Result level").select_option("Competent")
+    page.get_by_role("button", name="Issue and sign").click()
+    page.wait_for_url("**/credentials/*")
+    assert page.locator(".verification-verdict").inner_text().strip().endswith("Valid")
+    assert page.locator("#credential-state").inner_text() == "active"
+    assert page.get_by_text("Competent").first.is_visible()
+    page.get_by_label("Reason (kept, never published)").fill("Issued to the wrong learner")
+    page.get_by_role("button", name="Revoke").click()
+    page.wait_for_load_state()
+    assert page.locator("#credential-state").inner_text() == "revoked"
+    assert "Not valid" in page.locator(".verification-verdict").inner_text()
+    assert "Revoked" in page.locator(".verification-checks").inner_text()
