@@ -89,10 +89,12 @@ def _redact(url: str) -> str:
 
 
 def _register_capabilities() -> None:
+    from microcred.cli import assessment as assessment_cli
     from microcred.cli import catalogue, credentials, market, skills
     from microcred.cli import ledger as ledger_cli
 
     catalogue.register(app, import_app)
+    assessment_cli.register(app, import_app)
     skills.register(app, import_app)
     ledger_cli.register(app, import_app)
     market.register(app, import_app)
