@@ -7,7 +7,9 @@ import microcred.assessment.models
 import microcred.catalogue.models
 import microcred.credentials.models
 import microcred.ledger.models
-import microcred.skills.models  # noqa: F401
+import microcred.pathways.models
+import microcred.skills.models
+import microcred.wallet.models  # noqa: F401
 from microcred.db.base import Base
 
 metadata = Base.metadata

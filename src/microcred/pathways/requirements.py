@@ -360,4 +360,3 @@ def find_cycle(graph: Mapping[str, Sequence[str]], start: str) -> list[str] | No
                 seen.add(target)
                 stack.append((target, [*trail, target]))
     return None
-

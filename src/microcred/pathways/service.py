@@ -1,0 +1,1210 @@
+"""Pathway operations: authoring, learner progress, automatic awards, credit and articulation.
+
+Authoring checks the tree against the catalogue (:func:`catalogue_facts`) and refuses cycles
+between pathways. Progress gathers the learner's achievements — credentials issued here that are
+active, and wallet imports that still verify — and evaluates the tree (pure
+:mod:`microcred.pathways.progress`). A complete pathway is awarded at once: the qualification as
+an OB 3.0 credential (``issue_credential`` for the pathway's qualification definition) and a
+signed CLR 2.0 ``ClrCredential`` holding the components. :func:`review_awards` applies the
+pathway's revocation policy when a component no longer holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Membership, Organisation, Role, User
+from microcred.accounts.service import Principal, get_organisation, record_audit
+from microcred.catalogue import service as catalogue
+from microcred.catalogue.models import CredentialDefinition, DefinitionSkill, DefinitionStatus
+from microcred.catalogue.ob3 import definition_url
+from microcred.credentials import service as credentials
+from microcred.credentials.dids import JsonFetcher
+from microcred.credentials.documents import hashed_email_identity
+from microcred.credentials.keystore import issuer_did, signing_key
+from microcred.credentials.models import CredentialState, IssuedCredential, KeyAlgorithm
+from microcred.credentials.proofs.dataintegrity import add_proof
+from microcred.db.base import new_id, utcnow
+from microcred.errors import NotFound, PermissionDenied
+from microcred.pathways import clr
+from microcred.pathways.articulation import (
+    ECTS_PER_CREDIT_HOUR,
+    Holding,
+    Rule,
+    TransferResult,
+    evaluate_transfer,
+    find_conflict,
+)
+from microcred.pathways.errors import PathwayError
+from microcred.pathways.models import (
+    ArticulationAgreement,
+    ArticulationRule,
+    AwardState,
+    CreditRecommendation,
+    CreditUnit,
+    MatchKind,
+    Pathway,
+    PathwayAward,
+    PathwayKind,
+    PathwayStatus,
+    RevocationPolicy,
+)
+from microcred.pathways.progress import Achievement, Evaluator, Offering, Progress
+from microcred.pathways.requirements import (
+    CatalogueFacts,
+    Requirement,
+    check_tree,
+    find_cycle,
+    parse_requirement,
+    referenced_definitions,
+    referenced_pathways,
+    referenced_skills,
+    to_dict,
+)
+from microcred.settings import Settings
+from microcred.wallet import service as wallet
+from microcred.wallet.models import ImportedCredential
+
+AUTHOR_ROLES = (Role.issuer_staff,)
+MAX_NAME = 200
+LOST_PREFIX = "Component(s) no longer valid: "
+
+
+# --- authoring --------------------------------------------------------------------------------
+
+
+@dataclass
+class PathwayInput:
+    name: str
+    kind: str
+    requirements: Mapping[str, Any]
+    description: str = ""
+    qualification_definition_id: str | None = None
+    revocation_policy: str = "review"
+
+
+def _require_author(principal: Principal | None, organisation_id: str) -> None:
+    if principal is not None:
+        principal.require(organisation_id, *AUTHOR_ROLES, scope="catalogue:write")
+
+
+def can_author(principal: Principal | None, organisation_id: str) -> bool:
+    return principal is not None and principal.can(
+        organisation_id, *AUTHOR_ROLES, scope="catalogue:write"
+    )
+
+
+def catalogue_facts(session: Session, tree: Requirement, own_id: str | None) -> CatalogueFacts:
+    """What the catalogue and the pathway table say about everything the tree names."""
+    ids = referenced_definitions(tree)
+    rows = list(
+        session.scalars(
+            select(CredentialDefinition).where(CredentialDefinition.definition_id.in_(ids))
+        )
+    )
+    published = {r.definition_id: r for r in rows if r.status is DefinitionStatus.published}
+    retired = {r.definition_id for r in rows} - set(published)
+    skills = referenced_skills(tree)
+    aligned: dict[str, int] = {
+        str(uri): int(count)
+        for uri, count in session.execute(
+            select(DefinitionSkill.skill_uri, func.count(func.distinct(CredentialDefinition.id)))
+            .join(
+                CredentialDefinition, CredentialDefinition.id == DefinitionSkill.definition_row_id
+            )
+            .where(
+                DefinitionSkill.skill_uri.in_(skills),
+                CredentialDefinition.status == DefinitionStatus.published,
+            )
+            .group_by(DefinitionSkill.skill_uri)
+        )
+    }
+    named = referenced_pathways(tree)
+    existing = set(session.scalars(select(Pathway.id).where(Pathway.id.in_(named))))
+    if own_id is not None and own_id in named:
+        existing.add(own_id)
+    return CatalogueFacts(
+        published={i: r.ects_credits or 0.0 for i, r in published.items()},
+        hours={i: r.workload_hours for i, r in published.items()},
+        retired=frozenset(retired),
+        aligned_count=aligned,
+        pathways=frozenset(existing),
+    )
+
+
+def _check_cycles(session: Session, pathway_id: str, tree: Requirement) -> None:
+    graph: dict[str, list[str]] = {pathway_id: sorted(referenced_pathways(tree))}
+    frontier = list(graph[pathway_id])
+    while frontier:
+        current = frontier.pop()
+        if current in graph:
+            continue
+        row = session.get(Pathway, current)
+        targets = sorted(referenced_pathways(parse_requirement(row.requirements))) if row else []
+        graph[current] = targets
+        frontier.extend(targets)
+    cycle = find_cycle(graph, pathway_id)
+    if cycle is not None:
+        names = [_pathway_name(session, item) for item in cycle]
+        raise PathwayError(
+            "Cyclic requirements: " + " → ".join(names) + " require one another.",
+            field="requirements",
+        )
+
+
+def _pathway_name(session: Session, pathway_id: str) -> str:
+    row = session.get(Pathway, pathway_id)
+    return row.name if row is not None else pathway_id
+
+
+def _checked(
+    session: Session, organisation_id: str, data: PathwayInput, pathway_id: str
+) -> dict[str, Any]:
+    name = data.name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise PathwayError(f"name must be 1-{MAX_NAME} characters.", field="name")
+    try:
+        kind = PathwayKind(data.kind)
+        policy = RevocationPolicy(data.revocation_policy)
+    except ValueError:
+        if data.kind not in {k.value for k in PathwayKind}:
+            raise PathwayError(
+                "kind must be certificate, micro-degree or degree-credit.", field="kind"
+            ) from None
+        raise PathwayError(
+            "revocation_policy must be keep, revoke or review.", field="revocation_policy"
+        ) from None
+    tree = parse_requirement(data.requirements)
+    check_tree(tree, catalogue_facts(session, tree, pathway_id))
+    _check_cycles(session, pathway_id, tree)
+    qualification = (data.qualification_definition_id or "").strip() or None
+    if qualification is not None:
+        definition = catalogue.current_published(session, qualification)
+        if definition is None:
+            raise PathwayError(
+                f"Qualification definition {qualification} is not published.",
+                field="qualification_definition_id",
+            )
+        if definition.issuer_id != organisation_id:
+            raise PathwayError(
+                "The qualification must be a definition of the pathway's own organisation.",
+                field="qualification_definition_id",
+            )
+        if qualification in referenced_definitions(tree):
+            raise PathwayError(
+                "The qualification cannot also be one of its own requirements.",
+                field="qualification_definition_id",
+            )
+    return {
+        "name": name,
+        "description": data.description.strip(),
+        "kind": kind,
+        "revocation_policy": policy,
+        "requirements": to_dict(tree),
+        "qualification_definition_id": qualification,
+    }
+
+
+def create_pathway(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    data: PathwayInput,
+    *,
+    publish: bool = False,
+) -> Pathway:
+    org = get_organisation(session, organisation)
+    _require_author(principal, org.id)
+    pathway_id = new_id()
+    fields = _checked(session, org.id, data, pathway_id)
+    pathway = Pathway(
+        id=pathway_id,
+        organisation_id=org.id,
+        status=PathwayStatus.published if publish else PathwayStatus.draft,
+        created_by_user_id=principal.user_id if principal else None,
+        **fields,
+    )
+    session.add(pathway)
+    session.flush()
+    _audit(session, principal, "pathways.create", pathway)
+    return pathway
+
+
+def update_pathway(
+    session: Session, principal: Principal | None, pathway_id: str, data: PathwayInput
+) -> Pathway:
+    pathway = get_pathway(session, pathway_id, principal)
+    _require_author(principal, pathway.organisation_id)
+    for key, value in _checked(session, pathway.organisation_id, data, pathway.id).items():
+        setattr(pathway, key, value)
+    session.flush()
+    _audit(session, principal, "pathways.update", pathway)
+    return pathway
+
+
+def set_status(
+    session: Session, principal: Principal | None, pathway_id: str, status: str
+) -> Pathway:
+    pathway = get_pathway(session, pathway_id, principal)
+    _require_author(principal, pathway.organisation_id)
+    try:
+        pathway.status = PathwayStatus(status)
+    except ValueError:
+        raise PathwayError("status must be draft, published or archived.", field="status") from None
+    if pathway.status is PathwayStatus.published:
+        tree = parse_requirement(pathway.requirements)
+        check_tree(tree, catalogue_facts(session, tree, pathway.id))
+    session.flush()
+    _audit(session, principal, f"pathways.{status}", pathway)
+    return pathway
+
+
+def _audit(session: Session, principal: Principal | None, action: str, pathway: Pathway) -> None:
+    record_audit(
+        session, principal, action, organisation_id=pathway.organisation_id,
+        object_type="pathway", object_id=pathway.id, details={"name": pathway.name},
+    )  # fmt: skip
+
+
+def get_pathway(session: Session, pathway_id: str, principal: Principal | None = None) -> Pathway:
+    pathway = session.get(Pathway, pathway_id)
+    if pathway is None or (
+        pathway.status is not PathwayStatus.published
+        and not can_author(principal, pathway.organisation_id)
+    ):
+        raise NotFound(f"No pathway '{pathway_id}'.")
+    return pathway
+
+
+def list_pathways(session: Session, principal: Principal | None = None) -> list[Pathway]:
+    """Published pathways, and the drafts of organisations the principal authors for."""
+    own = principal.organisations_with(*AUTHOR_ROLES) if principal else []
+    condition = Pathway.status == PathwayStatus.published
+    if principal is not None and principal.is_platform_admin:
+        condition = Pathway.id.is_not(None)
+    elif own:
+        condition = condition | Pathway.organisation_id.in_(own)
+    return list(session.scalars(select(Pathway).where(condition).order_by(Pathway.name)))
+
+
+def tree_of(pathway: Pathway) -> Requirement:
+    return parse_requirement(pathway.requirements)
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _definition_rows(session: Session, ids: set[str]) -> dict[str, CredentialDefinition]:
+    """The published version of each lineage, or its newest version when none is published."""
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(CredentialDefinition)
+        .where(CredentialDefinition.definition_id.in_(ids))
+        .order_by(CredentialDefinition.version)
+    )
+    found: dict[str, CredentialDefinition] = {}
+    for row in rows:
+        current = found.get(row.definition_id)
+        if current is None or current.status is not DefinitionStatus.published:
+            found[row.definition_id] = row
+    return found
+
+
+def _skills_of(definition: CredentialDefinition | None) -> frozenset[str]:
+    return frozenset(link.skill_uri for link in definition.skills) if definition else frozenset()
+
+
+def issued_achievements(session: Session, user_id: str, now: datetime) -> list[Achievement]:
+    """The learner's credentials issued here; revoked, suspended or expired ones do not count."""
+    rows = credentials.credentials_of_learner(session, user_id)
+    definitions = _definition_rows(session, {row.definition_id for row in rows})
+    made = []
+    for row in rows:
+        definition = definitions.get(row.definition_id)
+        expired = row.valid_until is not None and _aware(row.valid_until) < now
+        made.append(
+            Achievement(
+                key=f"issued:{row.id}",
+                name=row.achievement_name,
+                definition_id=row.definition_id,
+                earned_at=_aware(row.issued_at),
+                issuer_id=row.organisation_id,
+                skills=_skills_of(definition),
+                ects=(definition.ects_credits or 0.0) if definition else 0.0,
+                hours=definition.workload_hours if definition else 0.0,
+                verified=row.state is CredentialState.active and not expired,
+            )
+        )
+    return made
+
+
+def imported_achievements(rows: Sequence[ImportedCredential]) -> list[Achievement]:
+    return [
+        Achievement(
+            key=f"imported:{row.id}",
+            name=row.achievement_name,
+            definition_id=row.definition_id or row.achievement_id,
+            earned_at=_aware(row.earned_at),
+            issuer_id=row.issuer_id,
+            skills=frozenset(row.skills),
+            ects=row.ects,
+            hours=row.hours,
+            verified=row.verified,
+            source="imported",
+        )
+        for row in rows
+    ]
+
+
+@dataclass
+class LearnerHoldings:
+    """Everything a learner holds, re-verified where needed, for progress and transfer."""
+
+    achievements: list[Achievement]
+    imported: list[ImportedCredential]
+    issued: list[IssuedCredential]
+
+
+def learner_holdings(
+    session: Session,
+    user_id: str,
+    settings: Settings,
+    *,
+    fetch: JsonFetcher | None = None,
+    now: datetime | None = None,
+) -> LearnerHoldings:
+    now = now or datetime.now(UTC)
+    imported = wallet.wallet_of(session, user_id, settings, fetch=fetch, now=now)
+    return LearnerHoldings(
+        issued_achievements(session, user_id, now) + imported_achievements(imported),
+        imported,
+        credentials.credentials_of_learner(session, user_id),
+    )
+
+
+def _offering(definition: CredentialDefinition) -> Offering:
+    return Offering(
+        definition.definition_id,
+        definition.name,
+        ects=definition.ects_credits or 0.0,
+        hours=definition.workload_hours,
+        skills=_skills_of(definition),
+        issuer_id=definition.issuer_id,
+    )
+
+
+def _subtrees(session: Session, tree: Requirement) -> dict[str, Requirement]:
+    found: dict[str, Requirement] = {}
+    frontier = list(referenced_pathways(tree))
+    while frontier:
+        current = frontier.pop()
+        row = session.get(Pathway, current)
+        if current in found or row is None:
+            continue
+        found[current] = tree_of(row)
+        frontier.extend(referenced_pathways(found[current]))
+    return found
+
+
+def offerings_for(session: Session, trees: Sequence[Requirement]) -> dict[str, Offering]:
+    """Published definitions a route may use: named ones, skill-aligned ones, and — for credit
+    requirements open to any credential — every published definition."""
+    ids: set[str] = set()
+    skills: set[str] = set()
+    everything = False
+    for tree in trees:
+        ids |= referenced_definitions(tree)
+        skills |= referenced_skills(tree)
+        everything |= any(
+            n.kind == "credits" and not n.pool and not n.skill_uri for _, n in tree.walk()
+        )
+    published = CredentialDefinition.status == DefinitionStatus.published
+    query = select(CredentialDefinition).where(published)
+    if not everything:
+        aligned = select(DefinitionSkill.definition_row_id).where(
+            DefinitionSkill.skill_uri.in_(skills)
+        )
+        query = query.where(
+            CredentialDefinition.definition_id.in_(ids) | CredentialDefinition.id.in_(aligned)
+        )
+    return {row.definition_id: _offering(row) for row in session.scalars(query)}
+
+
+def display_names(session: Session, trees: Sequence[Requirement]) -> dict[str, str]:
+    """Names for the ids and URIs a tree mentions (definitions, skills, pathways)."""
+    names: dict[str, str] = {}
+    ids: set[str] = set()
+    skills: set[str] = set()
+    for tree in trees:
+        ids |= referenced_definitions(tree)
+        skills |= referenced_skills(tree)
+        for pathway_id in referenced_pathways(tree):
+            names[pathway_id] = _pathway_name(session, pathway_id)
+    names.update({i: row.name for i, row in _definition_rows(session, ids).items()})
+    names.update(catalogue.skill_labels(session, sorted(skills)))
+    return names
+
+
+@dataclass
+class PathwayProgress:
+    pathway: Pathway
+    progress: Progress
+    names: dict[str, str]
+    offerings: dict[str, Offering]
+    award: PathwayAward | None = None
+    achievements: dict[str, Achievement] = field(default_factory=dict)
+
+
+def progress_of(
+    session: Session,
+    pathway: Pathway,
+    holdings: LearnerHoldings,
+    *,
+    now: datetime | None = None,
+) -> PathwayProgress:
+    now = now or datetime.now(UTC)
+    tree = tree_of(pathway)
+    subtrees = _subtrees(session, tree)
+    everything = [tree, *subtrees.values()]
+    offerings = offerings_for(session, everything)
+    offerings.pop(pathway.qualification_definition_id or "", None)  # not a step towards itself
+    own = pathway.qualification_definition_id
+    counted = [a for a in holdings.achievements if own is None or a.definition_id != own]
+    evaluator = Evaluator(counted, now, offerings, subtrees)
+    return PathwayProgress(
+        pathway,
+        evaluator.evaluate(tree),
+        display_names(session, everything),
+        offerings,
+        achievements={a.key: a for a in holdings.achievements},
+    )
+
+
+def learner_progress(
+    session: Session,
+    user_id: str,
+    settings: Settings,
+    *,
+    pathway_id: str | None = None,
+    award: bool = True,
+    fetch: JsonFetcher | None = None,
+    now: datetime | None = None,
+) -> list[PathwayProgress]:
+    """Progress on every published pathway (or one), awarding those just completed and applying
+    revocation policies to earlier awards."""
+    now = now or datetime.now(UTC)
+    holdings = learner_holdings(session, user_id, settings, fetch=fetch, now=now)
+    if award:
+        review_awards(session, settings, user_id=user_id, holdings=holdings)
+    if pathway_id is not None:
+        pathways = [get_pathway(session, pathway_id)]
+    else:
+        pathways = list(
+            session.scalars(
+                select(Pathway)
+                .where(Pathway.status == PathwayStatus.published)
+                .order_by(Pathway.name)
+            )
+        )
+    results = []
+    for pathway in pathways:
+        result = progress_of(session, pathway, holdings, now=now)
+        result.award = current_award(session, pathway.id, user_id)
+        published = pathway.status is PathwayStatus.published
+        if award and published and result.progress.complete and result.award is None:
+            result.award = award_pathway(session, pathway, user_id, result, holdings, settings)
+        results.append(result)
+    return results
+
+
+# --- awards -----------------------------------------------------------------------------------
+
+
+def current_award(session: Session, pathway_id: str, user_id: str) -> PathwayAward | None:
+    return session.scalar(
+        select(PathwayAward)
+        .where(
+            PathwayAward.pathway_id == pathway_id,
+            PathwayAward.user_id == user_id,
+            PathwayAward.state != AwardState.revoked,
+        )
+        .order_by(PathwayAward.awarded_at.desc())
+    )
+
+
+def awards_of_learner(session: Session, user_id: str) -> list[PathwayAward]:
+    return list(
+        session.scalars(
+            select(PathwayAward)
+            .where(PathwayAward.user_id == user_id)
+            .order_by(PathwayAward.awarded_at.desc())
+        )
+    )
+
+
+def get_award(session: Session, principal: Principal | None, award_id: str) -> PathwayAward:
+    award = session.get(PathwayAward, award_id)
+    if award is None:
+        raise NotFound("No such award.")
+    if (
+        principal is not None
+        and principal.user_id != award.user_id
+        and not can_author(principal, award.pathway.organisation_id)
+    ):
+        raise PermissionDenied("Only the learner and the pathway's staff can see this award.")
+    return award
+
+
+def _issuer_profile(organisation: Organisation, settings: Settings) -> dict[str, Any]:
+    base = settings.base_url.rstrip("/")
+    return {
+        "id": issuer_did(settings.base_url, organisation.slug),
+        "type": ["Profile"],
+        "name": organisation.name,
+        "url": f"{base}/issuers/{organisation.slug}",
+    }
+
+
+def _sign(
+    session: Session, document: dict[str, Any], organisation: Organisation, settings: Settings
+) -> dict[str, Any]:
+    key = signing_key(session, organisation, KeyAlgorithm.ed25519, settings)
+    assert key.ed25519 is not None
+    return add_proof(document, key.ed25519, key.verification_method, suite="eddsa-rdfc-2022")
+
+
+def _ordered_steps(progress: Progress, used: Mapping[str, str]) -> list[list[str]]:
+    """Achievement ids of consecutive steps of each satisfied ``sequence`` in the tree."""
+    chains: list[list[str]] = []
+
+    def visit(node: Any) -> None:
+        if node.node.kind == "sequence" and node.satisfied:
+            steps = []
+            for child in node.children:
+                ids = [used[key] for leaf in child.leaves() for key in leaf.used if key in used]
+                if ids:
+                    steps.append(ids[0])
+            chains.append(steps)
+        for child in node.children:
+            visit(child)
+
+    visit(progress.root)
+    return chains
+
+
+def _component_documents(
+    keys: Sequence[str], holdings: LearnerHoldings
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """OB 3.0 documents for the used achievements, and each key's achievement id."""
+    issued = {f"issued:{row.id}": row.document for row in holdings.issued}
+    imported = {
+        f"imported:{row.id}": row.credential
+        for row in holdings.imported
+        if clr.is_ob3_credential(row.credential)
+    }
+    documents, ids = [], {}
+    for key in keys:
+        document = issued.get(key) or imported.get(key)
+        if document is None:
+            continue
+        achievement = clr.achievement_id_of(document)
+        if achievement is not None:
+            ids[key] = achievement
+        documents.append(document)
+    return documents, ids
+
+
+def award_pathway(
+    session: Session,
+    pathway: Pathway,
+    user_id: str,
+    result: PathwayProgress,
+    holdings: LearnerHoldings,
+    settings: Settings,
+) -> PathwayAward:
+    """Issue the qualification (OB 3.0) and its signed CLR; a trusted system action."""
+    user = session.get(User, user_id)
+    organisation = session.get(Organisation, pathway.organisation_id)
+    assert user is not None and organisation is not None
+    now = utcnow()
+    keys = result.progress.used_keys()
+    documents, achievement_ids = _component_documents(keys, holdings)
+    issued: IssuedCredential | None = None
+    if pathway.qualification_definition_id:
+        names = "; ".join(a.name for key, a in result.achievements.items() if key in keys)
+        evidence = {
+            "id": f"{settings.base_url.rstrip('/')}/pathways/{pathway.id}",
+            "type": ["Evidence"],
+            "name": f"Completed the pathway {pathway.name}",
+            "narrative": names,
+        }
+        issued = credentials.issue_credential(
+            session,
+            None,
+            definition_id=pathway.qualification_definition_id,
+            recipient_user_id=user.id,
+            idempotency_key=f"pathway:{pathway.id}:{user.id}:{now.isoformat()}",
+            evidence=[evidence],
+            settings=settings,
+        )
+        documents.insert(0, issued.document)
+    base = settings.base_url.rstrip("/")
+    award_id = new_id()
+    qualification_id = (
+        definition_url(base, pathway.qualification_definition_id)
+        if pathway.qualification_definition_id
+        else f"{base}/pathways/{pathway.id}"
+    )
+    if issued is not None:
+        qualification_id = clr.achievement_id_of(issued.document) or qualification_id
+    if not documents:
+        raise PathwayError(
+            "The pathway was completed with credentials that cannot be embedded in a CLR.",
+            field="pathway",
+        )
+    qualification_achievement = {
+        "id": qualification_id,
+        "type": ["Achievement"],
+        "achievementType": "Certificate"
+        if pathway.kind is PathwayKind.certificate
+        else "MicroCredential",
+        "name": pathway.name,
+        "description": pathway.description or pathway.name,
+        "criteria": {"narrative": result.progress.root.node.describe(result.names)},
+    }
+    associations = clr.stack_associations(
+        qualification_id,
+        [achievement_ids[key] for key in keys if key in achievement_ids],
+        _ordered_steps(result.progress, achievement_ids),
+    )
+    document = clr.build_clr(
+        credential_id=f"{base}/pathways/awards/{award_id}",
+        name=pathway.name,
+        description=f"{pathway.name}, awarded by {organisation.name} for the stacked credentials.",
+        issuer=_issuer_profile(organisation, settings),
+        subject_identifier=hashed_email_identity(user.email),
+        subject_id=None,
+        components=documents,
+        achievements=[qualification_achievement],
+        associations=associations,
+        valid_from=now,
+        awarded_date=now,
+    )
+    award = PathwayAward(
+        id=award_id,
+        pathway_id=pathway.id,
+        user_id=user.id,
+        state=AwardState.active,
+        credential_id=issued.id if issued else None,
+        clr=_sign(session, document, organisation, settings),
+        components=keys,
+        awarded_at=now,
+    )
+    session.add(award)
+    session.flush()
+    record_audit(
+        session, None, "pathways.award", organisation_id=pathway.organisation_id,
+        object_type="pathway_award", object_id=award.id,
+        details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
+    )  # fmt: skip
+    return award
+
+
+def review_awards(
+    session: Session,
+    settings: Settings,
+    *,
+    user_id: str | None = None,
+    holdings: LearnerHoldings | None = None,
+    now: datetime | None = None,
+) -> list[PathwayAward]:
+    """Apply each pathway's revocation policy to awards whose components no longer hold.
+
+    ``keep`` leaves the award as it is when the pathway is still met without the lost
+    component or the policy says so; ``revoke`` revokes the qualification credential;
+    ``review`` flags the award for the pathway's staff. Returns the awards that changed.
+    """
+    now = now or datetime.now(UTC)
+    query = select(PathwayAward).where(PathwayAward.state == AwardState.active)
+    if user_id is not None:
+        query = query.where(PathwayAward.user_id == user_id)
+    changed = []
+    cache: dict[str, LearnerHoldings] = {}
+    if holdings is not None and user_id is not None:
+        cache[user_id] = holdings
+    for award in list(session.scalars(query)):
+        if award.user_id not in cache:
+            cache[award.user_id] = learner_holdings(session, award.user_id, settings, now=now)
+        held = cache[award.user_id]
+        valid = {a.key for a in held.achievements if a.verified}
+        lost = [key for key in award.components if key not in valid]
+        if not lost:
+            continue
+        still_met = progress_of(session, award.pathway, held, now=now).progress.complete
+        policy = award.pathway.revocation_policy
+        if policy is RevocationPolicy.keep or still_met:
+            continue
+        reason = LOST_PREFIX + ", ".join(lost)
+        if policy is RevocationPolicy.revoke:
+            award.state = AwardState.revoked
+            if award.credential_id:
+                credential = session.get(IssuedCredential, award.credential_id)
+                if credential is not None and credential.state is not CredentialState.revoked:
+                    credentials.revoke_credential(
+                        session, None, credential.id, reason=reason[:900], settings=settings
+                    )
+        else:
+            award.state = AwardState.review
+        award.state_reason = reason
+        award.state_changed_at = now
+        record_audit(
+            session, None, f"pathways.award.{award.state.value}",
+            organisation_id=award.pathway.organisation_id, object_type="pathway_award",
+            object_id=award.id, details={"lost": lost},
+        )  # fmt: skip
+        changed.append(award)
+    session.flush()
+    return changed
+
+
+def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
+    orgs = principal.organisations_with(*AUTHOR_ROLES)
+    return list(
+        session.scalars(
+            select(PathwayAward)
+            .join(Pathway, Pathway.id == PathwayAward.pathway_id)
+            .where(PathwayAward.state == AwardState.review, Pathway.organisation_id.in_(orgs))
+        )
+    )
+
+
+def resolve_review(
+    session: Session, principal: Principal, award_id: str, *, keep: bool, settings: Settings
+) -> PathwayAward:
+    """Staff decide a flagged award: keep it, or revoke it with its qualification credential."""
+    award = get_award(session, None, award_id)
+    _require_author(principal, award.pathway.organisation_id)
+    if award.state is not AwardState.review:
+        raise PathwayError("Only an award flagged for review can be decided.", field="state")
+    award.state = AwardState.active if keep else AwardState.revoked
+    if not keep and award.credential_id:
+        credentials.revoke_credential(
+            session, None, award.credential_id, reason=award.state_reason or "Pathway review",
+            settings=settings,
+        )  # fmt: skip
+    award.state_changed_at = utcnow()
+    if keep:
+        lost = set((award.state_reason or "").removeprefix(LOST_PREFIX).split(", "))
+        award.components = [key for key in award.components if key not in lost]
+    session.flush()
+    record_audit(
+        session, principal, "pathways.award.decided", organisation_id=award.pathway.organisation_id,
+        object_type="pathway_award", object_id=award.id, details={"keep": keep},
+    )  # fmt: skip
+    return award
+
+
+# --- credit recommendations -------------------------------------------------------------------
+
+
+@dataclass
+class RecommendationInput:
+    definition_id: str
+    recommending_body: str
+    credits: float
+    unit: str
+    level: str
+    discipline: str
+    valid_from: date
+    valid_until: date | None = None
+    eqf_level: int | None = None
+
+
+def add_credit_recommendation(
+    session: Session, principal: Principal | None, organisation: str, data: RecommendationInput
+) -> CreditRecommendation:
+    """A credit recommendation by (or recorded by) an organisation for any definition."""
+    org = get_organisation(session, organisation)
+    _require_author(principal, org.id)
+    catalogue.get_definition(session, data.definition_id)
+    if catalogue.current_published(session, data.definition_id) is None:
+        raise PathwayError("The definition is not published.", field="definition_id")
+    for name in ("recommending_body", "level", "discipline"):
+        value = str(getattr(data, name) or "").strip()
+        if not value or len(value) > 200:
+            raise PathwayError(f"{name} must be 1-200 characters.", field=name)
+    if not 0 < data.credits <= 240:
+        raise PathwayError("credits must be more than 0 and at most 240.", field="credits")
+    try:
+        unit = CreditUnit(data.unit)
+    except ValueError:
+        raise PathwayError("unit must be ects or credit_hours.", field="unit") from None
+    if data.valid_until is not None and data.valid_until <= data.valid_from:
+        raise PathwayError("valid_until must be after valid_from.", field="valid_until")
+    if data.eqf_level is not None and not 1 <= data.eqf_level <= 8:
+        raise PathwayError("eqf_level must be between 1 and 8.", field="eqf_level")
+    row = CreditRecommendation(
+        definition_id=data.definition_id, organisation_id=org.id,
+        recommending_body=data.recommending_body.strip(), credits=data.credits, unit=unit,
+        level=data.level.strip(), eqf_level=data.eqf_level, discipline=data.discipline.strip(),
+        valid_from=data.valid_from, valid_until=data.valid_until,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    record_audit(
+        session, principal, "pathways.credit_recommendation", organisation_id=org.id,
+        object_type="credit_recommendation", object_id=row.id,
+        details={"definition_id": data.definition_id},
+    )  # fmt: skip
+    return row
+
+
+def credit_recommendations(
+    session: Session, definition_id: str | None = None, *, on: date | None = None
+) -> list[CreditRecommendation]:
+    """Recommendations valid on a day (today), for one definition or all."""
+    on = on or datetime.now(UTC).date()
+    query = select(CreditRecommendation).where(
+        CreditRecommendation.valid_from <= on,
+        (CreditRecommendation.valid_until.is_(None)) | (CreditRecommendation.valid_until > on),
+    )
+    if definition_id is not None:
+        query = query.where(CreditRecommendation.definition_id == definition_id)
+    return list(session.scalars(query.order_by(CreditRecommendation.created_at)))
+
+
+def recommended_ects(recommendation: CreditRecommendation) -> float:
+    if recommendation.unit is CreditUnit.credit_hours:
+        return recommendation.credits * ECTS_PER_CREDIT_HOUR
+    return recommendation.credits
+
+
+# --- articulation -----------------------------------------------------------------------------
+
+
+def create_agreement(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    programme: str,
+    name: str,
+    description: str = "",
+    max_credits: float | None = None,
+) -> ArticulationAgreement:
+    org = get_organisation(session, organisation)
+    _require_author(principal, org.id)
+    for field_name, value in (("programme", programme), ("name", name)):
+        if not value.strip() or len(value.strip()) > 200:
+            raise PathwayError(f"{field_name} must be 1-200 characters.", field=field_name)
+    if max_credits is not None and max_credits <= 0:
+        raise PathwayError("max_credits must be more than 0.", field="max_credits")
+    agreement = ArticulationAgreement(
+        organisation_id=org.id, programme=programme.strip(), name=name.strip(),
+        description=description.strip(), max_credits=max_credits,
+    )  # fmt: skip
+    session.add(agreement)
+    session.flush()
+    record_audit(
+        session, principal, "pathways.agreement.create", organisation_id=org.id,
+        object_type="articulation_agreement", object_id=agreement.id,
+    )  # fmt: skip
+    return agreement
+
+
+def get_agreement(session: Session, agreement_id: str) -> ArticulationAgreement:
+    agreement = session.get(ArticulationAgreement, agreement_id)
+    if agreement is None:
+        raise NotFound(f"No articulation agreement '{agreement_id}'.")
+    return agreement
+
+
+def list_agreements(
+    session: Session, organisation_id: str | None = None
+) -> list[ArticulationAgreement]:
+    query = select(ArticulationAgreement).order_by(ArticulationAgreement.programme)
+    if organisation_id is not None:
+        query = query.where(ArticulationAgreement.organisation_id == organisation_id)
+    return list(session.scalars(query))
+
+
+@dataclass
+class RuleInput:
+    match_kind: str
+    match_value: str
+    course_code: str
+    course_name: str
+    credits: float
+    min_credits: float | None = None
+    min_eqf_level: int | None = None
+    within_years: int | None = None
+    notes: str = ""
+
+
+def as_rule(row: ArticulationRule) -> Rule:
+    return Rule(
+        row.match_kind.value, row.match_value, row.course_code, row.course_name, row.credits,
+        row.min_credits, row.min_eqf_level, row.within_years, row.position, row.id,
+    )  # fmt: skip
+
+
+def _match_value(session: Session, kind: MatchKind, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PathwayError("Say which credentials the rule accepts.", field="match_value")
+    if kind is MatchKind.definition:
+        if catalogue.current_published(session, value) is None:
+            rows = _definition_rows(session, {value})
+            state = "retired" if value in rows else "does not exist"
+            raise PathwayError(f"Definition {value} {state}.", field="match_value")
+    elif kind is MatchKind.issuer:
+        if not value.startswith(("http://", "https://", "did:")):
+            return get_organisation(session, value).id
+    elif not value.startswith(("http://", "https://")):
+        raise PathwayError("A skill rule names the skill by its URI.", field="match_value")
+    return value
+
+
+def add_rule(
+    session: Session, principal: Principal | None, agreement_id: str, data: RuleInput
+) -> ArticulationRule:
+    """Add a rule; one that contradicts an existing rule is refused with the reason."""
+    agreement = get_agreement(session, agreement_id)
+    _require_author(principal, agreement.organisation_id)
+    try:
+        kind = MatchKind(data.match_kind)
+    except ValueError:
+        raise PathwayError(
+            "match_kind must be definition, issuer or skill.", field="match_kind"
+        ) from None
+    code, course = data.course_code.strip(), data.course_name.strip()
+    if not code or len(code) > 60:
+        raise PathwayError("course_code must be 1-60 characters.", field="course_code")
+    if not course or len(course) > 200:
+        raise PathwayError("course_name must be 1-200 characters.", field="course_name")
+    if not 0 < data.credits <= 240:
+        raise PathwayError("credits must be more than 0 and at most 240.", field="credits")
+    if data.min_credits is not None and data.min_credits < 0:
+        raise PathwayError("min_credits cannot be negative.", field="min_credits")
+    if data.min_eqf_level is not None and not 1 <= data.min_eqf_level <= 8:
+        raise PathwayError("min_eqf_level must be between 1 and 8.", field="min_eqf_level")
+    if data.within_years is not None and not 1 <= data.within_years <= 50:
+        raise PathwayError("within_years must be between 1 and 50.", field="within_years")
+    value = _match_value(session, kind, data.match_value)
+    position = len(agreement.rules)
+    candidate = Rule(
+        kind.value, value, code, course, data.credits, data.min_credits, data.min_eqf_level,
+        data.within_years, position,
+    )  # fmt: skip
+    find_conflict([as_rule(row) for row in agreement.rules], candidate)
+    row = ArticulationRule(
+        agreement_id=agreement.id, position=position, match_kind=kind, match_value=value,
+        min_credits=data.min_credits, min_eqf_level=data.min_eqf_level,
+        within_years=data.within_years, course_code=code, course_name=course,
+        credits=data.credits, notes=data.notes.strip(),
+    )  # fmt: skip
+    agreement.rules.append(row)
+    session.flush()
+    record_audit(
+        session, principal, "pathways.rule.add", organisation_id=agreement.organisation_id,
+        object_type="articulation_rule", object_id=row.id, details={"course": code},
+    )  # fmt: skip
+    return row
+
+
+def remove_rule(session: Session, principal: Principal | None, rule_id: str) -> None:
+    row = session.get(ArticulationRule, rule_id)
+    if row is None:
+        raise NotFound("No such rule.")
+    _require_author(principal, row.agreement.organisation_id)
+    row.agreement.rules.remove(row)
+    session.flush()
+
+
+def _issuer_aliases(
+    session: Session, settings: Settings, organisation_ids: set[str]
+) -> dict[str, frozenset[str]]:
+    rows = session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids)))
+    base = settings.base_url.rstrip("/")
+    return {
+        row.id: frozenset(
+            {
+                row.id,
+                row.slug,
+                issuer_did(settings.base_url, row.slug),
+                f"{base}/issuers/{row.slug}",
+            }
+        )
+        for row in rows
+    }
+
+
+def _holdings_for_transfer(
+    session: Session, held: LearnerHoldings, settings: Settings
+) -> list[Holding]:
+    """Credit profiles: catalogue credit, raised by a valid credit recommendation."""
+    definition_ids = {row.definition_id for row in held.issued} | {
+        row.definition_id for row in held.imported if row.definition_id
+    }
+    definitions = _definition_rows(session, definition_ids)
+    recommended: dict[str, float] = {}
+    for recommendation in credit_recommendations(session):
+        ects = recommended_ects(recommendation)
+        recommended[recommendation.definition_id] = max(
+            ects, recommended.get(recommendation.definition_id, 0.0)
+        )
+    aliases = _issuer_aliases(session, settings, {row.organisation_id for row in held.issued})
+    verified = {a.key: a.verified for a in held.achievements}
+    made = []
+    for row in held.issued:
+        definition = definitions.get(row.definition_id)
+        ects = max((definition.ects_credits or 0.0) if definition else 0.0,
+                   recommended.get(row.definition_id, 0.0))  # fmt: skip
+        made.append(
+            Holding(
+                f"issued:{row.id}",
+                row.achievement_name,
+                row.definition_id,
+                aliases.get(row.organisation_id, frozenset({row.organisation_id})),
+                definition.issuer.name if definition else "",
+                _skills_of(definition),
+                ects,
+                definition.eqf_level if definition else None,
+                _aware(row.issued_at),
+                verified.get(f"issued:{row.id}", False),
+                row.document,
+            )
+        )
+    for imported in held.imported:
+        ects = max(imported.ects, recommended.get(imported.definition_id or "", 0.0))
+        made.append(
+            Holding(
+                f"imported:{imported.id}",
+                imported.achievement_name,
+                imported.definition_id or imported.achievement_id,
+                frozenset({imported.issuer_id}),
+                imported.issuer_name,
+                frozenset(imported.skills),
+                ects,
+                imported.eqf_level,
+                _aware(imported.earned_at),
+                imported.verified,
+                imported.credential,
+            )
+        )
+    return made
+
+
+@dataclass
+class TransferEvaluation:
+    agreement: ArticulationAgreement
+    learner: User
+    result: TransferResult
+    evaluated_at: datetime
+
+
+def _learner_for(
+    session: Session, principal: Principal, agreement: ArticulationAgreement, learner: str | None
+) -> User:
+    """The learner evaluated: oneself, or — for the institution's registrars — one of its
+    learners (by e-mail address or id)."""
+    if learner is None or learner in (principal.user_id, principal.email):
+        user = session.get(User, principal.user_id)
+        assert user is not None
+        return user
+    _require_author(principal, agreement.organisation_id)
+    user = session.scalar(
+        select(User).where((User.email == learner.lower()) | (User.id == learner))
+    )
+    member = user is not None and session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == user.id, Membership.organisation_id == agreement.organisation_id
+        )
+    )
+    if user is None or not member:
+        raise PathwayError(
+            f"{learner} is not a learner of {agreement.programme}'s institution.", field="learner"
+        )
+    return user
+
+
+def evaluate_transfer_for(
+    session: Session,
+    principal: Principal,
+    agreement_id: str,
+    settings: Settings,
+    *,
+    learner: str | None = None,
+    fetch: JsonFetcher | None = None,
+    now: datetime | None = None,
+) -> TransferEvaluation:
+    """The credit a learner's credentials earn towards the agreement's programme."""
+    now = now or datetime.now(UTC)
+    agreement = get_agreement(session, agreement_id)
+    user = _learner_for(session, principal, agreement, learner)
+    held = learner_holdings(session, user.id, settings, fetch=fetch, now=now)
+    result = evaluate_transfer(
+        [as_rule(row) for row in agreement.rules],
+        _holdings_for_transfer(session, held, settings),
+        now=now,
+        max_credits=agreement.max_credits,
+    )
+    return TransferEvaluation(agreement, user, result, now)
+
+
+def transfer_transcript(
+    session: Session, evaluation: TransferEvaluation, settings: Settings
+) -> dict[str, Any]:
+    """The evaluation as a signed CLR 2.0 transcript from the institution: the credited
+    credentials, the institution's courses, and which credential ``exactMatchOf`` which course."""
+    organisation = session.get(Organisation, evaluation.agreement.organisation_id)
+    assert organisation is not None
+    base = settings.base_url.rstrip("/")
+    credited = [
+        item for item in evaluation.result.credited
+        if item.holding.credential and clr.is_ob3_credential(item.holding.credential)
+    ]  # fmt: skip
+    if not credited:
+        raise PathwayError("No credential earns credit, so there is no transcript to export.")
+    courses: dict[str, dict[str, Any]] = {}
+    associations = []
+    for item in credited:
+        assert item.rule is not None and item.holding.credential is not None
+        course_id = f"{base}/articulation/{evaluation.agreement.id}/courses/{item.rule.course_code}"
+        courses[course_id] = {
+            "id": course_id, "type": ["Achievement"], "achievementType": "Course",
+            "name": f"{item.rule.course_code} {item.rule.course_name}",
+            "description": f"{item.rule.course_name} ({evaluation.agreement.programme})",
+            "criteria": {"narrative": item.reason}, "creditsAvailable": item.credits,
+            "humanCode": item.rule.course_code,
+        }  # fmt: skip
+        source = clr.achievement_id_of(item.holding.credential)
+        if source:
+            associations.append(clr.Association("exactMatchOf", source, course_id))
+    total = evaluation.result.total
+    document = clr.build_clr(
+        credential_id=f"urn:uuid:{new_id()}",
+        name=f"Transfer credit: {evaluation.agreement.programme}",
+        description=f"{total:g} credits awarded by {organisation.name} for "
+        f"{len(credited)} external credential(s) under '{evaluation.agreement.name}'.",
+        issuer=_issuer_profile(organisation, settings),
+        subject_identifier=hashed_email_identity(evaluation.learner.email),
+        subject_id=None,
+        components=[dict(item.holding.credential or {}) for item in credited],
+        achievements=list(courses.values()),
+        associations=associations,
+        valid_from=evaluation.evaluated_at,
+        awarded_date=evaluation.evaluated_at,
+    )
+    return _sign(session, document, organisation, settings)
