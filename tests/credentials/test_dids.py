@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from microcred.credentials.dids import (
@@ -11,6 +12,7 @@ from microcred.credentials.dids import (
     did_key_document,
     did_key_from_public_key,
     did_web_to_url,
+    http_json_fetcher,
     parse_verification_method,
     url_to_did_web,
 )
@@ -102,3 +104,36 @@ def test_http_key_document_resolves_by_id() -> None:
     method = DidResolver(fetch_json=LocalFetcher({url: document})).resolve(url)
     assert method.controller == "https://badges.example/issuer"
     assert method.ed25519_public_bytes == key.public_key
+
+
+def _fetcher(handler: Any) -> Any:
+    return http_json_fetcher(timeout=0.5, max_bytes=1000, transport=httpx.MockTransport(handler))
+
+
+def test_http_fetcher_returns_json_objects() -> None:
+    fetch = _fetcher(lambda request: httpx.Response(200, json={"id": str(request.url)}))
+    assert fetch("https://badges.example/did.json") == {"id": "https://badges.example/did.json"}
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (httpx.Response(404), "HTTP 404"),
+        (httpx.Response(200, content=b"not json"), "Cannot fetch"),
+        (httpx.Response(200, json=[1, 2]), "not return a JSON object"),
+        (httpx.Response(200, json={"padding": "x" * 2000}), "more than 1000 bytes"),
+    ],
+)
+def test_http_fetcher_turns_bad_answers_into_credential_errors(
+    response: httpx.Response, reason: str
+) -> None:
+    with pytest.raises(CredentialError, match=reason):
+        _fetcher(lambda request: response)("https://badges.example/did.json")
+
+
+def test_http_fetcher_reports_a_time_out() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("too slow", request=request)
+
+    with pytest.raises(CredentialError, match=r"did not answer within 0\.5 s"):
+        _fetcher(slow)("https://badges.example/did.json")

@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from microcred.credentials.baking import bake
-from microcred.credentials.dids import DidResolver
+from microcred.credentials.dids import (
+    DidResolver,
+    PublishedKey,
+    build_did_document,
+    did_web_to_url,
+)
 from microcred.credentials.keys import Ed25519Key
 from microcred.credentials.proofs.dataintegrity import add_proof
 from microcred.credentials.proofs.ed25519_2020 import with_ed25519_2020_context
@@ -279,3 +284,24 @@ def test_malformed_fields_never_crash() -> None:
     for broken in ({"@context": 5}, {"issuer": [], "proof": "x"}, {"proof": [None, 3]}):
         report = verify_credential(broken, resolver=DidResolver())
         assert not report.valid
+
+
+def test_did_web_issuer_with_a_rotated_key_still_verifies_old_credentials() -> None:
+    did = "did:web:badges.example:issuers:north"
+    old, new = Ed25519Key.generate(), Ed25519Key.generate()
+    document = build_did_document(
+        did, [PublishedKey("key-1", old.public_key), PublishedKey("key-2", new.public_key)]
+    )
+    resolver = DidResolver(LocalFetcher({did_web_to_url(did): document}))
+
+    def issued_with(key: Ed25519Key, fragment: str) -> dict[str, Any]:
+        credential = unsigned_credential(key)
+        credential["issuer"]["id"] = did
+        return add_proof(credential, key, f"{did}#{fragment}")
+
+    for credential in (issued_with(old, "key-1"), issued_with(new, "key-2")):
+        report = verify_credential(credential, resolver=resolver, now=NOW)
+        assert report.valid, report.checks
+        assert report.check(ISSUER_KEY)[0].status == "pass"
+    forged = issued_with(Ed25519Key.generate(), "key-2")
+    assert failing(verify_credential(forged, resolver=resolver, now=NOW)) == {PROOF}

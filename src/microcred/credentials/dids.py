@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -326,13 +327,19 @@ class DidResolver:
         return find_verification_method(document, verification_method)
 
 
-def http_json_fetcher(timeout: float = 3.0, max_bytes: int = 1_000_000) -> JsonFetcher:
-    """A fetcher over httpx with a short time-out and a size cap, for production verification."""
-    import httpx
+def http_json_fetcher(
+    timeout: float = 3.0, max_bytes: int = 1_000_000, transport: httpx.BaseTransport | None = None
+) -> JsonFetcher:
+    """A fetcher over httpx with a short time-out and a size cap, for production verification.
+
+    ``transport`` lets tests answer locally (``httpx.MockTransport``).
+    """
 
     def fetch(url: str) -> dict[str, Any]:
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+            with httpx.Client(
+                timeout=timeout, follow_redirects=True, transport=transport
+            ) as client:
                 response = client.get(
                     url, headers={"Accept": "application/did+json, application/json"}
                 )

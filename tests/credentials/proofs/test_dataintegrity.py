@@ -136,12 +136,16 @@ TAMPER_KEY = Ed25519Key.from_seed(hashlib.sha256(b"tamper").digest())
 
 def _signed(suite: str) -> dict[str, Any]:
     document, method = _issuer_document(TAMPER_KEY)
+    if suite == "Ed25519Signature2020":
+        document = with_ed25519_2020_context(document)
     document["credentialSubject"]["score"] = 0.5
     document["credentialSubject"]["tags"] = ["a", "b"]
     return add_proof(document, TAMPER_KEY, method, suite=suite, created=CREATED)
 
 
-SIGNED = {suite: _signed(suite) for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022")}
+SIGNED = {
+    suite: _signed(suite) for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
+}
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,8 +4,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microcred.credentials.dids import DidResolver, did_key_from_public_key
+from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, base64url_encode
 from microcred.credentials.proofs.jwt import (
     JoseKey,
@@ -139,3 +142,23 @@ def test_clr_validator_jwt_with_embedded_rsa_jwk_verifies() -> None:
     result = verify_jwt(decoded, DidResolver())
     assert result.verified, result.reason
     assert public_jwk(result.method.public_key)["kty"] == "RSA"  # type: ignore[union-attr]
+
+
+TAMPER_KEY = JoseKey.generate("ES256")
+TAMPER_TOKEN = sign_jwt(credential(), TAMPER_KEY)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_changing_any_character_of_header_or_payload_fails(data: st.DataObject) -> None:
+    header, payload, signature = TAMPER_TOKEN.split(".")
+    signed = f"{header}.{payload}"
+    position = data.draw(st.integers(0, len(signed) - 1).filter(lambda i: signed[i] != "."))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    replacement = data.draw(st.sampled_from(alphabet).filter(lambda c: c != signed[position]))
+    forged = f"{signed[:position]}{replacement}{signed[position + 1 :]}.{signature}"
+    try:
+        decoded = decode_jwt(forged)
+    except CredentialError:
+        return
+    assert not verify_jwt(decoded, resolver_for(TAMPER_KEY)).verified
