@@ -108,7 +108,7 @@ def verify_rate(
         sources = []
         for credential_id in ids:
             row = service.get_credential(session, credential_id)
-            sources.append(row.jwts[fmt] if fmt in row.jwts else row.document)
+            sources.append(row.jwts.get(fmt, row.document))
         start = time.perf_counter()
         for source in sources:
             report = verify(session, source, settings, allow_remote=False)

@@ -25,7 +25,7 @@ from microcred.accounts.service import Principal, get_organisation, record_audit
 from microcred.catalogue import service as catalogue
 from microcred.credentials.documents import is_uri, parse_datetime
 from microcred.credentials.errors import CredentialError
-from microcred.credentials.models import BulkJob, BulkJobRow, JobState, RowState
+from microcred.credentials.models import BulkJob, BulkJobRow, IssuedCredential, JobState, RowState
 from microcred.credentials.proofs import jcs
 from microcred.credentials.service import (
     ISSUE_SCOPE,
@@ -245,6 +245,17 @@ def create_job(
     return job
 
 
+def _issued_keys(session: Session, organisation_id: str, keys: Sequence[str]) -> dict[str, str]:
+    """Which of these idempotency keys the issuer has already used, with the credential ids."""
+    found = session.execute(
+        select(IssuedCredential.idempotency_key, IssuedCredential.id).where(
+            IssuedCredential.organisation_id == organisation_id,
+            IssuedCredential.idempotency_key.in_(set(keys)),
+        )
+    ).all()
+    return {str(key): credential_id for key, credential_id in found}
+
+
 def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size: int) -> int:
     """Issue the next pending rows in the caller's transaction; how many rows were handled."""
     rows = session.scalars(
@@ -255,11 +266,13 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
     ).all()
     if not rows:
         return 0
-    issuance = Issuance(session, settings, audit=False, bulk_job_id=job.id, defer_ledger=True)
+    issuance = Issuance(
+        session, settings, audit=False, bulk_job_id=job.id, defer_ledger=True, keys_checked=True
+    )
+    issued = _issued_keys(session, job.organisation_id, [row.idempotency_key for row in rows])
     for row in rows:
-        existing = issuance.existing(job.organisation_id, row.idempotency_key)
-        if existing is not None:
-            row.state, row.credential_id = RowState.existing, existing.id
+        if row.idempotency_key in issued:
+            row.state, row.credential_id = RowState.existing, issued[row.idempotency_key]
             job.existing_count += 1
             continue
         payload = dict(row.payload)
@@ -276,6 +289,7 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
             job.error_count += 1
             continue
         row.state, row.credential_id = RowState.issued, credential.id
+        issued[row.idempotency_key] = credential.id
         job.issued_count += 1
     issuance.finish()
     job.processed_rows += len(rows)

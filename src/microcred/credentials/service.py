@@ -206,6 +206,8 @@ class Issuance:
     bulk_job_id: str | None = None
     defer_ledger: bool = False
     """Record the ledger events in one append at :meth:`finish` (bulk batches)."""
+    keys_checked: bool = False
+    """The caller already looked up the idempotency keys (bulk batches, in one query)."""
     _pending_leaves: list[tuple[IssuedCredential, LeafData]] = field(default_factory=list)
     _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
     _keys: dict[tuple[str, KeyAlgorithm], SigningKey] = field(default_factory=dict)
@@ -282,9 +284,10 @@ class Issuance:
                     f"The idempotency key must be 1-{MAX_IDEMPOTENCY_KEY} characters.",
                     field="idempotency_key",
                 )
-            found = self.existing(organisation.id, idempotency_key)
-            if found is not None:
-                return found
+            if not self.keys_checked:
+                found = self.existing(organisation.id, idempotency_key)
+                if found is not None:
+                    return found
         chosen = check_formats(formats) if formats is not None else None
         chosen = chosen or self.default_formats(organisation.id)
         if status_purpose not in PURPOSES:
@@ -399,7 +402,8 @@ class Issuance:
                 raise CredentialError("No such learner account.", field="recipient_user_id")
         cleaned = normalise_recipient_email(email) if email else None
         if user is None and cleaned is not None:
-            user = self.session.scalar(select(User).where(User.email == cleaned))
+            with self.session.no_autoflush:
+                user = self.session.scalar(select(User).where(User.email == cleaned))
         if user is not None and cleaned is None:
             cleaned = user.email
         display = (name or "").strip()[:200] or (user.name if user else None)
