@@ -167,7 +167,10 @@ def _escape_cdata(text: str) -> str:
 def bake_svg(image: bytes, credential_text: str) -> bytes:
     """The SVG with one ``openbadges:credential`` element first inside its root."""
     _parse_svg(image)
-    text = image.decode("utf-8")
+    try:
+        text = image.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CredentialError("Only UTF-8 SVG images can be baked", field="image") from error
     text = re.sub(
         r"\s*<openbadges:credential\b.*?(?:/>|</openbadges:credential>)", "", text, flags=re.DOTALL
     )

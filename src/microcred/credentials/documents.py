@@ -104,7 +104,8 @@ class Recipient:
         raise CredentialError("A recipient needs a DID or an email address", field="recipient")
 
 
-def _with_type(value: Mapping[str, Any], required: str, field: str) -> dict[str, Any]:
+def _with_type(value: Mapping[str, Any], required: str) -> dict[str, Any]:
+    """A copy whose ``type`` list includes ``required`` (a bare string becomes a list)."""
     result = dict(value)
     types = result.get("type", [required])
     types = [types] if isinstance(types, str) else list(types)
@@ -132,7 +133,7 @@ def _check_achievement(achievement: Mapping[str, Any]) -> dict[str, Any]:
         raise CredentialError(
             "The achievement needs a description", field="achievement.description"
         )
-    return _with_type(achievement, "Achievement", "achievement")
+    return _with_type(achievement, "Achievement")
 
 
 def _results(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -140,7 +141,7 @@ def _results(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for position, result in enumerate(results):
         if not isinstance(result, Mapping):
             raise CredentialError("Each result must be an object", field=f"result[{position}]")
-        checked.append(_with_type(result, "Result", f"result[{position}]"))
+        checked.append(_with_type(result, "Result"))
     return checked
 
 
@@ -153,7 +154,7 @@ def _evidence(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             )
         if "id" in item and not is_uri(item["id"]):
             raise CredentialError("evidence id must be a URI", field=f"evidence[{position}].id")
-        checked.append(_with_type(item, "Evidence", f"evidence[{position}]"))
+        checked.append(_with_type(item, "Evidence"))
     return checked
 
 
@@ -192,14 +193,14 @@ def build_openbadge_credential(
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": name or str(achievement["name"]),
-        "issuer": _with_type(issuer, "Profile", "issuer"),
+        "issuer": _with_type(issuer, "Profile"),
         "validFrom": format_datetime(valid_from),
         "credentialSubject": subject,
     }
     if description:
         credential["description"] = description
     if image:
-        credential["image"] = _with_type(image, "Image", "image")
+        credential["image"] = _with_type(image, "Image")
     if awarded_date:
         credential["awardedDate"] = format_datetime(awarded_date)
     if valid_until:

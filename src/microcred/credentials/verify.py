@@ -188,9 +188,6 @@ def _check_key(
             report.add(ISSUER_KEY, "pass", f"Key {method.id} belongs to the issuer {issuer}")
 
 
-_KEY_FAILURE = "Cannot resolve the key: "
-
-
 def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyResolver) -> None:
     credential = parsed.credential
     verified: list[VerificationMethod] = []
@@ -201,7 +198,7 @@ def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyReso
         if outcome.verified and outcome.method is not None:
             verified.append(outcome.method)
             lines.append(Check(PROOF, "pass", f"VC-JWT: {outcome.reason}"))
-        elif outcome.method is None and outcome.reason and "not accepted" not in outcome.reason:
+        elif outcome.key_unresolved:
             key_failures.append(outcome.reason)
             lines.append(Check(PROOF, "fail", f"VC-JWT: signature not checked ({outcome.reason})"))
         else:
@@ -212,8 +209,8 @@ def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyReso
             lines.append(Check(PROOF, "pass", f"{result.suite}: {result.reason}"))
         elif not result.supported:
             lines.append(Check(PROOF, "warning", f"{result.suite}: {result.reason}"))
-        elif result.reason.startswith(_KEY_FAILURE):
-            key_failures.append(result.reason.removeprefix(_KEY_FAILURE))
+        elif result.key_unresolved:
+            key_failures.append(result.reason)
             lines.append(Check(PROOF, "fail", f"{result.suite}: signature not checked"))
         else:
             lines.append(Check(PROOF, "fail", f"{result.suite}: {result.reason}"))

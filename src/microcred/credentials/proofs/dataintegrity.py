@@ -141,6 +141,8 @@ class ProofResult:
     reason: str
     method: VerificationMethod | None = None
     supported: bool = True
+    key_unresolved: bool = False
+    """The signature could not be checked because the key could not be resolved."""
 
 
 def _check_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> None:
@@ -193,7 +195,7 @@ def verify_proof(
     try:
         method = resolver.resolve(method_id)
     except CredentialError as error:
-        return ProofResult(label, method_id, False, f"Cannot resolve the key: {error.message}")
+        return ProofResult(label, method_id, False, error.message, key_unresolved=True)
     public = method.ed25519_public_bytes
     if public is None:
         return ProofResult(

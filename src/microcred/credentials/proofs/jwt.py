@@ -239,6 +239,7 @@ class JwtProofResult:
     verified: bool
     reason: str
     method: VerificationMethod | None = None
+    key_unresolved: bool = False
 
 
 def _check_claims(decoded: DecodedJwt) -> None:
@@ -263,6 +264,9 @@ def verify_jwt(decoded: DecodedJwt, resolver: KeyResolver) -> JwtProofResult:
         return JwtProofResult(algorithm, False, f"JWS algorithm {algorithm!r} is not accepted")
     try:
         _check_claims(decoded)
+    except CredentialError as error:
+        return JwtProofResult(algorithm, False, error.message)
+    try:
         jwk = decoded.header.get("jwk")
         kid = decoded.header.get("kid")
         issuer = _id_of(decoded.credential.get("issuer")) or decoded.payload.get("iss")
@@ -281,7 +285,7 @@ def verify_jwt(decoded: DecodedJwt, resolver: KeyResolver) -> JwtProofResult:
         else:
             raise CredentialError("The JWT names no key (no jwk, no kid, no issuer)")
     except CredentialError as error:
-        return JwtProofResult(algorithm, False, error.message)
+        return JwtProofResult(algorithm, False, error.message, key_unresolved=True)
     if not verify_signature(algorithm, method.public_key, decoded.signature, decoded.signing_input):
         return JwtProofResult(algorithm, False, "The JWS signature does not match", method)
     return JwtProofResult(algorithm, True, f"{algorithm} signature verified", method)
