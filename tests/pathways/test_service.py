@@ -179,3 +179,44 @@ def test_revoke_policy_revokes_the_qualification_at_once(
         assert result.award is None and not result.progress.complete
         assert credentials.get_credential(session, qualification_id or "").state.value == "revoked"
         assert award_id
+
+
+def test_an_external_credential_counts_only_while_it_verifies(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from microcred.wallet import service as wallet
+    from tests.wallet.ob2 import BADGE, Ob2Issuer
+
+    issuer = Ob2Issuer()
+    assertion = issuer.assertion(1)
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        make_pathway(session, defs, cred(BADGE), qualification=None)
+        wallet.import_credential(
+            session,
+            principal_of(session, world.learner),
+            json.dumps(assertion),
+            settings,
+            fetch=issuer.fetch,
+            now=now,
+        )
+    with sessions.begin() as session:
+        (result,) = service.learner_progress(
+            session, world.learner.id, settings, award=False, fetch=issuer.fetch, now=now
+        )
+        assert result.progress.complete
+    issuer.revoke(assertion)
+    with sessions.begin() as session:
+        (result,) = service.learner_progress(
+            session,
+            world.learner.id,
+            settings,
+            award=False,
+            fetch=issuer.fetch,
+            now=now + timedelta(minutes=15),
+        )
+        assert not result.progress.complete
+        assert result.progress.route.definition_ids == (BADGE,)

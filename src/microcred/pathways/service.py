@@ -61,6 +61,7 @@ from microcred.pathways.requirements import (
     Requirement,
     check_tree,
     find_cycle,
+    is_external_reference,
     parse_requirement,
     referenced_definitions,
     referenced_pathways,
@@ -964,6 +965,8 @@ def _match_value(session: Session, kind: MatchKind, value: str) -> str:
     if not value:
         raise PathwayError("Say which credentials the rule accepts.", field="match_value")
     if kind is MatchKind.definition:
+        if is_external_reference(value):
+            return value  # another server's achievement, matched on imported credentials
         if catalogue.current_published(session, value) is None:
             rows = _definition_rows(session, {value})
             state = "retired" if value in rows else "does not exist"
