@@ -5,7 +5,7 @@ import struct
 import zlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microcred.credentials.baking import bake, extract
@@ -55,6 +55,7 @@ def test_1edtech_baked_images_yield_their_credential(name: str, starts_with: str
         assert json.loads(baked.text)["type"][1] == "OpenBadgeCredential"
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1).filter(lambda text: text.strip() == text))
 def test_png_round_trip_of_any_text(text: str) -> None:
     assert extract(bake(tiny_png(), text)).text == text

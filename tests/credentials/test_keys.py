@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microcred.credentials.errors import CredentialError
@@ -17,11 +17,13 @@ from microcred.credentials.keys import (
 from tests.credentials.vectors import load_json
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=64))
 def test_base58_round_trips_including_leading_zero_bytes(data: bytes) -> None:
     assert base58_decode(base58_encode(data)) == data
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=64), st.sampled_from(["z", "u"]))
 def test_multibase_round_trips(data: bytes, base: str) -> None:
     assert multibase_decode(multibase_encode(data, base)) == data

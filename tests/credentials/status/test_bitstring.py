@@ -4,7 +4,7 @@ import gzip
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microcred.credentials.errors import CredentialError
@@ -34,6 +34,7 @@ def test_1edtech_test_list_has_only_bit_23_set() -> None:
     assert [index for index in range(MIN_LIST_LENGTH) if get_bit(bitstring, index)] == [23]
 
 
+@settings(deadline=None)
 @given(st.sets(st.integers(0, MIN_LIST_LENGTH - 1), max_size=20))
 def test_set_bits_survive_encoding(indexes: set[int]) -> None:
     bitstring = new_bitstring()
