@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from microcred.credentials.dids import KeyResolver, VerificationMethod
+from microcred.credentials.documents import format_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, multibase_decode, multibase_encode
 from microcred.credentials.proofs import jcs, rdfc
@@ -69,11 +70,6 @@ def suite_of(proof: Mapping[str, Any]) -> Suite | None:
     return None
 
 
-def iso_timestamp(moment: datetime | None = None) -> str:
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _proofs(document: Mapping[str, Any]) -> list[Any]:
     proof = document.get("proof")
     if proof is None:
@@ -118,7 +114,7 @@ def add_proof(
     if chosen.cryptosuite:
         proof["cryptosuite"] = chosen.cryptosuite
     proof.update(
-        created=iso_timestamp(created),
+        created=format_datetime(created or datetime.now(UTC)),
         verificationMethod=verification_method,
         proofPurpose=proof_purpose,
     )

@@ -34,6 +34,7 @@ from microcred.credentials.dids import (
     VerificationMethod,
     public_key_from_jwk,
 )
+from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, base64url_decode, base64url_encode
 
@@ -143,16 +144,10 @@ def _json_segment(value: Mapping[str, Any]) -> str:
     return base64url_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _epoch(timestamp: Any) -> int | None:
+def _epoch(timestamp: Any, field: str) -> int | None:
     if not isinstance(timestamp, str):
         return None
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise CredentialError(f"Invalid date-time {timestamp!r}") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    return int(parse_datetime(timestamp, field).timestamp())
 
 
 def _id_of(value: Any) -> Any:
@@ -180,8 +175,12 @@ def sign_jwt(
             "iss": _id_of(credential.get("issuer")),
             "jti": credential.get("id"),
             "sub": _id_of(credential.get("credentialSubject")),
-            "nbf": _epoch(credential.get("validFrom") or credential.get("issuanceDate")),
-            "exp": _epoch(credential.get("validUntil") or credential.get("expirationDate")),
+            "nbf": _epoch(
+                credential.get("validFrom") or credential.get("issuanceDate"), "validFrom"
+            ),
+            "exp": _epoch(
+                credential.get("validUntil") or credential.get("expirationDate"), "validUntil"
+            ),
             "iat": int((issued_at or datetime.now(UTC)).timestamp()),
         }
         payload.update({name: value for name, value in claims.items() if value is not None})
