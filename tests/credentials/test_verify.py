@@ -305,3 +305,19 @@ def test_did_web_issuer_with_a_rotated_key_still_verifies_old_credentials() -> N
         assert report.check(ISSUER_KEY)[0].status == "pass"
     forged = issued_with(Ed25519Key.generate(), "key-2")
     assert failing(verify_credential(forged, resolver=resolver, now=NOW)) == {PROOF}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{"a":' * 100_000,
+        '{"@context": ["https://www.w3.org/ns/credentials/v2"], "x": '
+        + "[" * 5_000
+        + "]" * 5_000
+        + ', "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"}}',
+    ],
+)
+def test_deeply_nested_input_fails_cleanly(source: str) -> None:
+    report = verify_credential(source, resolver=DidResolver())
+    assert not report.valid
+    assert any("nested too deeply" in check.reason for check in report.checks)

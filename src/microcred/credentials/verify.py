@@ -105,6 +105,8 @@ def _parse_text(text: str, prefix: str) -> _Parsed:
             value = json.loads(stripped)
         except json.JSONDecodeError as error:
             raise CredentialError(f"Not valid JSON: {error}") from error
+        except RecursionError as error:
+            raise CredentialError("The JSON is nested too deeply") from error
         if not isinstance(value, dict):
             raise CredentialError("The credential must be a JSON object")
         return _Parsed(value, f"{prefix}json")
@@ -336,6 +338,8 @@ def verify_credential(
             else f"Malformed credential: {error}"
         )
         report.add("credential", "fail", reason)
+    except RecursionError:
+        report.add("credential", "fail", "The credential is nested too deeply to process")
     return report
 
 
