@@ -243,6 +243,7 @@ def test_revocation_shows_at_once() -> None:
         (tiny_png(), "no baked credential"),
         ("eyJhbGciOiJub25lIn0.e30.", "no credential"),
         (b"[1, 2]", "Not a credential"),
+        ('{"n": 1' + "0" * 5000 + "}", "Not valid JSON"),
     ],
 )
 def test_unreadable_input_fails_the_parse_check(source: Any, reason: str) -> None:

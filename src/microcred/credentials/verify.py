@@ -103,7 +103,7 @@ def _parse_text(text: str, prefix: str) -> _Parsed:
     if stripped[0] == "{":
         try:
             value = json.loads(stripped)
-        except json.JSONDecodeError as error:
+        except ValueError as error:  # JSONDecodeError, or an integer too long to convert
             raise CredentialError(f"Not valid JSON: {error}") from error
         except RecursionError as error:
             raise CredentialError("The JSON is nested too deeply") from error
