@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microcred.credentials.baking import bake
 from microcred.credentials.dids import (
@@ -322,3 +324,45 @@ def test_deeply_nested_input_fails_cleanly(source: str) -> None:
     report = verify_credential(source, resolver=DidResolver())
     assert not report.valid
     assert any("nested too deeply" in check.reason for check in report.checks)
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["@context", "type", "issuer", "proof", "id", "validFrom", "credentialStatus", "x"]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200), json_like))
+def test_verification_never_raises(source: Any) -> None:
+    if not isinstance(source, bytes | str):
+        source = {"value": source} if not isinstance(source, dict) else source
+    report = verify_credential(source, resolver=DidResolver(), now=NOW)
+    assert report.checks
+
+
+SIGNED_JCS = signed("eddsa-jcs-2022")
+SIGNED_RDFC = signed()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([SIGNED_JCS, SIGNED_RDFC]),
+    st.sampled_from(sorted({*SIGNED_JCS, "credentialSubject", "proof"})),
+    json_like,
+)
+def test_any_field_replaced_by_any_json_gives_a_report_not_an_exception(
+    credential: dict[str, Any], field: str, value: Any
+) -> None:
+    report = verify_credential({**credential, field: value}, resolver=DidResolver(), now=NOW)
+    assert not report.valid or {**credential, field: value} == credential
