@@ -12,11 +12,22 @@ from microcred.web.routers import (
     home,
     ledger,
     market,
+    pathways,
     skills,
 )
 
 ROUTERS: list[APIRouter] = [
     router
-    for module in (home, accounts, catalogue, credentials, skills, ledger, market, assessment)
+    for module in (
+        home,
+        accounts,
+        catalogue,
+        credentials,
+        skills,
+        ledger,
+        market,
+        assessment,
+        pathways,
+    )
     for router in module.routers
 ]

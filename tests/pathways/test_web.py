@@ -1,0 +1,189 @@
+"""Pathway, wallet and articulation API and pages through the real app."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.credentials.resolvers import verify
+from microcred.settings import Settings
+from tests.catalogue.factories import PYTHON
+from tests.conftest import World, sign_in_client
+from tests.pathways.conftest import Catalogue, issue
+
+
+def cred(definition_id: str) -> dict[str, str]:
+    return {"type": "credential", "definition_id": definition_id}
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_api_authoring_refuses_bad_trees_and_reports_progress(
+    client: TestClient, world: World, defs: Catalogue, settings: Settings,
+    sessions: sessionmaker[Session],
+) -> None:  # fmt: skip
+    token = sign_in_client(client, "staff@north.example")
+    headers = {"X-CSRF-Token": token}
+    bad = client.post(
+        "/api/v1/pathways",
+        headers=headers,
+        json={
+            "name": "Data",
+            "kind": "certificate",
+            "organisation": "north-college",
+            "requirements": {"type": "n_of", "n": 3, "children": [cred(defs.python)]},
+        },
+    )
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "requirements.n"
+    created = client.post(
+        "/api/v1/pathways",
+        headers=headers,
+        json={
+            "name": "Data",
+            "kind": "certificate",
+            "organisation": "north-college",
+            "publish": True,
+            "qualification_definition_id": defs.qualification,
+            "requirements": {"type": "all_of", "children": [cred(defs.python), cred(defs.sql)]},
+        },
+    )
+    assert created.status_code == 201, created.text
+    pathway_id = created.json()["id"]
+    issue(sessions, settings, defs.python)
+    client.post("/sign-out", data={"csrf_token": token})
+    sign_in_client(client, "learner@example.org")
+    progress = client.get(f"/api/v1/pathways/{pathway_id}/progress").json()
+    assert progress["percent"] == 50 and not progress["complete"]
+    assert [step["name"] for step in progress["route"]] == ["SQL essentials"]
+    assert progress["tree"]["children"][0]["satisfied"] is True
+    page = client.get(f"/pathways/{pathway_id}")
+    assert page.status_code == 200
+    assert 'class="pw-node pw-done"' in page.text and "Shortest remaining route" in page.text
+    assert 'style="' not in page.text
+
+
+def test_tree_editor_adds_removes_and_saves_without_javascript(
+    client: TestClient, world: World, defs: Catalogue
+) -> None:
+    sign_in_client(client, "staff@north.example")
+    form_page = client.get("/manage/pathways/new")
+    csrf = _csrf(form_page.text)
+    base = {
+        "csrf_token": csrf,
+        "name": "Stack",
+        "kind": "certificate",
+        "revocation_policy": "review",
+        "organisation": world.college.id,
+        "n:r:type": "all_of",
+    }
+    added = client.post(
+        "/manage/pathways/new", data={**base, "add_kind:r": "credential", "op": "add:r"}
+    )
+    assert added.status_code == 200 and 'name="n:r.0:definition_id"' in added.text
+    empty = client.post(
+        "/manage/pathways/new", data={**base, "n:r.0:type": "credential", "op": "save"}
+    )
+    assert empty.status_code == 422
+    assert "definition_id is required" in empty.text and "pw-error" in empty.text
+    removed = client.post(
+        "/manage/pathways/new", data={**base, "n:r.0:type": "credential", "op": "remove:r.0"}
+    )
+    assert 'name="n:r.0:definition_id"' not in removed.text
+    saved = client.post(
+        "/manage/pathways/new",
+        follow_redirects=False,
+        data={
+            **base,
+            "n:r.0:type": "credential",
+            "n:r.0:definition_id": defs.python,
+            "n:r.1:type": "skill",
+            "n:r.1:skill_uri": PYTHON,
+            "n:r.1:count": "1",
+            "op": "publish",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    shown = client.get(saved.headers["location"])
+    assert "Python basics" in shown.text and "published" in shown.text
+
+
+def test_wallet_page_imports_and_refuses(
+    client: TestClient, world: World, defs: Catalogue, settings: Settings,
+    sessions: sessionmaker[Session],
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        from microcred.credentials import service as credentials
+
+        row = credentials.issue_credential(
+            session,
+            None,
+            definition_id=defs.sql,
+            recipient_email="learner@example.org",
+            settings=settings,
+        )
+        document = row.document
+    sign_in_client(client, "learner@example.org")
+    csrf = _csrf(client.get("/wallet").text)
+    tampered = json.loads(json.dumps(document))
+    tampered["name"] = "Something else"
+    refused = client.post("/wallet/import", data={"csrf_token": csrf, "text": json.dumps(tampered)})
+    assert refused.status_code == 422 and "does not verify" in refused.text
+    uploaded = client.post(
+        "/wallet/import",
+        data={"csrf_token": csrf},
+        files={"file": ("badge.json", json.dumps(document).encode())},
+    )
+    assert uploaded.status_code == 200 and "Imported and verified" in uploaded.text
+    assert "SQL essentials" in uploaded.text
+    listed = client.get("/api/v1/wallet/credentials").json()
+    assert listed[0]["verified"] and listed[0]["definition_id"] == defs.sql
+
+
+def test_registrar_pages_refuse_conflicts_and_export_a_transcript(
+    client: TestClient, world: World, defs: Catalogue, settings: Settings,
+    sessions: sessionmaker[Session],
+) -> None:  # fmt: skip
+    issue(sessions, settings, defs.sql)
+    sign_in_client(client, "staff@north.example")
+    csrf = _csrf(client.get("/manage/articulation").text)
+    created = client.post(
+        "/manage/articulation",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "organisation": world.college.id,
+            "programme": "BSc Computing",
+            "name": "2026 intake",
+        },
+    )
+    assert created.status_code == 303
+    url = created.headers["location"]
+    rule = {
+        "csrf_token": csrf,
+        "match_kind": "issuer",
+        "match_value": "south-academy",
+        "course_code": "DB-1",
+        "course_name": "Databases",
+        "credits": "5",
+    }
+    assert client.post(f"{url}/rules", data=rule, follow_redirects=False).status_code == 303
+    conflict = client.post(
+        f"{url}/rules",
+        data={**rule, "credits": "4", "match_value": defs.sql, "match_kind": "definition"},
+    )
+    assert conflict.status_code == 409 and "course DB-1 is already" in conflict.text
+    evaluated = client.get(url, params={"learner": "learner@example.org"})
+    assert "5 credits</span> awardable" in evaluated.text
+    assert "Credited for DB-1 Databases" in evaluated.text
+    transcript = client.get(f"{url}/transcript", params={"learner": "learner@example.org"})
+    assert transcript.status_code == 200
+    with sessions() as session:
+        assert verify(session, transcript.json(), settings, allow_remote=False).valid
