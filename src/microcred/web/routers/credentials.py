@@ -577,11 +577,13 @@ def _staff_organisations(session: Session, principal: Principal) -> list[Organis
     return found
 
 
-def _chosen(organisations: list[Organisation], slug: str | None) -> Organisation:
-    for organisation in organisations:
-        if organisation.slug == slug:
-            return organisation
-    return organisations[0]
+def _staff_context(
+    session: Session, principal: Principal, slug: str | None
+) -> tuple[list[Organisation], Organisation]:
+    """The issuers the user is staff of, and the one chosen (``?organisation=``, else the first)."""
+    organisations = _staff_organisations(session, principal)
+    chosen = next((o for o in organisations if o.slug == slug), organisations[0])
+    return organisations, chosen
 
 
 @pages.get("/manage/credentials", response_class=HTMLResponse)
@@ -595,8 +597,7 @@ def manage_credentials(
     page: Annotated[int, Query(ge=1)] = 1,
     notice: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    organisations = _staff_organisations(session, principal)
-    current = _chosen(organisations, organisation)
+    organisations, current = _staff_context(session, principal, organisation)
     found = service.credentials_of_issuer(
         session, principal, current.id, state=state or None, query=q, page=page
     )
@@ -634,8 +635,7 @@ def issue_page(
     principal: CurrentPrincipal,
     organisation: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
-    organisations = _staff_organisations(session, principal)
-    current = _chosen(organisations, organisation)
+    organisations, current = _staff_context(session, principal, organisation)
     return _issue_form(request, session, principal, current, organisations, values={})
 
 
@@ -655,8 +655,7 @@ def issue_submit(
     status_purpose: Annotated[str, Form(max_length=20)] = "revocation",
 ) -> Response:
     check_csrf(request, csrf_token)
-    organisations = _staff_organisations(session, principal)
-    current = _chosen(organisations, organisation)
+    organisations, current = _staff_context(session, principal, organisation)
     values = {
         "definition_id": definition_id, "recipient_email": recipient_email,
         "recipient_name": recipient_name, "result_level": result_level,
@@ -720,8 +719,7 @@ def bulk_page(
     principal: CurrentPrincipal,
     organisation: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
-    organisations = _staff_organisations(session, principal)
-    current = _chosen(organisations, organisation)
+    organisations, current = _staff_context(session, principal, organisation)
     return render(
         request, "credentials/bulk.html", principal, organisations=organisations,
         current=current, columns=bulk.COLUMNS, jobs=bulk.jobs_of(session, principal, current.id),
@@ -738,8 +736,7 @@ async def bulk_submit(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     check_csrf(request, csrf_token)
-    organisations = _staff_organisations(session, principal)
-    current = _chosen(organisations, organisation)
+    organisations, current = _staff_context(session, principal, organisation)
     try:
         if file is None or not file.filename:
             raise CredentialError("Choose a CSV or JSON file.", field="file")
