@@ -90,7 +90,7 @@ def _redact(url: str) -> str:
 
 def _register_capabilities() -> None:
     from microcred.cli import assessment as assessment_cli
-    from microcred.cli import catalogue, credentials, market, skills
+    from microcred.cli import catalogue, credentials, market, pathways, skills
     from microcred.cli import ledger as ledger_cli
 
     catalogue.register(app, import_app)
@@ -99,6 +99,7 @@ def _register_capabilities() -> None:
     ledger_cli.register(app, import_app)
     market.register(app, import_app)
     credentials.register(app, import_app)
+    pathways.register(app, import_app)
 
 
 _register_capabilities()
