@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.db.engine import create_db_engine, make_session_factory
+from microcred.db.engine import create_db_engine, make_session_factory, transaction
 from microcred.errors import MicrocredError
 from microcred.settings import get_settings
 
@@ -30,16 +30,12 @@ def session_factory() -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
+    """One transaction on a fresh engine, disposed of afterwards (a CLI run is short-lived)."""
     factory = session_factory()
-    session = factory()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with transaction(factory) as session:
+            yield session
     finally:
-        session.close()
         bind = factory.kw.get("bind")
         if bind is not None:
             bind.dispose()
