@@ -100,6 +100,7 @@ def test_conflicting_rules_are_refused() -> None:
     find_conflict(existing, Rule("definition", "d1", "CS-2", "Next", 5))
 
 
+@pytest.mark.both_databases
 def test_transfer_evaluation_end_to_end_with_an_imported_credential(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:

@@ -38,6 +38,7 @@ def make_pathway(
     return service.create_pathway(session, None, "north-college", data, publish=True).id
 
 
+@pytest.mark.both_databases
 def test_staff_author_a_pathway_naming_another_issuers_credential(
     sessions: sessionmaker[Session], world: World, defs: Catalogue
 ) -> None:
@@ -106,6 +107,7 @@ def test_a_skill_requirement_beyond_the_catalogue_is_unsatisfiable(
         make_pathway(session, defs, {"type": "skill", "skill_uri": SQL, "count": 5})
 
 
+@pytest.mark.both_databases
 def test_progress_award_clr_and_revocation_policy(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
