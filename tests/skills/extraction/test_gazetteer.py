@@ -67,3 +67,24 @@ def test_matches_are_sorted_disjoint_spans_of_known_concepts(text: str) -> None:
 def test_every_preferred_label_is_found_in_itself(concept: SkillConcept, padding: str) -> None:
     text = f"{padding}{concept.preferred_label}{padding}"
     assert concept.uri in {match.uri for match in GAZETTEER.match(text)}
+
+
+def test_bracketed_qualifiers_are_optional() -> None:
+    gazetteer = Gazetteer.build([SkillConcept("u:java", "Java (computer programming)")])
+    assert [m.matched_label for m in gazetteer.match("Java and Java computer programming")] == [
+        "Java",
+        "Java (computer programming)",
+    ]
+
+
+def test_a_label_shared_by_many_concepts_reports_few_and_counts_less() -> None:
+    concepts = [SkillConcept(f"u:{i}", f"skill {i}", ("research methods",)) for i in range(10)]
+    concepts.append(SkillConcept("u:main", "research methods"))
+    concepts.append(SkillConcept("u:noisy", "research", ("research methods",), None, False))
+    matches = Gazetteer.build(concepts).match("research methods")
+    assert len(matches) == 3 and matches[0].uri == "u:main"
+    assert "u:noisy" not in {m.uri for m in matches}
+    assert (
+        matches[0].confidence
+        < Gazetteer.build(concepts[-2:-1]).match("research methods")[0].confidence
+    )

@@ -5,12 +5,18 @@ case-, accent- and inflection-tolerant. The scan is longest-match-first and left
 "project management software" wins over "project management" and spans never overlap. Labels
 that are a single very common word ("it", "go", "communication" is fine) are skipped unless
 the text writes them as the label does (``Go``, ``R``), which keeps short acronyms usable.
+A qualifier in brackets is optional ("Java (computer programming)" is also found as "Java"),
+a label naming more than :data:`AMBIGUOUS_SENSES` concepts counts less and only its
+:data:`AMBIGUOUS_SENSES` most likely concepts are reported (so one vague word cannot inflate the
+demand for dozens of skills). Labels the taxonomy recovered heuristically count for less.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from microcred.skills.extraction.text import Token, tokenise, word_set
 from microcred.skills.extraction.vocabulary import SkillConcept
@@ -23,11 +29,15 @@ AMBIGUOUS_WORDS = word_set(
 )
 """Single-word labels too common in postings to count without their exact written form."""
 
+AMBIGUOUS_SENSES = 3
+AMBIGUITY_PENALTY = 0.03
 PREFERRED_CONFIDENCE = 0.9
 ALTERNATIVE_CONFIDENCE = 0.8
 LONGER_LABEL_BONUS = 0.03
 SINGLE_WORD_PENALTY = 0.1
 CASE_EXACT_BONUS = 0.05
+UNTRUSTED_PENALTY = 0.1
+_QUALIFIER = re.compile(r"\s*\([^)]*\)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,7 @@ class LabelSense:
     concept: int
     label: str
     preferred: bool
+    trusted: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,31 +60,52 @@ class GazetteerMatch:
     confidence: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What a match on one label reports, with its confidence before the written-form bonus."""
+
+    uri: str
+    label: str
+    matched_label: str
+    confidence: float
+
+
+_END = ""
+"""Trie key under which a node keeps the readings of the label that ends there."""
+
+
 @dataclass
 class Gazetteer:
     concepts: list[SkillConcept]
     phrases: dict[tuple[str, ...], list[LabelSense]] = field(default_factory=dict)
-    prefixes: set[tuple[str, ...]] = field(default_factory=set)
-    longest: int = 0
+    trie: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, concepts: Iterable[SkillConcept]) -> Gazetteer:
         gazetteer = cls(concepts=list(concepts))
+        phrases = gazetteer.phrases
         for position, concept in enumerate(gazetteer.concepts):
-            labels = [(concept.preferred_label, True)]
-            labels += [(label, False) for label in concept.alt_labels]
             seen: set[tuple[str, ...]] = set()
-            for label, preferred in labels:
+            for label, preferred in _label_variants(concept):
                 words = tuple(token.key for token in tokenise(label))
                 if not words or words in seen:
                     continue
                 seen.add(words)
-                gazetteer.phrases.setdefault(words, []).append(
-                    LabelSense(position, label, preferred)
+                sense = LabelSense(position, label, preferred, concept.trusted_labels)
+                phrases.setdefault(words, []).append(sense)
+        for words, senses in phrases.items():
+            node = gazetteer.trie
+            for word in words:
+                node = node.setdefault(word, {})
+            node[_END] = [
+                _Reading(
+                    gazetteer.concepts[sense.concept].uri,
+                    gazetteer.concepts[sense.concept].preferred_label,
+                    sense.label,
+                    _confidence(sense, len(words), len(senses)),
                 )
-                for size in range(1, len(words)):
-                    gazetteer.prefixes.add(words[:size])
-                gazetteer.longest = max(gazetteer.longest, len(words))
+                for sense in _most_likely(senses)
+            ]
         return gazetteer
 
     def __len__(self) -> int:
@@ -82,63 +114,86 @@ class Gazetteer:
     def match(self, text: str, tokens: Sequence[Token] | None = None) -> list[GazetteerMatch]:
         """Non-overlapping matches, longest first, in text order."""
         tokens = tokenise(text) if tokens is None else tokens
+        keys = [token.key for token in tokens]
+        count = len(keys)
+        trie = self.trie
         matches: list[GazetteerMatch] = []
         position = 0
-        count = len(tokens)
         while position < count:
-            found = self._longest_at(text, tokens, position)
+            node = trie.get(keys[position])
+            found: tuple[int, list[_Reading]] | None = None
+            cursor = position
+            while node is not None:
+                readings = node.get(_END)
+                if readings is not None:
+                    if cursor == position:
+                        readings = _admissible_single(readings, text, tokens[position])
+                    if readings:
+                        found = (cursor, readings)
+                cursor += 1
+                if cursor >= count:
+                    break
+                node = node.get(keys[cursor])
             if found is None:
                 position += 1
                 continue
-            size, senses = found
-            start, end = tokens[position].start, tokens[position + size - 1].end
+            last, readings = found
+            start, end = tokens[position].start, tokens[last].end
             surface = text[start:end]
-            for sense in senses:
-                concept = self.concepts[sense.concept]
+            for reading in readings:
+                confidence = reading.confidence
+                if surface == reading.matched_label:
+                    confidence = min(confidence + CASE_EXACT_BONUS, 0.99)
                 matches.append(
                     GazetteerMatch(
-                        uri=concept.uri,
-                        label=concept.preferred_label,
-                        matched_label=sense.label,
-                        start=start,
-                        end=end,
-                        confidence=_confidence(sense, size, surface),
+                        reading.uri,
+                        reading.label,
+                        reading.matched_label,
+                        start,
+                        end,
+                        round(confidence, 4),
                     )
                 )
-            position += size
+            position = last + 1
         return matches
 
-    def _longest_at(
-        self, text: str, tokens: Sequence[Token], position: int
-    ) -> tuple[int, list[LabelSense]] | None:
-        best: tuple[int, list[LabelSense]] | None = None
-        words: tuple[str, ...] = ()
-        for offset in range(min(self.longest, len(tokens) - position)):
-            words = (*words, tokens[position + offset].key)
-            senses = self.phrases.get(words)
-            if senses is not None:
-                if len(words) == 1:
-                    senses = _admissible_single(senses, text, tokens[position])
-                if senses:
-                    best = (len(words), senses)
-            if words not in self.prefixes:
-                break
-        return best
 
-
-def _admissible_single(senses: list[LabelSense], text: str, token: Token) -> list[LabelSense]:
+def _admissible_single(readings: list[_Reading], text: str, token: Token) -> list[_Reading]:
     """Short or common one-word labels count only when written exactly as the label is."""
     if token.key not in AMBIGUOUS_WORDS and len(token.key) > 2:
-        return senses
+        return readings
     surface = text[token.start : token.end]
-    return [sense for sense in senses if sense.label == surface and not surface.islower()]
+    return [r for r in readings if r.matched_label == surface and not surface.islower()]
 
 
-def _confidence(sense: LabelSense, size: int, surface: str) -> float:
+def _most_likely(senses: list[LabelSense]) -> list[LabelSense]:
+    """Trusted and preferred senses first; at most :data:`AMBIGUOUS_SENSES` of them."""
+    if len(senses) <= AMBIGUOUS_SENSES:
+        return senses
+    ranked = sorted(senses, key=lambda sense: (not sense.trusted, not sense.preferred))
+    return ranked[:AMBIGUOUS_SENSES]
+
+
+def _label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
+    """(label, preferred) pairs: every label, and each label without its bracketed qualifier."""
+    variants: list[tuple[str, bool]] = []
+    labels = [(concept.preferred_label, True)] + [(label, False) for label in concept.alt_labels]
+    for label, preferred in labels:
+        variants.append((label, preferred))
+        bare = _QUALIFIER.sub(" ", label).strip()
+        if bare and bare != label:
+            variants.append((bare, preferred))
+    return variants
+
+
+def _confidence(sense: LabelSense, size: int, senses: int) -> float:
+    """Confidence of a match on this label, before the bonus for its exact written form."""
     base = PREFERRED_CONFIDENCE if sense.preferred else ALTERNATIVE_CONFIDENCE
+    if senses > AMBIGUOUS_SENSES:
+        base -= AMBIGUITY_PENALTY
+    if not sense.trusted:
+        base -= UNTRUSTED_PENALTY
     score = base + LONGER_LABEL_BONUS * (size - 1)
     if size == 1:
         score -= SINGLE_WORD_PENALTY
-    if surface == sense.label:
-        score += CASE_EXACT_BONUS
-    return round(min(score, 0.99), 4)
+    return min(score, 0.99)

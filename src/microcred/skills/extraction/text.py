@@ -8,6 +8,7 @@ Tokens are compared by the same *match key* as the taxonomy's label index
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,6 +19,7 @@ MAX_TEXT_CHARS = 200_000
 """Longer texts are cut here (a 10 MB posting is a paste accident, not a posting)."""
 
 _TOKEN = re.compile(r"[^\W_]+[+#]*|[+#]+")
+_WORD = re.compile(r"[^\W\d_]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -97,11 +99,12 @@ def decode_bytes(data: bytes, field: str = "file") -> str:
 
 def guess_language(text: str) -> str | None:
     """ISO 639-1 code by stop-word share, or None when the text is too short to tell."""
-    words = normalise(text[:20_000]).split()
+    words = _WORD.findall(text[:8_000].casefold())
     if len(words) < MIN_WORDS_FOR_LANGUAGE:
         return None
+    counts = Counter(words)
     shares = {
-        language: sum(word in stopwords for word in words) / len(words)
+        language: sum(counts[word] for word in stopwords) / len(words)
         for language, stopwords in _STOPWORDS.items()
     }
     best = max(shares, key=lambda language: shares[language])

@@ -18,6 +18,8 @@ class SkillConcept:
     preferred_label: str
     alt_labels: tuple[str, ...] = ()
     skill_type: str | None = None
+    trusted_labels: bool = True
+    """False when the taxonomy recovered the labels heuristically (they are noisier)."""
 
 
 def fingerprint(concepts: Sequence[SkillConcept]) -> str:
@@ -25,7 +27,7 @@ def fingerprint(concepts: Sequence[SkillConcept]) -> str:
     digest = hashlib.sha256()
     for concept in concepts:
         digest.update(concept.uri.encode())
-        digest.update(concept.preferred_label.encode())
+        digest.update(concept.preferred_label.encode() + bytes([concept.trusted_labels]))
         for label in concept.alt_labels:
             digest.update(b"\x1f" + label.encode())
         digest.update(b"\x1e")
@@ -35,11 +37,17 @@ def fingerprint(concepts: Sequence[SkillConcept]) -> str:
 def vocabulary_from_session(session: Session) -> list[SkillConcept]:
     """Every skill of the loaded taxonomy (groups excluded), in URI order."""
     rows = session.execute(
-        select(Skill.uri, Skill.preferred_label, Skill.alt_labels, Skill.skill_type)
+        select(
+            Skill.uri,
+            Skill.preferred_label,
+            Skill.alt_labels,
+            Skill.skill_type,
+            Skill.labels_recovered,
+        )
         .where(Skill.is_group.is_(False))
         .order_by(Skill.uri)
     )
     return [
-        SkillConcept(uri, label, tuple(alt_labels or ()), skill_type)
-        for uri, label, alt_labels, skill_type in rows
+        SkillConcept(uri, label, tuple(alt_labels or ()), skill_type, not recovered)
+        for uri, label, alt_labels, skill_type, recovered in rows
     ]
