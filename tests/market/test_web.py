@@ -110,6 +110,8 @@ def test_gap_report_names_uncovered_demand_and_rarely_demanded_credentials(
     assert [c["name"] for c in report["oversupplied"]] == ["A niche tool"]
     page = client.get("/market/gap/north-college")
     assert page.status_code == 200 and market["second_label"] in page.text
+    niche = report["oversupplied"][0]["definition_id"]
+    assert f'href="/definitions/{niche}"' in page.text
     assert client.get("/api/v1/market/gap/no-such-issuer").status_code == 404
 
 

@@ -9,6 +9,7 @@ stay in the driver, in file order, so results and checkpoints are identical on b
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -175,7 +176,9 @@ def _ray_runner(resources: Resources, source: str, workers: int) -> ChunkRunner:
         raise MarketError(
             "The Ray engine needs the ray extra: pip install 'microcred[ray]'.", field="engine"
         ) from None
-    if not ray.is_initialized():
+    if not ray.is_initialized() and os.environ.get("RAY_ADDRESS"):
+        ray.init(log_to_driver=False)
+    elif not ray.is_initialized():
         ray.init(
             num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
         )
