@@ -199,10 +199,16 @@ def verification_method_entry(did: str, row: IssuerKey) -> dict[str, Any]:
     }
 
 
-def did_document(session: Session, organisation: Organisation, base_url: str) -> dict[str, Any]:
+def did_document(
+    session: Session,
+    organisation: Organisation,
+    base_url: str,
+    keys: Sequence[IssuerKey] | None = None,
+) -> dict[str, Any]:
     """The issuer's did:web document, listing every key it has ever signed with."""
     did = issuer_did(base_url, organisation.slug)
-    methods = [verification_method_entry(did, row) for row in issuer_keys(session, organisation.id)]
+    rows = issuer_keys(session, organisation.id) if keys is None else keys
+    methods = [verification_method_entry(did, row) for row in rows]
     ids = [method["id"] for method in methods]
     return {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, JWK_CONTEXT],
@@ -215,6 +221,7 @@ def did_document(session: Session, organisation: Organisation, base_url: str) ->
 
 def did_document_for_slug(session: Session, slug: str, base_url: str) -> dict[str, Any]:
     organisation = get_organisation(session, slug)
-    if not issuer_keys(session, organisation.id):
+    keys = issuer_keys(session, organisation.id)
+    if not keys:
         raise NotFound(f"{slug} has no signing keys yet.")
-    return did_document(session, organisation, base_url)
+    return did_document(session, organisation, base_url, keys)
