@@ -126,3 +126,29 @@ def test_demo_logins_work_and_a_second_build_changes_nothing(
             assert accounts.authenticate(session, login.email, DEMO_PASSWORD).email == login.email
     engine.dispose()
     assert report.startswith("Demo data already present")
+
+
+def test_demo_credentials_verify_and_the_revoked_one_does_not(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    from microcred.credentials.models import IssuedCredential
+    from microcred.credentials.resolvers import verify
+    from microcred.ledger import service as ledger
+
+    path, _, report = demo_dbs
+    settings = _settings(path)
+    engine = create_db_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        issued = session.scalars(select(IssuedCredential)).all()
+        revoked = [c for c in issued if c.state.value == "revoked"]
+        valid = next(c for c in issued if c.state.value == "active")
+        good = verify(session, valid.document, settings, allow_remote=False)
+        bad = verify(session, revoked[0].document, settings, allow_remote=False)
+        checkpoint = ledger.latest_checkpoint(session)
+    engine.dispose()
+    assert len(issued) >= 100 and len(revoked) == 1
+    assert good.valid, good.as_dict()
+    assert not bad.valid
+    assert [c.name for c in bad.checks if c.status == "fail"] == ["status"]
+    assert checkpoint is not None and checkpoint.tree_size == len(issued) + len(revoked)
+    assert "credentials issued" in report

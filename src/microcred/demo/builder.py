@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts import service as accounts
 from microcred.accounts.models import OrganisationKind, Role
 from microcred.catalogue import service as catalogue
+from microcred.demo.activity import build_activity
 from microcred.demo.programmes import (
     DOMAINS,
     FIRST_NAMES,
@@ -88,11 +89,15 @@ def build_demo(
     with factory.begin() as session:
         if _already_built(session):
             return f"Demo data already present.\n{format_logins()}\nOpen {settings.base_url}"
-        counts = _DemoBuilder(session, random.Random(seed), progress).build()
+        rng = random.Random(seed)
+        counts = _DemoBuilder(session, rng, progress).build()
+        activity = build_activity(session, settings, rng)
     return (
         f"{taxonomy}\nDemo data built: {counts['issuers']} issuers, {counts['definitions']} "
         f"micro-credentials aligned to {counts['skills']} ESCO skills, {counts['learners']} "
-        f"learners, {counts['employers']} employers.\n{format_logins()}\n"
+        f"learners, {counts['employers']} employers; {activity.credentials} credentials issued "
+        f"({activity.revoked} revoked) and recorded in the ledger, {activity.assessments} "
+        f"assessments, {activity.pathways} stackable pathway.\n{format_logins()}\n"
         f"Open {settings.base_url}"
     )
 

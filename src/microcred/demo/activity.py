@@ -1,0 +1,208 @@
+"""Demo activity on top of the catalogue: issued credentials, an assessment, a pathway, a ledger.
+
+Kept apart from the catalogue seeding so each part reads on its own; everything still goes
+through the capabilities' services inside the demo builder's single transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Membership, Role, User
+from microcred.assessment import service as assessment
+from microcred.catalogue import service as catalogue
+from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
+from microcred.credentials import service as credentials
+from microcred.db.base import utcnow
+from microcred.ledger import service as ledger
+from microcred.pathways import service as pathways
+from microcred.settings import Settings
+
+PATHWAY_COURSES = (
+    "Data Analysis with Spreadsheets",
+    "Foundations of Data Analytics",
+    "SQL for Data Analysis",
+    "Python for Data Analysis",
+    "Data Visualisation and Storytelling",
+)
+LEARNER_EARNED = ("Data Analysis with Spreadsheets", "SQL for Data Analysis")
+QUIZ_QUESTIONS: tuple[dict[str, Any], ...] = (
+    {"kind": "single", "prompt": "Which measure of central tendency resists outliers best?",
+     "options": ["mean", "median", "mode"], "correct": [1]},
+    {"kind": "multiple", "prompt": "Which charts suit a comparison of categories?",
+     "options": ["bar chart", "grouped bar chart", "pie chart of 30 slices", "dot plot"],
+     "correct": [0, 1, 3]},
+    {"kind": "numeric", "prompt": "A metric rose from 80 to 100. By what percentage?",
+     "answer": 25, "tolerance": 0.5},
+    {"kind": "text", "prompt": "Name the SQL clause that filters groups after aggregation.",
+     "accepted": ["having"]},
+    {"kind": "single", "prompt": "A p-value of 0.03 at a 5% significance level means…",
+     "options": ["reject the null hypothesis", "accept the alternative with certainty",
+                 "the effect is large"], "correct": [0]},
+)  # fmt: skip
+PROJECT_RUBRIC = """\
+Question and method | min 2
+- Excellent | 4 | The question is sharp and the method fits it, with limits stated
+- Good | 3 | A clear question answered with a suitable method
+- Weak | 1 | The method does not answer the question
+Communication
+- Clear | 2 | Charts and text tell the finding at a glance
+- Unclear | 0 | The reader has to work out the finding
+"""
+REVOKED_REASON = "Issued in error: the learner had not completed the final project."
+
+
+@dataclass
+class ActivityCounts:
+    credentials: int
+    revoked: int
+    pathways: int
+    assessments: int
+
+
+def build_activity(session: Session, settings: Settings, rng: random.Random) -> ActivityCounts:
+    northbridge = _definitions_of(session, "northbridge-college")
+    by_name = {d.name: d for d in northbridge}
+    assessments = _assessments(session, by_name["Foundations of Data Analytics"].definition_id)
+    pathways_made = _pathway(session, by_name)
+    issued, revoked = _credentials(session, settings, rng, by_name)
+    ledger.create_checkpoint(session, settings)
+    return ActivityCounts(issued, revoked, pathways_made, assessments)
+
+
+def _definitions_of(session: Session, slug: str) -> list[CredentialDefinition]:
+    issuer = catalogue.get_issuer(session, slug)
+    return list(
+        session.scalars(
+            select(CredentialDefinition)
+            .where(
+                CredentialDefinition.issuer_id == issuer.organisation.id,
+                CredentialDefinition.status == DefinitionStatus.published,
+            )
+            .order_by(CredentialDefinition.human_code)
+        )
+    )
+
+
+def _assessments(session: Session, definition_id: str) -> int:
+    quiz = assessment.create_assessment(
+        session, None, definition_id,
+        {"title": "Data analytics quiz", "code": "FDA-QUIZ", "kind": "quiz", "min_total": 70,
+         "attempts_allowed": 2, "time_limit_minutes": 20, "questions_per_attempt": 4},
+    )  # fmt: skip
+    for question in QUIZ_QUESTIONS:
+        assessment.add_question(session, None, quiz.id, question)
+    assessment.create_assessment(
+        session, None, definition_id,
+        {"title": "Analysis project", "code": "FDA-PROJECT", "kind": "project", "min_total": 4,
+         "rubric_text": PROJECT_RUBRIC, "attempts_allowed": 2},
+    )  # fmt: skip
+    return 2
+
+
+def _pathway(session: Session, by_name: dict[str, CredentialDefinition]) -> int:
+    courses = [by_name[name] for name in PATHWAY_COURSES]
+    hours = sum(course.workload_hours for course in courses[:4])
+    qualification = catalogue.create_definition(
+        session, None, "northbridge-college",
+        {"name": "Data Analytics Certificate",
+         "description": "A stacked certificate for entry-level data analysts: spreadsheets, "
+                        "analytics foundations, a query or programming language, and "
+                        "visualisation, each earned as a micro-credential.",
+         "criteria_narrative": "Earn the micro-credentials of the Data Analytics pathway.",
+         "learning_outcomes": ["Analyse business data end to end",
+                               "Communicate findings to decision makers"],
+         "workload_hours": hours, "eqf_level": 5, "achievement_type": "Certificate",
+         "human_code": "NCC-CERT-DA", "participation_form": "blended",
+         "location": "Columbus campus", "price_amount": 0, "price_currency": "USD",
+         "stackable": True, "skills": [s.skill_uri for c in courses for s in c.skills][:6]},
+        publish=True, audit=False,
+    )  # fmt: skip
+    requirements = {
+        "type": "all_of",
+        "children": [
+            {"type": "credential", "definition_id": courses[0].definition_id},
+            {"type": "credential", "definition_id": courses[1].definition_id},
+            {"type": "n_of", "n": 1, "children": [
+                {"type": "credential", "definition_id": courses[2].definition_id},
+                {"type": "credential", "definition_id": courses[3].definition_id}]},
+            {"type": "credential", "definition_id": courses[4].definition_id,
+             "within_years": 5},
+        ],
+    }  # fmt: skip
+    pathways.create_pathway(
+        session, None, "northbridge-college",
+        pathways.PathwayInput(
+            name="Data Analytics Certificate",
+            kind="certificate",
+            requirements=requirements,
+            description="Four micro-credentials stack into Northbridge's Data Analytics "
+                        "Certificate, which also counts towards the AAS in Business Analytics.",
+            qualification_definition_id=qualification.definition_id,
+            revocation_policy="review",
+        ),
+        publish=True,
+    )  # fmt: skip
+    return 1
+
+
+def _credentials(
+    session: Session,
+    settings: Settings,
+    rng: random.Random,
+    northbridge: dict[str, CredentialDefinition],
+) -> tuple[int, int]:
+    """The named learner's progress on the pathway, and credentials for other learners."""
+    named = session.scalar(select(User).where(User.email == "learner@demo.microcred.org"))
+    assert named is not None
+    now = utcnow()
+    count = 0
+    for offset, name in enumerate(LEARNER_EARNED):
+        credentials.issue_credential(
+            session, None, definition_id=northbridge[name].definition_id,
+            recipient_user_id=named.id, results=[{"level": ("Merit", "Pass")[offset % 2]}],
+            valid_from=now - timedelta(days=120 - 60 * offset),
+            idempotency_key=f"demo-named-{offset}", settings=settings,
+        )  # fmt: skip
+        count += 1
+    learners = list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == Role.learner, User.id != named.id)
+            .order_by(User.email)
+        )
+    )
+    published = list(
+        session.scalars(
+            select(CredentialDefinition)
+            .where(CredentialDefinition.status == DefinitionStatus.published)
+            .order_by(CredentialDefinition.human_code)
+        )
+    )
+    first_issued = None
+    for learner in learners[:80]:
+        for definition in rng.sample(published, rng.randint(1, 3)):
+            issued = credentials.issue_credential(
+                session, None, definition_id=definition.definition_id,
+                recipient_user_id=learner.id,
+                results=[{"level": rng.choice(("Pass", "Pass", "Merit", "Distinction"))}],
+                valid_from=now - timedelta(days=rng.randint(5, 700)),
+                idempotency_key=f"demo-{learner.id}-{definition.definition_id}",
+                settings=settings,
+            )  # fmt: skip
+            first_issued = first_issued or issued
+            count += 1
+    revoked = 0
+    if first_issued is not None:
+        credentials.revoke_credential(
+            session, None, first_issued.id, reason=REVOKED_REASON, settings=settings
+        )
+        revoked = 1
+    return count, revoked
