@@ -18,6 +18,7 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
+from microcred.web.markdown import render_markdown
 from microcred.web.routers import ROUTERS
 from microcred.web.security import csrf_token
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(settings.database_url)
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals.update(csrf_token=csrf_token, version=__version__)
+    templates.env.filters["markdown"] = render_markdown
     context = AppContext(
         settings=settings,
         engine=engine,
