@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from microcred.accounts.models import Organisation, Role
 from microcred.accounts.service import Principal, get_organisation
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
+from microcred.credentials.service import credentials_of_learner
 from microcred.errors import PermissionDenied
 from microcred.pathways import service, tree_form
 from microcred.pathways.errors import PathwayError
@@ -372,6 +373,7 @@ def _wallet(
     return render(
         request, "wallet/index.html", principal, status_code=status_code,
         items=wallet.wallet_of(session, principal.user_id, _settings(request)),
+        earned=credentials_of_learner(session, principal.user_id, principal),
         awards=service.awards_of_learner(session, principal.user_id),
         error=error, checks=checks or [], imported=imported,
     )  # fmt: skip
