@@ -91,9 +91,10 @@ def _replicate(store: MarketStore, times: int, workdir: Path) -> MarketStore:
             f"COPY (SELECT * REPLACE (posting_id || '-' || copy AS posting_id) "
             f"FROM read_parquet('{source.as_posix()}/*.parquet'), range({times}) AS c(copy)) "
             f"TO '{(destination / 'replicated.parquet').as_posix()}' "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            "(FORMAT parquet, COMPRESSION zstd)"
         )
     connection.close()
+    target.build_cube()
     return target
 
 

@@ -112,3 +112,40 @@ def test_an_empty_store_says_how_to_fill_it(tmp_path: object) -> None:
     with pytest.raises(MarketError) as error:
         Analytics(MarketStore(Path(str(tmp_path))))
     assert error.value.status_code == 404 and "ingest" in error.value.message
+
+
+def test_the_cube_answers_exactly_as_the_rows_do(
+    ingested: tuple[MarketStore, IngestReport],
+) -> None:
+    store = ingested[0]
+    assert store.cube_is_current()
+    with Analytics(store) as cube, Analytics(store) as rows:
+        rows.has_cube = False
+        for filters in (
+            Filters(),
+            Filters(region="Bayern"),
+            Filters(country="US", start=date(2025, 1, 1)),
+        ):
+            assert cube.top_skills(filters, 30) == rows.top_skills(filters, 30)
+            assert cube.total(filters) == rows.total(filters)
+            assert cube.demand(filters, limit=300) == rows.demand(filters, limit=300)
+            assert cube.rising_and_falling(filters) == rows.rising_and_falling(filters)
+            assert cube.region_heat(filters) == rows.region_heat(filters)
+        skill = cube.top_skills(Filters(), 1)[0].skill_uri
+        assert cube.skill_trend(skill, Filters()) == rows.skill_trend(skill, Filters())
+
+
+def test_the_cube_is_ignored_once_parts_change(
+    tmp_path: object, ingested: tuple[MarketStore, IngestReport]
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    copy = MarketStore(Path(str(tmp_path)) / "copy")
+    shutil.copytree(ingested[0].root, copy.root)
+    assert copy.cube_is_current()
+    part = next(copy.postings_dir.glob("*.parquet"))
+    shutil.copy(part, copy.postings_dir / "extra.parquet")
+    assert not copy.cube_is_current()
+    with Analytics(copy) as analytics:
+        assert not analytics.has_cube

@@ -2,11 +2,14 @@
 
 Every query counts *postings* (a posting that names a skill three times counts once) and
 reports shares against all postings matching the same filters, so regions and months of
-different sizes compare fairly.
+different sizes compare fairly. Counting queries read a small pre-aggregated cube (postings per
+skill × region × country × month, rebuilt after each ingestion) unless they filter by
+occupation; then, like co-occurrence and salaries, they scan one row per posting.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -131,7 +134,7 @@ class Analytics:
                 status_code=404,
             )
         self.connection = duckdb.connect(":memory:")
-        self.connection.execute("SET threads TO 2")
+        self.connection.execute(f"SET threads TO {max(os.cpu_count() or 1, 1)}")
         postings = (store.postings_dir / "*.parquet").as_posix()
         skills = (store.skills_dir / "*.parquet").as_posix()
         self.connection.execute(
@@ -140,8 +143,30 @@ class Analytics:
         self.connection.execute(
             f"CREATE VIEW posting_skills AS SELECT * FROM read_parquet('{skills}')"
         )
-        labels = store.labels()
-        self.labels = labels
+        self.connection.execute(
+            "CREATE VIEW posting_rows AS "
+            "SELECT region, country, month, occupation_uri, 1 AS n FROM postings"
+        )
+        self.connection.execute(
+            "CREATE VIEW skill_rows AS "
+            "SELECT skill_uri, region, country, month, occupation_uri, 1 AS n FROM posting_skills"
+        )
+        self.has_cube = store.cube_is_current()
+        if self.has_cube:
+            for name, path in (
+                ("posting_cube", store.cube_postings_path),
+                ("skill_cube", store.cube_skills_path),
+            ):
+                self.connection.execute(
+                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path.as_posix()}')"
+                )
+        self.labels = store.labels()
+
+    def _tables(self, filters: Filters) -> tuple[str, str]:
+        """The pre-aggregated cube when it answers the filters, else one row per posting."""
+        if self.has_cube and not filters.occupation_uri:
+            return "posting_cube", "skill_cube"
+        return "posting_rows", "skill_rows"
 
     def close(self) -> None:
         self.connection.close()
@@ -159,8 +184,11 @@ class Analytics:
         return self.labels.get(uri, uri)
 
     def total(self, filters: Filters) -> int:
+        postings, _ = self._tables(filters)
         where, params = filters.where()
-        return int(self._rows(f"SELECT count(*) FROM postings WHERE {where}", params)[0][0])
+        return int(
+            self._rows(f"SELECT coalesce(sum(n), 0) FROM {postings} WHERE {where}", params)[0][0]
+        )
 
     def overview(self) -> Overview:
         count, first, last = self._rows("SELECT count(*), min(month), max(month) FROM postings")[0]
@@ -182,10 +210,11 @@ class Analytics:
 
     def top_skills(self, filters: Filters, limit: int = 20) -> list[SkillCount]:
         """The skills named by most postings (e.g. for an occupation in a region)."""
+        _, skills = self._tables(filters)
         where, params = filters.where()
         total = max(self.total(filters), 1)
         rows = self._rows(
-            f"SELECT skill_uri, count(DISTINCT posting_id) AS n FROM posting_skills WHERE {where} "
+            f"SELECT skill_uri, sum(n) AS n FROM {skills} WHERE {where} "
             "GROUP BY skill_uri ORDER BY n DESC, skill_uri LIMIT ?",
             [*params, limit],
         )
@@ -195,6 +224,7 @@ class Analytics:
         self, filters: Filters, skill_uris: Sequence[str] = (), limit: int = 5000
     ) -> list[DemandCell]:
         """Postings per skill × region × month, with the share of that region-month's postings."""
+        postings, skills = self._tables(filters)
         where, params = filters.where("s")
         skill_clause = ""
         if skill_uris:
@@ -202,10 +232,10 @@ class Analytics:
             params = [*params, *skill_uris]
         base_where, base_params = filters.where()
         rows = self._rows(
-            "WITH totals AS (SELECT region, month, count(*) AS total FROM postings "
+            f"WITH totals AS (SELECT region, month, sum(n) AS total FROM {postings} "
             f"WHERE {base_where} GROUP BY region, month) "
-            "SELECT s.skill_uri, s.region, s.month, count(*) AS n, any_value(t.total) "
-            "FROM posting_skills s JOIN totals t USING (region, month) "
+            "SELECT s.skill_uri, s.region, s.month, sum(s.n) AS n, any_value(t.total) "
+            f"FROM {skills} s JOIN totals t USING (region, month) "
             f"WHERE {where}{skill_clause} "
             "GROUP BY s.skill_uri, s.region, s.month ORDER BY n DESC, s.skill_uri, s.region, "
             "s.month LIMIT ?",
@@ -217,10 +247,11 @@ class Analytics:
         ]
 
     def skill_trend(self, skill_uri: str, filters: Filters) -> list[TrendPoint]:
+        postings, skills = self._tables(filters)
         where, params = filters.where()
         rows = self._rows(
-            f"WITH totals AS (SELECT month, count(*) AS total FROM postings WHERE {where} "
-            "GROUP BY month), hits AS (SELECT month, count(*) AS n FROM posting_skills "
+            f"WITH totals AS (SELECT month, sum(n) AS total FROM {postings} WHERE {where} "
+            f"GROUP BY month), hits AS (SELECT month, sum(n) AS n FROM {skills} "
             f"WHERE {where} AND skill_uri = ? GROUP BY month) "
             "SELECT t.month, coalesce(h.n, 0), t.total "
             "FROM totals t LEFT JOIN hits h USING (month) "
@@ -234,10 +265,11 @@ class Analytics:
 
     def region_heat(self, filters: Filters, skills: int = 10, regions: int = 12) -> HeatTable:
         """Share of each region's postings naming each of the top skills."""
+        posting_table, skill_table = self._tables(filters)
         top = self.top_skills(filters, skills)
         where, params = filters.where()
         region_rows = self._rows(
-            f"SELECT region, count(*) AS n FROM postings WHERE {where} GROUP BY region "
+            f"SELECT region, sum(n) AS n FROM {posting_table} WHERE {where} GROUP BY region "
             "ORDER BY n DESC, region LIMIT ?",
             [*params, regions],
         )
@@ -246,7 +278,7 @@ class Analytics:
         if top and totals:
             uris = [skill.skill_uri for skill in top]
             rows = self._rows(
-                f"SELECT region, skill_uri, count(*) FROM posting_skills WHERE {where} "
+                f"SELECT region, skill_uri, sum(n) FROM {skill_table} WHERE {where} "
                 f"AND skill_uri IN ({', '.join('?' for _ in uris)}) "
                 f"AND region IN ({', '.join('?' for _ in totals)}) GROUP BY region, skill_uri",
                 [*params, *uris, *totals],
@@ -258,17 +290,18 @@ class Analytics:
         self, filters: Filters, months: int = 12, min_mentions: int = 10, alpha: float = TREND_ALPHA
     ) -> list[TrendTest]:
         """Skills whose share changed between the last ``months`` and the ``months`` before."""
+        postings, skills = self._tables(filters)
         if months < 1:
             raise MarketError("months must be at least 1.", field="months")
         where, params = filters.where()
-        last = self._rows(f"SELECT max(month) FROM postings WHERE {where}", params)[0][0]
+        last = self._rows(f"SELECT max(month) FROM {postings} WHERE {where}", params)[0][0]
         if last is None:
             return []
         split = _add_months(last, -(months - 1))
         start = _add_months(split, -months)
         totals = dict(
             self._rows(
-                f"SELECT month >= ? AS recent, count(*) FROM postings WHERE {where} AND month >= ? "
+                f"SELECT month >= ? AS recent, sum(n) FROM {postings} WHERE {where} AND month >= ? "
                 "GROUP BY recent",
                 [split, *params, start],
             )
@@ -277,10 +310,10 @@ class Analytics:
         if not before_total or not after_total:
             return []
         rows = self._rows(
-            "SELECT skill_uri, count(*) FILTER (WHERE month < ?), "
-            "count(*) FILTER (WHERE month >= ?) "
-            f"FROM posting_skills WHERE {where} AND month >= ? GROUP BY skill_uri "
-            "HAVING count(*) >= ?",
+            "SELECT skill_uri, coalesce(sum(n) FILTER (WHERE month < ?), 0), "
+            "coalesce(sum(n) FILTER (WHERE month >= ?), 0) "
+            f"FROM {skills} WHERE {where} AND month >= ? GROUP BY skill_uri "
+            "HAVING sum(n) >= ?",
             [split, split, *params, start, min_mentions],
         )
         expected = before_total / (before_total + after_total)
@@ -305,33 +338,37 @@ class Analytics:
                     direction if q_value < alpha else "stable",
                 )
             )
-        tests.sort(key=lambda t: (t.direction == "stable", t.q_value, -abs(t.after - t.before)))
+        tests.sort(
+            key=lambda t: (
+                t.direction == "stable",
+                t.q_value,
+                -abs(t.after - t.before),
+                t.skill_uri,
+            )
+        )
         return tests
 
     def cooccurrence(
         self, skill_uri: str, filters: Filters, limit: int = 20
     ) -> list[tuple[SkillCount, float]]:
         """Skills named with ``skill_uri``: count, share of its postings, and lift."""
-        where, params = filters.where("s")
-        total = max(self.total(filters), 1)
+        where, params = filters.where()
         rows = self._rows(
-            "WITH anchor AS (SELECT DISTINCT posting_id FROM posting_skills s "
-            f"WHERE {where} AND skill_uri = ?), "
-            f"overall AS (SELECT skill_uri, count(*) AS n FROM posting_skills s WHERE {where} "
-            "GROUP BY skill_uri) "
-            "SELECT s.skill_uri, count(*) AS together, any_value(o.n), "
-            "(SELECT count(*) FROM anchor) "
-            "FROM posting_skills s JOIN anchor USING (posting_id) JOIN overall o USING (skill_uri) "
-            "WHERE s.skill_uri <> ? GROUP BY s.skill_uri "
-            "ORDER BY together DESC, s.skill_uri LIMIT ?",
-            [*params, skill_uri, *params, skill_uri, limit],
+            "SELECT skill_uri, count(*) AS together FROM posting_skills "
+            "WHERE posting_id IN (SELECT posting_id FROM posting_skills "
+            f"WHERE {where} AND skill_uri = ?) AND skill_uri <> ? "
+            "GROUP BY skill_uri ORDER BY together DESC, skill_uri LIMIT ?",
+            [*params, skill_uri, skill_uri, limit],
         )
+        total = max(self.total(filters), 1)
+        counts = self.skill_shares([skill_uri, *(uri for uri, _ in rows)], filters)
+        anchor = counts[skill_uri]
         result: list[tuple[SkillCount, float]] = []
-        for uri, together, overall, anchor in rows:
+        for uri, together in rows:
+            overall = counts[uri]
             lift = (together / anchor) / (overall / total) if anchor and overall else 0.0
-            result.append(
-                (SkillCount(uri, self.label(uri), int(together), together / anchor), lift)
-            )
+            share = together / anchor if anchor else 0.0
+            result.append((SkillCount(uri, self.label(uri), int(together), share), lift))
         return result
 
     def salary_by_skill(
@@ -340,11 +377,12 @@ class Analytics:
         """Median and quartiles of annual salary per skill and currency (postings with one)."""
         where, params = filters.where()
         rows = self._rows(
-            "SELECT skill_uri, currency, count(*) AS n, median(salary_annual), "
-            "quantile_cont(salary_annual, 0.25), quantile_cont(salary_annual, 0.75) "
+            "WITH stats AS (SELECT skill_uri, currency, count(*) AS n, "
+            "quantile_cont(salary_annual, [0.25, 0.5, 0.75]) AS q "
             f"FROM posting_skills WHERE {where} AND salary_annual IS NOT NULL "
-            "AND currency IS NOT NULL GROUP BY skill_uri, currency HAVING count(*) >= ? "
-            "ORDER BY median(salary_annual) DESC, skill_uri LIMIT ?",
+            "AND currency IS NOT NULL GROUP BY skill_uri, currency HAVING count(*) >= ?) "
+            "SELECT skill_uri, currency, n, q[2], q[1], q[3] FROM stats "
+            "ORDER BY q[2] DESC, skill_uri, currency LIMIT ?",
             [*params, min_postings, limit],
         )
         return [
@@ -354,11 +392,12 @@ class Analytics:
 
     def skill_shares(self, uris: Sequence[str], filters: Filters) -> dict[str, int]:
         """Postings naming each of ``uris`` (0 for those never named)."""
+        _, skills = self._tables(filters)
         if not uris:
             return {}
         where, params = filters.where()
         rows = self._rows(
-            f"SELECT skill_uri, count(*) FROM posting_skills WHERE {where} "
+            f"SELECT skill_uri, sum(n) FROM {skills} WHERE {where} "
             f"AND skill_uri IN ({', '.join('?' for _ in uris)}) GROUP BY skill_uri",
             [*params, *uris],
         )

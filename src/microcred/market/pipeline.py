@@ -254,4 +254,5 @@ def ingest_file(
             on_progress(processed, result.last_line)
     files[digest] = {**entry, "done": True}
     store.save_state(state)
+    store.build_cube()
     return report

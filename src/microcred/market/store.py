@@ -112,6 +112,60 @@ class MarketStore:
     def state_path(self) -> Path:
         return self.root / "state.json"
 
+    @property
+    def cube_postings_path(self) -> Path:
+        return self.root / "cube" / "postings.parquet"
+
+    @property
+    def cube_skills_path(self) -> Path:
+        return self.root / "cube" / "skills.parquet"
+
+    @property
+    def cube_manifest_path(self) -> Path:
+        return self.root / "cube" / "parts.json"
+
+    def _part_names(self) -> list[str]:
+        return sorted(path.name for path in self.postings_dir.glob("*.parquet"))
+
+    def build_cube(self) -> None:
+        """Postings and skill mentions counted per region × country × month (and skill).
+
+        The counting analytics read this instead of every row; it is rebuilt after each
+        ingestion and ignored when the parts changed since (see :meth:`cube_is_current`).
+        """
+        import duckdb
+
+        if not self.has_data():
+            return
+        folder = self.cube_postings_path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect()
+        queries = (
+            (
+                self.cube_postings_path,
+                f"SELECT region, country, month, count(*) AS n "
+                f"FROM read_parquet('{self.postings_dir.as_posix()}/*.parquet') GROUP BY ALL",
+            ),
+            (
+                self.cube_skills_path,
+                f"SELECT skill_uri, region, country, month, count(*) AS n "
+                f"FROM read_parquet('{self.skills_dir.as_posix()}/*.parquet') GROUP BY ALL "
+                "ORDER BY skill_uri",
+            ),
+        )
+        for path, query in queries:
+            temporary = path.with_name(f".{path.name}.tmp")
+            connection.execute(f"COPY ({query}) TO '{temporary.as_posix()}' (FORMAT parquet)")
+            os.replace(temporary, path)
+        connection.close()
+        self.cube_manifest_path.write_text(json.dumps(self._part_names()))
+
+    def cube_is_current(self) -> bool:
+        if not (self.cube_manifest_path.is_file() and self.cube_skills_path.is_file()):
+            return False
+        stored: list[str] = json.loads(self.cube_manifest_path.read_text())
+        return stored == self._part_names()
+
     def has_data(self) -> bool:
         return self.postings_dir.is_dir() and any(self.postings_dir.glob("*.parquet"))
 
