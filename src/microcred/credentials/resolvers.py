@@ -9,20 +9,23 @@ look-ups are disabled (tests, air-gapped installs).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation
 from microcred.credentials.dids import DidResolver, JsonFetcher, KeyResolver, http_json_fetcher
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keystore import did_document_for_slug, issuer_did
+from microcred.credentials.models import IssuerKey, StatusList
 from microcred.credentials.proofs import jcs
 from microcred.credentials.status.bitstring import BitstringStatusChecker
 from microcred.credentials.statuslists import status_list_document
@@ -47,6 +50,86 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+@dataclass(frozen=True)
+class IssuerRecord:
+    """An issuer organisation with the version of its key set: the DID document changes only
+    when a key is added (keys are retired, never removed), so (organisation, key count, newest
+    key) identifies one document across processes."""
+
+    organisation_id: str
+    slug: str
+    name: str
+    key_count: int
+    newest_key: datetime | None
+
+
+_ORGANISATIONS = Organisation.__table__.c
+_KEYS = IssuerKey.__table__.c
+_STATUS_LISTS = StatusList.__table__.c
+# Built once: verification runs these for every credential, and building a statement costs
+# several times more than running it.
+_ISSUER_RECORD = (
+    select(_ORGANISATIONS.id, _ORGANISATIONS.name, func.count(_KEYS.id), func.max(_KEYS.created_at))
+    .select_from(Organisation.__table__)
+    .outerjoin(IssuerKey.__table__, _KEYS.organisation_id == _ORGANISATIONS.id)
+    .where(_ORGANISATIONS.slug == bindparam("slug"))
+    .group_by(_ORGANISATIONS.id, _ORGANISATIONS.name)
+)
+_STATUS_REVISION = select(_STATUS_LISTS.revision).where(_STATUS_LISTS.id == bindparam("list_id"))
+_STATUS_DOCUMENT = select(_STATUS_LISTS.revision, _STATUS_LISTS.signed_credential).where(
+    _STATUS_LISTS.id == bindparam("list_id")
+)
+
+
+def issuer_record(session: Session, slug: str) -> IssuerRecord | None:
+    """One indexed query: the organisation with this slug and its key set's version."""
+    row = session.execute(_ISSUER_RECORD, {"slug": slug}).first()
+    if row is None:
+        return None
+    return IssuerRecord(row[0], slug, row[1], int(row[2]), row[3])
+
+
+_CACHE_SIZE = 256
+_DID_DOCUMENTS: OrderedDict[tuple[str, str], tuple[IssuerRecord, str]] = OrderedDict()
+_STATUS_DOCUMENTS: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def cached_did_document(session: Session, record: IssuerRecord, base_url: str) -> dict[str, Any]:
+    """The issuer's DID document, rebuilt only when its key set's version changed (a rotation
+    in any process changes the count and the newest key, so every process sees it at once)."""
+    cache_key = (base_url, record.slug)
+    cached = _DID_DOCUMENTS.get(cache_key)
+    if cached is None or cached[0] != record:
+        text = json.dumps(did_document_for_slug(session, record.slug, base_url))
+        cached = (record, text)
+        _remember(_DID_DOCUMENTS, cache_key, cached)
+    fresh: dict[str, Any] = json.loads(cached[1])  # a copy the caller may change
+    return fresh
+
+
+def cached_status_list_document(
+    session: Session, list_id: str, settings: Settings
+) -> dict[str, Any]:
+    """The signed status list, re-read only when its revision moved: every change of a bit
+    increments the revision in the same transaction, so a revocation is visible at once."""
+    revision = session.execute(_STATUS_REVISION, {"list_id": list_id}).scalar()
+    cached = _STATUS_DOCUMENTS.get(list_id)
+    if cached is not None and revision is not None and cached[0] == revision:
+        return dict(cached[1])
+    row = session.execute(_STATUS_DOCUMENT, {"list_id": list_id}).first()
+    if row is None or row[1] is None:  # unknown (NotFound) or not signed yet: the slow path
+        return status_list_document(session, list_id, settings)
+    _remember(_STATUS_DOCUMENTS, list_id, (row[0], row[1]))
+    return dict(row[1])
+
+
 class ServerFetcher:
     """A :data:`JsonFetcher` that answers this server's own URLs from the database."""
 
@@ -58,6 +141,13 @@ class ServerFetcher:
         self.remote = remote
         self.own_host = _host(settings.base_url)
         self._answered: dict[str, dict[str, Any]] = {}
+        self._issuers: dict[str, IssuerRecord | None] = {}
+
+    def issuer(self, slug: str) -> IssuerRecord | None:
+        """The issuer with this slug, looked up once per verification."""
+        if slug not in self._issuers:
+            self._issuers[slug] = issuer_record(self.session, slug)
+        return self._issuers[slug]
 
     def __call__(self, url: str) -> dict[str, Any]:
         if _host(url) == self.own_host:
@@ -72,9 +162,12 @@ class ServerFetcher:
     def _local(self, path: str) -> dict[str, Any]:
         try:
             if match := _DID_PATH.match(path):
-                return did_document_for_slug(self.session, match["slug"], self.settings.base_url)
+                record = self.issuer(match["slug"])
+                if record is None:
+                    raise CredentialError(f"No organisation '{match['slug']}'.")
+                return cached_did_document(self.session, record, self.settings.base_url)
             if match := _STATUS_PATH.match(path):
-                return status_list_document(self.session, match["list_id"], self.settings)
+                return cached_status_list_document(self.session, match["list_id"], self.settings)
         except CredentialError:
             raise
         except MicrocredError as error:
@@ -82,9 +175,12 @@ class ServerFetcher:
         raise CredentialError(f"This server publishes nothing at {path}")
 
 
-def known_issuer_lookup(session: Session, settings: Settings) -> IssuerLookup:
+def known_issuer_lookup(
+    session: Session, settings: Settings, fetcher: ServerFetcher | None = None
+) -> IssuerLookup:
     """An :data:`IssuerLookup`: our issuers by their did:web (or their profile URL)."""
     own_host = _host(settings.base_url)
+    issuers = fetcher or ServerFetcher(session, settings)
 
     def lookup(identifier: str) -> KnownIssuer | None:
         slug: str | None = None
@@ -95,13 +191,13 @@ def known_issuer_lookup(session: Session, settings: Settings) -> IssuerLookup:
             slug = identifier.rsplit("/issuers/", 1)[1].strip("/") or None
         if slug is None:
             return None
-        organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
-        if organisation is None:
+        record = issuers.issuer(slug)
+        if record is None:
             return None
         return KnownIssuer(
-            issuer_did(settings.base_url, organisation.slug),
-            organisation.name,
-            f"{settings.base_url.rstrip('/')}/issuers/{organisation.slug}",
+            issuer_did(settings.base_url, record.slug),
+            record.name,
+            f"{settings.base_url.rstrip('/')}/issuers/{record.slug}",
         )
 
     return lookup
@@ -169,7 +265,9 @@ def verify(
         status_checker=BitstringStatusChecker(
             fetch, resolver=resolver, verify_proof=cached_status_list_proof_failure
         ),
-        known_issuer=known_issuer_lookup(session, settings),
+        known_issuer=known_issuer_lookup(
+            session, settings, fetch if isinstance(fetch, ServerFetcher) else None
+        ),
         now=now,
     )
     if report.credential is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -230,13 +230,35 @@ def _leaf_data(row: LedgerLeaf) -> LeafData:
     return LeafData(LedgerEvent(row.event), row.credential_hash, row.issuer_id, at)
 
 
-def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tuple[int, LeafData]]:
-    rows = session.scalars(
-        select(LedgerLeaf)
-        .where(LedgerLeaf.credential_hash == credential_hash)
-        .order_by(LedgerLeaf.leaf_index)
+_LEAF_COLUMNS = LedgerLeaf.__table__.c
+_LEAVES_OF_CREDENTIAL = (
+    select(
+        _LEAF_COLUMNS.leaf_index,
+        _LEAF_COLUMNS.event,
+        _LEAF_COLUMNS.issuer_id,
+        _LEAF_COLUMNS.recorded_at,
     )
-    return [(row.leaf_index, _leaf_data(row)) for row in rows]
+    .where(_LEAF_COLUMNS.credential_hash == bindparam("credential_hash"))
+    .order_by(_LEAF_COLUMNS.leaf_index)
+)
+_CHECKPOINTED_SIZE = select(func.max(LedgerCheckpoint.__table__.c.tree_size))
+
+
+def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tuple[int, LeafData]]:
+    """One indexed query over plain columns (verification runs it for every credential)."""
+    rows = session.execute(_LEAVES_OF_CREDENTIAL, {"credential_hash": credential_hash})
+    return [
+        (
+            index,
+            LeafData(
+                LedgerEvent(event),
+                credential_hash,
+                issuer_id,
+                at if at.tzinfo else at.replace(tzinfo=UTC),
+            ),
+        )
+        for index, event, issuer_id, at in rows
+    ]
 
 
 def event_counts(session: Session) -> dict[str, int]:
@@ -547,9 +569,15 @@ def ledger_entries_for_credential(session: Session, credential_hash: bytes) -> l
     """Every event of a credential, verified against this log's own key like a verifier would."""
     from microcred.ledger.receipts import verify_receipt
 
-    checkpoint = latest_checkpoint(session)
+    leaves = leaves_for_credential(session, credential_hash)
+    covered = session.execute(_CHECKPOINTED_SIZE).scalar() if leaves else None
+    checkpoint = (
+        latest_checkpoint(session)
+        if covered is not None and any(index < covered for index, _ in leaves)
+        else None
+    )
     entries: list[LedgerEntry] = []
-    for index, leaf in leaves_for_credential(session, credential_hash):
+    for index, leaf in leaves:
         if checkpoint is None or index >= checkpoint.tree_size:
             pending = LedgerCheck(
                 "ledger", "warning", f"Leaf {index} is recorded; the next checkpoint will cover it."
