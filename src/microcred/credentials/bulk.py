@@ -270,6 +270,9 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
         session, settings, audit=False, bulk_job_id=job.id, defer_ledger=True, keys_checked=True
     )
     issued = _issued_keys(session, job.organisation_id, [row.idempotency_key for row in rows])
+    issuance.prefetch_recipients(
+        [str(row.payload["recipient_email"]) for row in rows if row.payload.get("recipient_email")]
+    )
     for row in rows:
         if row.idempotency_key in issued:
             row.state, row.credential_id = RowState.existing, issued[row.idempotency_key]
@@ -280,7 +283,7 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
             if column in payload:
                 payload[column] = datetime.fromisoformat(payload[column])
         try:
-            credential = issuance.issue(
+            credential_id = issuance.queue(
                 None, **payload, formats=job.formats, idempotency_key=row.idempotency_key
             )
         except MicrocredError as error:
@@ -288,8 +291,8 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
             row.state, row.error = RowState.error, where + error.message
             job.error_count += 1
             continue
-        row.state, row.credential_id = RowState.issued, credential.id
-        issued[row.idempotency_key] = credential.id
+        row.state, row.credential_id = RowState.issued, credential_id
+        issued[row.idempotency_key] = credential_id
         job.issued_count += 1
     issuance.finish()
     job.processed_rows += len(rows)

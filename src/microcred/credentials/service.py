@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role, User
@@ -164,6 +164,11 @@ def rubric_results(
 
 # --- issuance -------------------------------------------------------------------------------
 
+_USERS = User.__table__.c
+_USERS_BY_EMAIL = select(_USERS.id, _USERS.email, _USERS.name).where(
+    _USERS.email.in_(bindparam("emails", expanding=True))
+)
+
 
 @dataclass
 class _DefinitionDocs:
@@ -209,6 +214,10 @@ class Issuance:
     keys_checked: bool = False
     """The caller already looked up the idempotency keys (bulk batches, in one query)."""
     _pending_leaves: list[tuple[IssuedCredential, LeafData]] = field(default_factory=list)
+    _queued: list[tuple[dict[str, Any], LeafData]] = field(default_factory=list)
+    _queued_keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    _recipients: dict[str, Any] = field(default_factory=dict)
+    """Learner accounts by e-mail address (a row of id, email, name), None for no account."""
     _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
     _keys: dict[tuple[str, KeyAlgorithm], SigningKey] = field(default_factory=dict)
     _defaults: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -273,6 +282,101 @@ class Issuance:
         idempotency_key: str | None = None,
         status_purpose: str = "revocation",
     ) -> IssuedCredential:
+        """Issue one credential as an ORM row (flushed with the session)."""
+        prepared = self._prepare(
+            principal, definition_id=definition_id, recipient_user_id=recipient_user_id,
+            recipient_email=recipient_email, recipient_did=recipient_did,
+            recipient_name=recipient_name, results=results, evidence=evidence,
+            valid_from=valid_from, valid_until=valid_until, formats=formats,
+            idempotency_key=idempotency_key, status_purpose=status_purpose,
+        )  # fmt: skip
+        if isinstance(prepared, IssuedCredential):
+            return prepared
+        if isinstance(prepared, str):
+            prepared = self.session.get(IssuedCredential, prepared) or prepared
+            if isinstance(prepared, IssuedCredential):
+                return prepared
+            raise CredentialError(
+                "The idempotency key is used by a credential queued in this batch.",
+                field="idempotency_key",
+            )
+        values, leaf = self._signed(prepared)
+        row = IssuedCredential(**values)
+        self.session.add(row)
+        if self.defer_ledger:
+            self._pending_leaves.append((row, leaf))
+        else:
+            row.ledger_leaf_index = ledger.record_events(self.session, [leaf])[0].leaf_index
+        self._audit(prepared.principal, values)
+        return row
+
+    def queue(self, principal: Principal | None, **request: Any) -> str:
+        """Issue one credential of a batch (the arguments of :meth:`issue`); its row, like its
+        ledger event, is written by :meth:`finish` in one multi-row insert. The credential id.
+
+        The bulk path: no ORM object per credential, the ledger appended once per batch.
+        """
+        prepared = self._prepare(principal, **request)
+        if isinstance(prepared, str):
+            return prepared
+        if isinstance(prepared, IssuedCredential):
+            return prepared.id
+        values, leaf = self._signed(prepared)
+        self._queued.append((values, leaf))
+        if prepared.idempotency_key is not None:
+            self._queued_keys[(values["organisation_id"], prepared.idempotency_key)] = values["id"]
+        self._audit(prepared.principal, values)
+        return str(values["id"])
+
+    def prefetch_recipients(self, emails: Sequence[str]) -> None:
+        """Look up, in one query, which of these addresses belong to learner accounts (a batch
+        then links its recipients without a query per credential)."""
+        wanted: set[str] = set()
+        for email in emails:
+            try:
+                wanted.add(normalise_recipient_email(email))
+            except CredentialError:
+                continue  # the row itself reports it
+        wanted -= self._recipients.keys()
+        for start in range(0, len(wanted), 500):
+            chunk = sorted(wanted)[start : start + 500]
+            found = {
+                row[1]: row for row in self.session.execute(_USERS_BY_EMAIL, {"emails": chunk})
+            }
+            for email in chunk:
+                self._recipients[email] = found.get(email)
+
+    def _audit(self, principal: Principal | None, values: Mapping[str, Any]) -> None:
+        if self.audit:
+            record_audit(
+                self.session,
+                principal,
+                "credentials.issue",
+                organisation_id=values["organisation_id"],
+                object_type="credential",
+                object_id=values["id"],
+                details={"definition_id": values["definition_id"], "formats": values["formats"]},
+            )
+
+    def _prepare(
+        self,
+        principal: Principal | None,
+        *,
+        definition_id: str,
+        recipient_user_id: str | None = None,
+        recipient_email: str | None = None,
+        recipient_did: str | None = None,
+        recipient_name: str | None = None,
+        results: Sequence[Mapping[str, Any]] = (),
+        evidence: Sequence[Mapping[str, Any]] = (),
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        formats: Sequence[str] | None = None,
+        idempotency_key: str | None = None,
+        status_purpose: str = "revocation",
+    ) -> _Request | IssuedCredential | str:
+        """The checked request, or the credential an earlier call issued under its key (the id
+        of one queued in this batch)."""
         docs = self.definition_docs(definition_id)
         organisation = docs.organisation
         if principal is not None:
@@ -288,6 +392,9 @@ class Issuance:
                 found = self.existing(organisation.id, idempotency_key)
                 if found is not None:
                     return found
+                queued = self._queued_keys.get((organisation.id, idempotency_key))
+                if queued is not None:
+                    return queued
         chosen = check_formats(formats) if formats is not None else None
         chosen = chosen or self.default_formats(organisation.id)
         if status_purpose not in PURPOSES:
@@ -313,16 +420,24 @@ class Issuance:
             rubric_results(docs.definition, docs.achievement, results), list(evidence), chosen,
             idempotency_key, status_purpose,
         )  # fmt: skip
+        return request
+
+    def _signed(self, request: _Request) -> tuple[dict[str, Any], LeafData]:
+        """A status index, the signed credential as its row's column values, its ledger leaf."""
         assert self.allocator is not None
-        status_list, index = self.allocator.allocate(organisation, status_purpose)
+        status_list, index = self.allocator.allocate(
+            request.docs.organisation, request.status_purpose
+        )
         try:
-            return self._store(request, status_list.id, index)
+            return self._build(request, status_list.id, index)
         except BaseException:
             self.allocator.release(status_list, index)
             raise
 
-    def _store(self, request: _Request, status_list_id: str, index: int) -> IssuedCredential:
-        """Build, sign and store; nothing is written before the last step that can fail."""
+    def _build(
+        self, request: _Request, status_list_id: str, index: int
+    ) -> tuple[dict[str, Any], LeafData]:
+        """Build and sign; nothing is written here."""
         docs, organisation = request.docs, request.docs.organisation
         credential_row_id = new_id()
         base_url = self.settings.base_url.rstrip("/")
@@ -344,10 +459,9 @@ class Issuance:
         if isinstance(docs.achievement.get("image"), Mapping):
             # Set here: the builder would turn its ``type`` into a list, which the schema refuses.
             unsigned["image"] = {**docs.achievement["image"], "type": "Image"}
-        document, jwts = self._secure(unsigned, organisation, request.formats, request.now)
-        digest = credential_hash(document)
+        document, jwts, digest = self._secure(unsigned, organisation, request.formats, request.now)
         principal = request.principal
-        row = IssuedCredential(
+        values: dict[str, Any] = dict(
             id=credential_row_id,
             organisation_id=organisation.id,
             definition_id=docs.definition.definition_id,
@@ -372,23 +486,8 @@ class Issuance:
             idempotency_key=request.idempotency_key,
             bulk_job_id=self.bulk_job_id,
         )
-        self.session.add(row)
         leaf = LeafData(LedgerEvent.issued, digest, issuer_url(base_url, organisation), request.now)
-        if self.defer_ledger:
-            self._pending_leaves.append((row, leaf))
-        else:
-            row.ledger_leaf_index = ledger.record_events(self.session, [leaf])[0].leaf_index
-        if self.audit:
-            record_audit(
-                self.session,
-                principal,
-                "credentials.issue",
-                organisation_id=organisation.id,
-                object_type="credential",
-                object_id=row.id,
-                details={"definition_id": row.definition_id, "formats": row.formats},
-            )
-        return row
+        return values, leaf
 
     def _recipient(
         self, user_id: str | None, email: str | None, name: str | None
@@ -401,13 +500,15 @@ class Issuance:
             if user is None or not user.is_active:
                 raise CredentialError("No such learner account.", field="recipient_user_id")
         cleaned = normalise_recipient_email(email) if email else None
+        account: Any = user
         if user is None and cleaned is not None:
-            with self.session.no_autoflush:
-                user = self.session.scalar(select(User).where(User.email == cleaned))
-        if user is not None and cleaned is None:
-            cleaned = user.email
-        display = (name or "").strip()[:200] or (user.name if user else None)
-        return cleaned, user.id if user else None, display
+            if cleaned not in self._recipients:
+                self.prefetch_recipients([cleaned])
+            account = self._recipients[cleaned]
+        if account is not None and cleaned is None:
+            cleaned = account.email
+        display = (name or "").strip()[:200] or (account.name if account else None)
+        return cleaned, account.id if account else None, display
 
     def _secure(
         self,
@@ -415,10 +516,12 @@ class Issuance:
         organisation: Organisation,
         formats: Sequence[str],
         now: datetime,
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        """The credential with its Data Integrity proofs (a proof set), and its JWT forms."""
+    ) -> tuple[dict[str, Any], dict[str, str], bytes]:
+        """The credential with its Data Integrity proofs (a proof set), its JWT forms, and its
+        :func:`credential_hash` (computed once: it is also what ``eddsa-jcs-2022`` signs)."""
         if ED25519_SIGNATURE_2020 in formats:
             unsigned = with_ed25519_2020_context(unsigned)
+        digest = credential_hash(unsigned)
         document = unsigned
         suites = [item for item in formats if item in DATA_INTEGRITY_FORMATS]
         if suites:
@@ -426,8 +529,9 @@ class Issuance:
             assert key.ed25519 is not None
             for suite in suites:
                 document = add_proof(
-                    document, key.ed25519, key.verification_method, suite=suite, created=now
-                )
+                    document, key.ed25519, key.verification_method, suite=suite, created=now,
+                    jcs_digest=digest,
+                )  # fmt: skip
         jwts: dict[str, str] = {}
         for name in formats:
             spec = JWT_FORMATS.get(name)
@@ -437,12 +541,21 @@ class Issuance:
             jwts[name] = sign_jwt(
                 unsigned, key.jose, kid=key.verification_method, form=spec.form, issued_at=now
             )
-        return document, jwts
+        return document, jwts, digest
 
     def finish(self) -> None:
-        """Write back the status list maps and the deferred ledger events."""
+        """Write back the status list maps, the deferred ledger events and the queued rows."""
         assert self.allocator is not None
         self.allocator.flush()
+        if self._queued:
+            receipts = ledger.record_events(self.session, [leaf for _, leaf in self._queued])
+            rows = [
+                {**values, "ledger_leaf_index": receipt.leaf_index}
+                for (values, _), receipt in zip(self._queued, receipts, strict=True)
+            ]
+            self.session.execute(insert(IssuedCredential), rows)
+            self._queued.clear()
+            self._queued_keys.clear()
         if self._pending_leaves:
             receipts = ledger.record_events(
                 self.session, [leaf for _, leaf in self._pending_leaves]

@@ -77,12 +77,19 @@ def _proofs(document: Mapping[str, Any]) -> list[Any]:
     return list(proof) if isinstance(proof, list) else [proof]
 
 
-def hash_data(suite: Suite, document: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
-    """SHA-256(canonical proof config) || SHA-256(canonical document): the bytes signed."""
-    return (
-        hashlib.sha256(suite.canonicalize(proof_config)).digest()
-        + hashlib.sha256(suite.canonicalize(document)).digest()
-    )
+def hash_data(
+    suite: Suite,
+    document: dict[str, Any],
+    proof_config: dict[str, Any],
+    document_digest: bytes | None = None,
+) -> bytes:
+    """SHA-256(canonical proof config) || SHA-256(canonical document): the bytes signed.
+
+    ``document_digest``: the second half when the caller already has it.
+    """
+    if document_digest is None:
+        document_digest = hashlib.sha256(suite.canonicalize(document)).digest()
+    return hashlib.sha256(suite.canonicalize(proof_config)).digest() + document_digest
 
 
 def _proof_config(proof: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,10 +108,13 @@ def add_proof(
     created: datetime | None = None,
     proof_purpose: str = "assertionMethod",
     extra: Mapping[str, Any] | None = None,
+    jcs_digest: bytes | None = None,
 ) -> dict[str, Any]:
     """``document`` with one more proof (existing proofs make it a proof set).
 
     A new top-level dict; nested values are shared with ``document``, which is not modified.
+    ``jcs_digest``: SHA-256 of the JCS form of ``document`` without its proofs, when the caller
+    already computed it (issuance hashes it for the ledger); used by ``eddsa-jcs-2022`` only.
     """
     chosen = SUITES.get(suite)
     if chosen is None or not chosen.can_issue:
@@ -121,7 +131,8 @@ def add_proof(
     proof.update(extra or {})
     if chosen.proof_carries_context and "@context" in unsecured:
         proof["@context"] = unsecured["@context"]
-    signature = key.sign(hash_data(chosen, unsecured, _proof_config(proof, unsecured)))
+    reused = jcs_digest if chosen.canonicalize is jcs.canonicalize else None
+    signature = key.sign(hash_data(chosen, unsecured, _proof_config(proof, unsecured), reused))
     proof["proofValue"] = multibase_encode(signature)
     existing = _proofs(document)
     return {**document, "proof": [*existing, proof] if existing else proof}
