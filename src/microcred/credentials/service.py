@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -198,6 +198,23 @@ class _Request:
     status_purpose: str
 
 
+class IssueRequest(TypedDict, total=False):
+    """The arguments of :meth:`Issuance.issue` and :meth:`Issuance.queue` after the principal."""
+
+    definition_id: Required[str]
+    recipient_user_id: str | None
+    recipient_email: str | None
+    recipient_did: str | None
+    recipient_name: str | None
+    results: Sequence[Mapping[str, Any]]
+    evidence: Sequence[Mapping[str, Any]]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    formats: Sequence[str] | None
+    idempotency_key: str | None
+    status_purpose: str
+
+
 @dataclass
 class Issuance:
     """One unit of issuing work; caches definitions, unsealed keys and open status lists.
@@ -266,30 +283,10 @@ class Issuance:
         )
 
     def issue(
-        self,
-        principal: Principal | None,
-        *,
-        definition_id: str,
-        recipient_user_id: str | None = None,
-        recipient_email: str | None = None,
-        recipient_did: str | None = None,
-        recipient_name: str | None = None,
-        results: Sequence[Mapping[str, Any]] = (),
-        evidence: Sequence[Mapping[str, Any]] = (),
-        valid_from: datetime | None = None,
-        valid_until: datetime | None = None,
-        formats: Sequence[str] | None = None,
-        idempotency_key: str | None = None,
-        status_purpose: str = "revocation",
+        self, principal: Principal | None, **request: Unpack[IssueRequest]
     ) -> IssuedCredential:
         """Issue one credential as an ORM row (flushed with the session)."""
-        prepared = self._prepare(
-            principal, definition_id=definition_id, recipient_user_id=recipient_user_id,
-            recipient_email=recipient_email, recipient_did=recipient_did,
-            recipient_name=recipient_name, results=results, evidence=evidence,
-            valid_from=valid_from, valid_until=valid_until, formats=formats,
-            idempotency_key=idempotency_key, status_purpose=status_purpose,
-        )  # fmt: skip
+        prepared = self._prepare(principal, **request)
         if isinstance(prepared, IssuedCredential):
             return prepared
         if isinstance(prepared, str):
@@ -310,7 +307,7 @@ class Issuance:
         self._audit(prepared.principal, values)
         return row
 
-    def queue(self, principal: Principal | None, **request: Any) -> str:
+    def queue(self, principal: Principal | None, **request: Unpack[IssueRequest]) -> str:
         """Issue one credential of a batch (the arguments of :meth:`issue`); its row, like its
         ledger event, is written by :meth:`finish` in one multi-row insert. The credential id.
 
