@@ -16,6 +16,7 @@ from typing import Literal
 from microcred.skills.extraction.candidates import Candidate, candidates
 from microcred.skills.extraction.embeddings import Encoder, MiniLMEncoder
 from microcred.skills.extraction.errors import ExtractionError, VocabularyEmpty
+from microcred.skills.extraction.gazetteer import DEFAULT_THRESHOLD as GAZETTEER_THRESHOLD
 from microcred.skills.extraction.gazetteer import Gazetteer
 from microcred.skills.extraction.semantic import DEFAULT_THRESHOLD, SemanticMatcher
 from microcred.skills.extraction.text import MAX_TEXT_CHARS, check_text, guess_language, tokenise
@@ -67,7 +68,7 @@ class SkillExtractor:
     gazetteer: Gazetteer
     encoder: Encoder | None = None
     semantic_threshold: float = DEFAULT_THRESHOLD
-    gazetteer_threshold: float = 0.0
+    gazetteer_threshold: float = GAZETTEER_THRESHOLD
     cache_dir: Path | None = None
     _semantic: SemanticMatcher | None = field(default=None, init=False, repr=False)
 
@@ -78,7 +79,7 @@ class SkillExtractor:
         *,
         encoder: Encoder | None = None,
         semantic_threshold: float = DEFAULT_THRESHOLD,
-        gazetteer_threshold: float = 0.0,
+        gazetteer_threshold: float = GAZETTEER_THRESHOLD,
         cache_dir: Path | None = None,
     ) -> SkillExtractor:
         if not concepts:

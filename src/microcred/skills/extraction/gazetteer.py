@@ -31,6 +31,8 @@ AMBIGUOUS_WORDS = word_set(
 
 AMBIGUOUS_SENSES = 3
 AMBIGUITY_PENALTY = 0.03
+DEFAULT_THRESHOLD = 0.675
+"""Matches below this confidence are dropped; tuned on the SkillSpan train split."""
 PREFERRED_CONFIDENCE = 0.9
 ALTERNATIVE_CONFIDENCE = 0.8
 LONGER_LABEL_BONUS = 0.03

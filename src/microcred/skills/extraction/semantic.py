@@ -12,7 +12,7 @@ from microcred.skills.extraction.candidates import Candidate
 from microcred.skills.extraction.embeddings import Encoder, Matrix, cached_label_matrix
 from microcred.skills.extraction.vocabulary import SkillConcept, fingerprint
 
-DEFAULT_THRESHOLD = 0.72
+DEFAULT_THRESHOLD = 0.85
 """Cosine needed to accept a phrase as a skill; tuned on the SkillSpan train split."""
 
 
