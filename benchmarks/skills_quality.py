@@ -223,6 +223,7 @@ def build_extractor(database: Path | None) -> SkillExtractor:
         concepts,
         encoder=MiniLMEncoder(),
         semantic_threshold=-1.0,
+        gazetteer_threshold=0.0,
         cache_dir=embeddings_cache_dir(settings.data_dir),
     )
 
