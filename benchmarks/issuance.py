@@ -5,7 +5,7 @@ Everything runs on one core against a SQLite file. Figures printed:
 
 * the floor: raw Ed25519 sign and verify per second (``cryptography``);
 * per securing format: issuances per second through :meth:`Issuance.queue` committed in batches
-  of 100 (the bulk path: build + sign + status index + one multi-row insert + one ledger append
+  of 250 (the bulk path: build + sign + status index + one multi-row insert + one ledger append
   per batch) and its ratio to the raw sign rate; verifications per second through this server's
   verification service (every check: parse, context, schema, proof, issuer key, validity, status
   with the list's own proof, issuer, ledger) and the ratio to the raw verify rate;
@@ -35,7 +35,7 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.settings import Settings
 
-BATCH = 100
+BATCH = bulk.BATCH_SIZE  # what a bulk job commits at once
 
 
 def rate(action: Callable[[], object], seconds: float = 1.5) -> float:

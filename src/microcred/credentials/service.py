@@ -18,9 +18,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role, User
@@ -550,7 +550,8 @@ class Issuance:
                 {**values, "ledger_leaf_index": receipt.leaf_index}
                 for (values, _), receipt in zip(self._queued, receipts, strict=True)
             ]
-            self.session.execute(insert(IssuedCredential), rows)
+            # Core executemany on the table: no ORM bookkeeping per row.
+            self.session.execute(insert(cast(Table, IssuedCredential.__table__)), rows)
             self._queued.clear()
             self._queued_keys.clear()
         if self._pending_leaves:

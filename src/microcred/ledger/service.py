@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,8 +126,9 @@ def record_events(session: Session, leaves: Sequence[LeafData]) -> list[LeafRece
         )
         receipts.append(LeafReceipt(index, digest))
     if leaf_rows:
-        session.execute(insert(LedgerLeaf), leaf_rows)
-        session.execute(insert(LedgerNode), node_rows)
+        # Core inserts on the tables: executemany without the ORM's per-row bookkeeping.
+        session.execute(insert(cast(Table, LedgerLeaf.__table__)), leaf_rows)
+        session.execute(insert(cast(Table, LedgerNode.__table__)), node_rows)
         head.tree_size = edge.size
         head.edge = edge.encode_peaks()
         head.updated_at = utcnow()
@@ -237,17 +238,20 @@ _LEAVES_OF_CREDENTIAL = (
         _LEAF_COLUMNS.event,
         _LEAF_COLUMNS.issuer_id,
         _LEAF_COLUMNS.recorded_at,
+        select(func.max(LedgerCheckpoint.__table__.c.tree_size)).scalar_subquery(),
     )
     .where(_LEAF_COLUMNS.credential_hash == bindparam("credential_hash"))
     .order_by(_LEAF_COLUMNS.leaf_index)
 )
-_CHECKPOINTED_SIZE = select(func.max(LedgerCheckpoint.__table__.c.tree_size))
 
 
-def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tuple[int, LeafData]]:
-    """One indexed query over plain columns (verification runs it for every credential)."""
-    rows = session.execute(_LEAVES_OF_CREDENTIAL, {"credential_hash": credential_hash})
-    return [
+def _leaves_and_coverage(
+    session: Session, credential_hash: bytes
+) -> tuple[list[tuple[int, LeafData]], int | None]:
+    """A credential's leaves and the latest checkpoint's size, in one indexed query over plain
+    columns (verification runs it for every credential)."""
+    rows = session.execute(_LEAVES_OF_CREDENTIAL, {"credential_hash": credential_hash}).all()
+    leaves = [
         (
             index,
             LeafData(
@@ -257,8 +261,13 @@ def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tupl
                 at if at.tzinfo else at.replace(tzinfo=UTC),
             ),
         )
-        for index, event, issuer_id, at in rows
+        for index, event, issuer_id, at, _ in rows
     ]
+    return leaves, (rows[0][4] if rows else None)
+
+
+def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tuple[int, LeafData]]:
+    return _leaves_and_coverage(session, credential_hash)[0]
 
 
 def event_counts(session: Session) -> dict[str, int]:
@@ -569,8 +578,7 @@ def ledger_entries_for_credential(session: Session, credential_hash: bytes) -> l
     """Every event of a credential, verified against this log's own key like a verifier would."""
     from microcred.ledger.receipts import verify_receipt
 
-    leaves = leaves_for_credential(session, credential_hash)
-    covered = session.execute(_CHECKPOINTED_SIZE).scalar() if leaves else None
+    leaves, covered = _leaves_and_coverage(session, credential_hash)
     checkpoint = (
         latest_checkpoint(session)
         if covered is not None and any(index < covered for index, _ in leaves)
