@@ -23,7 +23,9 @@ Fingerprint = list[tuple[str, str | None, str, int | None, tuple[str, ...]]]
 
 
 def _settings(path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{path}", shared_dir=SHARED_DIR)
+    return Settings(
+        database_url=f"sqlite:///{path}", shared_dir=SHARED_DIR, data_dir=path.parent / path.stem
+    )
 
 
 def _fingerprint(path: Path) -> Fingerprint:
@@ -63,7 +65,9 @@ def demo_dbs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]
     for path in (first, second):
         shutil.copy(taxonomy, path)
         engine = create_db_engine(f"sqlite:///{path}")
-        reports.append(build_demo(make_session_factory(engine), _settings(path), progress=False))
+        reports.append(
+            build_demo(make_session_factory(engine), _settings(path), progress=False, postings=300)
+        )
         engine.dispose()
     return first, second, reports[0]
 
@@ -151,4 +155,5 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
     assert not bad.valid
     assert [c.name for c in bad.checks if c.status == "fail"] == ["status"]
     assert checkpoint is not None and checkpoint.tree_size == len(issued) + len(revoked)
+    assert "Job market:" in report
     assert "credentials issued" in report

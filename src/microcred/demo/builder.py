@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
@@ -27,6 +28,8 @@ from microcred.demo.programmes import (
     ProgrammeSeed,
 )
 from microcred.errors import NotFound
+from microcred.market import service as market
+from microcred.market.synth import synthesise, write_postings
 from microcred.settings import Settings
 from microcred.skills import service as skills
 from microcred.skills.loader import load_default_taxonomy
@@ -34,6 +37,7 @@ from microcred.skills.loader import load_default_taxonomy
 DEMO_PASSWORD = "microcred-demo"
 MIN_DEFINITIONS = 300
 LEARNER_COUNT = 150
+DEMO_POSTINGS = 6_000
 MIN_SKILL_SCORE = 0.8
 ESCO_PREFIX = "http://data.europa.eu/esco/"
 LANGUAGE_NAMES = {"de": "German", "nl": "Dutch", "es": "Spanish", "en": "English"}
@@ -81,7 +85,12 @@ def format_logins() -> str:
 
 
 def build_demo(
-    factory: sessionmaker[Session], settings: Settings, *, seed: int = 7, progress: bool = True
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    seed: int = 7,
+    progress: bool = True,
+    postings: int = DEMO_POSTINGS,
 ) -> str:
     """Build the demo data set unless it is there already; returns a report with the sign-ins."""
     with factory.begin() as session:
@@ -92,14 +101,24 @@ def build_demo(
         rng = random.Random(seed)
         counts = _DemoBuilder(session, rng, progress).build()
         activity = build_activity(session, settings, rng)
+    market = _market(factory, settings, seed, postings) if postings else "No job postings."
     return (
         f"{taxonomy}\nDemo data built: {counts['issuers']} issuers, {counts['definitions']} "
         f"micro-credentials aligned to {counts['skills']} ESCO skills, {counts['learners']} "
         f"learners, {counts['employers']} employers; {activity.credentials} credentials issued "
         f"({activity.revoked} revoked) and recorded in the ledger, {activity.assessments} "
-        f"assessments, {activity.pathways} stackable pathway.\n{format_logins()}\n"
+        f"assessments, {activity.pathways} stackable pathway.\n{market}\n{format_logins()}\n"
         f"Open {settings.base_url}"
     )
+
+
+def _market(factory: sessionmaker[Session], settings: Settings, seed: int, count: int) -> str:
+    """A synthetic job-postings corpus (real O*NET and SkillSpan text), ingested for analytics."""
+    path = Path(settings.data_dir) / "demo-postings.csv"
+    write_postings(synthesise(settings.shared_dir, count, seed), path)
+    with factory() as session:
+        report = market.ingest(session, settings, path)
+    return f"Job market: {report.summary()}"
 
 
 def _already_built(session: Session) -> bool:
