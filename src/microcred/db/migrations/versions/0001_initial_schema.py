@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 07:00:05.653153
+Create Date: 2026-11-23 08:00:02.546559
 """
 
 from __future__ import annotations
@@ -170,6 +170,154 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "articulation_agreements",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("programme", sa.String(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("max_credits", sa.Float(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_articulation_agreements_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_articulation_agreements")),
+    )
+    with op.batch_alter_table("articulation_agreements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_articulation_agreements_organisation_id"),
+            ["organisation_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_articulation_agreements_programme"), ["programme"], unique=False
+        )
+
+    op.create_table(
+        "assessment_awards",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=False),
+        sa.Column("definition_version", sa.Integer(), nullable=False),
+        sa.Column("learner_id", sa.String(length=32), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=120), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "issued", "failed", "revoked", name="awardstatus", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("credential_id", sa.String(length=200), nullable=True),
+        sa.Column("result_ids", sa.JSON(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("awarded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["learner_id"],
+            ["users.id"],
+            name=op.f("fk_assessment_awards_learner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_awards")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_assessment_awards_idempotency_key")),
+    )
+    with op.batch_alter_table("assessment_awards", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_awards_definition_id"), ["definition_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assessment_awards_learner_id"), ["learner_id"], unique=False
+        )
+
+    op.create_table(
+        "assessment_survey_responses",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=False),
+        sa.Column("learner_id", sa.String(length=32), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("would_recommend", sa.Boolean(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["learner_id"],
+            ["users.id"],
+            name=op.f("fk_assessment_survey_responses_learner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_survey_responses")),
+        sa.UniqueConstraint(
+            "definition_id",
+            "learner_id",
+            name=op.f("uq_assessment_survey_responses_definition_id_learner_id"),
+        ),
+    )
+    with op.batch_alter_table("assessment_survey_responses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_survey_responses_definition_id"),
+            ["definition_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assessment_survey_responses_learner_id"), ["learner_id"], unique=False
+        )
+
+    op.create_table(
+        "assessments",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=False),
+        sa.Column("issuer_id", sa.String(length=32), nullable=False),
+        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "quiz",
+                "project",
+                "practical",
+                "portfolio",
+                "attendance",
+                "experiential",
+                name="assessmentkind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("rubric", sa.JSON(), nullable=False),
+        sa.Column("min_total", sa.Float(), nullable=True),
+        sa.Column("attempts_allowed", sa.Integer(), nullable=False),
+        sa.Column("time_limit_minutes", sa.Integer(), nullable=True),
+        sa.Column("questions_per_attempt", sa.Integer(), nullable=True),
+        sa.Column("second_marking", sa.Boolean(), nullable=False),
+        sa.Column("moderation_threshold", sa.Float(), nullable=False),
+        sa.Column("assessor_ids", sa.JSON(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"],
+            ["organisations.id"],
+            name=op.f("fk_assessments_issuer_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments")),
+        sa.UniqueConstraint(
+            "definition_id", "code", name=op.f("uq_assessments_definition_id_code")
+        ),
+    )
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessments_definition_id"), ["definition_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assessments_issuer_id"), ["issuer_id"], unique=False)
+
+    op.create_table(
         "audit_events",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -219,6 +367,49 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consents_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "credential_bulk_jobs",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("created_by_user_id", sa.String(length=32), nullable=True),
+        sa.Column("source_name", sa.String(length=200), nullable=False),
+        sa.Column("formats", sa.JSON(), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "pending", "running", "completed", "failed", name="jobstate", native_enum=False
+            ),
+            nullable=False,
+        ),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("processed_rows", sa.Integer(), nullable=False),
+        sa.Column("issued_count", sa.Integer(), nullable=False),
+        sa.Column("existing_count", sa.Integer(), nullable=False),
+        sa.Column("error_count", sa.Integer(), nullable=False),
+        sa.Column("failure", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_credential_bulk_jobs_created_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_credential_bulk_jobs_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_bulk_jobs")),
+    )
+    with op.batch_alter_table("credential_bulk_jobs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_bulk_jobs_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_credential_bulk_jobs_state"), ["state"], unique=False)
 
     op.create_table(
         "credential_definitions",
@@ -340,6 +531,123 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_credential_definitions_status_issuer", ["status", "issuer_id"], unique=False
+        )
+
+    op.create_table(
+        "credential_issuer_keys",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "algorithm",
+            sa.Enum("ed25519", "rs256", "es256", name="keyalgorithm", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("fragment", sa.String(length=40), nullable=False),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("sealed_private_key", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_credential_issuer_keys_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_issuer_keys")),
+        sa.UniqueConstraint(
+            "organisation_id",
+            "fragment",
+            name=op.f("uq_credential_issuer_keys_organisation_id_fragment"),
+        ),
+    )
+    with op.batch_alter_table("credential_issuer_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_issuer_keys_organisation_id"),
+            ["organisation_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "credential_issuer_settings",
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("default_formats", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_credential_issuer_settings_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organisation_id", name=op.f("pk_credential_issuer_settings")),
+    )
+    op.create_table(
+        "credential_status_lists",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("bits", sa.LargeBinary(), nullable=False),
+        sa.Column("allocated", sa.LargeBinary(), nullable=False),
+        sa.Column("allocated_count", sa.Integer(), nullable=False),
+        sa.Column("is_full", sa.Boolean(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("signed_credential", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_credential_status_lists_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_status_lists")),
+    )
+    with op.batch_alter_table("credential_status_lists", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_status_lists_is_full"), ["is_full"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credential_status_lists_organisation_id"),
+            ["organisation_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "credit_recommendations",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("recommending_body", sa.String(length=200), nullable=False),
+        sa.Column("credits", sa.Float(), nullable=False),
+        sa.Column(
+            "unit",
+            sa.Enum("ects", "credit_hours", name="creditunit", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("level", sa.String(length=120), nullable=False),
+        sa.Column("eqf_level", sa.Integer(), nullable=True),
+        sa.Column("discipline", sa.String(length=200), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_credit_recommendations_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_recommendations")),
+    )
+    with op.batch_alter_table("credit_recommendations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_recommendations_definition_id"), ["definition_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_recommendations_organisation_id"),
+            ["organisation_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -501,6 +809,58 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "pathways",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "certificate",
+                "micro_degree",
+                "degree_credit",
+                name="pathwaykind",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("draft", "published", "archived", name="pathwaystatus", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("requirements", sa.JSON(), nullable=False),
+        sa.Column("qualification_definition_id", sa.String(length=32), nullable=True),
+        sa.Column(
+            "revocation_policy",
+            sa.Enum("keep", "revoke", "review", name="revocationpolicy", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("created_by_user_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_pathways_created_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_pathways_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pathways")),
+    )
+    with op.batch_alter_table("pathways", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pathways_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_pathways_status"), ["status"], unique=False)
+
+    op.create_table(
         "skills",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("uri", sa.String(length=300), nullable=False),
@@ -536,6 +896,272 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "wallet_imported_credentials",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("source_format", sa.String(length=40), nullable=False),
+        sa.Column("original", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("credential", sa.JSON(), nullable=False),
+        sa.Column("issuer_id", sa.String(length=500), nullable=False),
+        sa.Column("issuer_name", sa.String(length=200), nullable=False),
+        sa.Column("achievement_id", sa.String(length=500), nullable=False),
+        sa.Column("achievement_name", sa.String(length=200), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=True),
+        sa.Column("skills", sa.JSON(), nullable=False),
+        sa.Column("ects", sa.Float(), nullable=False),
+        sa.Column("hours", sa.Float(), nullable=False),
+        sa.Column("eqf_level", sa.Integer(), nullable=True),
+        sa.Column("earned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checks", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_wallet_imported_credentials_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wallet_imported_credentials")),
+        sa.UniqueConstraint(
+            "user_id",
+            "fingerprint",
+            name=op.f("uq_wallet_imported_credentials_user_id_fingerprint"),
+        ),
+    )
+    with op.batch_alter_table("wallet_imported_credentials", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wallet_imported_credentials_achievement_id"),
+            ["achievement_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_wallet_imported_credentials_user_id"), ["user_id"], unique=False
+        )
+
+    op.create_table(
+        "articulation_rules",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("agreement_id", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "match_kind",
+            sa.Enum("definition", "issuer", "skill", name="matchkind", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("match_value", sa.String(length=500), nullable=False),
+        sa.Column("min_credits", sa.Float(), nullable=True),
+        sa.Column("min_eqf_level", sa.Integer(), nullable=True),
+        sa.Column("within_years", sa.Integer(), nullable=True),
+        sa.Column("course_code", sa.String(length=60), nullable=False),
+        sa.Column("course_name", sa.String(length=200), nullable=False),
+        sa.Column("credits", sa.Float(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agreement_id"],
+            ["articulation_agreements.id"],
+            name=op.f("fk_articulation_rules_agreement_id_articulation_agreements"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_articulation_rules")),
+    )
+    with op.batch_alter_table("articulation_rules", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_articulation_rules_agreement_id"), ["agreement_id"], unique=False
+        )
+
+    op.create_table(
+        "assessment_questions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("assessment_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("prompt", sa.Text(), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("correct", sa.JSON(), nullable=False),
+        sa.Column("answer", sa.Float(), nullable=True),
+        sa.Column("tolerance", sa.Float(), nullable=False),
+        sa.Column("accepted", sa.JSON(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_assessment_questions_assessment_id_assessments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_questions")),
+    )
+    with op.batch_alter_table("assessment_questions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_questions_assessment_id"), ["assessment_id"], unique=False
+        )
+
+    op.create_table(
+        "assessment_results",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("assessment_id", sa.String(length=32), nullable=False),
+        sa.Column("learner_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "quiz", "review", "gradebook", name="resultsource", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("source_id", sa.String(length=32), nullable=True),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("max_score", sa.Float(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("levels", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("achieved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by", sa.String(length=32), nullable=True),
+        sa.Column("import_key", sa.String(length=200), nullable=True),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_reason", sa.Text(), nullable=True),
+        sa.Column("withdrawn_by", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_assessment_results_assessment_id_assessments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["learner_id"],
+            ["users.id"],
+            name=op.f("fk_assessment_results_learner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"],
+            ["users.id"],
+            name=op.f("fk_assessment_results_recorded_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by"],
+            ["users.id"],
+            name=op.f("fk_assessment_results_withdrawn_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_results")),
+        sa.UniqueConstraint("import_key", name=op.f("uq_assessment_results_import_key")),
+    )
+    with op.batch_alter_table("assessment_results", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_results_assessment_id"), ["assessment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assessment_results_learner_id"), ["learner_id"], unique=False
+        )
+
+    op.create_table(
+        "assessment_submissions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("assessment_id", sa.String(length=32), nullable=False),
+        sa.Column("learner_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "submitted",
+                "awaiting_second",
+                "in_moderation",
+                "decided",
+                name="submissionstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("evidence_token", sa.String(length=64), nullable=False),
+        sa.Column("total", sa.Float(), nullable=True),
+        sa.Column("passed", sa.Boolean(), nullable=True),
+        sa.Column("final_mark_id", sa.String(length=32), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.String(length=32), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("result_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_assessment_submissions_assessment_id_assessments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["users.id"],
+            name=op.f("fk_assessment_submissions_decided_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["learner_id"],
+            ["users.id"],
+            name=op.f("fk_assessment_submissions_learner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_submissions")),
+        sa.UniqueConstraint(
+            "assessment_id",
+            "learner_id",
+            "number",
+            name=op.f("uq_assessment_submissions_assessment_id_learner_id_number"),
+        ),
+        sa.UniqueConstraint(
+            "evidence_token", name=op.f("uq_assessment_submissions_evidence_token")
+        ),
+    )
+    with op.batch_alter_table("assessment_submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_submissions_assessment_id"), ["assessment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assessment_submissions_learner_id"), ["learner_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assessment_submissions_status"), ["status"], unique=False
+        )
+
+    op.create_table(
+        "credential_bulk_job_rows",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("job_id", sa.String(length=32), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("pending", "issued", "existing", "error", name="rowstate", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("credential_id", sa.String(length=32), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["job_id"],
+            ["credential_bulk_jobs.id"],
+            name=op.f("fk_credential_bulk_job_rows_job_id_credential_bulk_jobs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_bulk_job_rows")),
+        sa.UniqueConstraint(
+            "job_id", "row_number", name=op.f("uq_credential_bulk_job_rows_job_id_row_number")
+        ),
+    )
+    with op.batch_alter_table("credential_bulk_job_rows", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_bulk_job_rows_job_id"), ["job_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credential_bulk_job_rows_state"), ["state"], unique=False
+        )
+
+    op.create_table(
         "definition_skills",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("definition_row_id", sa.String(length=32), nullable=False),
@@ -563,6 +1189,103 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_definition_skills_skill_uri"), ["skill_uri"], unique=False
+        )
+
+    op.create_table(
+        "issued_credentials",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=False),
+        sa.Column("definition_id", sa.String(length=32), nullable=False),
+        sa.Column("definition_version", sa.Integer(), nullable=False),
+        sa.Column("achievement_name", sa.String(length=200), nullable=False),
+        sa.Column("recipient_user_id", sa.String(length=32), nullable=True),
+        sa.Column("recipient_email", sa.String(length=254), nullable=True),
+        sa.Column("recipient_did", sa.String(length=500), nullable=True),
+        sa.Column("recipient_name", sa.String(length=200), nullable=True),
+        sa.Column("formats", sa.JSON(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("jwts", sa.JSON(), nullable=False),
+        sa.Column("credential_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_list_id", sa.String(length=32), nullable=False),
+        sa.Column("status_index", sa.Integer(), nullable=False),
+        sa.Column("status_purpose", sa.String(length=20), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("active", "suspended", "revoked", name="credentialstate", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_by_user_id", sa.String(length=32), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("ledger_leaf_index", sa.Integer(), nullable=True),
+        sa.Column("bulk_job_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issued_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_issued_credentials_issued_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_issued_credentials_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_user_id"],
+            ["users.id"],
+            name=op.f("fk_issued_credentials_recipient_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["status_list_id"],
+            ["credential_status_lists.id"],
+            name=op.f("fk_issued_credentials_status_list_id_credential_status_lists"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_issued_credentials")),
+        sa.UniqueConstraint(
+            "organisation_id",
+            "idempotency_key",
+            name=op.f("uq_issued_credentials_organisation_id_idempotency_key"),
+        ),
+        sa.UniqueConstraint(
+            "status_list_id",
+            "status_index",
+            name=op.f("uq_issued_credentials_status_list_id_status_index"),
+        ),
+    )
+    with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_bulk_job_id"), ["bulk_job_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_credential_hash"), ["credential_hash"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_definition_id"), ["definition_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_issued_at"), ["issued_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_recipient_email"), ["recipient_email"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_recipient_user_id"),
+            ["recipient_user_id"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_issued_credentials_state"), ["state"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_status_list_id"), ["status_list_id"], unique=False
         )
 
     op.create_table(
@@ -603,6 +1326,59 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "quiz_attempts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("assessment_id", sa.String(length=32), nullable=False),
+        sa.Column("learner_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
+        sa.Column("question_ids", sa.JSON(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "submitted", "expired", name="attemptstatus", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("points", sa.Float(), nullable=True),
+        sa.Column("max_points", sa.Float(), nullable=True),
+        sa.Column("percent", sa.Float(), nullable=True),
+        sa.Column("passed", sa.Boolean(), nullable=True),
+        sa.Column("per_question", sa.JSON(), nullable=False),
+        sa.Column("result_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_quiz_attempts_assessment_id_assessments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["learner_id"],
+            ["users.id"],
+            name=op.f("fk_quiz_attempts_learner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz_attempts")),
+        sa.UniqueConstraint(
+            "assessment_id",
+            "learner_id",
+            "number",
+            name=op.f("uq_quiz_attempts_assessment_id_learner_id_number"),
+        ),
+    )
+    with op.batch_alter_table("quiz_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quiz_attempts_assessment_id"), ["assessment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_quiz_attempts_learner_id"), ["learner_id"], unique=False
+        )
+
+    op.create_table(
         "skill_relations",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("broader_id", sa.String(length=32), nullable=False),
@@ -637,26 +1413,226 @@ def upgrade() -> None:
             batch_op.f("ix_skill_relations_narrower_id"), ["narrower_id"], unique=False
         )
 
+    op.create_table(
+        "assessment_marks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("submission_id", sa.String(length=32), nullable=False),
+        sa.Column("assessor_id", sa.String(length=32), nullable=True),
+        sa.Column(
+            "stage",
+            sa.Enum(
+                "first", "second", "moderation", name="markstage", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("levels", sa.JSON(), nullable=False),
+        sa.Column("feedback", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assessor_id"],
+            ["users.id"],
+            name=op.f("fk_assessment_marks_assessor_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["assessment_submissions.id"],
+            name=op.f("fk_assessment_marks_submission_id_assessment_submissions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_marks")),
+        sa.UniqueConstraint(
+            "submission_id", "stage", name=op.f("uq_assessment_marks_submission_id_stage")
+        ),
+    )
+    with op.batch_alter_table("assessment_marks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_marks_submission_id"), ["submission_id"], unique=False
+        )
+
+    op.create_table(
+        "credential_status_changes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("credential_id", sa.String(length=32), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor_user_id", sa.String(length=32), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["users.id"],
+            name=op.f("fk_credential_status_changes_actor_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["credential_id"],
+            ["issued_credentials.id"],
+            name=op.f("fk_credential_status_changes_credential_id_issued_credentials"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_status_changes")),
+    )
+    with op.batch_alter_table("credential_status_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_status_changes_credential_id"),
+            ["credential_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "evidence_items",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("submission_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=True),
+        sa.Column("stored_name", sa.String(length=64), nullable=True),
+        sa.Column("content_type", sa.String(length=120), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["assessment_submissions.id"],
+            name=op.f("fk_evidence_items_submission_id_assessment_submissions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_items")),
+    )
+    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_evidence_items_submission_id"), ["submission_id"], unique=False
+        )
+
+    op.create_table(
+        "pathway_awards",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("pathway_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("active", "review", "revoked", name="awardstate", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("credential_id", sa.String(length=32), nullable=True),
+        sa.Column("clr", sa.JSON(), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("awarded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["credential_id"],
+            ["issued_credentials.id"],
+            name=op.f("fk_pathway_awards_credential_id_issued_credentials"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pathway_id"],
+            ["pathways.id"],
+            name=op.f("fk_pathway_awards_pathway_id_pathways"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_pathway_awards_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pathway_awards")),
+    )
+    with op.batch_alter_table("pathway_awards", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pathway_awards_pathway_id"), ["pathway_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_pathway_awards_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pathway_awards_user_id"), ["user_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("pathway_awards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pathway_awards_user_id"))
+        batch_op.drop_index(batch_op.f("ix_pathway_awards_state"))
+        batch_op.drop_index(batch_op.f("ix_pathway_awards_pathway_id"))
+
+    op.drop_table("pathway_awards")
+    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evidence_items_submission_id"))
+
+    op.drop_table("evidence_items")
+    with op.batch_alter_table("credential_status_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_status_changes_credential_id"))
+
+    op.drop_table("credential_status_changes")
+    with op.batch_alter_table("assessment_marks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_marks_submission_id"))
+
+    op.drop_table("assessment_marks")
     with op.batch_alter_table("skill_relations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_skill_relations_narrower_id"))
         batch_op.drop_index(batch_op.f("ix_skill_relations_broader_id"))
 
     op.drop_table("skill_relations")
+    with op.batch_alter_table("quiz_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quiz_attempts_learner_id"))
+        batch_op.drop_index(batch_op.f("ix_quiz_attempts_assessment_id"))
+
+    op.drop_table("quiz_attempts")
     with op.batch_alter_table("occupation_skills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_occupation_skills_skill_id"))
         batch_op.drop_index(batch_op.f("ix_occupation_skills_occupation_id"))
 
     op.drop_table("occupation_skills")
+    with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_status_list_id"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_state"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_recipient_user_id"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_recipient_email"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_issued_at"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_definition_id"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_credential_hash"))
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_bulk_job_id"))
+
+    op.drop_table("issued_credentials")
     with op.batch_alter_table("definition_skills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_definition_skills_skill_uri"))
         batch_op.drop_index(batch_op.f("ix_definition_skills_definition_row_id"))
 
     op.drop_table("definition_skills")
+    with op.batch_alter_table("credential_bulk_job_rows", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_bulk_job_rows_state"))
+        batch_op.drop_index(batch_op.f("ix_credential_bulk_job_rows_job_id"))
+
+    op.drop_table("credential_bulk_job_rows")
+    with op.batch_alter_table("assessment_submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_submissions_status"))
+        batch_op.drop_index(batch_op.f("ix_assessment_submissions_learner_id"))
+        batch_op.drop_index(batch_op.f("ix_assessment_submissions_assessment_id"))
+
+    op.drop_table("assessment_submissions")
+    with op.batch_alter_table("assessment_results", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_results_learner_id"))
+        batch_op.drop_index(batch_op.f("ix_assessment_results_assessment_id"))
+
+    op.drop_table("assessment_results")
+    with op.batch_alter_table("assessment_questions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_questions_assessment_id"))
+
+    op.drop_table("assessment_questions")
+    with op.batch_alter_table("articulation_rules", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_articulation_rules_agreement_id"))
+
+    op.drop_table("articulation_rules")
+    with op.batch_alter_table("wallet_imported_credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_wallet_imported_credentials_user_id"))
+        batch_op.drop_index(batch_op.f("ix_wallet_imported_credentials_achievement_id"))
+
+    op.drop_table("wallet_imported_credentials")
     with op.batch_alter_table("skills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_skills_taxonomy_version_id"))
         batch_op.drop_index(batch_op.f("ix_skills_source"))
@@ -665,6 +1641,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_skills_is_group"))
 
     op.drop_table("skills")
+    with op.batch_alter_table("pathways", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pathways_status"))
+        batch_op.drop_index(batch_op.f("ix_pathways_organisation_id"))
+
+    op.drop_table("pathways")
     with op.batch_alter_table("occupations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_occupations_taxonomy_version_id"))
         batch_op.drop_index(batch_op.f("ix_occupations_source"))
@@ -687,6 +1668,21 @@ def downgrade() -> None:
 
     op.drop_table("ledger_anchors")
     op.drop_table("issuer_profiles")
+    with op.batch_alter_table("credit_recommendations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_recommendations_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_recommendations_definition_id"))
+
+    op.drop_table("credit_recommendations")
+    with op.batch_alter_table("credential_status_lists", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_status_lists_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_credential_status_lists_is_full"))
+
+    op.drop_table("credential_status_lists")
+    op.drop_table("credential_issuer_settings")
+    with op.batch_alter_table("credential_issuer_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_issuer_keys_organisation_id"))
+
+    op.drop_table("credential_issuer_keys")
     with op.batch_alter_table("credential_definitions", schema=None) as batch_op:
         batch_op.drop_index("ix_credential_definitions_status_issuer")
         batch_op.drop_index(batch_op.f("ix_credential_definitions_price_amount"))
@@ -700,6 +1696,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_definitions_achievement_type"))
 
     op.drop_table("credential_definitions")
+    with op.batch_alter_table("credential_bulk_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_bulk_jobs_state"))
+        batch_op.drop_index(batch_op.f("ix_credential_bulk_jobs_organisation_id"))
+
+    op.drop_table("credential_bulk_jobs")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consents_user_id"))
 
@@ -711,6 +1712,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
 
     op.drop_table("audit_events")
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessments_issuer_id"))
+        batch_op.drop_index(batch_op.f("ix_assessments_definition_id"))
+
+    op.drop_table("assessments")
+    with op.batch_alter_table("assessment_survey_responses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_survey_responses_learner_id"))
+        batch_op.drop_index(batch_op.f("ix_assessment_survey_responses_definition_id"))
+
+    op.drop_table("assessment_survey_responses")
+    with op.batch_alter_table("assessment_awards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_awards_learner_id"))
+        batch_op.drop_index(batch_op.f("ix_assessment_awards_definition_id"))
+
+    op.drop_table("assessment_awards")
+    with op.batch_alter_table("articulation_agreements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_articulation_agreements_programme"))
+        batch_op.drop_index(batch_op.f("ix_articulation_agreements_organisation_id"))
+
+    op.drop_table("articulation_agreements")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_api_tokens_prefix"))
