@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 # The CPU build of PyTorch first (this machine image ships its wheel); then every extra the tests
 # exercise: sentence embeddings (ml), Ray, the peer extractor (bench) and blockchain anchoring.
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt torch
+	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,ml,ray,bench,anchoring]'
 	touch $@
 
