@@ -52,8 +52,14 @@ typecheck:
 pytest:
 	env -u MICROCRED_DATABASE_URL bash scripts/with-postgres.sh $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
+## Every benchmark with its default sizes (see docs/benchmarks.md for the recorded figures).
 benchmarks: install-test
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python benchmarks/credentials.py
+	$(BIN)/python benchmarks/issuance.py
+	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/skills_quality.py
+	$(BIN)/python benchmarks/skills_speed.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
