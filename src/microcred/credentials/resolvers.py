@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,11 +95,16 @@ _DID_DOCUMENTS: OrderedDict[tuple[str, str], tuple[IssuerRecord, str]] = Ordered
 _STATUS_DOCUMENTS: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
 
 
+_CACHE_LOCK = threading.Lock()
+
+
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
+    """Store the newest entry and evict the oldest (web workers verify on several threads)."""
+    with _CACHE_LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
 
 
 def cached_did_document(session: Session, record: IssuerRecord, base_url: str) -> dict[str, Any]:
