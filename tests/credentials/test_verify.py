@@ -366,3 +366,25 @@ def test_any_field_replaced_by_any_json_gives_a_report_not_an_exception(
 ) -> None:
     report = verify_credential({**credential, field: value}, resolver=DidResolver(), now=NOW)
     assert not report.valid or {**credential, field: value} == credential
+
+
+@given(st.text(alphabet='[]{}"\\:,a1 ', max_size=400))
+def test_depth_scan_agrees_with_the_parser(text: str) -> None:
+    """Wherever json.loads can parse, the scan's verdict matches the real nesting depth."""
+    import json
+
+    from microcred.credentials.verify import nested_too_deeply
+
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return
+
+    def depth(node: object) -> int:
+        if isinstance(node, dict):
+            return 1 + max((depth(v) for v in node.values()), default=0)
+        if isinstance(node, list):
+            return 1 + max((depth(v) for v in node), default=0)
+        return 0
+
+    assert nested_too_deeply(text, limit=3) == (depth(value) > 3)

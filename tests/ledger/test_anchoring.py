@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.ledger import service
-from microcred.ledger.anchoring import EvmAnchorClient, anchor_payload
+from microcred.ledger.anchoring import (
+    EvmAnchorClient,
+    anchor_payload,
+    import_keeping_recursion_limit,
+)
 from microcred.ledger.checkpoints import Checkpoint
 from microcred.ledger.config import LedgerSettings
 from microcred.ledger.errors import AnchorError
 from microcred.settings import Settings
 from tests.ledger.conftest import record
 
-web3 = pytest.importorskip("web3")
-pytest.importorskip("eth_tester")
+try:
+    web3 = import_keeping_recursion_limit("web3")
+    import_keeping_recursion_limit("eth_tester")
+except AnchorError:
+    pytest.skip("web3 and eth-tester are not installed", allow_module_level=True)
+
+
+@pytest.fixture(autouse=True)
+def recursion_limit_restored() -> Any:
+    """py-evm raises the process's recursion limit when its backend loads; put it back."""
+    limit = sys.getrecursionlimit()
+    yield
+    sys.setrecursionlimit(limit)
 
 
 @pytest.fixture(scope="module")

@@ -89,6 +89,9 @@ class VerificationReport:
         }
 
 
+MAX_JSON_DEPTH = 200
+
+
 @dataclass
 class _Parsed:
     credential: dict[str, Any]
@@ -96,11 +99,43 @@ class _Parsed:
     jwt: DecodedJwt | None = None
 
 
+def nested_too_deeply(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than ``limit``, found without parsing.
+
+    ``json.loads`` recurses in C; with a raised recursion limit a hostile document would overflow
+    the stack and crash the process, so the depth is checked first. Counting brackets is cheap,
+    and only text with many of them is scanned.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def _parse_text(text: str, prefix: str) -> _Parsed:
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
         raise CredentialError("The input is empty")
     if stripped[0] == "{":
+        if nested_too_deeply(stripped):
+            raise CredentialError("The JSON is nested too deeply")
         try:
             value = json.loads(stripped)
         except ValueError as error:  # JSONDecodeError, or an integer too long to convert

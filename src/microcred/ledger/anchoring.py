@@ -8,7 +8,9 @@ after this server is gone. web3 is an optional extra (``microcred[anchoring]``),
 
 from __future__ import annotations
 
+import importlib
 import struct
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +37,25 @@ class SubmittedAnchor:
 
 
 def _web3_module() -> Any:
+    return import_keeping_recursion_limit("web3")
+
+
+def import_keeping_recursion_limit(name: str) -> Any:
+    """Import an Ethereum package without its side effect on the whole process.
+
+    py-evm and py_ecc raise the interpreter's recursion limit to 100,000 when imported. C-level
+    recursion (``json.loads`` of hostile input) would then overflow the stack and crash the
+    process instead of raising ``RecursionError``; the limit is put back after the import.
+    """
+    limit = sys.getrecursionlimit()
     try:
-        import web3
+        return importlib.import_module(name)
     except ImportError:
         raise AnchorError(
             "Anchoring needs web3: pip install 'microcred[anchoring]'.", field="anchoring"
         ) from None
-    return web3
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class EvmAnchorClient:
