@@ -43,7 +43,7 @@ def test_a_learner_passes_a_quiz_and_a_reviewed_project_and_gets_a_credential(
     page.wait_for_url(f"{live_server}/")
     page.goto(f"{live_server}/definitions/{course.definition_id}")
     assert "How it is assessed" in page.locator("main").inner_text()
-    page.get_by_role("link", name="My assessments").click()
+    page.locator("#main").get_by_role("link", name="My assessments").click()
     page.get_by_role("link", name="Final quiz").click()
     page.get_by_role("button", name="Start the quiz").click()
     assert "Time left" in page.locator("#countdown").inner_text()
