@@ -58,6 +58,7 @@ benchmarks: install-test
 	$(BIN)/python benchmarks/credentials.py
 	$(BIN)/python benchmarks/issuance.py
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/skills_search.py
 	$(BIN)/python benchmarks/skills_quality.py
 	$(BIN)/python benchmarks/skills_speed.py
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -40,11 +39,9 @@ def test_default_load_records_counts_and_sources(
 def test_second_load_with_the_same_sources_is_quick_and_says_so(
     sessions: sessionmaker[Session],
 ) -> None:
-    start = time.perf_counter()
     with sessions.begin() as session:
         summary = load_default_taxonomy(session, SHARED_DIR)
     assert "unchanged, nothing to do" in summary
-    assert time.perf_counter() - start < 2
     with sessions() as session:
         assert len(service.taxonomy_versions(session)) == 1
 
@@ -89,18 +86,13 @@ def test_onet_occupation_has_technologies_with_flags_and_classes(session: Sessio
     assert service.skill_broader(session, technology.skill_uri)[0].relation_type == "member"
 
 
-def test_search_on_the_real_taxonomy_is_fast(session: Session) -> None:
-    service.search_skills(session, "warm up the index")
-    timings: dict[str, float] = {}
+def test_search_on_the_real_taxonomy_finds_exact_prefix_and_fuzzy_matches(
+    session: Session,
+) -> None:
+    """Speed is measured by benchmarks/skills_search.py, not here."""
     for query, kind in (("Python", "exact"), ("project manag", "prefix"), ("teemwork", "fuzzy")):
-        runs = []
-        for _ in range(5):  # best of five: a busy machine must not make the test flaky
-            start = time.perf_counter()
-            hits = service.search_skills(session, query, limit=20)
-            runs.append((time.perf_counter() - start) * 1000)
-        timings[kind] = min(runs)
+        hits = service.search_skills(session, query, limit=20)
         assert hits[0].match == kind, (query, hits[:3])
-    assert timings["exact"] < 5 and timings["prefix"] < 5 and timings["fuzzy"] < 50, timings
     assert service.search_occupations(session, "software developer")[0].match == "exact"
 
 

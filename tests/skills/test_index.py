@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -107,24 +106,3 @@ def test_kind_filter_and_limit() -> None:
     assert {h.uri for h in index.search("project", kind="knowledge")} == {"u:pmp"}
     assert len(index.search("project", limit=1)) == 1
     assert index.search("   ") == []
-
-
-def test_search_is_fast_on_fifteen_thousand_labels() -> None:
-    entries = [
-        IndexEntry(f"u:{i}", f"operate machine {i} {word}", [f"tend {word} unit {i}"])
-        for i, word in enumerate(["lathe", "press", "kiln", "loom", "drill"] * 3000)
-    ]
-    index = LabelIndex.build(entries)
-    index.search("operate machine 1")
-
-    def best_ms(query: str) -> float:
-        """Best of several runs, so a busy CI machine does not make the test flaky."""
-        timings = []
-        for _ in range(7):
-            start = time.perf_counter()
-            index.search(query)
-            timings.append((time.perf_counter() - start) * 1000)
-        return min(timings)
-
-    assert best_ms("operate machine 1234 press") < 5
-    assert best_ms("oprate machin 12 pres") < 50
