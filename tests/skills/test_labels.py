@@ -117,3 +117,30 @@ def test_measured_accuracy_on_held_out_esco_concepts() -> None:
         recover(texts[u], model).description == " ".join(descriptions[u].split()) for u in described
     )
     assert right / len(described) >= 0.9
+
+
+def test_preferred_label_ends_before_its_head_words_repeat() -> None:
+    model = LabelModel.learn(
+        [["project management", "manage projects"], ["information security", "IT security"]],
+        ["Manage projects."],
+    )
+    concept = recover("project management programme management Plan the work.", model)
+    assert concept.preferred_label == "project management"
+    assert concept.alt_labels == ["programme management"]
+
+
+def test_a_bare_opening_word_is_not_a_preferred_label() -> None:
+    model = LabelModel.learn(
+        [
+            ["do research", "carry out research", "applied research"],
+            ["research markets", "research costs", "research trends"],
+            ["scents", "fragrances", "perfumes"],
+            ["aromas", "fragrances"],
+        ],
+        ["Study the market."],
+    )
+    assert segment_labels(["research", "fragrances"], model)[0] == ["research"]
+    assert model.usually_opens_a_label("research")
+    assert recover("research fragrances Study perfumes.", model).preferred_label == (
+        "research fragrances"
+    )

@@ -49,6 +49,8 @@ class LabelModel:
     insides: int = 0
     capitalised: set[str] = field(default_factory=set)
     description_openers: Counter[str] = field(default_factory=Counter)
+    whole_labels: Counter[str] = field(default_factory=Counter)
+    opening_words: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def learn(cls, concepts: Iterable[list[str]], descriptions: Iterable[str] = ()) -> LabelModel:
@@ -59,6 +61,10 @@ class LabelModel:
             for label in labels:
                 words = label.split()
                 model.capitalised.update(w for w in words if w[:1].isupper())
+                if len(words) == 1:
+                    model.whole_labels[words[0].lower()] += 1
+                elif words:
+                    model.opening_words[words[0].lower()] += 1
                 run.extend((word, index == 0) for index, word in enumerate(words))
             if not run:
                 continue
@@ -85,6 +91,11 @@ class LabelModel:
         return math.log((at_boundary + _SMOOTHING) / (self.boundaries + 1)) - math.log(
             (inside + _SMOOTHING) / (self.insides + 1)
         )
+
+    def usually_opens_a_label(self, word: str) -> bool:
+        """True for words ("research", "plan") that begin longer labels more than they are one."""
+        key = word.lower()
+        return self.opening_words[key] > self.whole_labels[key]
 
     def boundary_score(self, left: str, right: str, first: str) -> float:
         """Log-odds that one label ends after ``left`` and the next begins at ``right``."""
@@ -153,6 +164,57 @@ def segment_labels(words: list[str], model: LabelModel) -> list[list[str]]:
     return segments
 
 
+def _stem(word: str) -> str:
+    key = word.lower().strip(".,;:()")
+    if key.endswith("ies") and len(key) > 4:
+        return key[:-3] + "y"
+    return key.removesuffix("s") if len(key) > 3 else key
+
+
+def _cut_at_repetition(words: list[str], model: LabelModel) -> int:
+    """Where the first label ends when its words come again ("X management Y management").
+
+    A label's variants repeat its head words, so a run that repeats words spans several labels:
+    the first ends after the first occurrence of the repeated words, at the likeliest boundary
+    before they come again. ``len(words)`` when no word repeats.
+    """
+    stems = [_stem(word) for word in words]
+    for later in range(1, len(stems)):
+        if stems[later] not in stems[:later]:
+            continue
+        earlier = stems.index(stems[later])
+        length = 1
+        while later + length < len(stems) and stems[earlier + length] == stems[later + length]:
+            if earlier + length >= later:
+                break
+            length += 1
+        first_possible = max(earlier + length, 1)
+        if first_possible > later:
+            return len(words)
+        return max(
+            range(first_possible, later + 1),
+            key=lambda cut: (
+                model.boundary_score(words[cut - 1], words[cut], words[0])
+                if cut < len(words)
+                else math.inf
+            ),
+        )
+    return len(words)
+
+
+def _repair_preferred(segments: list[list[str]], model: LabelModel) -> list[list[str]]:
+    """Fix the two measured failures of the first segment: too long and a bare opening word."""
+    if not segments:
+        return segments
+    first = segments[0]
+    cut = _cut_at_repetition(first, model)
+    if 0 < cut < len(first):
+        segments = [first[:cut], first[cut:], *segments[1:]]
+    if len(segments) > 1 and len(segments[0]) == 1 and model.usually_opens_a_label(segments[0][0]):
+        segments = [segments[0] + segments[1], *segments[2:]]
+    return segments
+
+
 def recover(
     text: str, model: LabelModel, *, occupation: bool = False, preferred: str | None = None
 ) -> RecoveredConcept:
@@ -175,7 +237,7 @@ def recover(
     if known and label_words[: len(known)] == known:
         segments = [known, *segment_labels(label_words[len(known) :], model)]
     else:
-        segments = segment_labels(label_words, model)
+        segments = _repair_preferred(segment_labels(label_words, model), model)
     if occupation and description_words and not known:
         echoed = _echo_length(label_words, description_words)
         if echoed and echoed < len(label_words):
