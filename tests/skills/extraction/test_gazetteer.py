@@ -88,3 +88,15 @@ def test_a_label_shared_by_many_concepts_reports_few_and_counts_less() -> None:
         matches[0].confidence
         < Gazetteer.build(concepts[-2:-1]).match("research methods")[0].confidence
     )
+
+
+def test_generic_words_learnt_from_skillspan_train_count_only_in_their_written_form() -> None:
+    gazetteer = Gazetteer.build(
+        [
+            SkillConcept("u:research", "research"),
+            SkillConcept("u:market", "market research"),
+            SkillConcept("u:Research", "Research"),
+        ]
+    )
+    found = [m.uri for m in gazetteer.match("We do research, market research and Research.")]
+    assert found == ["u:market", "u:Research"]

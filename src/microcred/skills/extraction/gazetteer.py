@@ -9,6 +9,8 @@ A qualifier in brackets is optional ("Java (computer programming)" is also found
 a label naming more than :data:`AMBIGUOUS_SENSES` concepts counts less and only its
 :data:`AMBIGUOUS_SENSES` most likely concepts are reported (so one vague word cannot inflate the
 demand for dozens of skills). Labels the taxonomy recovered heuristically count for less.
+One-word labels that SkillSpan train shows are rarely skills (:mod:`.generic_words`) are
+treated like the common words.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microcred.skills.extraction.generic_words import GENERIC_WORDS
 from microcred.skills.extraction.text import Token, tokenise, word_set
 from microcred.skills.extraction.vocabulary import SkillConcept
 
@@ -31,7 +34,7 @@ AMBIGUOUS_WORDS = word_set(
 
 AMBIGUOUS_SENSES = 3
 AMBIGUITY_PENALTY = 0.03
-DEFAULT_THRESHOLD = 0.675
+DEFAULT_THRESHOLD = 0.575
 """Matches below this confidence are dropped; tuned on the SkillSpan train split."""
 PREFERRED_CONFIDENCE = 0.9
 ALTERNATIVE_CONFIDENCE = 0.8
@@ -162,7 +165,7 @@ class Gazetteer:
 
 def _admissible_single(readings: list[_Reading], text: str, token: Token) -> list[_Reading]:
     """Short or common one-word labels count only when written exactly as the label is."""
-    if token.key not in AMBIGUOUS_WORDS and len(token.key) > 2:
+    if token.key not in AMBIGUOUS_WORDS and token.key not in GENERIC_WORDS and len(token.key) > 2:
         return readings
     surface = text[token.start : token.end]
     return [r for r in readings if r.matched_label == surface and not surface.islower()]
