@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from microcred.catalogue.models import CredentialDefinition
 from microcred.catalogue.ob3 import definition_url, image_url
-from microcred.catalogue.service import IssuerView, SearchPage
+from microcred.catalogue.service import IssuerView, SearchPage, definition_data
 from microcred.catalogue.validation import duration_iso8601
 
 
@@ -142,46 +142,16 @@ class DefinitionOut(BaseModel):
     @classmethod
     def of(cls, definition: CredentialDefinition, base_url: str) -> DefinitionOut:
         api = f"{base_url.rstrip('/')}/api/v1/definitions/{definition.definition_id}"
-        return cls(
+        fields = definition_data(definition).as_input()  # the stored fields, as plain data
+        fields.update(
             id=definition.definition_id,
             version=definition.version,
             status=definition.status.value,
             issuer=IssuerRef(slug=definition.issuer.slug, name=definition.issuer.name),
-            name=definition.name,
-            description=definition.description,
-            criteria_narrative=definition.criteria_narrative,
-            criteria_url=definition.criteria_url,
             image_url=image_url(base_url, definition),
-            achievement_type=definition.achievement_type,
-            tags=definition.tags,
-            field_of_study=definition.field_of_study,
-            human_code=definition.human_code,
-            in_language=definition.in_language,
-            credits_available=definition.credits_available,
-            version_label=definition.version_label,
-            result_name=definition.result_name,
-            rubric_levels=[RubricLevelOut(**level) for level in definition.rubric_levels],
-            required_level=definition.required_level,
+            rubric_levels=[RubricLevelOut(**level) for level in fields["rubric_levels"]],
             skills=[SkillRef(uri=s.skill_uri, label=s.label) for s in definition.skills],
-            learning_outcomes=definition.learning_outcomes,
-            workload_hours=definition.workload_hours,
-            ects_credits=definition.ects_credits,
-            eqf_level=definition.eqf_level,
-            assessment_types=definition.assessment_types,
-            assessment_description=definition.assessment_description,
-            participation_form=definition.participation_form.value,
-            location=definition.location,
-            quality_assurance=definition.quality_assurance,
-            quality_assurance_url=definition.quality_assurance_url,
-            prerequisites=definition.prerequisites,
-            prerequisite_definition_ids=definition.prerequisite_definition_ids,
-            price_amount=definition.price_amount,
-            price_currency=definition.price_currency,
-            duration_weeks=definition.duration_weeks,
             duration=duration_iso8601(definition.duration_weeks),
-            identity_checked=definition.identity_checked,
-            stackable=definition.stackable,
-            stackable_notes=definition.stackable_notes,
             url=definition_url(base_url, definition.definition_id, definition.version),
             achievement_url=f"{api}/versions/{definition.version}/achievement",
             created_at=definition.created_at,
@@ -189,6 +159,7 @@ class DefinitionOut(BaseModel):
             published_at=definition.published_at,
             retired_at=definition.retired_at,
         )
+        return cls(**fields)
 
 
 class DefinitionPageOut(BaseModel):
