@@ -29,7 +29,7 @@ from microcred.catalogue.models import (
     IssuerProfile,
     ParticipationForm,
 )
-from microcred.catalogue.validation import DefinitionData, RubricLevel, parse_definition
+from microcred.catalogue.validation import FIELDS, DefinitionData, RubricLevel, parse_definition
 from microcred.db.base import new_id, utcnow
 from microcred.errors import NotFound, PermissionDenied
 
@@ -260,42 +260,14 @@ def get_published(session: Session, definition_id: str) -> CredentialDefinition:
 
 def definition_data(definition: CredentialDefinition) -> DefinitionData:
     """A stored version back as plain data (to edit it, or copy it into a new version)."""
-    return DefinitionData(
-        name=definition.name,
-        description=definition.description,
-        criteria_narrative=definition.criteria_narrative,
-        learning_outcomes=list(definition.learning_outcomes),
-        workload_hours=definition.workload_hours,
-        eqf_level=definition.eqf_level,
-        ects_credits=definition.ects_credits,
-        achievement_type=definition.achievement_type,
-        criteria_url=definition.criteria_url,
-        image_url=definition.image_url,
-        tags=list(definition.tags),
-        field_of_study=definition.field_of_study,
-        human_code=definition.human_code,
-        in_language=definition.in_language,
-        credits_available=definition.credits_available,
-        version_label=definition.version_label,
-        result_name=definition.result_name,
-        rubric_levels=[RubricLevel(**level) for level in definition.rubric_levels],
-        required_level=definition.required_level,
-        skills=[link.skill_uri for link in definition.skills],
-        assessment_types=list(definition.assessment_types),
-        assessment_description=definition.assessment_description,
-        participation_form=definition.participation_form.value,
-        location=definition.location,
-        quality_assurance=definition.quality_assurance,
-        quality_assurance_url=definition.quality_assurance_url,
-        prerequisites=definition.prerequisites,
-        prerequisite_definition_ids=list(definition.prerequisite_definition_ids),
-        price_amount=definition.price_amount,
-        price_currency=definition.price_currency,
-        duration_weeks=definition.duration_weeks,
-        identity_checked=definition.identity_checked,
-        stackable=definition.stackable,
-        stackable_notes=definition.stackable_notes,
-    )
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        value = getattr(definition, name)
+        values[name] = list(value) if isinstance(value, list) else value
+    values["rubric_levels"] = [RubricLevel(**level) for level in definition.rubric_levels]
+    values["skills"] = [link.skill_uri for link in definition.skills]
+    values["participation_form"] = definition.participation_form.value
+    return DefinitionData(**values)
 
 
 # ---------------------------------------------------------------------------------------------
