@@ -23,7 +23,12 @@ def app_context(request: Request) -> AppContext:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+    """One transaction per request: committed when the handler returns, rolled back on error.
+
+    The dependency is function-scoped so that the commit happens *before* the response is
+    sent: a client that is told "done" (or redirected to the result) always finds it stored,
+    and a commit that fails turns into an error response instead of a lost write.
+    """
     session = app_context(request).sessions()
     try:
         yield session
@@ -35,7 +40,7 @@ def db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def optional_principal(request: Request, session: DbSession) -> Principal | None:
