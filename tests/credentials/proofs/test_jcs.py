@@ -82,3 +82,51 @@ def test_rfc8785_sample_object() -> None:
 def test_values_without_a_canonical_form_are_rejected(bad: Any) -> None:
     with pytest.raises(CredentialError):
         canonicalize(bad if not isinstance(bad, float | str) else [bad])
+
+
+# Objects take the orjson fast path; what it cannot write as JCS must fall back, never leak.
+json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=6)
+tricky_text = st.sampled_from(
+    ['a"b', "back\\slash", "e.E", "null", "true", "x\u2028y", "\U0001f600", "\ufb33", "é", "1e5"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_objects)
+def test_objects_match_the_reference_implementation(value: dict[str, Any]) -> None:
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        tricky_text | st.text(max_size=4),
+        tricky_text
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.integers(-(2**53) + 1, 2**53 - 1)
+        | st.booleans()
+        | st.none(),
+        max_size=6,
+    )
+)
+def test_objects_with_quotes_numbers_and_literals_match(value: dict[str, Any]) -> None:
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"a": math.nan}, {"a": [1, math.inf]}, {"a": {"b": -math.inf}}, {"a": 2**60}, {"a": object()}],
+)
+def test_objects_without_a_canonical_form_are_rejected(bad: dict[str, Any]) -> None:
+    if bad["a"] == 2**60:
+        assert canonicalize(bad) == b'{"a":1152921504606847000}'  # as an IEEE double, like JS
+        return
+    with pytest.raises(CredentialError):
+        canonicalize(bad)
+
+
+def test_an_object_holding_a_datetime_is_refused_not_silently_formatted() -> None:
+    from datetime import UTC, datetime
+
+    with pytest.raises(CredentialError):
+        canonicalize({"when": datetime(2026, 1, 1, tzinfo=UTC)})

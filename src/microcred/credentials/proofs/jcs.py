@@ -12,6 +12,8 @@ import re
 from json.encoder import encode_basestring
 from typing import Any
 
+import orjson
+
 from microcred.credentials.errors import CredentialError
 
 _MAX_SAFE_INTEGER = 2**53
@@ -145,8 +147,51 @@ def _fast_canonical_text(value: Any) -> str | None:
     return text if loaded == value else None
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_NON_BMP_LEAD = re.compile(b"[\xf0-\xf4]")
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _orjson_canonical(value: Any) -> bytes | None:
+    """orjson's sorted compact output when it provably equals JCS, else None (~10x the C
+    encoder's speed; most of a JCS credential proof was this).
+
+    orjson escapes strings exactly as ``json.dumps(ensure_ascii=False)`` and JCS do (tested on
+    every code point class), sorts keys by code point and refuses integers beyond 2**53
+    (``OPT_STRICT_INTEGER``), lone surrogates and non-string keys. What it writes differently is
+    found in its output: floats (``.``/``e`` outside strings: Python's shortest repr is not
+    ECMAScript's), NaN and infinities (written as ``null``) and non-BMP characters (whose
+    UTF-16 order can differ). Outside strings is exact when no string holds an escaped quote.
+    """
+    if type(value) is not dict:
+        return None
+    try:
+        data = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if b'\\"' in data or (not data.isascii() and _NON_BMP_LEAD.search(data)):
+        return None
+    outside = b"".join(data.split(b'"')[0::2])
+    if b"." in outside or b"E" in outside or b"null" in outside:
+        return None
+    if b"e" in outside.replace(b"true", b"").replace(b"false", b""):
+        return None
+    return data
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    quick = _orjson_canonical(value)
+    if quick is not None:
+        return quick
     fast = _fast_canonical_text(value)
     if fast is not None:
         try:
