@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from microcred.credentials.errors import CredentialError
@@ -28,8 +29,10 @@ def is_uri(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(_URI_SCHEMES) and " " not in value
 
 
+@lru_cache(maxsize=1024)
 def format_datetime(moment: datetime) -> str:
-    """UTC with a Z suffix and whole seconds, the form every verifier parses."""
+    """UTC with a Z suffix and whole seconds, the form every verifier parses (memoised: an
+    issuance formats the same instant several times)."""
     if moment.tzinfo is None:
         raise CredentialError("Dates must carry a time zone", field="validFrom")
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -158,6 +161,96 @@ def _evidence(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
+@dataclass(frozen=True)
+class CredentialTemplate:
+    """What every credential of one achievement from one issuer shares, checked once.
+
+    :meth:`build` then adds what differs per credential. Bulk issuance builds one template per
+    definition and thousands of credentials from it; the built documents *share* the template's
+    issuer and achievement objects, which must therefore be treated as read-only.
+    """
+
+    issuer: dict[str, Any]
+    achievement: dict[str, Any]
+    name: str
+    description: str | None = None
+    image: dict[str, Any] | None = None
+    contexts: tuple[str, ...] = (VC_V2, OB_V3)
+    credential_schema: bool = True
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        issuer: Mapping[str, Any],
+        achievement: Mapping[str, Any],
+        name: str | None = None,
+        description: str | None = None,
+        image: Mapping[str, Any] | None = None,
+        extra_contexts: Sequence[str] = (),
+        credential_schema: bool = True,
+    ) -> CredentialTemplate:
+        _check_id(issuer, "issuer")
+        if not str(issuer.get("name") or "").strip():
+            raise CredentialError("The issuer profile needs a name", field="issuer.name")
+        checked = _check_achievement(achievement)
+        return cls(
+            issuer=_with_type(issuer, "Profile"),
+            achievement=checked,
+            name=name or str(checked["name"]),
+            description=description or None,
+            image=_with_type(image, "Image") if image else None,
+            contexts=(VC_V2, OB_V3, *extra_contexts),
+            credential_schema=credential_schema,
+        )
+
+    def build(
+        self,
+        *,
+        credential_id: str,
+        recipient: Recipient,
+        valid_from: datetime,
+        valid_until: datetime | None = None,
+        results: Sequence[Mapping[str, Any]] = (),
+        evidence: Sequence[Mapping[str, Any]] = (),
+        credential_status: Mapping[str, Any] | None = None,
+        awarded_date: datetime | None = None,
+    ) -> dict[str, Any]:
+        """An unsigned OB 3.0 ``OpenBadgeCredential`` as a JSON-ready dict."""
+        if not is_uri(credential_id):
+            raise CredentialError("The credential id must be a URI", field="id")
+        if valid_until is not None and valid_until <= valid_from:
+            raise CredentialError("validUntil must be after validFrom", field="validUntil")
+        subject: dict[str, Any] = {"type": ["AchievementSubject"], **recipient.subject_fields()}
+        subject["achievement"] = self.achievement
+        if results:
+            subject["result"] = _results(results)
+        credential: dict[str, Any] = {
+            "@context": list(self.contexts),
+            "id": credential_id,
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": self.name,
+            "issuer": self.issuer,
+            "validFrom": format_datetime(valid_from),
+            "credentialSubject": subject,
+        }
+        if self.description:
+            credential["description"] = self.description
+        if self.image:
+            credential["image"] = self.image
+        if awarded_date:
+            credential["awardedDate"] = format_datetime(awarded_date)
+        if valid_until:
+            credential["validUntil"] = format_datetime(valid_until)
+        if evidence:
+            credential["evidence"] = _evidence(evidence)
+        if self.credential_schema:
+            credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_TYPE}]
+        if credential_status:
+            credential["credentialStatus"] = dict(credential_status)
+        return credential
+
+
 def build_openbadge_credential(
     *,
     credential_id: str,
@@ -176,42 +269,19 @@ def build_openbadge_credential(
     image: Mapping[str, Any] | None = None,
     extra_contexts: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """An unsigned OB 3.0 ``OpenBadgeCredential`` as a JSON-ready dict."""
+    """An unsigned OB 3.0 ``OpenBadgeCredential`` as a JSON-ready dict (one-off: a template
+    used once; the issuer and achievement are copied, not shared)."""
     if not is_uri(credential_id):
         raise CredentialError("The credential id must be a URI", field="id")
-    _check_id(issuer, "issuer")
-    if not str(issuer.get("name") or "").strip():
-        raise CredentialError("The issuer profile needs a name", field="issuer.name")
-    if valid_until is not None and valid_until <= valid_from:
-        raise CredentialError("validUntil must be after validFrom", field="validUntil")
-    subject: dict[str, Any] = {"type": ["AchievementSubject"], **recipient.subject_fields()}
-    subject["achievement"] = _check_achievement(achievement)
-    if results:
-        subject["result"] = _results(results)
-    credential: dict[str, Any] = {
-        "@context": [VC_V2, OB_V3, *extra_contexts],
-        "id": credential_id,
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": name or str(achievement["name"]),
-        "issuer": _with_type(issuer, "Profile"),
-        "validFrom": format_datetime(valid_from),
-        "credentialSubject": subject,
-    }
-    if description:
-        credential["description"] = description
-    if image:
-        credential["image"] = _with_type(image, "Image")
-    if awarded_date:
-        credential["awardedDate"] = format_datetime(awarded_date)
-    if valid_until:
-        credential["validUntil"] = format_datetime(valid_until)
-    if evidence:
-        credential["evidence"] = _evidence(evidence)
-    if credential_schema:
-        credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_TYPE}]
-    if credential_status:
-        credential["credentialStatus"] = dict(credential_status)
-    return credential
+    template = CredentialTemplate.create(
+        issuer=issuer, achievement=achievement, name=name, description=description,
+        image=image, extra_contexts=extra_contexts, credential_schema=credential_schema,
+    )  # fmt: skip
+    return template.build(
+        credential_id=credential_id, recipient=recipient, valid_from=valid_from,
+        valid_until=valid_until, results=results, evidence=evidence,
+        credential_status=credential_status, awarded_date=awarded_date,
+    )  # fmt: skip
 
 
 def issuer_id(credential: Mapping[str, Any]) -> str | None:

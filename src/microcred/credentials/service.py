@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role, User
@@ -34,8 +34,8 @@ from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition
 from microcred.catalogue.ob3 import issuer_url
 from microcred.credentials.documents import (
+    CredentialTemplate,
     Recipient,
-    build_openbadge_credential,
     is_uri,
 )
 from microcred.credentials.errors import CredentialError
@@ -57,6 +57,7 @@ from microcred.credentials.proofs.jwt import JwtFormat, sign_jwt
 from microcred.credentials.status.bitstring import PURPOSES, Purpose, status_entry
 from microcred.credentials.statuslists import StatusAllocator, set_status_bit, status_list_url
 from microcred.db.base import new_id, utcnow
+from microcred.db.fastinsert import insert_rows
 from microcred.errors import NotFound, PermissionDenied
 from microcred.ledger import service as ledger
 from microcred.ledger.leaves import LeafData, LedgerEvent
@@ -132,11 +133,23 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def rubric_levels(definition: CredentialDefinition) -> dict[str, int]:
+    """The definition's rubric level names and their positions."""
+    return {str(level["name"]): index for index, level in enumerate(definition.rubric_levels)}
+
+
 def rubric_results(
-    definition: CredentialDefinition, achievement: Mapping[str, Any], results: Sequence[Any]
+    definition: CredentialDefinition,
+    achievement: Mapping[str, Any],
+    results: Sequence[Any],
+    levels: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """OB 3.0 ``Result`` entries; ``{"level": "Competent"}`` names a rubric level by name."""
-    levels = {str(level["name"]): index for index, level in enumerate(definition.rubric_levels)}
+    """OB 3.0 ``Result`` entries; ``{"level": "Competent"}`` names a rubric level by name.
+
+    ``levels``: :func:`rubric_levels` of the definition, when the caller has it already."""
+    if not results:
+        return []
+    levels = rubric_levels(definition) if levels is None else levels
     achievement_id = str(achievement["id"])
     checked: list[dict[str, Any]] = []
     for position, result in enumerate(results):
@@ -176,6 +189,13 @@ class _DefinitionDocs:
     organisation: Organisation
     achievement: dict[str, Any]
     issuer_profile: dict[str, Any]
+    template: CredentialTemplate
+    """The checked parts every credential of this definition shares."""
+    levels: dict[str, int]
+    definition_id: str
+    version: int
+    name: str
+    issuer_url: str
 
 
 @dataclass(frozen=True)
@@ -255,7 +275,15 @@ class Issuance:
         profile.setdefault("url", profile["id"])
         profile["id"] = issuer_did(base_url, organisation.slug)
         achievement = catalogue.achievement_document(self.session, definition, base_url)
-        docs = _DefinitionDocs(definition, organisation, achievement, profile)
+        template = CredentialTemplate.create(issuer=profile, achievement=achievement)
+        if isinstance(achievement.get("image"), Mapping):
+            # The credential's own image, typed as the schema wants it (a string, not a list).
+            template = replace(template, image={**achievement["image"], "type": "Image"})
+        docs = _DefinitionDocs(
+            definition, organisation, achievement, profile, template, rubric_levels(definition),
+            definition.definition_id, definition.version, definition.name,
+            issuer_url(base_url.rstrip("/"), organisation),
+        )  # fmt: skip
         self._definitions[definition_id] = docs
         return docs
 
@@ -414,7 +442,8 @@ class Issuance:
             raise CredentialError("valid_until must be after valid_from.", field="valid_until")
         request = _Request(
             principal, docs, email, user_id, name, did, start, end, now,
-            rubric_results(docs.definition, docs.achievement, results), list(evidence), chosen,
+            rubric_results(docs.definition, docs.achievement, results, docs.levels),
+            list(evidence), chosen,
             idempotency_key, status_purpose,
         )  # fmt: skip
         return request
@@ -439,10 +468,8 @@ class Issuance:
         credential_row_id = new_id()
         base_url = self.settings.base_url.rstrip("/")
         purpose: Purpose = "suspension" if request.status_purpose == "suspension" else "revocation"
-        unsigned = build_openbadge_credential(
+        unsigned = docs.template.build(
             credential_id=f"{base_url}/credentials/{credential_row_id}",
-            issuer=docs.issuer_profile,
-            achievement=docs.achievement,
             recipient=Recipient(did=request.did, email=request.email),
             valid_from=request.start,
             valid_until=request.end,
@@ -453,17 +480,14 @@ class Issuance:
             ),
             awarded_date=request.now,
         )
-        if isinstance(docs.achievement.get("image"), Mapping):
-            # Set here: the builder would turn its ``type`` into a list, which the schema refuses.
-            unsigned["image"] = {**docs.achievement["image"], "type": "Image"}
         document, jwts, digest = self._secure(unsigned, organisation, request.formats, request.now)
         principal = request.principal
         values: dict[str, Any] = dict(
             id=credential_row_id,
             organisation_id=organisation.id,
-            definition_id=docs.definition.definition_id,
-            definition_version=docs.definition.version,
-            achievement_name=docs.definition.name,
+            definition_id=docs.definition_id,
+            definition_version=docs.version,
+            achievement_name=docs.name,
             recipient_user_id=request.user_id,
             recipient_email=request.email,
             recipient_did=request.did,
@@ -483,7 +507,7 @@ class Issuance:
             idempotency_key=request.idempotency_key,
             bulk_job_id=self.bulk_job_id,
         )
-        leaf = LeafData(LedgerEvent.issued, digest, issuer_url(base_url, organisation), request.now)
+        leaf = LeafData(LedgerEvent.issued, digest, docs.issuer_url, request.now)
         return values, leaf
 
     def _recipient(
@@ -550,8 +574,8 @@ class Issuance:
                 {**values, "ledger_leaf_index": receipt.leaf_index}
                 for (values, _), receipt in zip(self._queued, receipts, strict=True)
             ]
-            # Core executemany on the table: no ORM bookkeeping per row.
-            self.session.execute(insert(cast(Table, IssuedCredential.__table__)), rows)
+            # One executemany with the columns' own conversions: no ORM bookkeeping per row.
+            insert_rows(self.session, cast(Table, IssuedCredential.__table__), rows)
             self._queued.clear()
             self._queued_keys.clear()
         if self._pending_leaves:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.db.base import utcnow
+from microcred.db.fastinsert import insert_rows
 from microcred.ledger.anchoring import EvmAnchorClient
 from microcred.ledger.checkpoints import Checkpoint, parse_checkpoint
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
@@ -127,8 +128,8 @@ def record_events(session: Session, leaves: Sequence[LeafData]) -> list[LeafRece
         receipts.append(LeafReceipt(index, digest))
     if leaf_rows:
         # Core inserts on the tables: executemany without the ORM's per-row bookkeeping.
-        session.execute(insert(cast(Table, LedgerLeaf.__table__)), leaf_rows)
-        session.execute(insert(cast(Table, LedgerNode.__table__)), node_rows)
+        insert_rows(session, cast(Table, LedgerLeaf.__table__), leaf_rows)
+        insert_rows(session, cast(Table, LedgerNode.__table__), node_rows)
         head.tree_size = edge.size
         head.edge = edge.encode_peaks()
         head.updated_at = utcnow()
