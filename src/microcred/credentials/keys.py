@@ -52,13 +52,28 @@ def base58_encode(data: bytes) -> str:
     return "1" * leading_zeros + encoded
 
 
+_BASE58_PAIR_VALUES = {pair: value for value, pair in enumerate(_BASE58_PAIRS)}
+
+
 def base58_decode(text: str) -> bytes:
-    number = 0
-    for character in text:
-        digit = _BASE58_INDEX.get(character)
-        if digit is None:
-            raise CredentialError(f"{character!r} is not a base58btc character")
-        number = number * 58 + digit
+    """The inverse of :func:`base58_encode`, also in 58**10 chunks of five digit pairs."""
+    pairs = _BASE58_PAIR_VALUES
+    head = len(text) % 10
+    try:
+        number = 0
+        for character in text[:head]:
+            number = number * 58 + _BASE58_INDEX[character]
+        for start in range(head, len(text), 10):
+            number = number * _BASE58_CHUNK + (
+                pairs[text[start : start + 2]] * 3364**4
+                + pairs[text[start + 2 : start + 4]] * 3364**3
+                + pairs[text[start + 4 : start + 6]] * 3364**2
+                + pairs[text[start + 6 : start + 8]] * 3364
+                + pairs[text[start + 8 : start + 10]]
+            )
+    except KeyError:
+        bad = next(character for character in text if character not in _BASE58_INDEX)
+        raise CredentialError(f"{bad!r} is not a base58btc character") from None
     leading_zeros = len(text) - len(text.lstrip("1"))
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\0" * leading_zeros + body
