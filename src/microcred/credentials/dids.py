@@ -129,6 +129,7 @@ def did_key_document(did: str) -> dict[str, Any]:
 # --- did:web ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def did_web_to_url(did: str) -> str:
     """The https URL of a did:web DID document (``/.well-known/did.json`` for a bare host)."""
     if not did.startswith("did:web:"):
@@ -218,20 +219,38 @@ def parse_verification_method(method: Mapping[str, Any]) -> VerificationMethod:
     )
     if not isinstance(method_id, str) or not isinstance(controller, str):
         raise CredentialError("A verification method needs an id and a controller")
+    jwk = method.get("publicKeyJwk")
     if "publicKeyMultibase" in method and method_type in _ED25519_METHOD_TYPES:
-        raw = decode_public_key_multibase(str(method["publicKeyMultibase"]))
-        public_key: PublicKey = Ed25519PublicKey.from_public_bytes(raw)
+        material: tuple[str, ...] = ("multibase", str(method["publicKeyMultibase"]))
     elif "publicKeyBase58" in method and method_type == "Ed25519VerificationKey2018":
-        public_key = Ed25519PublicKey.from_public_bytes(
-            base58_decode(str(method["publicKeyBase58"]))
-        )
+        material = ("base58", str(method["publicKeyBase58"]))
     elif "publicKeyJwk" in method and (
         method_type in _JWK_METHOD_TYPES or method_type == "Multikey"
     ):
-        public_key = public_key_from_jwk(method["publicKeyJwk"])
+        if not isinstance(jwk, Mapping) or not all(isinstance(v, str) for v in jwk.values()):
+            public_key = public_key_from_jwk(method["publicKeyJwk"])  # its own error message
+            return VerificationMethod(method_id, controller, str(method_type), public_key)
+        material = ("jwk", *(item for pair in sorted(jwk.items()) for item in pair))
     else:
         raise CredentialError(f"Unsupported verification method type {method_type!r}")
-    return VerificationMethod(method_id, controller, str(method_type), public_key)
+    return _verification_method(method_id, controller, str(method_type), material)
+
+
+@lru_cache(maxsize=1024)
+def _verification_method(
+    method_id: str, controller: str, method_type: str, material: tuple[str, ...]
+) -> VerificationMethod:
+    """Cached by the key's exact published form: decoding a key and building its object (a P-256
+    point check, a base58 number) cost more than the signature check it serves."""
+    encoding = material[0]
+    if encoding == "multibase":
+        raw = decode_public_key_multibase(material[1])
+        public_key: PublicKey = Ed25519PublicKey.from_public_bytes(raw)
+    elif encoding == "base58":
+        public_key = Ed25519PublicKey.from_public_bytes(base58_decode(material[1]))
+    else:
+        public_key = public_key_from_jwk(dict(zip(material[1::2], material[2::2], strict=True)))
+    return VerificationMethod(method_id, controller, method_type, public_key)
 
 
 def _absolute(reference: str, base: str) -> str:

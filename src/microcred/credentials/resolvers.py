@@ -9,16 +9,17 @@ look-ups are disabled (tests, air-gapped installs).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import orjson
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from microcred.credentials.verify import (
     status_list_proof_failure,
     verify_credential,
 )
+from microcred.db.prepared import PreparedRead
 from microcred.errors import MicrocredError
 from microcred.settings import Settings
 
@@ -69,29 +71,33 @@ _KEYS = IssuerKey.__table__.c
 _STATUS_LISTS = StatusList.__table__.c
 # Built once: verification runs these for every credential, and building a statement costs
 # several times more than running it.
-_ISSUER_RECORD = (
+_ISSUER_RECORD = PreparedRead(
     select(_ORGANISATIONS.id, _ORGANISATIONS.name, func.count(_KEYS.id), func.max(_KEYS.created_at))
     .select_from(Organisation.__table__)
     .outerjoin(IssuerKey.__table__, _KEYS.organisation_id == _ORGANISATIONS.id)
     .where(_ORGANISATIONS.slug == bindparam("slug"))
     .group_by(_ORGANISATIONS.id, _ORGANISATIONS.name)
 )
-_STATUS_REVISION = select(_STATUS_LISTS.revision).where(_STATUS_LISTS.id == bindparam("list_id"))
-_STATUS_DOCUMENT = select(_STATUS_LISTS.revision, _STATUS_LISTS.signed_credential).where(
-    _STATUS_LISTS.id == bindparam("list_id")
+_STATUS_REVISION = PreparedRead(
+    select(_STATUS_LISTS.revision).where(_STATUS_LISTS.id == bindparam("list_id"))
+)
+_STATUS_DOCUMENT = PreparedRead(
+    select(_STATUS_LISTS.revision, _STATUS_LISTS.signed_credential).where(
+        _STATUS_LISTS.id == bindparam("list_id")
+    )
 )
 
 
 def issuer_record(session: Session, slug: str) -> IssuerRecord | None:
     """One indexed query: the organisation with this slug and its key set's version."""
-    row = session.execute(_ISSUER_RECORD, {"slug": slug}).first()
+    row = _ISSUER_RECORD.first(session, {"slug": slug})
     if row is None:
         return None
     return IssuerRecord(row[0], slug, row[1], int(row[2]), row[3])
 
 
 _CACHE_SIZE = 256
-_DID_DOCUMENTS: OrderedDict[tuple[str, str], tuple[IssuerRecord, str]] = OrderedDict()
+_DID_DOCUMENTS: OrderedDict[tuple[str, str], tuple[IssuerRecord, bytes]] = OrderedDict()
 _STATUS_DOCUMENTS: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
 
 
@@ -113,10 +119,10 @@ def cached_did_document(session: Session, record: IssuerRecord, base_url: str) -
     cache_key = (base_url, record.slug)
     cached = _DID_DOCUMENTS.get(cache_key)
     if cached is None or cached[0] != record:
-        text = json.dumps(did_document_for_slug(session, record.slug, base_url))
+        text = orjson.dumps(did_document_for_slug(session, record.slug, base_url))
         cached = (record, text)
         _remember(_DID_DOCUMENTS, cache_key, cached)
-    fresh: dict[str, Any] = json.loads(cached[1])  # a copy the caller may change
+    fresh: dict[str, Any] = orjson.loads(cached[1])  # a copy the caller may change
     return fresh
 
 
@@ -125,11 +131,11 @@ def cached_status_list_document(
 ) -> dict[str, Any]:
     """The signed status list, re-read only when its revision moved: every change of a bit
     increments the revision in the same transaction, so a revocation is visible at once."""
-    revision = session.execute(_STATUS_REVISION, {"list_id": list_id}).scalar()
+    current = _STATUS_REVISION.first(session, {"list_id": list_id})
     cached = _STATUS_DOCUMENTS.get(list_id)
-    if cached is not None and revision is not None and cached[0] == revision:
+    if cached is not None and current is not None and cached[0] == current[0]:
         return dict(cached[1])
-    row = session.execute(_STATUS_DOCUMENT, {"list_id": list_id}).first()
+    row = _STATUS_DOCUMENT.first(session, {"list_id": list_id})
     if row is None or row[1] is None:  # unknown (NotFound) or not signed yet: the slow path
         return status_list_document(session, list_id, settings)
     _remember(_STATUS_DOCUMENTS, list_id, (row[0], row[1]))
@@ -181,6 +187,19 @@ class ServerFetcher:
         raise CredentialError(f"This server publishes nothing at {path}")
 
 
+@lru_cache(maxsize=1024)
+def _our_issuer_slug(identifier: str, own_host: str) -> str | None:
+    """The slug of the issuer ``identifier`` names on this server (its did:web or profile URL)."""
+    if match := _OUR_DID.match(identifier):
+        return match["slug"] if unquote(match["host"]).lower() == own_host else None
+    if _host(identifier) == own_host and identifier.count("/issuers/") == 1:
+        return identifier.rsplit("/issuers/", 1)[1].strip("/") or None
+    return None
+
+
+_issuer_did = lru_cache(maxsize=1024)(issuer_did)
+
+
 def known_issuer_lookup(
     session: Session, settings: Settings, fetcher: ServerFetcher | None = None
 ) -> IssuerLookup:
@@ -189,19 +208,14 @@ def known_issuer_lookup(
     issuers = fetcher or ServerFetcher(session, settings)
 
     def lookup(identifier: str) -> KnownIssuer | None:
-        slug: str | None = None
-        if match := _OUR_DID.match(identifier):
-            if unquote(match["host"]).lower() == own_host:
-                slug = match["slug"]
-        elif _host(identifier) == own_host and identifier.count("/issuers/") == 1:
-            slug = identifier.rsplit("/issuers/", 1)[1].strip("/") or None
+        slug = _our_issuer_slug(identifier, own_host)
         if slug is None:
             return None
         record = issuers.issuer(slug)
         if record is None:
             return None
         return KnownIssuer(
-            issuer_did(settings.base_url, record.slug),
+            _issuer_did(settings.base_url, record.slug),
             record.name,
             f"{settings.base_url.rstrip('/')}/issuers/{record.slug}",
         )
@@ -236,14 +250,18 @@ def verification_fetcher(
     return ServerFetcher(session, settings, remote)
 
 
-def _ledger_checks(session: Session, credential: Mapping[str, Any]) -> list[Check]:
-    """The ledger's verdict on the credential's recorded events (issuance, revocation …)."""
+def _ledger_checks(
+    session: Session, credential: Mapping[str, Any], digest: bytes | None = None
+) -> list[Check]:
+    """The ledger's verdict on the credential's recorded events (issuance, revocation …).
+
+    ``digest``: the credential hash when the proof check already computed it."""
     from microcred.credentials.service import credential_hash
     from microcred.ledger.errors import LedgerError
     from microcred.ledger.service import ledger_entries_for_credential
 
     try:
-        entries = ledger_entries_for_credential(session, credential_hash(credential))
+        entries = ledger_entries_for_credential(session, digest or credential_hash(credential))
     except (LedgerError, CredentialError, TypeError, ValueError):
         return []
     return [
@@ -277,5 +295,5 @@ def verify(
         now=now,
     )
     if report.credential is not None:
-        report.checks.extend(_ledger_checks(session, report.credential))
+        report.checks.extend(_ledger_checks(session, report.credential, report.jcs_digest))
     return report

@@ -66,6 +66,9 @@ class VerificationReport:
     credential: dict[str, Any] | None = None
     source: str = "unknown"
     """json, jwt, png+json, png+jwt, svg+json, svg+jwt."""
+    jcs_digest: bytes | None = None
+    """SHA-256 of the JCS form of the credential without its proofs, when a proof check already
+    computed it (the hash the ledger records), so that the ledger check need not redo it."""
 
     @property
     def valid(self) -> bool:
@@ -241,6 +244,7 @@ def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyReso
         else:
             lines.append(Check(PROOF, "fail", f"VC-JWT: {outcome.reason}"))
     for result in verify_proofs(credential, resolver):
+        report.jcs_digest = report.jcs_digest or result.jcs_digest
         if result.verified and result.method is not None:
             verified.append(result.method)
             lines.append(Check(PROOF, "pass", f"{result.suite}: {result.reason}"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from microcred.db.base import utcnow
 from microcred.db.fastinsert import insert_rows
+from microcred.db.prepared import PreparedRead
 from microcred.ledger.anchoring import EvmAnchorClient
 from microcred.ledger.checkpoints import Checkpoint, parse_checkpoint
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
@@ -233,7 +234,7 @@ def _leaf_data(row: LedgerLeaf) -> LeafData:
 
 
 _LEAF_COLUMNS = LedgerLeaf.__table__.c
-_LEAVES_OF_CREDENTIAL = (
+_LEAVES_OF_CREDENTIAL = PreparedRead(
     select(
         _LEAF_COLUMNS.leaf_index,
         _LEAF_COLUMNS.event,
@@ -251,7 +252,7 @@ def _leaves_and_coverage(
 ) -> tuple[list[tuple[int, LeafData]], int | None]:
     """A credential's leaves and the latest checkpoint's size, in one indexed query over plain
     columns (verification runs it for every credential)."""
-    rows = session.execute(_LEAVES_OF_CREDENTIAL, {"credential_hash": credential_hash}).all()
+    rows = _LEAVES_OF_CREDENTIAL.all(session, {"credential_hash": credential_hash})
     leaves = [
         (
             index,

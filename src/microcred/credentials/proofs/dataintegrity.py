@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from microcred.credentials.dids import KeyResolver, VerificationMethod
 from microcred.credentials.documents import format_datetime
 from microcred.credentials.errors import CredentialError
@@ -150,6 +153,9 @@ class ProofResult:
     supported: bool = True
     key_unresolved: bool = False
     """The signature could not be checked because the key could not be resolved."""
+    jcs_digest: bytes | None = None
+    """SHA-256 of the JCS form of the document without its proofs, when this proof hashed
+    exactly that (``eddsa-jcs-2022`` outside a chain): the ledger's credential hash."""
 
 
 def _check_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> None:
@@ -196,23 +202,41 @@ def verify_proof(
             if len(chained) != len(wanted):
                 raise CredentialError("A previousProof named by the proof is missing")
             unsecured["proof"] = chained[0] if len(chained) == 1 else chained
-        signed = hash_data(suite, unsecured, _proof_config(proof, unsecured))
+        document_digest = hashlib.sha256(suite.canonicalize(unsecured)).digest()
+        signed = hash_data(suite, unsecured, _proof_config(proof, unsecured), document_digest)
     except CredentialError as error:
         return ProofResult(label, method_id, False, error.message)
+    digest = (
+        document_digest if previous is None and suite.canonicalize is jcs.canonicalize else None
+    )
     try:
         method = resolver.resolve(method_id)
     except CredentialError as error:
-        return ProofResult(label, method_id, False, error.message, key_unresolved=True)
-    public = method.ed25519_public_bytes
-    if public is None:
         return ProofResult(
-            label, method_id, False, "The verification method is not an Ed25519 key", method
+            label, method_id, False, error.message, key_unresolved=True, jcs_digest=digest
         )
-    if not Ed25519Key(public).verify(signature, signed):
+    public_key = method.public_key
+    if not isinstance(public_key, Ed25519PublicKey):
         return ProofResult(
-            label, method_id, False, "The signature does not match the document", method
+            label,
+            method_id,
+            False,
+            "The verification method is not an Ed25519 key",
+            method,
+            jcs_digest=digest,
         )
-    return ProofResult(label, method_id, True, "Signature verified", method)
+    try:
+        public_key.verify(signature, signed)
+    except InvalidSignature:
+        return ProofResult(
+            label,
+            method_id,
+            False,
+            "The signature does not match the document",
+            method,
+            jcs_digest=digest,
+        )
+    return ProofResult(label, method_id, True, "Signature verified", method, jcs_digest=digest)
 
 
 def verify_proofs(document: Mapping[str, Any], resolver: KeyResolver) -> list[ProofResult]:
