@@ -17,6 +17,7 @@ from typing import Any
 
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.jsonld.loader import OB_V3, VC_V2
+from microcred.credentials.proofs import jcs
 
 OB_SCHEMA_URL = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -177,6 +178,8 @@ class CredentialTemplate:
     image: dict[str, Any] | None = None
     contexts: tuple[str, ...] = (VC_V2, OB_V3)
     credential_schema: bool = True
+    shared_have_fast_form: bool = False
+    """The shared issuer and achievement canonicalise on JCS's fast path (checked once)."""
 
     @classmethod
     def create(
@@ -194,15 +197,31 @@ class CredentialTemplate:
         if not str(issuer.get("name") or "").strip():
             raise CredentialError("The issuer profile needs a name", field="issuer.name")
         checked = _check_achievement(achievement)
+        typed_issuer = _with_type(issuer, "Profile")
         return cls(
-            issuer=_with_type(issuer, "Profile"),
+            issuer=typed_issuer,
             achievement=checked,
             name=name or str(checked["name"]),
             description=description or None,
             image=_with_type(image, "Image") if image else None,
             contexts=(VC_V2, OB_V3, *extra_contexts),
             credential_schema=credential_schema,
+            shared_have_fast_form=jcs.has_fast_form(typed_issuer) and jcs.has_fast_form(checked),
         )
+
+    def canonical_bytes(self, credential: dict[str, Any]) -> bytes:
+        """The JCS bytes of an (unsigned) credential this template built, checking only what
+        differs per credential when the shared parts were checked at creation."""
+        subject = credential.get("credentialSubject")
+        if (
+            not self.shared_have_fast_form
+            or credential.get("issuer") is not self.issuer
+            or not isinstance(subject, dict)
+            or subject.get("achievement") is not self.achievement
+        ):
+            return jcs.canonicalize(credential)
+        skeleton = {**credential, "issuer": "", "credentialSubject": {**subject, "achievement": ""}}
+        return jcs.canonicalize_with_checked_parts(credential, skeleton)
 
     def build(
         self,

@@ -480,7 +480,9 @@ class Issuance:
             ),
             awarded_date=request.now,
         )
-        document, jwts, digest = self._secure(unsigned, organisation, request.formats, request.now)
+        document, jwts, digest = self._secure(
+            unsigned, organisation, request.formats, request.now, docs.template
+        )
         principal = request.principal
         values: dict[str, Any] = dict(
             id=credential_row_id,
@@ -537,12 +539,16 @@ class Issuance:
         organisation: Organisation,
         formats: Sequence[str],
         now: datetime,
+        template: CredentialTemplate | None = None,
     ) -> tuple[dict[str, Any], dict[str, str], bytes]:
         """The credential with its Data Integrity proofs (a proof set), its JWT forms, and its
         :func:`credential_hash` (computed once: it is also what ``eddsa-jcs-2022`` signs)."""
         if ED25519_SIGNATURE_2020 in formats:
             unsigned = with_ed25519_2020_context(unsigned)
-        digest = credential_hash(unsigned)
+        if template is not None and "proof" not in unsigned:
+            digest = hashlib.sha256(template.canonical_bytes(unsigned)).digest()
+        else:
+            digest = credential_hash(unsigned)
         document = unsigned
         suites = [item for item in formats if item in DATA_INTEGRITY_FORMATS]
         if suites:

@@ -187,6 +187,27 @@ def _orjson_canonical(value: Any) -> bytes | None:
     return data
 
 
+def has_fast_form(value: Any) -> bool:
+    """Whether orjson writes this object exactly as JCS does (see :func:`_orjson_canonical`)."""
+    return _orjson_canonical(value) is not None
+
+
+def canonicalize_with_checked_parts(value: dict[str, Any], skeleton: dict[str, Any]) -> bytes:
+    """:func:`canonicalize` of ``value`` where some nested objects were already found to have a
+    fast form (:func:`has_fast_form`) and ``skeleton`` is ``value`` with those objects blanked.
+
+    Only the skeleton is checked, so a credential built from a template pays for checking what
+    differs per credential, not its shared issuer and achievement. orjson sorts every object on
+    its own and the checks hold per part, so the whole is canonical when every part is.
+    """
+    if _orjson_canonical(skeleton) is None:
+        return canonicalize(value)
+    try:
+        return orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return canonicalize(value)
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
     quick = _orjson_canonical(value)
