@@ -37,6 +37,7 @@ from microcred.credentials import bulk, service
 from microcred.credentials.resolvers import verify
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
+from microcred.runtime import freeze_startup_heap, paused_gc
 from microcred.settings import Settings
 
 BATCH = bulk.BATCH_SIZE  # what a bulk job commits at once
@@ -111,7 +112,7 @@ def issue_batched(
     ids: list[str] = []
     watch = Stopwatch()
     for offset in range(0, count, BATCH):
-        with sessions.begin() as session:
+        with paused_gc(), sessions.begin() as session:  # as bulk.run_job does
             issuance = service.Issuance(session, settings, audit=False, defer_ledger=True)
             numbers = range(offset, min(count, offset + BATCH))
             issuance.prefetch_recipients([f"{fmt}-{number}@example.org" for number in numbers])
@@ -195,6 +196,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         sessions, settings, definition_id = setup(workdir)
+        freeze_startup_heap()  # as `microcred issue --bulk` and `microcred serve` do
         if args.bulk:
             sign, check = floors[0]
             print(f"floor: raw Ed25519 sign {sign.wall:,.0f}/s, verify {check.wall:,.0f}/s")

@@ -18,6 +18,7 @@ from microcred.cli.common import (
     session_factory,
     unit_of_work,
 )
+from microcred.runtime import freeze_startup_heap
 from microcred.settings import get_settings
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def _bulk(
     else:
         job_id = resume
     sessions = session_factory()
+    freeze_startup_heap()  # a long batch run: full collections skip the start-up heap
     with Progress(
         TextColumn("[bold]issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=err_console, disable=as_json,

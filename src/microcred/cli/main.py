@@ -49,6 +49,9 @@ def serve(
     """Serve the web platform and the JSON API."""
     import uvicorn
 
+    from microcred.runtime import freeze_startup_heap
+
+    freeze_startup_heap()
     console.print(f"Serving microcred on http://{host}:{port}  (API docs: /api/v1/docs)")
     uvicorn.run(
         "microcred.web.app:create_app",

@@ -37,6 +37,7 @@ from microcred.credentials.service import (
 )
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.runtime import paused_gc
 from microcred.settings import Settings
 
 BATCH_SIZE = 250
@@ -315,7 +316,7 @@ def run_job(
         job.state, job.started_at, job.failure = JobState.running, job.started_at or utcnow(), None
     try:
         while True:
-            with sessions.begin() as session:
+            with paused_gc(), sessions.begin() as session:
                 job = _job(session, job_id)
                 handled = _issue_batch(session, job, settings, batch_size)
                 if handled == 0:
