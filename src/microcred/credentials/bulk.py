@@ -40,7 +40,7 @@ from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.runtime import paused_gc
 from microcred.settings import Settings
 
-BATCH_SIZE = 250
+BATCH_SIZE = 1000
 MAX_ROWS = 200_000
 COLUMNS = (
     "definition_id", "recipient_email", "recipient_name", "recipient_did", "result_level",

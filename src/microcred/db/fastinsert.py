@@ -12,6 +12,7 @@ are exactly those the ORM would store; a test compares them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -45,16 +46,13 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     connection = session.connection()
     sql, processors, positional = _plan(table, tuple(rows[0]), connection.dialect)
-    if positional:
-        parameters: list[Any] = [
-            tuple(row[name] if process is None else process(row[name])
-                  for name, process in processors)
-            for row in rows
-        ]  # fmt: skip
-    else:
-        parameters = [
-            {name: row[name] if process is None else process(row[name])
-             for name, process in processors}
-            for row in rows
-        ]  # fmt: skip
+    names = tuple(name for name, _ in processors)
+    converted = [(position, process) for position, (_, process) in enumerate(processors) if process]
+    pick = itemgetter(*names)
+    parameters: list[Any] = []
+    for row in rows:
+        values = list(pick(row)) if len(names) > 1 else [pick(row)]
+        for position, process in converted:
+            values[position] = process(values[position])
+        parameters.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
     connection.exec_driver_sql(sql, parameters)
