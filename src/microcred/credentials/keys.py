@@ -52,28 +52,30 @@ def base58_encode(data: bytes) -> str:
     return "1" * leading_zeros + encoded
 
 
-_BASE58_PAIR_VALUES = {pair: value for value, pair in enumerate(_BASE58_PAIRS)}
+_BASE58_DIGITS = bytes(_BASE58_INDEX.get(chr(code), 255) for code in range(256))
+"""A character's digit value, 255 for anything not in the alphabet (for ``bytes.translate``)."""
 
 
 def base58_decode(text: str) -> bytes:
-    """The inverse of :func:`base58_encode`, also in 58**10 chunks of five digit pairs."""
-    pairs = _BASE58_PAIR_VALUES
-    head = len(text) % 10
+    """The inverse of :func:`base58_encode`: the digits come from one C ``translate`` and are
+    summed as small integers, ten at a time, into few big-int steps. No large table is touched:
+    a 3,364-pair dictionary was faster in a tight loop and 3x slower amid a verification."""
     try:
-        number = 0
-        for character in text[:head]:
-            number = number * 58 + _BASE58_INDEX[character]
-        for start in range(head, len(text), 10):
-            number = number * _BASE58_CHUNK + (
-                pairs[text[start : start + 2]] * 3364**4
-                + pairs[text[start + 2 : start + 4]] * 3364**3
-                + pairs[text[start + 4 : start + 6]] * 3364**2
-                + pairs[text[start + 6 : start + 8]] * 3364
-                + pairs[text[start + 8 : start + 10]]
-            )
-    except KeyError:
+        digits = text.encode("ascii").translate(_BASE58_DIGITS)
+    except UnicodeEncodeError:
+        digits = b"\xff"
+    if b"\xff" in digits:
         bad = next(character for character in text if character not in _BASE58_INDEX)
-        raise CredentialError(f"{bad!r} is not a base58btc character") from None
+        raise CredentialError(f"{bad!r} is not a base58btc character")
+    head = len(digits) % 10
+    number = 0
+    for digit in digits[:head]:
+        number = number * 58 + digit
+    for start in range(head, len(digits), 10):
+        d0, d1, d2, d3, d4, d5, d6, d7, d8, d9 = digits[start : start + 10]
+        chunk = ((((d0 * 58 + d1) * 58 + d2) * 58 + d3) * 58 + d4) * 58**5
+        chunk += (((d5 * 58 + d6) * 58 + d7) * 58 + d8) * 58 + d9
+        number = number * _BASE58_CHUNK + chunk
     leading_zeros = len(text) - len(text.lstrip("1"))
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\0" * leading_zeros + body
