@@ -228,7 +228,12 @@ def _check_key(
             report.add(ISSUER_KEY, "pass", f"Key {method.id} belongs to the issuer {issuer}")
 
 
-def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyResolver) -> None:
+def _check_proofs(
+    report: VerificationReport,
+    parsed: _Parsed,
+    resolver: KeyResolver,
+    jcs_digest: bytes | None = None,
+) -> None:
     credential = parsed.credential
     verified: list[VerificationMethod] = []
     key_failures: list[str] = []
@@ -243,7 +248,7 @@ def _check_proofs(report: VerificationReport, parsed: _Parsed, resolver: KeyReso
             lines.append(Check(PROOF, "fail", f"VC-JWT: signature not checked ({outcome.reason})"))
         else:
             lines.append(Check(PROOF, "fail", f"VC-JWT: {outcome.reason}"))
-    for result in verify_proofs(credential, resolver):
+    for result in verify_proofs(credential, resolver, jcs_digest=jcs_digest):
         report.jcs_digest = report.jcs_digest or result.jcs_digest
         if result.verified and result.method is not None:
             verified.append(result.method)
@@ -353,8 +358,14 @@ def verify_credential(
     status_checker: StatusChecker | None = None,
     known_issuer: IssuerLookup | None = None,
     now: datetime | None = None,
+    prepare: Callable[[Mapping[str, Any]], bytes | None] | None = None,
 ) -> VerificationReport:
-    """Check everything a relying party should; see the module docstring."""
+    """Check everything a relying party should; see the module docstring.
+
+    ``prepare`` sees the parsed credential before any check (a caller may batch its look-ups);
+    it may return the SHA-256 of the credential's JCS form without proofs, which an
+    ``eddsa-jcs-2022`` proof check then need not compute again.
+    """
     report = VerificationReport()
     try:
         parsed = _parse(source)
@@ -364,9 +375,11 @@ def verify_credential(
     report.credential, report.source = parsed.credential, parsed.source
     report.add(PARSE, "pass", f"Read a credential ({parsed.source})")
     try:
+        digest = prepare(parsed.credential) if prepare is not None else None
+        report.jcs_digest = digest
         _check_context(report, parsed.credential)
         _check_schema(report, parsed.credential)
-        _check_proofs(report, parsed, resolver)
+        _check_proofs(report, parsed, resolver, digest)
         _check_validity(report, parsed, now or datetime.now(UTC))
         _check_status(report, parsed.credential, status_checker)
         _check_issuer(report, parsed.credential, known_issuer)

@@ -233,26 +233,29 @@ def _leaf_data(row: LedgerLeaf) -> LeafData:
     return LeafData(LedgerEvent(row.event), row.credential_hash, row.issuer_id, at)
 
 
-_LEAF_COLUMNS = LedgerLeaf.__table__.c
+LEAF_COLUMNS = LedgerLeaf.__table__.c
+LATEST_TREE_SIZE = select(func.max(LedgerCheckpoint.__table__.c.tree_size)).scalar_subquery()
+"""The latest checkpoint's size, as a column for a query that also reads leaves."""
 _LEAVES_OF_CREDENTIAL = PreparedRead(
     select(
-        _LEAF_COLUMNS.leaf_index,
-        _LEAF_COLUMNS.event,
-        _LEAF_COLUMNS.issuer_id,
-        _LEAF_COLUMNS.recorded_at,
-        select(func.max(LedgerCheckpoint.__table__.c.tree_size)).scalar_subquery(),
+        LEAF_COLUMNS.leaf_index,
+        LEAF_COLUMNS.event,
+        LEAF_COLUMNS.issuer_id,
+        LEAF_COLUMNS.recorded_at,
+        LATEST_TREE_SIZE,
     )
-    .where(_LEAF_COLUMNS.credential_hash == bindparam("credential_hash"))
-    .order_by(_LEAF_COLUMNS.leaf_index)
+    .where(LEAF_COLUMNS.credential_hash == bindparam("credential_hash"))
+    .order_by(LEAF_COLUMNS.leaf_index)
 )
 
+CredentialLeaves = tuple[list[tuple[int, LeafData]], int | None]
+"""A credential's leaves (index, data) in order, and the latest checkpoint's size."""
 
-def _leaves_and_coverage(
-    session: Session, credential_hash: bytes
-) -> tuple[list[tuple[int, LeafData]], int | None]:
-    """A credential's leaves and the latest checkpoint's size, in one indexed query over plain
-    columns (verification runs it for every credential)."""
-    rows = _LEAVES_OF_CREDENTIAL.all(session, {"credential_hash": credential_hash})
+
+def credential_leaves(
+    credential_hash: bytes, rows: Sequence[Sequence[Any]], latest_tree_size: int | None
+) -> CredentialLeaves:
+    """:data:`CredentialLeaves` from rows of (leaf_index, event, issuer_id, recorded_at)."""
     leaves = [
         (
             index,
@@ -263,9 +266,18 @@ def _leaves_and_coverage(
                 at if at.tzinfo else at.replace(tzinfo=UTC),
             ),
         )
-        for index, event, issuer_id, at, _ in rows
+        for index, event, issuer_id, at in sorted(rows, key=lambda row: row[0])
     ]
-    return leaves, (rows[0][4] if rows else None)
+    return leaves, latest_tree_size
+
+
+def _leaves_and_coverage(session: Session, credential_hash: bytes) -> CredentialLeaves:
+    """A credential's leaves and the latest checkpoint's size, in one indexed query over plain
+    columns (verification runs it for every credential)."""
+    rows = _LEAVES_OF_CREDENTIAL.all(session, {"credential_hash": credential_hash})
+    return credential_leaves(
+        credential_hash, [row[:4] for row in rows], rows[0][4] if rows else None
+    )
 
 
 def leaves_for_credential(session: Session, credential_hash: bytes) -> list[tuple[int, LeafData]]:
@@ -576,11 +588,15 @@ class LedgerEntry:
     checks: list[LedgerCheck]
 
 
-def ledger_entries_for_credential(session: Session, credential_hash: bytes) -> list[LedgerEntry]:
-    """Every event of a credential, verified against this log's own key like a verifier would."""
+def ledger_entries_for_credential(
+    session: Session, credential_hash: bytes, *, known: CredentialLeaves | None = None
+) -> list[LedgerEntry]:
+    """Every event of a credential, verified against this log's own key like a verifier would.
+
+    ``known``: its leaves, when the caller read them with its own query (verification does)."""
     from microcred.ledger.receipts import verify_receipt
 
-    leaves, covered = _leaves_and_coverage(session, credential_hash)
+    leaves, covered = known or _leaves_and_coverage(session, credential_hash)
     checkpoint = (
         latest_checkpoint(session)
         if covered is not None and any(index < covered for index, _ in leaves)

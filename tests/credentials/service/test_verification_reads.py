@@ -132,3 +132,25 @@ def test_the_ledger_check_reuses_the_proofs_hash_which_is_the_credential_hash(
             "issued"
         ]
         assert [check.status for check in report.check("ledger")] == ["warning"]
+
+
+def test_a_verification_of_our_credential_reads_the_database_once(
+    db_backend: str,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    world: World,
+    definition_id: str,
+) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("counts statements with SQLite's trace callback")
+    _, _, jwts = _issue(sessions, settings, definition_id, "a@example.org", ["vc-jose-eddsa"])
+    with sessions() as session:
+        assert verify(session, jwts["vc-jose-eddsa"], settings, allow_remote=False).valid  # warm
+        statements: list[str] = []
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None
+        driver.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        report = verify(session, jwts["vc-jose-eddsa"], settings, allow_remote=False)
+        driver.set_trace_callback(None)  # type: ignore[attr-defined]
+    assert report.valid
+    assert len([sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]) == 1

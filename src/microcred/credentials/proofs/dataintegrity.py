@@ -204,9 +204,17 @@ def _check_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> Non
 
 
 def verify_proof(
-    document: Mapping[str, Any], proof: Any, resolver: KeyResolver, *, all_proofs: list[Any]
+    document: Mapping[str, Any],
+    proof: Any,
+    resolver: KeyResolver,
+    *,
+    all_proofs: list[Any],
+    jcs_digest: bytes | None = None,
 ) -> ProofResult:
-    """Check one proof of ``document`` (never raises on bad input)."""
+    """Check one proof of ``document`` (never raises on bad input).
+
+    ``jcs_digest``: SHA-256 of the JCS form of ``document`` without its proofs, when the caller
+    already computed it (verification on this server hashes it for the ledger)."""
     if not isinstance(proof, dict):
         return ProofResult("?", "", False, "The proof is not a JSON object", supported=False)
     suite = suite_of(proof)
@@ -272,7 +280,12 @@ def verify_proof(
     return ProofResult(label, method_id, True, "Signature verified", method, jcs_digest=digest)
 
 
-def verify_proofs(document: Mapping[str, Any], resolver: KeyResolver) -> list[ProofResult]:
-    """One result per proof attached to ``document``."""
+def verify_proofs(
+    document: Mapping[str, Any], resolver: KeyResolver, *, jcs_digest: bytes | None = None
+) -> list[ProofResult]:
+    """One result per proof attached to ``document`` (``jcs_digest``: see :func:`verify_proof`)."""
     proofs = _proofs(document)
-    return [verify_proof(document, proof, resolver, all_proofs=proofs) for proof in proofs]
+    return [
+        verify_proof(document, proof, resolver, all_proofs=proofs, jcs_digest=jcs_digest)
+        for proof in proofs
+    ]

@@ -37,6 +37,7 @@ from microcred.credentials.dids import (
 from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, base64url_decode, base64url_encode
+from microcred.db.engine import json_loads
 
 Algorithm = Literal["RS256", "ES256", "EdDSA"]
 JwtFormat = Literal["vc-jwt", "vc-jose"]
@@ -221,8 +222,8 @@ def decode_jwt(token: str) -> DecodedJwt:
     if len(parts) != 3:
         raise CredentialError("A compact JWT has three dot-separated parts")
     try:
-        header = json.loads(base64url_decode(parts[0]))
-        payload = json.loads(base64url_decode(parts[1]))
+        header = json_loads(base64url_decode(parts[0]))
+        payload = json_loads(base64url_decode(parts[1]))
     except (ValueError, UnicodeDecodeError) as error:
         raise CredentialError(f"The JWT header or payload is not JSON: {error}") from error
     if not isinstance(header, dict) or not isinstance(payload, dict):
