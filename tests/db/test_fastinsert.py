@@ -60,8 +60,7 @@ def _row(key: str, number: int) -> dict[str, object]:
         "id": key,
         "colour": Colour.green if number % 2 else Colour.red,
         "payload": {"name": "Zoë ✓", "list": [1, 2.5, None, True], "nested": {"a": "\u2028"}},
-        "at": datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
-        + timedelta(seconds=number),
+        "at": datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC) + timedelta(seconds=number),
         "blob": bytes(range(number % 7, 40)),
         "number": 2**40 + number,
         "flag": bool(number % 3),
@@ -95,7 +94,7 @@ def test_rows_read_back_the_same_as_through_sqlalchemy_insert(
 def test_a_failing_row_rolls_back_the_whole_batch(engine: Engine, things: Table) -> None:
     sessions = make_session_factory(engine)
     rows = [_row("same", 1), _row("other", 2), _row("same", 3)]
-    with pytest.raises(Exception, match="(?i)unique|duplicate"), sessions.begin() as session:
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), sessions.begin() as session:
         insert_rows(session, things, rows)
     with engine.connect() as connection:
         assert connection.execute(select(things.c.id)).all() == []
