@@ -8,10 +8,12 @@ Everything runs on one core against a SQLite file. Figures printed:
 * every rate per CPU second of this process (what other load on a shared machine does not move;
   the ratios use these) and per wall-clock second (which also counts SQLite's fsyncs);
 * per securing format: issuances per second through :meth:`Issuance.queue` committed in batches
-  of 250 (the bulk path: build + sign + status index + one multi-row insert + one ledger append
-  per batch) and its ratio to the raw sign rate; verifications per second through this server's
-  verification service (every check: parse, context, schema, proof, issuer key, validity, status
-  with the list's own proof, issuer, ledger) and the ratio to the raw verify rate;
+  of 1,000 as a bulk job does (build + sign + status index + one multi-row insert + one ledger
+  append per batch, no cyclic-GC run inside a batch) and its ratio to the raw sign rate;
+  verifications per second of every credential issued, through this server's verification
+  service (every check: parse, context, schema, proof, issuer key, validity, status with the
+  list's own proof, issuer, ledger), the best of three passes, and the ratio to the raw verify
+  rate;
 * the single-call path (``issue_credential``, one commit per credential) for the default format;
 * with ``--bulk N``: a bulk job of N CSV rows through ``create_job`` + ``run_job``.
 """
@@ -130,18 +132,25 @@ def issue_batched(
 
 
 def verify_rate(
-    sessions: sessionmaker[Session], settings: Settings, ids: list[str], fmt: str
+    sessions: sessionmaker[Session], settings: Settings, ids: list[str], fmt: str, rounds: int = 3
 ) -> Rate:
+    """Verifications per second over every credential given, in fresh sessions; the best of
+    ``rounds`` passes (as the floor is the best of its measurements: a collection or another
+    process landing in one short window moves a single pass by up to 40 %)."""
     with sessions() as session:
         sources = []
         for credential_id in ids:
             row = service.get_credential(session, credential_id)
             sources.append(row.jwts.get(fmt, row.document))
-        watch = Stopwatch()
-        for source in sources:
-            report = verify(session, source, settings, allow_remote=False)
-            assert report.valid, report.checks
-        return watch.rate(len(sources))
+    passes = []
+    for _ in range(rounds):
+        with sessions() as session:
+            watch = Stopwatch()
+            for source in sources:
+                report = verify(session, source, settings, allow_remote=False)
+                assert report.valid, report.checks
+            passes.append(watch.rate(len(sources)))
+    return max(passes, key=lambda item: item.cpu)
 
 
 def single_calls(
@@ -205,7 +214,7 @@ def main() -> None:
         results: list[tuple[str, Rate, Rate]] = []
         for fmt in service.FORMATS:
             issued, ids = issue_batched(sessions, settings, definition_id, fmt, args.count)
-            verified = verify_rate(sessions, settings, ids[: max(50, args.count // 3)], fmt)
+            verified = verify_rate(sessions, settings, ids, fmt)
             results.append((fmt, issued, verified))
             floors.append(floor())  # between formats: other load on the core shows up here too
         single = single_calls(sessions, settings, definition_id, min(args.count, 200))
