@@ -20,6 +20,7 @@ from microcred.assessment.errors import AssessmentError
 from microcred.assessment.models import (
     ASSESSMENT_KINDS,
     Assessment,
+    AssessmentKind,
     AssessmentResult,
     Submission,
 )
@@ -51,11 +52,30 @@ from microcred.assessment.schemas import (
 )
 from microcred.errors import NotFound
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
+from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["assessment"])
+
+ASSESSMENT_INPUTS = (
+    "title", "code", "kind", "description", "rubric_text", "min_total", "attempts_allowed",
+    "time_limit_minutes", "questions_per_attempt", "moderation_threshold", "assessor_ids",
+)  # fmt: skip
+
+FIELD_LABELS = {
+    "title": "Title", "code": "Code", "kind": "Type", "description": "Instructions",
+    "rubric_text": "Rubric", "min_total": "Pass mark", "attempts_allowed": "Attempts allowed",
+    "time_limit_minutes": "Time limit", "questions_per_attempt": "Questions drawn per attempt",
+    "second_marking": "Second marking", "moderation_threshold": "Moderation threshold",
+    "assessor_ids": "Assigned assessors", "q-kind": "Question type", "prompt": "Question",
+    "points": "Points", "options": "Options", "correct": "Correct option numbers",
+    "answer": "Answer", "tolerance": "Tolerance", "accepted": "Accepted answers",
+    "text": "Description of your work", "links": "Links", "files": "Files",
+    "comment": "Comment", "file": "Gradebook CSV",
+}  # fmt: skip
+"""How the error summary names an input (by id)."""
 
 
 def _settings(request: Request) -> Any:
@@ -499,10 +519,22 @@ def api_survey_summary(
 def my_assessments_page(
     request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
+    return _render_mine(request, session, principal)
+
+
+def _render_mine(
+    request: Request, session: Session, principal: Principal, *, survey_for: str = "",
+    survey: dict[str, str] | None = None, errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    """My assessments; ``survey`` is the refused survey form of definition ``survey_for``."""
     rows = learners.my_definitions(session, principal, awarder=_awarder(request))
     return render(
         request, "assessment/mine.html", principal, rows=rows, kinds=ASSESSMENT_KINDS,
-        labels=STATE_LABELS,
+        labels=STATE_LABELS, survey_for=survey_for, survey=survey or {}, errors=errors or {},
+        field_labels=FIELD_LABELS | {f"rating-{survey_for}": "Rating",
+                                     f"comment-{survey_for}": "Comment"},
+        status_code=status_code,
     )  # fmt: skip
 
 
@@ -510,6 +542,15 @@ def my_assessments_page(
 def assessment_page(
     assessment_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
 ) -> Response:
+    return _render_assessment(request, session, principal, assessment_id)
+
+
+def _render_assessment(
+    request: Request, session: Session, principal: Principal | None, assessment_id: str, *,
+    evidence: dict[str, str] | None = None, errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    """The assessment page; ``evidence`` is the text and links typed into a refused submission."""
     assessment = service.get_assessment(session, assessment_id)
     definition = service.definition_for(session, assessment.definition_id, principal)
     staff = service.is_staff(principal, assessment.issuer_id)
@@ -536,6 +577,8 @@ def assessment_page(
         rubric=service.rubric_of(assessment), kinds=ASSESSMENT_KINDS, attempts=tries,
         submissions=sent, status=status, staff=staff,
         enrolled=principal is not None and principal.can(assessment.issuer_id, Role.learner),
+        evidence=evidence or {}, errors=errors or {}, labels=FIELD_LABELS,
+        status_code=status_code,
     )  # fmt: skip
 
 
@@ -553,12 +596,36 @@ def attempt_page(
     attempt_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     attempts.close_overdue_attempts(session, principal.user_id, awarder=_awarder(request))
+    return _render_attempt(request, session, principal, attempt_id)
+
+
+def _shown_answers(attempt: Any, questions: list[Any]) -> dict[str, list[str]]:
+    """The saved answers as the form's values (option numbers as text)."""
+    shown: dict[str, list[str]] = {}
+    for question in questions:
+        saved = attempt.answers.get(question.id)
+        if saved is not None:
+            shown[question.id] = [str(v) for v in (saved if isinstance(saved, list) else [saved])]
+    return shown
+
+
+def _render_attempt(
+    request: Request, session: Session, principal: Principal, attempt_id: str, *,
+    typed: dict[str, list[str]] | None = None, errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    """The attempt page; ``typed`` are the answers of a refused form, by question id."""
     attempt = attempts.get_attempt(session, principal, attempt_id)
     assessment = service.get_assessment(session, attempt.assessment_id)
+    questions = attempts.attempt_questions(session, attempt)
     return render(
         request, "assessment/attempt.html", principal, attempt=attempt, a=assessment,
-        questions=attempts.attempt_questions(session, attempt),
-        seconds_left=attempts.seconds_left(attempt),
+        questions=questions, seconds_left=attempts.seconds_left(attempt),
+        shown=typed if typed is not None else _shown_answers(attempt, questions),
+        errors=errors or {},
+        labels=FIELD_LABELS | {f"question-{q.id}": f"Question {n}"
+                               for n, q in enumerate(questions, start=1)},
+        status_code=status_code,
     )  # fmt: skip
 
 
@@ -569,16 +636,26 @@ async def answer_page(
     form = await _form(request)
     attempt = attempts.get_attempt(session, principal, attempt_id)
     answers: dict[str, Any] = {}
+    typed: dict[str, list[str]] = {}
     for question in attempts.attempt_questions(session, attempt):
-        values = form.getlist(f"q-{question.id}")
+        values = typed[question.id] = [str(v) for v in form.getlist(f"q-{question.id}")]
         if question.kind.value == "multiple":
-            answers[question.id] = [str(v) for v in values]
+            answers[question.id] = values
         elif values:
-            answers[question.id] = str(values[0])
-    attempts.save_answers(
-        session, principal, attempt_id, answers, finish=form.get("action") != "save",
-        awarder=_awarder(request),
-    )  # fmt: skip
+            answers[question.id] = values[0]
+    try:
+        with session.begin_nested():
+            attempts.save_answers(
+                session, principal, attempt_id, answers, finish=form.get("action") != "save",
+                awarder=_awarder(request),
+            )  # fmt: skip
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        return _render_attempt(
+            request, session, principal, attempt_id, typed=typed,
+            errors=errors_on_inputs(exc, {"answers.": "question-"}), status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/attempts/{attempt_id}")
 
 
@@ -588,11 +665,21 @@ async def submit_page(
 ) -> Response:
     form = await _form(request)
     files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
-    links = str(form.get("links") or "").split()
-    submission = reviews.submit_evidence(
-        session, principal, assessment_id, text=str(form.get("text") or ""), links=links,
-        files=await _uploads(files), store=_store(request),
-    )  # fmt: skip
+    typed = {"text": str(form.get("text") or ""), "links": str(form.get("links") or "")}
+    try:
+        with session.begin_nested():
+            submission = reviews.submit_evidence(
+                session, principal, assessment_id, text=typed["text"],
+                links=typed["links"].split(), files=await _uploads(files), store=_store(request),
+            )  # fmt: skip
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        return _render_assessment(
+            request, session, principal, assessment_id, evidence=typed,
+            errors=errors_on_inputs(exc, {"text": "text", "links": "links", "files": "files"}),
+            status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/submissions/{submission.id}")
 
 
@@ -601,15 +688,25 @@ async def survey_page(
     definition_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
+    typed = {n: str(form.get(n) or "") for n in ("rating", "would_recommend", "comment")}
     try:
-        rating = int(str(form.get("rating") or ""))
-    except ValueError:
-        raise AssessmentError("Choose a rating from 1 to 5.", field="rating") from None
-    surveys.submit_survey(
-        session, principal, definition_id, rating=rating,
-        would_recommend=form.get("would_recommend") == "yes",
-        comment=str(form.get("comment") or ""),
-    )  # fmt: skip
+        try:
+            rating = int(typed["rating"])
+        except ValueError:
+            raise AssessmentError("Choose a rating from 1 to 5.", field="rating") from None
+        with session.begin_nested():
+            surveys.submit_survey(
+                session, principal, definition_id, rating=rating,
+                would_recommend=typed["would_recommend"] == "yes", comment=typed["comment"],
+            )  # fmt: skip
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        inputs = {"rating": f"rating-{definition_id}", "comment": f"comment-{definition_id}"}
+        return _render_mine(
+            request, session, principal, survey_for=definition_id, survey=typed,
+            errors=errors_on_inputs(exc, inputs), status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other("/assessments?survey=thanks")
 
 
@@ -621,6 +718,15 @@ async def survey_page(
 def submission_page(
     submission_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
+    return _render_submission(request, session, principal, submission_id)
+
+
+def _render_submission(
+    request: Request, session: Session, principal: Principal, submission_id: str, *,
+    mark: dict[str, str] | None = None, errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    """The submission page; ``mark`` is a refused scoring form's input, by input name."""
     submission = reviews.visible_submission(session, principal, submission_id)
     assessment = service.get_assessment(session, submission.assessment_id)
     stage = reviews.next_stage(submission)
@@ -628,13 +734,23 @@ def submission_page(
     if stage is not None:
         can_mark = reviews.may_mark(principal, submission, assessment, stage)
     is_learner = submission.learner_id == principal.user_id
+    rubric = service.rubric_of(assessment)
+    labels = FIELD_LABELS | {
+        f"{prefix}-{c.id}": f"{what}{c.name}"
+        for c in (rubric.criteria if rubric else ())
+        for prefix, what in (("level", ""), ("feedback", "Feedback on "))
+    }  # fmt: skip
     return render(
         request, "assessment/submission.html", principal, s=submission, a=assessment,
-        rubric=service.rubric_of(assessment), stage=stage, can_mark=can_mark,
+        rubric=rubric, stage=stage, can_mark=can_mark,
         is_learner=is_learner, feedback=_feedback(session, submission),
         final=reviews.final_mark(submission),
         staff=service.is_staff(principal, assessment.issuer_id),
+        mark=mark or {}, errors=errors or {}, labels=labels, status_code=status_code,
     )  # fmt: skip
+
+
+MARK_INPUTS = {"levels.": "level-", "feedback.": "feedback-", "comment": "comment"}
 
 
 @pages.post("/submissions/{submission_id}/marks")
@@ -642,12 +758,22 @@ async def mark_page(
     submission_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
-    levels = {k[6:]: str(v) for k, v in form.items() if k.startswith("level-")}
-    feedback = {k[9:]: str(v) for k, v in form.items() if k.startswith("feedback-")}
-    reviews.score_submission(
-        session, principal, submission_id, levels=levels, feedback=feedback,
-        comment=str(form.get("comment") or ""), awarder=_awarder(request),
-    )  # fmt: skip
+    typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    levels = {k[6:]: v for k, v in typed.items() if k.startswith("level-")}
+    feedback = {k[9:]: v for k, v in typed.items() if k.startswith("feedback-")}
+    try:
+        with session.begin_nested():
+            reviews.score_submission(
+                session, principal, submission_id, levels=levels, feedback=feedback,
+                comment=typed.get("comment", ""), awarder=_awarder(request),
+            )  # fmt: skip
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        return _render_submission(
+            request, session, principal, submission_id, mark=typed,
+            errors=errors_on_inputs(exc, MARK_INPUTS), status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/submissions/{submission_id}")
 
 
@@ -710,25 +836,44 @@ def evidence_file_page(token: str, item_id: str, request: Request, session: DbSe
 
 
 def _assessment_values(form: FormData) -> dict[str, Any]:
-    names = (
-        "title", "code", "kind", "description", "rubric_text", "min_total", "attempts_allowed",
-        "time_limit_minutes", "questions_per_attempt", "moderation_threshold", "assessor_ids",
-    )  # fmt: skip
-    values: dict[str, Any] = {name: str(form.get(name) or "") for name in names}
+    values: dict[str, Any] = {name: str(form.get(name) or "") for name in ASSESSMENT_INPUTS}
     values["second_marking"] = form.get("second_marking") == "on"
     return values
+
+
+def _assessment_inputs(assessment: Assessment | None) -> dict[str, str]:
+    """Service field -> input id on the create form (no assessment) or this assessment's edit
+    form, which has no type and only the fields of its kind."""
+    names = set(ASSESSMENT_INPUTS) | {"second_marking", "rubric"}
+    if assessment is not None:
+        names.discard("kind")
+        quiz_only = {"time_limit_minutes", "questions_per_attempt"}
+        scored = {"rubric_text", "rubric", "second_marking", "moderation_threshold", "assessor_ids"}
+        names -= scored if assessment.kind is AssessmentKind.quiz else quiz_only
+    return {name: "rubric_text" if name == "rubric" else name for name in names}
 
 
 @pages.get("/manage/definitions/{definition_id}/assessments")
 def manage_page(
     definition_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
+    return _render_manage(
+        request, session, principal, definition_id,
+        values={"attempts_allowed": "1", "kind": "project"},
+    )  # fmt: skip
+
+
+def _render_manage(
+    request: Request, session: Session, principal: Principal, definition_id: str, *,
+    values: dict[str, Any], errors: FieldErrors | None = None, status_code: int = 200,
+) -> Response:  # fmt: skip
     definition = service.definition_for(session, definition_id, principal)
     service.require_staff(principal, definition.issuer_id)
     return render(
         request, "assessment/manage.html", principal, d=definition,
         assessments=service.assessments_for_definition(session, definition_id),
-        kinds=ASSESSMENT_KINDS, values={"attempts_allowed": "1", "kind": "project"},
+        kinds=ASSESSMENT_KINDS, values=values, errors=errors or {}, labels=FIELD_LABELS,
+        status_code=status_code,
     )  # fmt: skip
 
 
@@ -737,28 +882,54 @@ async def create_page(
     definition_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
-    values = {k: v for k, v in _assessment_values(form).items() if v != ""}
-    assessment = service.create_assessment(session, principal, definition_id, values)
+    typed = _assessment_values(form)
+    try:
+        with session.begin_nested():
+            assessment = service.create_assessment(
+                session, principal, definition_id, {k: v for k, v in typed.items() if v != ""}
+            )
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        return _render_manage(
+            request, session, principal, definition_id, values=typed,
+            errors=errors_on_inputs(exc, _assessment_inputs(None)), status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/manage/assessments/{assessment.id}")
 
 
-@pages.get("/manage/assessments/{assessment_id}")
-def edit_page(
-    assessment_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
-) -> Response:
-    assessment = service.get_assessment(session, assessment_id)
-    service.require_staff(principal, assessment.issuer_id)
+def _stored_values(session: Session, assessment: Assessment) -> dict[str, Any]:
+    """What the edit form shows for the stored assessment."""
     rubric = service.rubric_of(assessment)
     values = service.assessment_input_of(assessment)
     values["rubric_text"] = format_rubric_text(rubric) if rubric else ""
     values["assessor_ids"] = "\n".join(
         u.email for u in (service.user_of(session, uid) for uid in assessment.assessor_ids) if u
     )
+    return values
+
+
+def _render_edit(
+    request: Request, session: Session, principal: Principal, assessment: Assessment, *,
+    values: dict[str, Any] | None = None, errors: FieldErrors | None = None,
+    question: dict[str, str] | None = None, question_errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    service.require_staff(principal, assessment.issuer_id)
     return render(
-        request, "assessment/edit.html", principal, a=assessment, values=values,
-        kinds=ASSESSMENT_KINDS, question_kinds=QUESTION_KINDS,
-        questions=service.active_questions(assessment),
+        request, "assessment/edit.html", principal, a=assessment,
+        values=values if values is not None else _stored_values(session, assessment),
+        errors=errors or {}, question=question or {}, question_errors=question_errors or {},
+        labels=FIELD_LABELS, kinds=ASSESSMENT_KINDS, question_kinds=QUESTION_KINDS,
+        questions=service.active_questions(assessment), status_code=status_code,
     )  # fmt: skip
+
+
+@pages.get("/manage/assessments/{assessment_id}")
+def edit_page(
+    assessment_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    return _render_edit(request, session, principal, service.get_assessment(session, assessment_id))
 
 
 @pages.post("/manage/assessments/{assessment_id}")
@@ -766,11 +937,21 @@ async def update_page(
     assessment_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
-    values = _assessment_values(form)
-    values.pop("kind")
-    values = {k: (None if v == "" else v) for k, v in values.items()}
+    typed = _assessment_values(form)
+    values: dict[str, Any] = {k: (None if v == "" else v) for k, v in typed.items() if k != "kind"}
     values["description"] = values["description"] or ""
-    service.update_assessment(session, principal, assessment_id, values)
+    try:
+        with session.begin_nested():
+            service.update_assessment(session, principal, assessment_id, values)
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        assessment = service.get_assessment(session, assessment_id)
+        return _render_edit(
+            request, session, principal, assessment, values=typed,
+            errors=errors_on_inputs(exc, _assessment_inputs(assessment)),
+            status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/manage/assessments/{assessment_id}")
 
 
@@ -780,9 +961,19 @@ async def add_question_page(
 ) -> Response:
     form = await _form(request)
     names = ("kind", "prompt", "points", "options", "correct", "answer", "tolerance", "accepted")
-    service.add_question(
-        session, principal, assessment_id, {n: str(form.get(n) or "") for n in names}
-    )
+    typed = {n: str(form.get(n) or "") for n in names}
+    try:
+        with session.begin_nested():
+            service.add_question(session, principal, assessment_id, typed)
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        inputs = {n: n for n in names} | {"kind": "q-kind"}
+        return _render_edit(
+            request, session, principal, service.get_assessment(session, assessment_id),
+            question=typed, question_errors=errors_on_inputs(exc, inputs),
+            status_code=exc.status_code,
+        )  # fmt: skip
     return _see_other(f"/manage/assessments/{assessment_id}#questions")
 
 
@@ -799,6 +990,15 @@ async def remove_question_page(
 def awards_page(
     definition_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
+    return _render_awards(request, session, principal, definition_id)
+
+
+def _render_awards(
+    request: Request, session: Session, principal: Principal, definition_id: str, *,
+    errors: FieldErrors | None = None, reasons: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    """The awards page; ``reasons`` are withdrawal reasons typed per result id."""
     rows = awards.dry_run(session, principal, definition_id)
     definition = service.definition_for(session, definition_id, principal)
     assessments = service.assessments_for_definition(session, definition_id)
@@ -809,7 +1009,9 @@ def awards_page(
     return render(
         request, "assessment/awards.html", principal, d=definition, rows=rows,
         results=results, titles={a.id: a.title for a in assessments},
-        survey=surveys.survey_summary(session, definition_id),
+        survey=surveys.survey_summary(session, definition_id), errors=errors or {},
+        reasons=reasons or {}, status_code=status_code,
+        labels=FIELD_LABELS | {f"reason-{result_id}": "Reason" for result_id in reasons or {}},
     )  # fmt: skip
 
 
@@ -822,17 +1024,45 @@ async def run_page(
     return _see_other(f"/manage/definitions/{definition_id}/awards")
 
 
+def _definition_of_result(session: Session, result_id: str) -> str:
+    result = session.get(AssessmentResult, result_id)
+    if result is None:
+        raise NotFound(f"No result '{result_id}'.")
+    return service.get_assessment(session, result.assessment_id).definition_id
+
+
 @pages.post("/manage/results/{result_id}/withdraw")
 async def withdraw_page(
     result_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
-    result = awards.withdraw_result(
-        session, principal, result_id, reason=str(form.get("reason") or ""),
-        awarder=_awarder(request),
-    )  # fmt: skip
+    reason = str(form.get("reason") or "")
+    try:
+        with session.begin_nested():
+            result = awards.withdraw_result(
+                session, principal, result_id, reason=reason, awarder=_awarder(request)
+            )
+    except AssessmentError as exc:
+        if not is_bad_input(exc):
+            raise
+        return _render_awards(
+            request, session, principal, _definition_of_result(session, result_id),
+            reasons={result_id: reason},
+            errors=errors_on_inputs(exc, {"reason": f"reason-{result_id}"}),
+            status_code=exc.status_code,
+        )  # fmt: skip
     assessment: Assessment = service.get_assessment(session, result.assessment_id)
     return _see_other(f"/manage/definitions/{assessment.definition_id}/awards")
+
+
+async def _gradebook_text(form: FormData) -> str:
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        raise AssessmentError("Choose a CSV file.", field="file")
+    try:
+        return (await upload.read()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AssessmentError("The file is not UTF-8 text.", field="file") from None
 
 
 @pages.post("/manage/definitions/{definition_id}/results/import")
@@ -840,13 +1070,13 @@ async def import_page(
     definition_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     form = await _form(request)
-    upload = form.get("file")
-    if not isinstance(upload, StarletteUpload):
-        raise AssessmentError("Choose a CSV file.", field="file")
     try:
-        text = (await upload.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AssessmentError("The file is not UTF-8 text.", field="file") from None
+        text = await _gradebook_text(form)
+    except AssessmentError as exc:
+        return _render_awards(
+            request, session, principal, definition_id,
+            errors=errors_on_inputs(exc, {"file": "file"}), status_code=exc.status_code,
+        )  # fmt: skip
     try:
         report = imports.import_results(
             session, principal, definition_id, text, partial=form.get("partial") == "on",
