@@ -25,6 +25,10 @@ EXIT_USAGE = 2
 
 
 def session_factory() -> sessionmaker[Session]:
+    """Sessions on the configured database, with every capability's status listeners loaded
+    (pathways apply their revocation policy within a revocation's transaction)."""
+    import microcred.pathways.service  # noqa: F401  (registers its credentials listener)
+
     return make_session_factory(create_db_engine(get_settings().database_url))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, Unpack, cast
@@ -665,6 +665,34 @@ def default_formats_of(session: Session, organisation_id: str) -> tuple[str, ...
 _EVENTS = {"revocation": "revoked", "suspension": "suspended"}
 
 
+@dataclass(frozen=True)
+class StatusChangeEvent:
+    """Credentials that were just revoked, suspended or reinstated (``state`` is the new one)."""
+
+    credentials: tuple[IssuedCredential, ...]
+    state: CredentialState
+    reason: str
+    settings: Settings
+
+
+StatusListener = Callable[[Session, StatusChangeEvent], None]
+_STATUS_LISTENERS: list[StatusListener] = []
+
+
+def on_status_change(listener: StatusListener) -> StatusListener:
+    """Call ``listener`` after every revocation, suspension and reinstatement, in the same
+    transaction, so capabilities built on credentials (pathways) react at once without this one
+    importing them. What it raises propagates: the caller's transaction, status change included,
+    rolls back. Registering the same listener twice has no effect."""
+    if listener not in _STATUS_LISTENERS:
+        _STATUS_LISTENERS.append(listener)
+    return listener
+
+
+def status_listeners() -> tuple[StatusListener, ...]:
+    return tuple(_STATUS_LISTENERS)
+
+
 def _require_issuer(principal: Principal | None, credential: IssuedCredential) -> None:
     if principal is not None:
         principal.require(credential.organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE)
@@ -723,6 +751,9 @@ def _change_status(
         details={"reason": reason},
     )
     session.flush()
+    event = StatusChangeEvent((credential,), new_state, reason, settings)
+    for listener in _STATUS_LISTENERS:
+        listener(session, event)
     return credential
 
 

@@ -87,6 +87,20 @@ class PathwayAward(Base):
     pathway: Mapped[Pathway] = relationship(lazy="joined")
 
 
+class PathwayAwardComponent(Base):
+    """A credential issued here that an award was built on, keyed by the credential: what a
+    revocation, suspension or reinstatement looks up to re-check only the awards it touches."""
+
+    __tablename__ = "pathway_award_components"
+
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("issued_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    award_id: Mapped[str] = mapped_column(
+        ForeignKey("pathway_awards.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class CreditUnit(enum.StrEnum):
     ects = "ects"
     credit_hours = "credit_hours"

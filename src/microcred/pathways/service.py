@@ -5,18 +5,21 @@ between pathways. Progress gathers the learner's achievements — credentials is
 active, and wallet imports that still verify — and evaluates the tree (pure
 :mod:`microcred.pathways.progress`). A complete pathway is awarded at once: the qualification as
 an OB 3.0 credential (``issue_credential`` for the pathway's qualification definition) and a
-signed CLR 2.0 ``ClrCredential`` holding the components. :func:`review_awards` applies the
-pathway's revocation policy when a component no longer holds.
+signed CLR 2.0 ``ClrCredential`` holding the components. The pathway's revocation policy is
+applied to an award as soon as a credential it was built on is revoked, suspended or reinstated
+(:func:`apply_policies_on_status_change`, a credentials status listener registered when this
+module is imported); :func:`review_awards` catches the rest (expiry, imports that stop
+verifying).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Membership, Organisation, Role, User
@@ -51,6 +54,7 @@ from microcred.pathways.models import (
     MatchKind,
     Pathway,
     PathwayAward,
+    PathwayAwardComponent,
     PathwayKind,
     PathwayStatus,
     RevocationPolicy,
@@ -75,6 +79,7 @@ from microcred.wallet.models import ImportedCredential
 AUTHOR_ROLES = (Role.issuer_staff,)
 MAX_NAME = 200
 LOST_PREFIX = "Component(s) no longer valid: "
+ISSUED_PREFIX = "issued:"
 
 
 # --- authoring --------------------------------------------------------------------------------
@@ -384,9 +389,12 @@ def learner_holdings(
     *,
     fetch: JsonFetcher | None = None,
     now: datetime | None = None,
+    reverify: bool = True,
 ) -> LearnerHoldings:
+    """``reverify=False`` takes wallet imports as last verified (no remote look-ups)."""
     now = now or datetime.now(UTC)
-    imported = wallet.wallet_of(session, user_id, settings, fetch=fetch, now=now)
+    max_age = wallet.REVERIFY_AFTER if reverify else timedelta.max
+    imported = wallet.wallet_of(session, user_id, settings, fetch=fetch, now=now, max_age=max_age)
     return LearnerHoldings(
         issued_achievements(session, user_id, now) + imported_achievements(imported),
         imported,
@@ -714,12 +722,82 @@ def award_pathway(
     )
     session.add(award)
     session.flush()
+    session.add_all(
+        PathwayAwardComponent(credential_id=key.removeprefix(ISSUED_PREFIX), award_id=award.id)
+        for key in dict.fromkeys(keys)
+        if key.startswith(ISSUED_PREFIX)
+    )
     record_audit(
         session, None, "pathways.award", organisation_id=pathway.organisation_id,
         object_type="pathway_award", object_id=award.id,
         details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
     )  # fmt: skip
     return award
+
+
+def _lost_components(award: PathwayAward, held: LearnerHoldings) -> list[str]:
+    valid = {a.key for a in held.achievements if a.verified}
+    return [key for key in award.components if key not in valid]
+
+
+def _apply_policy(
+    session: Session,
+    award: PathwayAward,
+    held: LearnerHoldings,
+    settings: Settings,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> bool:
+    """Apply the pathway's policy to an active award whose components may no longer hold;
+    whether the award changed."""
+    lost = _lost_components(award, held)
+    if not lost:
+        return False
+    policy = award.pathway.revocation_policy
+    if policy is RevocationPolicy.keep:
+        return False
+    if progress_of(session, award.pathway, held, now=now).progress.complete:
+        return False
+    reason = LOST_PREFIX + ", ".join(lost)
+    award.state = AwardState.revoked if policy is RevocationPolicy.revoke else AwardState.review
+    award.state_reason = reason
+    award.state_changed_at = now
+    session.flush()
+    if policy is RevocationPolicy.revoke and award.credential_id:
+        credential = session.get(IssuedCredential, award.credential_id)
+        if credential is not None and credential.state is not CredentialState.revoked:
+            credentials.revoke_credential(
+                session, None, credential.id, reason=reason[:900], settings=settings
+            )
+    record_audit(
+        session, None, f"pathways.award.{award.state.value}",
+        organisation_id=award.pathway.organisation_id, object_type="pathway_award",
+        object_id=award.id, details={"lost": lost, **(details or {})},
+    )  # fmt: skip
+    return True
+
+
+def _restore_flagged(
+    session: Session,
+    award: PathwayAward,
+    held: LearnerHoldings,
+    now: datetime,
+    details: Mapping[str, Any],
+) -> bool:
+    """Un-flag an award awaiting review whose components hold again (or whose pathway is met
+    without the ones still lost); otherwise keep the flag, naming what is still lost."""
+    lost = _lost_components(award, held)
+    if lost and not progress_of(session, award.pathway, held, now=now).progress.complete:
+        award.state_reason = LOST_PREFIX + ", ".join(lost)
+        return False
+    award.state = AwardState.active
+    award.state_reason = None
+    award.state_changed_at = now
+    record_audit(
+        session, None, "pathways.award.restored", organisation_id=award.pathway.organisation_id,
+        object_type="pathway_award", object_id=award.id, details=dict(details),
+    )  # fmt: skip
+    return True
 
 
 def review_awards(
@@ -745,38 +823,48 @@ def review_awards(
     if holdings is not None and user_id is not None:
         cache[user_id] = holdings
     for award in list(session.scalars(query)):
+        if award.state is not AwardState.active:
+            continue  # changed by a revocation this sweep made
         if award.user_id not in cache:
             cache[award.user_id] = learner_holdings(session, award.user_id, settings, now=now)
-        held = cache[award.user_id]
-        valid = {a.key for a in held.achievements if a.verified}
-        lost = [key for key in award.components if key not in valid]
-        if not lost:
-            continue
-        still_met = progress_of(session, award.pathway, held, now=now).progress.complete
-        policy = award.pathway.revocation_policy
-        if policy is RevocationPolicy.keep or still_met:
-            continue
-        reason = LOST_PREFIX + ", ".join(lost)
-        if policy is RevocationPolicy.revoke:
-            award.state = AwardState.revoked
-            if award.credential_id:
-                credential = session.get(IssuedCredential, award.credential_id)
-                if credential is not None and credential.state is not CredentialState.revoked:
-                    credentials.revoke_credential(
-                        session, None, credential.id, reason=reason[:900], settings=settings
-                    )
-        else:
-            award.state = AwardState.review
-        award.state_reason = reason
-        award.state_changed_at = now
-        record_audit(
-            session, None, f"pathways.award.{award.state.value}",
-            organisation_id=award.pathway.organisation_id, object_type="pathway_award",
-            object_id=award.id, details={"lost": lost},
-        )  # fmt: skip
-        changed.append(award)
+        if _apply_policy(session, award, cache[award.user_id], settings, now):
+            changed.append(award)
     session.flush()
     return changed
+
+
+@credentials.on_status_change
+def apply_policies_on_status_change(session: Session, event: credentials.StatusChangeEvent) -> None:
+    """Apply revocation policies, in the status change's transaction, to the awards built on the
+    credentials whose status changed: on revocation or suspension to active awards, on
+    reinstatement to awards flagged for review. A credential in no award costs one look-up by
+    primary key. Imports are taken as last verified (no remote look-ups inside a revocation)."""
+    ids = [row.id for row in event.credentials]
+    award_ids = list(
+        session.scalars(
+            select(PathwayAwardComponent.award_id)
+            .where(PathwayAwardComponent.credential_id.in_(ids))
+            .distinct()
+        )
+    )
+    if not award_ids:
+        return
+    reinstated = event.state is CredentialState.active
+    wanted = AwardState.review if reinstated else AwardState.active
+    now = datetime.now(UTC)
+    details = {"credentials": ids, "credential_state": event.state.value}
+    awards = session.scalars(
+        select(PathwayAward).where(PathwayAward.id.in_(award_ids)).order_by(PathwayAward.awarded_at)
+    )
+    for award in list(awards):
+        if award.state is not wanted:
+            continue  # already handled, e.g. by a revocation this one caused
+        held = learner_holdings(session, award.user_id, event.settings, now=now, reverify=False)
+        if reinstated:
+            _restore_flagged(session, award, held, now, details)
+        else:
+            _apply_policy(session, award, held, event.settings, now, details)
+    session.flush()
 
 
 def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
@@ -808,6 +896,13 @@ def resolve_review(
     if keep:
         lost = set((award.state_reason or "").removeprefix(LOST_PREFIX).split(", "))
         award.components = [key for key in award.components if key not in lost]
+        dropped = [key.removeprefix(ISSUED_PREFIX) for key in lost if key.startswith(ISSUED_PREFIX)]
+        session.execute(
+            delete(PathwayAwardComponent).where(
+                PathwayAwardComponent.award_id == award.id,
+                PathwayAwardComponent.credential_id.in_(dropped),
+            )
+        )
     session.flush()
     record_audit(
         session, principal, "pathways.award.decided", organisation_id=award.pathway.organisation_id,
