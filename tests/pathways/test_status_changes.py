@@ -68,6 +68,13 @@ def revoke(
         )
 
 
+def reinstate(sessions: sessionmaker[Session], settings: Settings, credential_id: str) -> None:
+    with sessions.begin() as session:
+        credentials.reinstate_credential(
+            session, None, credential_id, reason="Appeal upheld", settings=settings
+        )
+
+
 @pytest.mark.both_databases
 def test_revoke_policy_revokes_award_and_qualification_with_the_component(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
@@ -157,17 +164,11 @@ def test_suspension_flags_and_reinstatement_unflags_the_award(
     revoke(sessions, settings, sql_id, "suspension")  # already flagged: stays so
     assert award_state(sessions, award.id)[0] is AwardState.review
 
-    with sessions.begin() as session:
-        credentials.reinstate_credential(
-            session, None, python_id, reason="Appeal upheld", settings=settings
-        )
+    reinstate(sessions, settings, python_id)
     state, reason = award_state(sessions, award.id)
     assert state is AwardState.review and reason == f"{service.LOST_PREFIX}issued:{sql_id}"
 
-    with sessions.begin() as session:
-        credentials.reinstate_credential(
-            session, None, sql_id, reason="Appeal upheld", settings=settings
-        )
+    reinstate(sessions, settings, sql_id)
     assert award_state(sessions, award.id) == (AwardState.active, None)
     with sessions() as session:
         assert service.awards_for_review(session, _staff(session, world)) == []
@@ -183,10 +184,7 @@ def test_a_revoke_policy_award_stays_revoked_after_reinstatement(
     award = awarded(sessions, world, settings)
 
     revoke(sessions, settings, python_id, "suspension")
-    with sessions.begin() as session:
-        credentials.reinstate_credential(
-            session, None, python_id, reason="Appeal upheld", settings=settings
-        )
+    reinstate(sessions, settings, python_id)
 
     assert award_state(sessions, award.id)[0] is AwardState.revoked
     assert credential_state(sessions, award.credential_id or "") is CredentialState.revoked
