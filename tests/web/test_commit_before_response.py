@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import func, select
@@ -64,5 +65,8 @@ def test_a_created_definition_is_stored_when_the_response_starts(
             (b"authorization", headers["Authorization"].encode()),
         ],
     }
-    asyncio.run(app(scope, receive, send))
+    # A thread of its own: a session-scoped Playwright browser earlier in this worker keeps an
+    # event loop running on the main thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     assert seen == {"status": 201, "stored": 1}
