@@ -58,6 +58,7 @@ def test_achievement_is_valid_ob3_with_skills_eqf_and_rubric(
     assert document["creditsAvailable"] == 2
     assert document["humanCode"] == "DATA-101"
     assert "Load and clean CSV data" in document["criteria"]["narrative"]
+    assert "- Duration: 6 weeks (P6W)" in document["criteria"]["narrative"].splitlines()
     assert document["related"][0]["id"].endswith("/v/1")
     assert document["creator"]["url"] == "https://north.example"
     assert document["image"]["id"].endswith("/image.svg?v=2")

@@ -42,6 +42,17 @@ def _money(amount: float, currency: str | None) -> str:
     return "Free" if amount == 0 else f"{amount:,.2f} {currency or ''}".strip()
 
 
+def _duration(weeks: float | None) -> str | None:
+    """For people first, with the ISO 8601 form machines read: "6 weeks (P6W)"."""
+    iso = duration_iso8601(weeks)
+    if weeks is None or iso is None:
+        return None
+    if float(weeks).is_integer():
+        return f"{int(weeks)} week{'s' if weeks != 1 else ''} ({iso})"
+    days = round(weeks * 7)
+    return f"{days} day{'s' if days != 1 else ''} ({iso})"
+
+
 def criteria_markdown(definition: CredentialDefinition) -> str:
     """The criteria narrative followed by the EU standard elements, as Markdown."""
     lines = [definition.criteria_narrative.strip(), "", "**Learning outcomes**", ""]
@@ -62,7 +73,7 @@ def criteria_markdown(definition: CredentialDefinition) -> str:
         ("Stackable", ("yes" if definition.stackable else "no")
          + (f": {definition.stackable_notes}" if definition.stackable_notes else "")),
         ("Price", _money(definition.price_amount, definition.price_currency)),
-        ("Duration", duration_iso8601(definition.duration_weeks)),
+        ("Duration", _duration(definition.duration_weeks)),
     ]  # fmt: skip
     lines.append("")
     lines += [f"- {label}: {value}" for label, value in facts if value]
