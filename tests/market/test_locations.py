@@ -20,6 +20,18 @@ from microcred.market.locations import REMOTE_REGION, UNKNOWN_REGION, normalise_
         ("Dublin 2, Ireland", "Leinster", "IE"),
         ("Toronto, ON, Canada", "Ontario", "CA"),
         ("Lyon, France", "Auvergne-Rhône-Alpes", "FR"),
+        ("Cardiff, Wales", "Wales", "GB"),
+        # Codes and names that read two ways: a known city decides, else "City, ST" is a state.
+        ("Denver, CO", "Colorado", "US"),
+        ("Chicago, IL", "Illinois", "US"),
+        ("Atlanta, GA", "Georgia", "US"),
+        ("Atlanta, Georgia", "Georgia", "US"),
+        ("Springfield, IL", "Illinois", "US"),
+        ("Wilmington, DE", "Delaware", "US"),
+        ("Leipzig, DE", "Sachsen", "DE"),
+        ("Bangalore, IN", "Karnātaka", "IN"),
+        ("Sacramento, CA", "California", "US"),
+        ("Vancouver, BC", "British Columbia", "CA"),
     ],
 )
 def test_places_resolve_to_first_level_region_and_country(
@@ -28,6 +40,13 @@ def test_places_resolve_to_first_level_region_and_country(
     location = normalise_location(text)
     assert (location.region, location.country) == (region, country)
     assert location.resolved
+
+
+@pytest.mark.parametrize(
+    ("text", "country"), [("Tbilisi, Georgia", "GE"), ("Bogotá, Colombia", "CO"), ("Israel", "IL")]
+)
+def test_country_names_stay_countries(text: str, country: str) -> None:
+    assert normalise_location(text).country == country
 
 
 def test_remote_postings_keep_their_country() -> None:

@@ -4,6 +4,12 @@ Countries and their first-level subdivisions (US states, German Länder, UK nati
 counties, …) come from ISO 3166 via ``pycountry``, offline. A small list of large cities maps
 city-only locations. Anything else falls back to region ``Unknown`` (country kept when known),
 so a posting is never dropped for its location.
+
+Two-letter codes and some names read two ways: "CO" is Colorado and Colombia, "DE" Delaware and
+Germany, "Georgia" a state and a country. A known city among the parts decides ("Denver, CO",
+"Leipzig, DE", "Atlanta, Georgia"); without one, an upper-case code that is a US state or a
+Canadian province is read as one — the "City, ST" convention of North American postings — and a
+full name as the country.
 """
 
 from __future__ import annotations
@@ -145,6 +151,10 @@ CITIES: dict[str, str] = {
 }
 
 
+_STATE_CODE_COUNTRIES = ("US", "CA")
+"""Countries whose postings write "City, ST" with a two-letter subdivision code."""
+
+
 def _subdivision_by_code(code: str) -> Any:
     return pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
 
@@ -172,7 +182,12 @@ def _top_level(code: str) -> tuple[str, str]:
         subdivision = _subdivision_by_code(subdivision.parent_code)
     if subdivision is None:
         return code, code
-    return subdivision.code, subdivision.name
+    return subdivision.code, _plain_name(subdivision.name)
+
+
+def _plain_name(name: str) -> str:
+    """ISO 3166-2 names carry local forms and codes: "Wales [Cymru GB-CYM]" → "Wales"."""
+    return re.split(r"\s*[\[;]", name, maxsplit=1)[0].strip() or name
 
 
 @lru_cache(maxsize=1)
@@ -190,7 +205,9 @@ def _subdivision_names() -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=4096)
-def _country(part: str) -> str | None:
+def _country(part: str, hint: str | None = None) -> str | None:
+    """The country ``part`` names, or None. ``hint``: the country of a known city among the
+    location's parts; a part that names one of its subdivisions is not read as a country."""
     key = _key(part)
     if not key:
         return None
@@ -198,11 +215,22 @@ def _country(part: str) -> str | None:
         return COUNTRY_ALIASES[key]
     if key in UK_NATIONS:
         return "GB"
-    if len(key) == 2 and part.strip().isupper() and part.strip() not in ("OH", "IN", "CA"):
-        country = pycountry.countries.get(alpha_2=key.upper())
+    stripped = part.strip()
+    if len(key) == 2 and stripped.isupper():
+        code = key.upper()
+        if code == hint:
+            return code
+        subdivision_of = (hint,) if hint is not None else _STATE_CODE_COUNTRIES
+        if any(_subdivision_by_code(f"{owner}-{code}") for owner in subdivision_of):
+            return None  # "Denver, CO", "Columbus, OH": a state, not Colombia or Ohio's twin
+        country = pycountry.countries.get(alpha_2=code)
         return country.alpha_2 if country else None
+    if hint is not None and any(
+        code.startswith(hint + "-") for code in _subdivision_names().get(key, [])
+    ):
+        return None  # "Atlanta, Georgia": the state
     try:
-        return str(pycountry.countries.lookup(part.strip()).alpha_2)
+        return str(pycountry.countries.lookup(stripped).alpha_2)
     except LookupError:
         return None
 
@@ -234,10 +262,12 @@ def normalise_location(text: str | None) -> Location:
     remote = bool(_REMOTE.search(text))
     cleaned = _REMOTE.sub(" ", text)
     parts = [part for part in _SEPARATORS.split(cleaned) if part and _key(part)]
+    city = next((CITIES[_key(part)] for part in parts if _key(part) in CITIES), None)
+    hint = city.split("-")[0] if city else None
     country: str | None = None
     region_code: str | None = None
     for part in reversed(parts):
-        if country is None and (found := _country(part)) is not None:
+        if country is None and (found := _country(part, hint)) is not None:
             country = found
             if _key(part) in UK_NATIONS:
                 region_code = UK_NATIONS[_key(part)]
