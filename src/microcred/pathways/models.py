@@ -6,7 +6,19 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from microcred.db.base import Base, TimestampMixin, id_column, utcnow
@@ -33,8 +45,12 @@ class RevocationPolicy(enum.StrEnum):
 
 
 class AwardState(enum.StrEnum):
+    """``suspended``: its qualification credential is suspended, so the award is not currently
+    held; reinstating the credential lifts it (and re-applies the pathway's policy)."""
+
     active = "active"
     review = "review"
+    suspended = "suspended"
     revoked = "revoked"
 
 
@@ -75,14 +91,18 @@ class PathwayAward(Base):
         Enum(AwardState, native_enum=False), default=AwardState.active, index=True
     )
     credential_id: Mapped[str | None] = mapped_column(
-        ForeignKey("issued_credentials.id", ondelete="SET NULL"), default=None
+        ForeignKey("issued_credentials.id", ondelete="SET NULL"), default=None, index=True
     )
+    """The qualification credential; indexed: its revocation or suspension finds the award."""
     clr: Mapped[dict[str, Any]] = mapped_column(JSON)
     components: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Achievement keys (``issued:<id>``, ``imported:<id>``) the award was built on."""
     awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     state_reason: Mapped[str | None] = mapped_column(Text, default=None)
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    final: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Revoked on its own qualification credential: progress does not award the pathway to the
+    learner again until staff re-award it (:func:`~microcred.pathways.service.reaward`)."""
 
     pathway: Mapped[Pathway] = relationship(lazy="joined")
 

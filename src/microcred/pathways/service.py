@@ -8,7 +8,8 @@ an OB 3.0 credential (``issue_credential`` for the pathway's qualification defin
 signed CLR 2.0 ``ClrCredential`` holding the components. The pathway's revocation policy is
 applied to an award as soon as a credential it was built on is revoked, suspended or reinstated
 (:func:`apply_policies_on_status_change`, a credentials status listener registered when this
-module is imported); :func:`review_awards` catches the rest (expiry, imports that stop
+module is imported), and an award follows its own qualification credential (revoked for good,
+suspended, reinstated); :func:`review_awards` catches the rest (expiry, imports that stop
 verifying).
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Membership, Organisation, Role, User
@@ -79,6 +80,8 @@ from microcred.wallet.models import ImportedCredential
 AUTHOR_ROLES = (Role.issuer_staff,)
 MAX_NAME = 200
 LOST_PREFIX = "Component(s) no longer valid: "
+QUALIFICATION_REVOKED = "Qualification credential revoked: "
+QUALIFICATION_SUSPENDED = "Qualification credential suspended: "
 ISSUED_PREFIX = "issued:"
 
 
@@ -529,7 +532,7 @@ def learner_progress(
     results = []
     for pathway in pathways:
         result = progress_of(session, pathway, holdings, now=now)
-        result.award = current_award(session, pathway.id, user_id)
+        result.award = standing_award(session, pathway.id, user_id)
         published = pathway.status is PathwayStatus.published
         if award and published and result.progress.complete and result.award is None:
             result.award = award_pathway(session, pathway, user_id, result, holdings, settings)
@@ -540,13 +543,16 @@ def learner_progress(
 # --- awards -----------------------------------------------------------------------------------
 
 
-def current_award(session: Session, pathway_id: str, user_id: str) -> PathwayAward | None:
+def standing_award(session: Session, pathway_id: str, user_id: str) -> PathwayAward | None:
+    """The learner's award that stands in the way of awarding the pathway again: one not
+    revoked (active, flagged, suspended), or one revoked for good on its own qualification
+    credential (``final``, until staff :func:`reaward`)."""
     return session.scalar(
         select(PathwayAward)
         .where(
             PathwayAward.pathway_id == pathway_id,
             PathwayAward.user_id == user_id,
-            PathwayAward.state != AwardState.revoked,
+            (PathwayAward.state != AwardState.revoked) | PathwayAward.final.is_(True),
         )
         .order_by(PathwayAward.awarded_at.desc())
     )
@@ -833,25 +839,80 @@ def review_awards(
     return changed
 
 
+def _follow_qualification(
+    session: Session, award: PathwayAward, event: credentials.StatusChangeEvent, now: datetime
+) -> None:
+    """The award follows its own qualification credential: revoked for good with it (``final``:
+    progress does not award the pathway again), suspended with it, and on reinstatement active
+    again with the pathway's policy re-applied to what was lost meanwhile."""
+    details = {
+        "credential": award.credential_id,
+        "credential_state": event.state.value,
+        "reason": event.reason,
+    }
+    if event.state is CredentialState.revoked:
+        if award.state is AwardState.revoked:
+            return  # the policy revoked the award, and with it this credential
+        award.state, award.final = AwardState.revoked, True
+        award.state_reason = QUALIFICATION_REVOKED + event.reason
+    elif event.state is CredentialState.suspended:
+        if award.state not in (AwardState.active, AwardState.review):
+            return
+        award.state = AwardState.suspended
+        award.state_reason = QUALIFICATION_SUSPENDED + event.reason
+    else:
+        if award.state is not AwardState.suspended:
+            return
+        award.state, award.state_reason = AwardState.active, None
+    award.state_changed_at = now
+    session.flush()
+    action = "restored" if award.state is AwardState.active else award.state.value
+    record_audit(
+        session, None, f"pathways.award.{action}", organisation_id=award.pathway.organisation_id,
+        object_type="pathway_award", object_id=award.id, details=details,
+    )  # fmt: skip
+    if award.state is AwardState.active:
+        held = learner_holdings(session, award.user_id, event.settings, now=now, reverify=False)
+        _apply_policy(session, award, held, event.settings, now, details)
+
+
 @credentials.on_status_change
 def apply_policies_on_status_change(session: Session, event: credentials.StatusChangeEvent) -> None:
-    """Apply revocation policies, in the status change's transaction, to the awards built on the
-    credentials whose status changed: on revocation or suspension to active awards, on
-    reinstatement to awards flagged for review. A credential in no award costs one look-up by
-    primary key. Imports are taken as last verified (no remote look-ups inside a revocation)."""
+    """React, in the status change's transaction, to the credentials whose status changed.
+
+    An award whose own qualification credential changed follows it (:func:`_follow_qualification`).
+    Revocation policies are applied to the awards built on the credentials: on revocation or
+    suspension to active awards, on reinstatement to awards flagged for review. Both kinds of
+    award are found by one indexed query, so a credential in no award costs that one look-up.
+    Imports are taken as last verified (no remote look-ups inside a revocation)."""
     ids = [row.id for row in event.credentials]
-    award_ids = list(
-        session.scalars(
-            select(PathwayAwardComponent.award_id)
-            .where(PathwayAwardComponent.credential_id.in_(ids))
-            .distinct()
-        )
+    own = select(literal("qualification").label("kind"), PathwayAward.id.label("award_id")).where(
+        PathwayAward.credential_id.in_(ids)
     )
-    if not award_ids:
+    built_on = select(literal("component"), PathwayAwardComponent.award_id).where(
+        PathwayAwardComponent.credential_id.in_(ids)
+    )
+    found = session.execute(own.union_all(built_on)).all()
+    if not found:
         return
+    now = datetime.now(UTC)
+    for award_id in sorted({award_id for kind, award_id in found if kind == "qualification"}):
+        award = session.get(PathwayAward, award_id)
+        assert award is not None
+        _follow_qualification(session, award, event, now)
+    award_ids = sorted({award_id for kind, award_id in found if kind == "component"})
+    if award_ids:
+        _apply_policies(session, award_ids, event, now)
+    session.flush()
+
+
+def _apply_policies(
+    session: Session, award_ids: list[str], event: credentials.StatusChangeEvent, now: datetime
+) -> None:
+    """The revocation policy of each award built on credentials whose status changed."""
+    ids = [row.id for row in event.credentials]
     reinstated = event.state is CredentialState.active
     wanted = AwardState.review if reinstated else AwardState.active
-    now = datetime.now(UTC)
     details = {"credentials": ids, "credential_state": event.state.value}
     awards = session.scalars(
         select(PathwayAward).where(PathwayAward.id.in_(award_ids)).order_by(PathwayAward.awarded_at)
@@ -864,7 +925,6 @@ def apply_policies_on_status_change(session: Session, event: credentials.StatusC
             _restore_flagged(session, award, held, now, details)
         else:
             _apply_policy(session, award, held, event.settings, now, details)
-    session.flush()
 
 
 def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
@@ -909,6 +969,32 @@ def resolve_review(
         object_type="pathway_award", object_id=award.id, details={"keep": keep},
     )  # fmt: skip
     return award
+
+
+def reaward(
+    session: Session, principal: Principal | None, award_id: str, settings: Settings
+) -> PathwayAward | None:
+    """Staff lift a final revocation (an award revoked on its own qualification credential):
+    the pathway is awarded again at once if the learner still meets it (the new award, else
+    None — later progress evaluations award it when met)."""
+    award = get_award(session, None, award_id)
+    _require_author(principal, award.pathway.organisation_id)
+    if award.state is not AwardState.revoked or not award.final:
+        raise PathwayError(
+            "Only an award revoked with its qualification credential can be re-awarded.",
+            field="state",
+        )
+    award.final = False
+    session.flush()
+    record_audit(
+        session, principal, "pathways.award.reopened",
+        organisation_id=award.pathway.organisation_id, object_type="pathway_award",
+        object_id=award.id, details={"pathway_id": award.pathway_id, "user_id": award.user_id},
+    )  # fmt: skip
+    if award.pathway.status is not PathwayStatus.published:
+        return None
+    (result,) = learner_progress(session, award.user_id, settings, pathway_id=award.pathway_id)
+    return result.award
 
 
 # --- credit recommendations -------------------------------------------------------------------
