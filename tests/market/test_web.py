@@ -30,8 +30,8 @@ def market(
     shutil.copytree(ingested[0].root, settings.data_dir / "market")
     with Analytics(ingested[0]) as analytics:
         top = analytics.top_skills(Filters(region="Bayern"), 400)
+        named = set(analytics.labels)  # every skill some posting names
     demanded = top[0]
-    named = {skill.skill_uri for skill in top}
     unnamed = next(c for c in technology_vocabulary() if c.uri not in named)
     rare = SkillCount(unnamed.uri, unnamed.preferred_label, 0, 0.0)
     with sessions.begin() as session:
@@ -76,6 +76,7 @@ def market(
         "second": top[1].skill_uri,
         "demanded_label": demanded.label,
         "second_label": top[1].label,
+        "rare_label": rare.label,
     }
 
 
@@ -108,6 +109,10 @@ def test_gap_report_names_uncovered_demand_and_rarely_demanded_credentials(
     gap_uris = [skill["skill_uri"] for skill in report["gaps"]]
     assert market["demanded"] not in gap_uris and gap_uris[0] == market["second"]
     assert [c["name"] for c in report["oversupplied"]] == ["A niche tool"]
+    # A skill no posting names keeps its catalogue label (the market store has none for it).
+    covered = {skill["skill_uri"]: skill for skill in report["covered"]}
+    assert covered[market["rare"]]["label"] == market["rare_label"] != market["rare"]
+    assert covered[market["rare"]]["postings"] == 0
     page = client.get("/market/gap/north-college")
     assert page.status_code == 200 and market["second_label"] in page.text
     niche = report["oversupplied"][0]["definition_id"]

@@ -124,14 +124,19 @@ def gap_report(
         if page >= result.pages:
             break
         page += 1
-    covered_uris = {skill.skill_uri for definition in definitions for skill in definition.skills}
+    # The catalogue's labels: a skill no posting names is not in the market store's label list.
+    covered_labels = {
+        skill.skill_uri: skill.label for definition in definitions for skill in definition.skills
+    }
     demanded = analytics.top_skills(filters, top)
-    gaps = [skill for skill in demanded if skill.skill_uri not in covered_uris]
-    counts = analytics.skill_shares(sorted(covered_uris), filters)
+    gaps = [skill for skill in demanded if skill.skill_uri not in covered_labels]
+    counts = analytics.skill_shares(sorted(covered_labels), filters)
     total = max(postings, 1)
     covered = sorted(
         (
-            SkillCount(uri, analytics.label(uri), count, count / total)
+            SkillCount(
+                uri, analytics.labels.get(uri) or covered_labels[uri] or uri, count, count / total
+            )
             for uri, count in counts.items()
         ),
         key=lambda skill: (-skill.postings, skill.label),
