@@ -49,7 +49,7 @@ from microcred.skills.extraction.service import embeddings_cache_dir
 from microcred.skills.loader import load_default_taxonomy
 
 Span = tuple[int, int]
-GAZETTEER_GRID = [round(0.5 + 0.025 * i, 3) for i in range(19)]
+GAZETTEER_GRID = [round(0.3 + 0.025 * i, 3) for i in range(27)]
 SEMANTIC_GRID = [round(0.5 + 0.025 * i, 3) for i in range(17)]
 PEER_GRID = [round(0.1 * i, 1) for i in range(1, 10)]
 

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LOADER_FORMAT = "microcred-skills-3"
+LOADER_FORMAT = "microcred-skills-4"
+"""Bumped when what the readers recover from the same files changes (labels.py rules), so a
+`microcred skills load` on an existing installation reloads instead of reporting "unchanged"."""
 
 
 @dataclass

@@ -93,10 +93,30 @@ def test_a_label_shared_by_many_concepts_reports_few_and_counts_less() -> None:
 def test_generic_words_learnt_from_skillspan_train_count_only_in_their_written_form() -> None:
     gazetteer = Gazetteer.build(
         [
-            SkillConcept("u:research", "research"),
-            SkillConcept("u:market", "market research"),
-            SkillConcept("u:Research", "Research"),
+            SkillConcept("u:history", "history"),
+            SkillConcept("u:art", "art history"),
+            SkillConcept("u:History", "History"),
         ]
     )
-    found = [m.uri for m in gazetteer.match("We do research, market research and Research.")]
-    assert found == ["u:market", "u:Research"]
+    found = [m.uri for m in gazetteer.match("We love history, art history and History.")]
+    assert found == ["u:art", "u:History"]
+
+
+def test_a_bare_word_shared_by_several_concepts_names_one_and_counts_less() -> None:
+    concepts = [
+        SkillConcept("u:plumbing", "plumbing tools", ("tools",), None, False),
+        SkillConcept("u:video", "video conferencing", ("tools",), None, False),
+        SkillConcept("u:crimp", "crimp wire", ("tools",), None, False),
+    ]
+    matches = Gazetteer.build(concepts).match("Experience with tools.")
+    assert [m.uri for m in matches] == ["u:plumbing"]
+    alone = Gazetteer.build(concepts[:1]).match("Experience with tools.")[0]
+    assert matches[0].confidence < alone.confidence
+
+
+def test_a_bare_word_prefers_the_concept_whose_trusted_preferred_label_it_is() -> None:
+    concepts = [
+        SkillConcept("u:noisy", "handle snakes", ("python",), None, False),
+        SkillConcept("u:python", "Python"),
+    ]
+    assert [m.uri for m in Gazetteer.build(concepts).match("We use Python daily")] == ["u:python"]

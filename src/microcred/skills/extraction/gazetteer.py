@@ -8,7 +8,9 @@ the text writes them as the label does (``Go``, ``R``), which keeps short acrony
 A qualifier in brackets is optional ("Java (computer programming)" is also found as "Java"),
 a label naming more than :data:`AMBIGUOUS_SENSES` concepts counts less and only its
 :data:`AMBIGUOUS_SENSES` most likely concepts are reported (so one vague word cannot inflate the
-demand for dozens of skills). Labels the taxonomy recovered heuristically count for less.
+demand for dozens of skills). A one-word label shared by several concepts ("tools") reports
+only its best-ranked concept (trusted preferred label first), with a confidence that falls by
+:data:`SHARED_WORD_PENALTY` per extra concept. Labels recovered heuristically count for less.
 One-word labels that SkillSpan train shows are rarely skills (:mod:`.generic_words`) are
 treated like the common words.
 """
@@ -34,7 +36,8 @@ AMBIGUOUS_WORDS = word_set(
 
 AMBIGUOUS_SENSES = 3
 AMBIGUITY_PENALTY = 0.03
-DEFAULT_THRESHOLD = 0.575
+SHARED_WORD_PENALTY = 0.05
+DEFAULT_THRESHOLD = 0.475
 """Matches below this confidence are dropped; tuned on the SkillSpan train split."""
 PREFERRED_CONFIDENCE = 0.9
 ALTERNATIVE_CONFIDENCE = 0.8
@@ -102,6 +105,7 @@ class Gazetteer:
             node = gazetteer.trie
             for word in words:
                 node = node.setdefault(word, {})
+            kept = _most_likely(senses) if len(words) > 1 else _ranked(senses)
             node[_END] = [
                 _Reading(
                     gazetteer.concepts[sense.concept].uri,
@@ -109,7 +113,7 @@ class Gazetteer:
                     sense.label,
                     _confidence(sense, len(words), len(senses)),
                 )
-                for sense in _most_likely(senses)
+                for sense in kept
             ]
         return gazetteer
 
@@ -132,7 +136,8 @@ class Gazetteer:
                 readings = node.get(_END)
                 if readings is not None:
                     if cursor == position:
-                        readings = _admissible_single(readings, text, tokens[position])
+                        # A bare word names one concept at most: the best-ranked admissible one.
+                        readings = _admissible_single(readings, text, tokens[position])[:1]
                     if readings:
                         found = (cursor, readings)
                 cursor += 1
@@ -175,8 +180,12 @@ def _most_likely(senses: list[LabelSense]) -> list[LabelSense]:
     """Trusted and preferred senses first; at most :data:`AMBIGUOUS_SENSES` of them."""
     if len(senses) <= AMBIGUOUS_SENSES:
         return senses
-    ranked = sorted(senses, key=lambda sense: (not sense.trusted, not sense.preferred))
-    return ranked[:AMBIGUOUS_SENSES]
+    return _ranked(senses)[:AMBIGUOUS_SENSES]
+
+
+def _ranked(senses: list[LabelSense]) -> list[LabelSense]:
+    """Trusted preferred labels first, then trusted, then recovered ones (stable otherwise)."""
+    return sorted(senses, key=lambda sense: (not sense.trusted, not sense.preferred))
 
 
 def _label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
@@ -194,7 +203,9 @@ def _label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
 def _confidence(sense: LabelSense, size: int, senses: int) -> float:
     """Confidence of a match on this label, before the bonus for its exact written form."""
     base = PREFERRED_CONFIDENCE if sense.preferred else ALTERNATIVE_CONFIDENCE
-    if senses > AMBIGUOUS_SENSES:
+    if size == 1 and senses > 1:
+        base -= SHARED_WORD_PENALTY * (senses - 1)
+    elif senses > AMBIGUOUS_SENSES:
         base -= AMBIGUITY_PENALTY
     if not sense.trusted:
         base -= UNTRUSTED_PENALTY
