@@ -1,5 +1,5 @@
-"""Pathway commands: create and list pathways, a learner's progress, award review, wallet
-imports and transfer evaluations with their CLR transcript."""
+"""Pathway commands: create and list pathways, a learner's progress, award review, revocation
+and re-award, wallet imports and transfer evaluations with their CLR transcript."""
 
 from __future__ import annotations
 
@@ -131,6 +131,36 @@ def review() -> None:
         for award in changed:
             console.print(f"{award.id}: {award.state.value} — {award.state_reason}")
     console.print(f"{len(changed)} award(s) changed.")
+
+
+@pathways_app.command("revoke-award")
+@exits_cleanly
+def revoke_award(
+    award_id: Annotated[str, typer.Argument(help="Award id")],
+    reason: Annotated[str, typer.Option(help="Why (kept, never published)")],
+) -> None:
+    """Revoke an award for good, with its CLR and its qualification credential."""
+    from microcred.pathways import service
+
+    with unit_of_work() as session:
+        award = service.revoke_award(
+            session, None, award_id, reason=reason, settings=get_settings()
+        )
+        console.print(f"{award.id} is now {award.state.value}.", highlight=False)
+
+
+@pathways_app.command("reaward")
+@exits_cleanly
+def reaward(award_id: Annotated[str, typer.Argument(help="Award id")]) -> None:
+    """Lift an award's final revocation; the pathway is awarded again at once if still met."""
+    from microcred.pathways import service
+
+    with unit_of_work() as session:
+        again = service.reaward(session, None, award_id, get_settings())
+        if again is None:
+            console.print(f"{award_id} reopened; the learner does not meet the pathway now.")
+        else:
+            console.print(f"Awarded again: {again.id} ({again.state.value}).", highlight=False)
 
 
 @pathways_app.command("import-credential")

@@ -660,6 +660,78 @@ def default_formats_of(session: Session, organisation_id: str) -> tuple[str, ...
     return tuple(row.default_formats) if row and row.default_formats else DEFAULT_FORMATS
 
 
+# --- status entries of documents that are not issued credentials ----------------------------
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    """The status entry of a document an issuer signs that is no :class:`IssuedCredential` (a
+    pathway award's CLR): allocated from the issuer's lists like a credential's, its bit changed
+    only by the capability that owns the document."""
+
+    status_list_id: str
+    status_index: int
+    purpose: str
+
+    def entry(self, settings: Settings) -> dict[str, Any]:
+        """The ``credentialStatus`` to embed before signing."""
+        purpose: Purpose = "suspension" if self.purpose == "suspension" else "revocation"
+        list_url = status_list_url(settings.base_url.rstrip("/"), self.status_list_id)
+        return status_entry(list_url, self.status_index, purpose)
+
+
+def allocate_document_status(
+    session: Session, organisation: Organisation, settings: Settings, purpose: str = "revocation"
+) -> DocumentStatus:
+    """A random free index of the issuer's open list for ``purpose`` (as issuance takes one)."""
+    allocator = StatusAllocator(session, settings)
+    status_list, index = allocator.allocate(organisation, purpose)
+    allocator.flush()
+    return DocumentStatus(status_list.id, index, purpose)
+
+
+def record_document_event(
+    session: Session,
+    document: Mapping[str, Any],
+    organisation: Organisation,
+    event: str,
+    settings: Settings,
+) -> None:
+    """Record the document's issuance or status change in the ledger (by its
+    :func:`credential_hash`, as a credential's), so verification finds its events."""
+    ledger.record_event(
+        session,
+        event=event,
+        credential_hash=credential_hash(document),
+        issuer_id=issuer_url(settings.base_url, organisation),
+        at=utcnow(),
+    )
+
+
+def change_document_status(
+    session: Session,
+    status: DocumentStatus,
+    document: Mapping[str, Any],
+    organisation: Organisation,
+    *,
+    action: str,
+    settings: Settings,
+) -> None:
+    """Revoke, suspend or reinstate a document's status entry: the bit (the list re-signed at
+    once) and the ledger event. A revocation entry can only be revoked."""
+    if action not in ("revoked", "suspended", "reinstated"):
+        raise CredentialError("action must be revoked, suspended or reinstated.", field="action")
+    if action != "revoked" and status.purpose != "suspension":
+        raise CredentialError(
+            "A revocation status entry can be revoked, not suspended or reinstated.",
+            field="purpose",
+        )
+    set_status_bit(
+        session, status.status_list_id, status.status_index, action != "reinstated", settings
+    )
+    record_document_event(session, document, organisation, action, settings)
+
+
 # --- status changes -------------------------------------------------------------------------
 
 _EVENTS = {"revocation": "revoked", "suspension": "suspended"}

@@ -76,8 +76,10 @@ def build_clr(
     associations: Sequence[Association] = (),
     valid_from: datetime,
     awarded_date: datetime | None = None,
+    credential_status: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An unsigned ClrCredential (valid against the CLR 2.0 JSON schema)."""
+    """An unsigned ClrCredential (valid against the CLR 2.0 JSON schema); ``credential_status``:
+    its Bitstring Status List entry, so that it can be revoked on its own."""
     if not components:
         raise ValueError("a CLR holds at least one credential")
     subject: dict[str, Any] = {"type": ["ClrSubject"]}
@@ -103,6 +105,8 @@ def build_clr(
     }
     if awarded_date is not None:
         document["awardedDate"] = format_datetime(awarded_date)
+    if credential_status is not None:
+        document["credentialStatus"] = dict(credential_status)
     return document
 
 

@@ -95,6 +95,11 @@ class PathwayAward(Base):
     )
     """The qualification credential; indexed: its revocation or suspension finds the award."""
     clr: Mapped[dict[str, Any]] = mapped_column(JSON)
+    clr_status_list_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    clr_status_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The CLR's own status entry (:class:`~microcred.credentials.service.DocumentStatus`): the
+    CLR is no issued credential row, so its bit follows the award (revoked with it, suspended
+    with it when the entry is a suspension one). None: awarded before CLRs carried one."""
     components: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Achievement keys (``issued:<id>``, ``imported:<id>``) the award was built on."""
     awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -82,6 +82,7 @@ MAX_NAME = 200
 LOST_PREFIX = "Component(s) no longer valid: "
 QUALIFICATION_REVOKED = "Qualification credential revoked: "
 QUALIFICATION_SUSPENDED = "Qualification credential suspended: "
+AWARD_REVOKED = "Award revoked: "
 ISSUED_PREFIX = "issued:"
 
 
@@ -703,6 +704,9 @@ def award_pathway(
         [achievement_ids[key] for key in keys if key in achievement_ids],
         _ordered_steps(result.progress, achievement_ids),
     )
+    status = credentials.allocate_document_status(
+        session, organisation, settings, issued.status_purpose if issued else "revocation"
+    )
     document = clr.build_clr(
         credential_id=f"{base}/pathways/awards/{award_id}",
         name=pathway.name,
@@ -715,6 +719,7 @@ def award_pathway(
         associations=associations,
         valid_from=now,
         awarded_date=now,
+        credential_status=status.entry(settings),
     )
     award = PathwayAward(
         id=award_id,
@@ -723,11 +728,14 @@ def award_pathway(
         state=AwardState.active,
         credential_id=issued.id if issued else None,
         clr=_sign(session, document, organisation, settings),
+        clr_status_list_id=status.status_list_id,
+        clr_status_index=status.status_index,
         components=keys,
         awarded_at=now,
     )
     session.add(award)
     session.flush()
+    credentials.record_document_event(session, award.clr, organisation, "issued", settings)
     session.add_all(
         PathwayAwardComponent(credential_id=key.removeprefix(ISSUED_PREFIX), award_id=award.id)
         for key in dict.fromkeys(keys)
@@ -739,6 +747,30 @@ def award_pathway(
         details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
     )  # fmt: skip
     return award
+
+
+def clr_status_of(award: PathwayAward) -> credentials.DocumentStatus | None:
+    """The status entry of the award's CLR (None for a CLR awarded without one)."""
+    if award.clr_status_list_id is None or award.clr_status_index is None:
+        return None
+    entry = award.clr.get("credentialStatus")
+    purpose = entry.get("statusPurpose") if isinstance(entry, Mapping) else None
+    return credentials.DocumentStatus(
+        award.clr_status_list_id, award.clr_status_index, str(purpose or "revocation")
+    )
+
+
+def _clr_follows(session: Session, award: PathwayAward, action: str, settings: Settings) -> None:
+    """The CLR's status entry follows its award (``revoked``, ``suspended``, ``reinstated``); a
+    revocation entry, which cannot express a suspension, changes only on revocation."""
+    status = clr_status_of(award)
+    if status is None or (action != "revoked" and status.purpose != "suspension"):
+        return
+    organisation = session.get(Organisation, award.pathway.organisation_id)
+    assert organisation is not None
+    credentials.change_document_status(
+        session, status, award.clr, organisation, action=action, settings=settings
+    )
 
 
 def _lost_components(award: PathwayAward, held: LearnerHoldings) -> list[str]:
@@ -769,6 +801,8 @@ def _apply_policy(
     award.state_reason = reason
     award.state_changed_at = now
     session.flush()
+    if policy is RevocationPolicy.revoke:
+        _clr_follows(session, award, "revoked", settings)
     if policy is RevocationPolicy.revoke and award.credential_id:
         credential = session.get(IssuedCredential, award.credential_id)
         if credential is not None and credential.state is not CredentialState.revoked:
@@ -866,6 +900,8 @@ def _follow_qualification(
         award.state, award.state_reason = AwardState.active, None
     award.state_changed_at = now
     session.flush()
+    clr_action = "reinstated" if award.state is AwardState.active else award.state.value
+    _clr_follows(session, award, clr_action, event.settings)
     action = "restored" if award.state is AwardState.active else award.state.value
     record_audit(
         session, None, f"pathways.award.{action}", organisation_id=award.pathway.organisation_id,
@@ -947,6 +983,8 @@ def resolve_review(
     if award.state is not AwardState.review:
         raise PathwayError("Only an award flagged for review can be decided.", field="state")
     award.state = AwardState.active if keep else AwardState.revoked
+    if not keep:
+        _clr_follows(session, award, "revoked", settings)
     if not keep and award.credential_id:
         credentials.revoke_credential(
             session, None, award.credential_id, reason=award.state_reason or "Pathway review",
@@ -971,6 +1009,40 @@ def resolve_review(
     return award
 
 
+def revoke_award(
+    session: Session, principal: Principal | None, award_id: str, *, reason: str, settings: Settings
+) -> PathwayAward:
+    """Staff revoke an award for good: its CLR and its qualification credential with it (the
+    CLR has no credential row: revoking it is revoking the award). Awards stacked on the
+    qualification then react per their policy; :func:`reaward` lifts it."""
+    award = get_award(session, None, award_id)
+    _require_author(principal, award.pathway.organisation_id)
+    cleaned = (reason or "").strip()
+    if not cleaned or len(cleaned) > credentials.MAX_REASON:
+        raise PathwayError(
+            f"Give a reason of 1-{credentials.MAX_REASON} characters (it is kept, not published).",
+            field="reason",
+        )
+    if award.state is AwardState.revoked:
+        raise PathwayError("The award is already revoked.", field="state")
+    award.state, award.final = AwardState.revoked, True
+    award.state_reason = AWARD_REVOKED + cleaned
+    award.state_changed_at = utcnow()
+    session.flush()
+    _clr_follows(session, award, "revoked", settings)
+    credential = session.get(IssuedCredential, award.credential_id) if award.credential_id else None
+    if credential is not None and credential.state is not CredentialState.revoked:
+        credentials.revoke_credential(
+            session, None, credential.id, reason=cleaned, settings=settings
+        )  # the listener finds the award revoked already
+    record_audit(
+        session, principal, "pathways.award.revoked",
+        organisation_id=award.pathway.organisation_id, object_type="pathway_award",
+        object_id=award.id, details={"reason": cleaned, "credential": award.credential_id},
+    )  # fmt: skip
+    return award
+
+
 def reaward(
     session: Session, principal: Principal | None, award_id: str, settings: Settings
 ) -> PathwayAward | None:
@@ -981,7 +1053,8 @@ def reaward(
     _require_author(principal, award.pathway.organisation_id)
     if award.state is not AwardState.revoked or not award.final:
         raise PathwayError(
-            "Only an award revoked with its qualification credential can be re-awarded.",
+            "Only an award revoked for good (with its qualification credential or by staff) can "
+            "be re-awarded.",
             field="state",
         )
     award.final = False

@@ -353,7 +353,32 @@ def award_page(
             media_type="application/vc+ld+json",
             headers={"Content-Disposition": f'attachment; filename="clr-{award.id}.json"'},
         )
-    return render(request, "pathways/award.html", principal, award=award)
+    return render(
+        request, "pathways/award.html", principal, award=award,
+        can_manage=service.can_author(principal, award.pathway.organisation_id),
+        clr_status=service.clr_status_of(award),
+    )  # fmt: skip
+
+
+@pages.post("/manage/pathways/awards/{award_id}/revoke")
+async def award_revoke_submit(
+    award_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> RedirectResponse:
+    form = await _form(request)
+    service.revoke_award(
+        session, principal, award_id, reason=str(form.get("reason") or ""),
+        settings=_settings(request),
+    )  # fmt: skip
+    return RedirectResponse(f"/pathways/awards/{award_id}", status_code=303)
+
+
+@pages.post("/manage/pathways/awards/{award_id}/reaward")
+async def award_reaward_submit(
+    award_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> RedirectResponse:
+    await _form(request)
+    again = service.reaward(session, principal, award_id, _settings(request))
+    return RedirectResponse(f"/pathways/awards/{again.id if again else award_id}", status_code=303)
 
 
 @pages.get("/wallet", response_class=HTMLResponse)
