@@ -37,6 +37,7 @@ from tests.pathways.test_status_changes import (
     reinstate,
     revoke,
 )
+from tests.web.test_catalogue_api import token
 
 
 def clr_report(sessions: sessionmaker[Session], settings: Settings, award_id: str) -> Any:
@@ -303,3 +304,47 @@ def test_revoke_and_reaward_from_the_command_line(
     new_id = re.search(r"Awarded again: ([0-9a-f]{32})", again.output)
     assert new_id and new_id.group(1) != award.id
     assert clr_report(sessions, settings, new_id.group(1)).valid
+
+
+def test_revoke_and_reaward_through_the_json_api(
+    client: TestClient, sessions: sessionmaker[Session], world: World, defs: Catalogue,
+    settings: Settings,
+) -> None:  # fmt: skip
+    award = awarded_with(sessions, world, defs, settings, "keep")
+    base = f"/api/v1/pathways/awards/{award.id}"
+    learner = token(sessions, world.learner, "credentials:read")
+    staff = token(sessions, world.staff, "catalogue:write")
+    other = token(sessions, world.other_staff, "catalogue:write")
+
+    seen = client.get(base, headers=learner).json()
+    assert (seen["state"], seen["final"]) == ("active", False)
+    assert client.get(base, headers=other).status_code == 403
+    for headers in (learner, other):
+        refused = client.post(f"{base}/revoke", json={"reason": "Fraud"}, headers=headers)
+        assert refused.status_code == 403
+    assert client.post(f"{base}/revoke", json={"reason": ""}, headers=staff).status_code == 422
+    assert award_state(sessions, award.id)[0] is AwardState.active
+
+    revoked = client.post(f"{base}/revoke", json={"reason": "Fraud"}, headers=staff)
+
+    assert revoked.status_code == 200, revoked.text
+    assert (revoked.json()["state"], revoked.json()["final"]) == ("revoked", True)
+    assert clr_report(sessions, settings, award.id).failed("status")
+    again = client.post(f"{base}/revoke", json={"reason": "Fraud"}, headers=staff)
+    assert again.status_code == 400 and again.json()["field"] == "state"
+    assert client.post(f"{base}/reaward", headers=other).status_code == 403
+
+    reopened = client.post(f"{base}/reaward", headers=staff)
+
+    assert reopened.status_code == 200, reopened.text
+    body = reopened.json()
+    assert body["reopened"]["id"] == award.id and not body["reopened"]["final"]
+    # The qualification credential was revoked with the award, so it no longer counts: the
+    # learner's components still meet the pathway and it is awarded again at once.
+    assert body["awarded"]["state"] == "active" and body["awarded"]["id"] != award.id
+    assert (
+        client.get(f"/api/v1/pathways/awards/{body['awarded']['id']}", headers=learner).json()[
+            "state"
+        ]
+        == "active"
+    )

@@ -136,6 +136,10 @@ class AwardOut(BaseModel):
     credential_id: str | None
     awarded_at: datetime
     state_reason: str | None
+    final: bool = Field(
+        description="Revoked for good (with its qualification credential or by staff): progress "
+        "does not award the pathway again until staff re-award it"
+    )
     components: list[str]
 
     @classmethod
@@ -143,8 +147,20 @@ class AwardOut(BaseModel):
         return cls(
             id=row.id, pathway_id=row.pathway_id, state=row.state.value,
             credential_id=row.credential_id, awarded_at=row.awarded_at,
-            state_reason=row.state_reason, components=list(row.components),
+            state_reason=row.state_reason, final=bool(row.final), components=list(row.components),
         )  # fmt: skip
+
+
+class AwardRevokeIn(BaseModel):
+    reason: str = Field(description="Why (kept, never published)", min_length=1)
+
+
+class ReawardOut(BaseModel):
+    reopened: AwardOut = Field(description="The award revoked for good, now open again")
+    awarded: AwardOut | None = Field(
+        description="The new award when the learner still meets the pathway, else null (a later "
+        "progress evaluation awards it once met)"
+    )
 
 
 class ImportIn(BaseModel):

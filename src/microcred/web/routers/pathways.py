@@ -25,11 +25,13 @@ from microcred.pathways.schemas import (
     AgreementIn,
     AgreementOut,
     AwardOut,
+    AwardRevokeIn,
     ImportedOut,
     ImportIn,
     PathwayIn,
     PathwayOut,
     ProgressOut,
+    ReawardOut,
     RecommendationIn,
     RecommendationOut,
     RuleIn,
@@ -116,6 +118,45 @@ def api_my_progress(
 @api.get("/pathways/awards", response_model=list[AwardOut], summary="Your stacked awards")
 def api_my_awards(session: DbSession, principal: CurrentPrincipal) -> list[AwardOut]:
     return [AwardOut.of(row) for row in service.awards_of_learner(session, principal.user_id)]
+
+
+@api.get("/pathways/awards/{award_id}", response_model=AwardOut, summary="One stacked award")
+def api_award(award_id: str, session: DbSession, principal: CurrentPrincipal) -> AwardOut:
+    """The learner's own award, or any award of a pathway the caller's organisation offers."""
+    return AwardOut.of(service.get_award(session, principal, award_id))
+
+
+@api.post(
+    "/pathways/awards/{award_id}/revoke",
+    response_model=AwardOut,
+    summary="Revoke an award for good (staff)",
+)
+def api_award_revoke(
+    award_id: str,
+    body: AwardRevokeIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> AwardOut:
+    """Its CLR and its qualification credential are revoked with it; awards stacked on the
+    qualification react per their policy. Undo with ``/reaward``."""
+    award = service.revoke_award(
+        session, principal, award_id, reason=body.reason, settings=_settings(request)
+    )
+    return AwardOut.of(award)
+
+
+@api.post(
+    "/pathways/awards/{award_id}/reaward",
+    response_model=ReawardOut,
+    summary="Lift a final revocation (staff)",
+)
+def api_award_reaward(
+    award_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> ReawardOut:
+    again = service.reaward(session, principal, award_id, _settings(request))
+    reopened = service.get_award(session, None, award_id)
+    return ReawardOut(reopened=AwardOut.of(reopened), awarded=AwardOut.of(again) if again else None)
 
 
 @api.get("/pathways/awards/{award_id}/clr", summary="An award's CLR 2.0 ClrCredential")
