@@ -15,12 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from microcred.accounts import service as accounts
 from microcred.accounts.models import Organisation, OrganisationKind, Role, User
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
-from microcred.settings import Settings
+from microcred.settings import Settings, get_settings
 
 
 def _worker_postgres_url() -> str | None:
@@ -116,6 +117,18 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         shared_dir=SHARED_DIR,
         data_dir=tmp_path / "var",
     )
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """Runs ``microcred`` commands in-process against this test's database and settings."""
+    monkeypatch.setenv("MICROCRED_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MICROCRED_MASTER_KEY", settings.master_key)
+    monkeypatch.setenv("MICROCRED_BASE_URL", settings.base_url)
+    monkeypatch.setenv("MICROCRED_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from microcred.cli.main import app
-from microcred.settings import Settings, get_settings
 from tests.assessment.conftest import Course
-
-
-@pytest.fixture
-def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("MICROCRED_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MICROCRED_MASTER_KEY", settings.master_key)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_import_dry_run_and_award_from_the_command_line(

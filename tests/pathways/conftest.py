@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import service as accounts
@@ -25,6 +26,13 @@ class Catalogue:
     sql: str
     teamwork: str
     qualification: str
+
+
+def sqlite_plan(engine: Engine, query: str) -> str:
+    """SQLite's ``EXPLAIN QUERY PLAN`` of ``query``, its steps joined: "SEARCH … USING INDEX …"."""
+    with engine.connect() as connection:
+        plan = connection.execute(text(f"EXPLAIN QUERY PLAN {query}")).all()
+    return " ".join(str(row[-1]) for row in plan)
 
 
 def principal_of(session: Session, user: User) -> Principal:

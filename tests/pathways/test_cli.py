@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from microcred.cli.main import app
 from microcred.pathways import service
 from microcred.pathways.service import RuleInput
-from microcred.settings import Settings, get_settings
+from microcred.settings import Settings
 from tests.conftest import World
 from tests.pathways.conftest import Catalogue, issue
-
-
-@pytest.fixture
-def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("MICROCRED_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MICROCRED_MASTER_KEY", settings.master_key)
-    monkeypatch.setenv("MICROCRED_BASE_URL", settings.base_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_create_progress_and_transfer_from_the_command_line(

@@ -5,7 +5,7 @@ qualification credential; staff re-award from the award page and the command lin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -25,7 +25,7 @@ from microcred.errors import PermissionDenied
 from microcred.pathways import service
 from microcred.pathways.errors import PathwayError
 from microcred.pathways.models import AwardState, PathwayAward
-from microcred.settings import Settings, get_settings
+from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
 from tests.pathways.conftest import Catalogue, issue, principal_of
 from tests.pathways.test_service import make_pathway
@@ -273,16 +273,6 @@ def test_staff_revoke_an_award_from_its_page(
     assert done.status_code == 303
     assert award_state(sessions, award.id)[0] is AwardState.revoked
     assert clr_report(sessions, settings, award.id).failed("status")
-
-
-@pytest.fixture
-def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("MICROCRED_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MICROCRED_MASTER_KEY", settings.master_key)
-    monkeypatch.setenv("MICROCRED_BASE_URL", settings.base_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_revoke_and_reaward_from_the_command_line(

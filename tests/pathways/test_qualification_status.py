@@ -25,7 +25,7 @@ from microcred.pathways.models import AwardState, PathwayAward, PathwayAwardComp
 from microcred.pathways.schemas import ProgressOut
 from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
-from tests.pathways.conftest import Catalogue, issue, principal_of
+from tests.pathways.conftest import Catalogue, issue, principal_of, sqlite_plan
 from tests.pathways.test_service import cred, make_pathway
 from tests.pathways.test_status_changes import (
     award_state,
@@ -288,13 +288,7 @@ def test_a_credential_in_no_award_is_unaffected_and_costs_one_indexed_lookup(
     indexes = inspect(engine).get_indexes("pathway_awards")
     assert any(index["column_names"] == ["credential_id"] for index in indexes)
     if db_backend == "sqlite":
-        with engine.connect() as connection:
-            plan = connection.execute(
-                text(
-                    "EXPLAIN QUERY PLAN SELECT id FROM pathway_awards WHERE credential_id IN ('x')"
-                )
-            ).all()
-        details = " ".join(str(row[-1]) for row in plan)
+        details = sqlite_plan(engine, "SELECT id FROM pathway_awards WHERE credential_id IN ('x')")
         assert "ix_pathway_awards_credential_id" in details and "SCAN" not in details
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.credentials import service as credentials
@@ -23,7 +23,7 @@ from microcred.pathways import service
 from microcred.pathways.models import AwardState, PathwayAward, PathwayAwardComponent
 from microcred.settings import Settings
 from tests.conftest import World
-from tests.pathways.conftest import Catalogue, issue
+from tests.pathways.conftest import Catalogue, issue, sqlite_plan
 from tests.pathways.test_service import cred, make_pathway
 
 
@@ -229,14 +229,10 @@ def test_a_credential_in_no_award_costs_one_lookup_by_primary_key(
     assert len(touching) == 1 and "FROM pathway_award_components" in touching[0]
     assert credential_state(sessions, loose_id) is CredentialState.revoked
     if db_backend == "sqlite":
-        with engine.connect() as connection:
-            plan = connection.execute(
-                text(
-                    "EXPLAIN QUERY PLAN SELECT DISTINCT award_id FROM pathway_award_components "
-                    "WHERE credential_id IN ('x')"
-                )
-            ).all()
-        details = " ".join(str(row[-1]) for row in plan)
+        details = sqlite_plan(
+            engine,
+            "SELECT DISTINCT award_id FROM pathway_award_components WHERE credential_id IN ('x')",
+        )
         assert "SEARCH" in details and "SCAN pathway_award_components" not in details
 
 
