@@ -120,3 +120,33 @@ def test_a_bare_word_prefers_the_concept_whose_trusted_preferred_label_it_is() -
         SkillConcept("u:python", "Python"),
     ]
     assert [m.uri for m in Gazetteer.build(concepts).match("We use Python daily")] == ["u:python"]
+
+
+def test_a_skill_named_by_two_taxonomies_is_reported_once_by_its_esco_uri() -> None:
+    esco = "http://data.europa.eu/esco/skill/27b913f0-3c52-448b-ad27-fc6ef08fb326"
+    concepts = [
+        SkillConcept("urn:onet:technology:adobe-illustrator", "Adobe Illustrator"),
+        SkillConcept(esco, "Adobe Illustrator", ("Illustrator",)),
+        SkillConcept("urn:onet:technology:c++", "C++"),
+        SkillConcept("u:other", "graphic design", ("Adobe Illustrator",)),
+    ]
+    matches = Gazetteer.build(concepts).match("Adobe Illustrator and C++ daily")
+    assert [m.uri for m in matches] == [esco, "u:other", "urn:onet:technology:c++"]
+    alone = Gazetteer.build(concepts[1:2]).match("Adobe Illustrator")[0]
+    assert matches[0].confidence == alone.confidence  # an equivalent is not an ambiguity
+
+
+def test_a_common_word_capitalised_only_because_it_opens_a_sentence_is_not_its_label() -> None:
+    gazetteer = Gazetteer.build(
+        [SkillConcept("urn:onet:technology:analyze", "Analyze"), SkillConcept("u:go", "Go")]
+    )
+    opening = "Responsibilities: Analyze budgets. Go to sites.\n- Analyze costs"
+    assert gazetteer.match(opening) == []
+    found = gazetteer.match("We build services in Go and report with Analyze daily.")
+    assert [m.uri for m in found] == ["u:go", "urn:onet:technology:analyze"]
+
+
+def test_common_words_are_compared_as_match_keys() -> None:
+    # "services" is listed as a common word; its key is stemmed, so the check must stem too.
+    gazetteer = Gazetteer.build([SkillConcept("u:services", "services")])
+    assert gazetteer.match("We sell services to councils") == []

@@ -4,7 +4,8 @@ Labels and text are reduced to the same word keys (:func:`..text.token_key`), so
 case-, accent- and inflection-tolerant. The scan is longest-match-first and left to right, so
 "project management software" wins over "project management" and spans never overlap. Labels
 that are a single very common word ("it", "go", "communication" is fine) are skipped unless
-the text writes them as the label does (``Go``, ``R``), which keeps short acronyms usable.
+the text writes them as the label does (``Go``, ``R``), which keeps short acronyms usable — but
+not a capitalised first word of a sentence ("Analyze reports", "Go to …").
 A qualifier in brackets is optional ("Java (computer programming)" is also found as "Java"),
 a label naming more than :data:`AMBIGUOUS_SENSES` concepts counts less and only its
 :data:`AMBIGUOUS_SENSES` most likely concepts are reported (so one vague word cannot inflate the
@@ -12,7 +13,9 @@ demand for dozens of skills). A one-word label shared by several concepts ("tool
 only its best-ranked concept (trusted preferred label first), with a confidence that falls by
 :data:`SHARED_WORD_PENALTY` per extra concept. Labels recovered heuristically count for less.
 One-word labels that SkillSpan train shows are rarely skills (:mod:`.generic_words`) are
-treated like the common words.
+treated like the common words. A label that names the same skill in two taxonomies (ESCO's
+"Adobe Illustrator" and O*NET's technology of that name: the same preferred label) reports it
+once, by its ESCO URI, so analytics never count one mention twice.
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from microcred.skills.extraction.generic_words import GENERIC_WORDS
-from microcred.skills.extraction.text import Token, tokenise, word_set
+from microcred.skills.extraction.text import Token, token_key, tokenise, word_set
 from microcred.skills.extraction.vocabulary import SkillConcept
 
-AMBIGUOUS_WORDS = word_set(
+_COMMON = (
     "a an and are as at be by can do for go have in is it may of on or so the to up we will "
     "you your our us all any use work make run set get lead plan act ask own need well more "
     "data test team time good new one way help move base line case file care sales order "
-    "support design access service services check control report process"
+    "support design access service services check control report process analyze analyse"
 )
-"""Single-word labels too common in postings to count without their exact written form."""
+AMBIGUOUS_WORDS = frozenset(map(token_key, word_set(_COMMON)))
+"""Single-word labels too common in postings to count without their exact written form, as match
+keys (stemmed: "services" is "servic")."""
 
 AMBIGUOUS_SENSES = 3
 AMBIGUITY_PENALTY = 0.03
@@ -105,13 +110,14 @@ class Gazetteer:
             node = gazetteer.trie
             for word in words:
                 node = node.setdefault(word, {})
-            kept = _most_likely(senses) if len(words) > 1 else _ranked(senses)
+            distinct = _one_per_skill(senses, gazetteer.concepts)
+            kept = _most_likely(distinct) if len(words) > 1 else _ranked(distinct)
             node[_END] = [
                 _Reading(
                     gazetteer.concepts[sense.concept].uri,
                     gazetteer.concepts[sense.concept].preferred_label,
                     sense.label,
-                    _confidence(sense, len(words), len(senses)),
+                    _confidence(sense, len(words), len(distinct)),
                 )
                 for sense in kept
             ]
@@ -173,7 +179,42 @@ def _admissible_single(readings: list[_Reading], text: str, token: Token) -> lis
     if token.key not in AMBIGUOUS_WORDS and token.key not in GENERIC_WORDS and len(token.key) > 2:
         return readings
     surface = text[token.start : token.end]
+    if _sentence_case(surface) and _opens_sentence(text, token.start, token.end):
+        return []  # "Analyze reports." or "Go to …": a capital any sentence gives its first word
     return [r for r in readings if r.matched_label == surface and not surface.islower()]
+
+
+def _sentence_case(word: str) -> bool:
+    return len(word) > 1 and word[0].isupper() and word[1:].islower()
+
+
+def _opens_sentence(text: str, start: int, end: int) -> bool:
+    """The word at ``start``..``end`` begins a sentence that goes on (a bare "Go" is a label)."""
+    before = text[:start].rstrip(" \t\"'(*-•")
+    opens = not before or before[-1] in ".:;!?\n"
+    return opens and re.match(r"[ \t]+\w", text[end:]) is not None
+
+
+ESCO_PREFIX = "http://data.europa.eu/esco/"
+
+
+def _one_per_skill(senses: list[LabelSense], concepts: list[SkillConcept]) -> list[LabelSense]:
+    """Without the senses of other taxonomies (O*NET) whose concept has the preferred label of an
+    ESCO concept among them: one skill, reported once by its ESCO URI. Order kept."""
+    if len(senses) < 2:
+        return senses
+
+    def key(sense: LabelSense) -> tuple[str, ...]:
+        return tuple(token.key for token in tokenise(concepts[sense.concept].preferred_label))
+
+    esco = {key(sense) for sense in senses if concepts[sense.concept].uri.startswith(ESCO_PREFIX)}
+    if not esco:
+        return senses
+    return [
+        sense
+        for sense in senses
+        if concepts[sense.concept].uri.startswith(ESCO_PREFIX) or key(sense) not in esco
+    ]
 
 
 def _most_likely(senses: list[LabelSense]) -> list[LabelSense]:
