@@ -157,3 +157,31 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
     assert checkpoint is not None and checkpoint.tree_size == len(issued) + len(revoked)
     assert "Job market:" in report
     assert "credentials issued" in report
+
+
+def test_the_demo_registrar_evaluates_transfer_credit_with_named_reasons(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    from microcred.pathways import service as pathways
+    from microcred.pathways.models import ArticulationAgreement, CreditRecommendation
+
+    path, _, report = demo_dbs
+    settings = _settings(path)
+    engine = create_db_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        registrar = session.scalar(select(User).where(User.email == DEMO_LOGINS[7].email))
+        assert registrar is not None and DEMO_LOGINS[7].role == "registrar"
+        agreement = session.scalars(select(ArticulationAgreement)).one()
+        institution = session.get(Organisation, agreement.organisation_id)
+        assert institution is not None and institution.slug == "metro-university"
+        recommendations = session.scalar(select(func.count()).select_from(CreditRecommendation))
+        evaluation = pathways.evaluate_transfer_for(
+            session, accounts.principal_for(session, registrar), agreement.id, settings,
+            learner=DEMO_LOGINS[5].email,
+        )  # fmt: skip
+    engine.dispose()
+    assert recommendations == 5
+    credited = [item for item in evaluation.result.items if item.credited]
+    assert evaluation.result.total == 6 and len(credited) == 2
+    assert "accepts credential 'Data Analysis with Spreadsheets'" in credited[0].reason
+    assert "1 articulation agreement" in report

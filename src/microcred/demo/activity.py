@@ -1,4 +1,5 @@
-"""Demo activity on top of the catalogue: issued credentials, an assessment, a pathway, a ledger.
+"""Demo activity on top of the catalogue: issued credentials, an assessment, a pathway, credit
+recommendations and an articulation agreement, a ledger.
 
 Kept apart from the catalogue seeding so each part reads on its own; everything still goes
 through the capabilities' services inside the demo builder's single transaction.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -58,12 +59,39 @@ Communication
 REVOKED_REASON = "Issued in error: the learner had not completed the final project."
 
 
+CREDIT_RECOMMENDATIONS = (
+    # (course, credits, unit, level, discipline)
+    ("Data Analysis with Spreadsheets", 3, "credit_hours", "lower-division undergraduate",
+     "Business analytics"),
+    ("Foundations of Data Analytics", 3, "credit_hours", "lower-division undergraduate",
+     "Business analytics"),
+    ("SQL for Data Analysis", 3, "credit_hours", "lower-division undergraduate",
+     "Information systems"),
+    ("Python for Data Analysis", 4, "credit_hours", "lower-division undergraduate",
+     "Computer science"),
+    ("Data Visualisation and Storytelling", 2, "credit_hours", "lower-division undergraduate",
+     "Business analytics"),
+)  # fmt: skip
+RECOMMENDING_BODY = "Ohio Consortium for Credit Evaluation (demo)"
+TRANSFER_PROGRAMME = "BS in Business Analytics"
+TRANSFER_RULES = (
+    # (match, course code, course name, credits, within years): match is a course name (a
+    # definition rule) or "issuer" (any Northbridge credential)
+    ("Data Analysis with Spreadsheets", "BAN 101", "Spreadsheet Analytics", 3, None),
+    ("SQL for Data Analysis", "BAN 210", "Databases for Analytics", 3, 5),
+    ("Python for Data Analysis", "CSC 151", "Programming for Data Science", 4, 5),
+    ("issuer", "BAN 190", "Analytics Elective", 2, None),
+)
+
+
 @dataclass
 class ActivityCounts:
     credentials: int
     revoked: int
     pathways: int
     assessments: int
+    recommendations: int = 0
+    agreements: int = 0
 
 
 def build_activity(session: Session, settings: Settings, rng: random.Random) -> ActivityCounts:
@@ -72,8 +100,44 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     assessments = _assessments(session, by_name["Foundations of Data Analytics"].definition_id)
     pathways_made = _pathway(session, by_name)
     issued, revoked = _credentials(session, settings, rng, by_name)
+    recommendations, agreements = _transfer_credit(session, by_name)
     ledger.create_checkpoint(session, settings)
-    return ActivityCounts(issued, revoked, pathways_made, assessments)
+    return ActivityCounts(issued, revoked, pathways_made, assessments, recommendations, agreements)
+
+
+def _transfer_credit(session: Session, by_name: dict[str, CredentialDefinition]) -> tuple[int, int]:
+    """Credit recommendations on the pathway's courses, and a university's agreement to credit
+    them in its degree (the demo registrar evaluates Lee Learner against it)."""
+    start = utcnow().date().replace(month=1, day=1)
+    for name, credits, unit, level, discipline in CREDIT_RECOMMENDATIONS:
+        pathways.add_credit_recommendation(
+            session, None, "northbridge-college",
+            pathways.RecommendationInput(
+                definition_id=by_name[name].definition_id, recommending_body=RECOMMENDING_BODY,
+                credits=credits, unit=unit, level=level, discipline=discipline,
+                valid_from=start, valid_until=date(start.year + 3, 12, 31),
+                eqf_level=by_name[name].eqf_level,
+            ),
+        )  # fmt: skip
+    agreement = pathways.create_agreement(
+        session, None, "metro-university", programme=TRANSFER_PROGRAMME,
+        name="Northbridge data analytics micro-credentials",
+        description="Northbridge Community College's data analytics micro-credentials count "
+                    "towards the BS in Business Analytics, up to 12 credits.",
+        max_credits=12,
+    )  # fmt: skip
+    for match, code, course, credits, within in TRANSFER_RULES:
+        issuer_rule = match == "issuer"
+        pathways.add_rule(
+            session, None, agreement.id,
+            pathways.RuleInput(
+                match_kind="issuer" if issuer_rule else "definition",
+                match_value="northbridge-college" if issuer_rule
+                else by_name[match].definition_id,
+                course_code=code, course_name=course, credits=credits, within_years=within,
+            ),
+        )  # fmt: skip
+    return len(CREDIT_RECOMMENDATIONS), 1
 
 
 def _definitions_of(session: Session, slug: str) -> list[CredentialDefinition]:

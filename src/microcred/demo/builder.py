@@ -59,6 +59,9 @@ DEMO_LOGINS = (
     DemoLogin("issuer staff", "staff@skillpath.example.com", "SkillPath Online"),
     DemoLogin("learner", "learner@demo.microcred.org", "Northbridge Community College"),
     DemoLogin("employer", "hiring@meridian-health.example.com", "Meridian Health Systems"),
+    DemoLogin(
+        "registrar", "registrar@metro-university.example.edu", "Metropolitan State University"
+    ),
 )
 
 EMPLOYERS = (
@@ -107,7 +110,9 @@ def build_demo(
         f"micro-credentials aligned to {counts['skills']} ESCO skills, {counts['learners']} "
         f"learners, {counts['employers']} employers; {activity.credentials} credentials issued "
         f"({activity.revoked} revoked) and recorded in the ledger, {activity.assessments} "
-        f"assessments, {activity.pathways} stackable pathway.\n{market}\n{format_logins()}\n"
+        f"assessments, {activity.pathways} stackable pathway, {activity.recommendations} credit "
+        f"recommendations, {activity.agreements} articulation agreement.\n{market}\n"
+        f"{format_logins()}\n"
         f"Open {settings.base_url}"
     )
 
@@ -320,7 +325,7 @@ class _DemoBuilder:
                 user = self._user(DEMO_LOGINS[6].email, "Hannah Brooks")
                 accounts.add_membership(self.session, user, org, Role.employer)
         for slug, name, country, region in INSTITUTIONS:
-            accounts.create_organisation(
+            institution = accounts.create_organisation(
                 self.session,
                 slug=slug,
                 name=name,
@@ -328,6 +333,10 @@ class _DemoBuilder:
                 country=country,
                 region=region,
             )
+            if slug == "metro-university":
+                # The registrar authors the university's articulation agreements (staff role).
+                user = self._user(DEMO_LOGINS[7].email, "Rosa Alvarez")
+                accounts.add_membership(self.session, user, institution, Role.issuer_staff)
         return len(EMPLOYERS)
 
     def _learners(self, organisations: list[Any]) -> int:
@@ -336,6 +345,9 @@ class _DemoBuilder:
         ]
         named = self._user(DEMO_LOGINS[5].email, "Lee Learner")
         accounts.add_membership(self.session, named, colleges[0], Role.learner)
+        # Lee has also applied to the university, whose registrar evaluates transfer credit.
+        university = accounts.get_organisation(self.session, "metro-university")
+        accounts.add_membership(self.session, named, university, Role.learner)
         accounts.grant_consent(self.session, named.id, "talent_search")
         for number in range(1, LEARNER_COUNT):
             first = self.rng.choice(FIRST_NAMES)

@@ -37,6 +37,8 @@ class Rule:
     within_years: int | None = None
     position: int = 0
     id: str = ""
+    label: str = ""
+    """What ``match_value`` names, for people: the credential's, issuer's or skill's name."""
 
     @property
     def match_key(self) -> tuple[str, str, float | None, int | None, int | None]:
@@ -55,7 +57,8 @@ class Rule:
         if self.within_years is not None:
             conditions.append(f"earned within {self.within_years} years")
         suffix = f" ({', '.join(conditions)})" if conditions else ""
-        return f"{what[self.match_kind]} {self.match_value}{suffix}"
+        named = f"'{self.label}'" if self.label else self.match_value
+        return f"{what[self.match_kind]} {named}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ from microcred.pathways.requirements import (
     to_dict,
 )
 from microcred.settings import Settings
+from microcred.skills.models import Skill
 from microcred.wallet import service as wallet
 from microcred.wallet.models import ImportedCredential
 
@@ -1207,11 +1208,30 @@ class RuleInput:
     notes: str = ""
 
 
-def as_rule(row: ArticulationRule) -> Rule:
+def as_rule(row: ArticulationRule, labels: Mapping[str, str] | None = None) -> Rule:
     return Rule(
         row.match_kind.value, row.match_value, row.course_code, row.course_name, row.credits,
         row.min_credits, row.min_eqf_level, row.within_years, row.position, row.id,
+        (labels or {}).get(row.match_value, ""),
     )  # fmt: skip
+
+
+def _match_labels(session: Session, rows: Sequence[ArticulationRule]) -> dict[str, str]:
+    """The names of what rules accept (definitions, issuers, skills), for their reasons."""
+    labels: dict[str, str] = {}
+    for row in rows:
+        value = row.match_value
+        if row.match_kind is MatchKind.definition:
+            definition = catalogue.current_published(session, value)
+            name = definition.name if definition is not None else None
+        elif row.match_kind is MatchKind.issuer:
+            organisation = session.get(Organisation, value)
+            name = organisation.name if organisation is not None else None
+        else:
+            name = session.scalar(select(Skill.preferred_label).where(Skill.uri == value))
+        if name:
+            labels[value] = name
+    return labels
 
 
 def _match_value(session: Session, kind: MatchKind, value: str) -> str:
@@ -1411,8 +1431,9 @@ def evaluate_transfer_for(
     agreement = get_agreement(session, agreement_id)
     user = _learner_for(session, principal, agreement, learner)
     held = learner_holdings(session, user.id, settings, fetch=fetch, now=now)
+    labels = _match_labels(session, agreement.rules)
     result = evaluate_transfer(
-        [as_rule(row) for row in agreement.rules],
+        [as_rule(row, labels) for row in agreement.rules],
         _holdings_for_transfer(session, held, settings),
         now=now,
         max_credits=agreement.max_credits,
