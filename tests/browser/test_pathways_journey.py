@@ -71,3 +71,13 @@ def test_registrar_adds_a_rule_and_evaluates_transfer_credit(
     page.get_by_role("button", name="Evaluate").click()
     assert page.locator("#total-credits").inner_text() == "5 credits"
     assert "Credited for DB-1 Databases" in page.locator("#evaluation").inner_text()
+
+    page.goto(f"{live_server}/manage/articulation")
+    page.get_by_label("Micro-credential").select_option(label="SQL essentials (SQL-1)")
+    page.get_by_label("Recommending body").fill("Credit council")
+    page.get_by_label("Credits").fill("3")
+    page.get_by_label("Level", exact=True).fill("undergraduate")
+    page.get_by_label("Discipline").fill("Computing")
+    page.get_by_label("Valid from").fill("2026-01-01")
+    page.get_by_role("button", name="Add recommendation").click()
+    page.wait_for_selector("td a:has-text('SQL essentials (SQL-1)')")

@@ -8,6 +8,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.catalogue import service as catalogue
 from microcred.credentials.resolvers import verify
 from microcred.settings import Settings
 from tests.catalogue.factories import PYTHON
@@ -187,3 +188,36 @@ def test_registrar_pages_refuse_conflicts_and_export_a_transcript(
     assert transcript.status_code == 200
     with sessions() as session:
         assert verify(session, transcript.json(), settings, allow_remote=False).valid
+
+
+def test_credit_recommendations_pick_the_definition_by_name(
+    client: TestClient, world: World, defs: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    sign_in_client(client, "staff@north.example")
+    page = client.get("/manage/articulation").text
+    assert "No credit recommendation is recorded yet" in page
+    picker = page[page.index('<select id="definition_id"') :]
+    picker = picker[: picker.index("</select>")]
+    with sessions() as session:
+        sql_name = catalogue.get_definition(session, defs.sql).name
+    assert f'<option value="{defs.sql}">{sql_name}' in picker and "<optgroup" in picker
+
+    saved = client.post(
+        "/manage/credit-recommendations",
+        follow_redirects=False,
+        data={
+            "csrf_token": _csrf(page),
+            "organisation": world.college.id,
+            "definition_id": defs.sql,
+            "recommending_body": "Credit council",
+            "credits": "3",
+            "unit": "credit_hours",
+            "level": "undergraduate",
+            "discipline": "Computing",
+            "valid_from": "2026-01-01",
+        },
+    )
+
+    assert saved.status_code == 303
+    listed = client.get("/manage/articulation").text
+    assert f'<a href="/definitions/{defs.sql}">{sql_name} (SQL-1)</a>' in listed

@@ -669,11 +669,31 @@ def _articulation(
         for organisation in organisations
         for agreement in service.list_agreements(session, organisation.id)
     ]
+    choices = _definition_choices(session)
     return render(
         request, "pathways/articulation.html", principal, status_code=status_code,
         organisations=organisations, agreements=agreements, error=error, values=values or {},
-        recommendations=service.credit_recommendations(session),
+        recommendations=service.credit_recommendations(session), definition_choices=choices,
+        definition_names={d_id: name for group in choices.values() for d_id, name in group},
     )  # fmt: skip
+
+
+def _definition_choices(session: DbSession) -> dict[str, list[tuple[str, str]]]:
+    """Every published definition as (id, "name (code)"), grouped by issuer: a recommendation may
+    be recorded for any issuer's micro-credential."""
+    rows = session.execute(
+        select(
+            Organisation.name, CredentialDefinition.definition_id, CredentialDefinition.name,
+            CredentialDefinition.human_code,
+        )
+        .join(Organisation, Organisation.id == CredentialDefinition.issuer_id)
+        .where(CredentialDefinition.status == DefinitionStatus.published)
+        .order_by(Organisation.name, CredentialDefinition.name)
+    )  # fmt: skip
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for issuer, definition_id, name, code in rows:
+        groups.setdefault(issuer, []).append((definition_id, f"{name} ({code})" if code else name))
+    return groups
 
 
 def _number(value: Any, field: str, kind: type[int] | type[float] = float) -> Any:
