@@ -138,6 +138,8 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
     from microcred.credentials.models import IssuedCredential
     from microcred.credentials.resolvers import verify
     from microcred.ledger import service as ledger
+    from microcred.ledger.models import LedgerWitness
+    from microcred.ledger.notes import NoteVerifier, SignedNote, parse_note, verify_cosignature
 
     path, _, report = demo_dbs
     settings = _settings(path)
@@ -149,7 +151,18 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
         good = verify(session, valid.document, settings, allow_remote=False)
         bad = verify(session, revoked[0].document, settings, allow_remote=False)
         checkpoint = ledger.latest_checkpoint(session)
+        cosigned = []
+        for cosignature in checkpoint.cosignatures:
+            witness = session.get(LedgerWitness, cosignature.witness_id)
+            assert witness is not None
+            note = parse_note(checkpoint.signed_note + cosignature.signature_line + "\n")
+            mine = [s for s in note.signatures if s.name == witness.name]
+            verify_cosignature(
+                SignedNote(note.text, tuple(mine)), NoteVerifier.parse(witness.verifier_key)
+            )  # raises unless the demo witness's signature holds
+            cosigned.append(witness.name)
     engine.dispose()
+    assert cosigned == ["witness.demo.microcred.org"]
     assert len(issued) >= 100 and len(revoked) == 1
     assert good.valid, good.as_dict()
     assert not bad.valid

@@ -22,6 +22,7 @@ from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
 from microcred.ledger import service as ledger
+from microcred.ledger.notes import COSIGNATURE_V1, NoteSigner, cosign_note, parse_note
 from microcred.pathways import service as pathways
 from microcred.settings import Settings
 
@@ -101,8 +102,22 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     pathways_made = _pathway(session, by_name)
     issued, revoked = _credentials(session, settings, rng, by_name)
     recommendations, agreements = _transfer_credit(session, by_name)
-    ledger.create_checkpoint(session, settings)
+    _cosigned_checkpoint(session, settings, rng)
     return ActivityCounts(issued, revoked, pathways_made, assessments, recommendations, agreements)
+
+
+DEMO_WITNESS = "witness.demo.microcred.org"
+
+
+def _cosigned_checkpoint(session: Session, settings: Settings, rng: random.Random) -> None:
+    """A checkpoint of everything issued, cosigned by a registered demo witness (as an
+    independent `microcred witness` would; its key is not kept: it witnesses the build only)."""
+    checkpoint = ledger.create_checkpoint(session, settings)
+    witness = NoteSigner.from_seed(DEMO_WITNESS, rng.randbytes(32), COSIGNATURE_V1)
+    ledger.register_witness(session, witness.verifier.encode())
+    note = parse_note(checkpoint.signed_note)
+    signature = cosign_note(note.text, witness, int(utcnow().timestamp()))
+    ledger.add_cosignatures(session, note.with_signature(signature).encode())
 
 
 def _transfer_credit(session: Session, by_name: dict[str, CredentialDefinition]) -> tuple[int, int]:
