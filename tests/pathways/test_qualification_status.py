@@ -35,6 +35,7 @@ from tests.pathways.test_status_changes import (
     issue_suspendable,
     reinstate,
     revoke,
+    stacked,
     statements,
 )
 
@@ -85,11 +86,7 @@ def progress_out(sessions: sessionmaker[Session], world: World, settings: Settin
 def test_revoking_the_qualification_revokes_the_award_for_good(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="keep")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award = stacked(sessions, world, defs, settings, "keep").award
     qualification_id = qualification_of(award)
 
     revoke(sessions, settings, qualification_id, "revocation")
@@ -119,11 +116,7 @@ def test_revoking_the_qualification_revokes_the_award_for_good(
 def test_progress_does_not_award_the_pathway_again_until_staff_reaward(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award = stacked(sessions, world, defs, settings).award
     revoke(sessions, settings, qualification_of(award), "revocation")
 
     out = progress_out(sessions, world, settings)  # the components still meet the pathway
@@ -146,11 +139,7 @@ def test_a_component_revoked_award_is_still_awarded_again_when_met_anew(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
     """Only a revocation of the award's own credential is final; the policy's is not."""
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="revoke")
-    python_id = issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, _ = stacked(sessions, world, defs, settings, "revoke")
     revoke(sessions, settings, python_id, "revocation")
     with sessions() as session:
         assert not service.get_award(session, None, award.id).final
@@ -266,11 +255,7 @@ def test_a_credential_in_no_award_is_unaffected_and_costs_one_indexed_lookup(
     sessions: sessionmaker[Session], engine: Engine, world: World, defs: Catalogue,
     settings: Settings, db_backend: str,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="revoke")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award = stacked(sessions, world, defs, settings, "revoke").award
     loose_id = issue_suspendable(sessions, settings, defs.teamwork)
 
     with statements(engine) as seen:
@@ -296,11 +281,7 @@ def test_a_failing_handler_rolls_the_qualification_revocation_back(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs))
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award = stacked(sessions, world, defs, settings).award
     qualification_id = qualification_of(award)
 
     def broken(*args: Any, **kwargs: Any) -> Any:

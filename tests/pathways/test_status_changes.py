@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from alembic import command
@@ -48,6 +48,28 @@ def awarded(sessions: sessionmaker[Session], world: World, settings: Settings) -
         return result.award
 
 
+Issuer = Callable[[sessionmaker[Session], Settings, str], str]
+
+
+class Stacked(NamedTuple):
+    award: PathwayAward
+    python_id: str
+    sql_id: str
+
+
+def stacked(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
+    policy: str = "review", *, python: Issuer = issue, sql: Issuer = issue,
+) -> Stacked:  # fmt: skip
+    """A pathway of both components (stating ``policy``), the learner's two credentials, and the
+    award they earn."""
+    with sessions.begin() as session:
+        make_pathway(session, defs, both(defs), revocation_policy=policy)
+    python_id = python(sessions, settings, defs.python)
+    sql_id = sql(sessions, settings, defs.sql)
+    return Stacked(awarded(sessions, world, settings), python_id, sql_id)
+
+
 def award_state(sessions: sessionmaker[Session], award_id: str) -> tuple[AwardState, str | None]:
     with sessions() as session:
         award = service.get_award(session, None, award_id)
@@ -79,11 +101,7 @@ def reinstate(sessions: sessionmaker[Session], settings: Settings, credential_id
 def test_revoke_policy_revokes_award_and_qualification_with_the_component(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="revoke")
-    python_id = issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, _ = stacked(sessions, world, defs, settings, "revoke")
     assert award.credential_id is not None
 
     revoke(sessions, settings, python_id, "revocation")
@@ -101,11 +119,7 @@ def test_revoke_policy_revokes_award_and_qualification_with_the_component(
 def test_review_policy_flags_the_award_at_the_revocation(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    sql_id = issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, _, sql_id = stacked(sessions, world, defs, settings)
 
     revoke(sessions, settings, sql_id, "revocation")
 
@@ -117,11 +131,7 @@ def test_review_policy_flags_the_award_at_the_revocation(
 def test_keep_policy_leaves_the_award_as_it_is(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="keep")
-    python_id = issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, _ = stacked(sessions, world, defs, settings, "keep")
 
     revoke(sessions, settings, python_id, "revocation")
 
@@ -153,11 +163,9 @@ def test_an_award_still_met_without_the_component_is_untouched(
 def test_suspension_flags_and_reinstatement_unflags_the_award(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    python_id = issue_suspendable(sessions, settings, defs.python)
-    sql_id = issue_suspendable(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, sql_id = stacked(
+        sessions, world, defs, settings, python=issue_suspendable, sql=issue_suspendable
+    )
 
     revoke(sessions, settings, python_id, "suspension")
     assert award_state(sessions, award.id)[0] is AwardState.review
@@ -177,11 +185,9 @@ def test_suspension_flags_and_reinstatement_unflags_the_award(
 def test_a_revoke_policy_award_stays_revoked_after_reinstatement(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="revoke")
-    python_id = issue_suspendable(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, _ = stacked(
+        sessions, world, defs, settings, "revoke", python=issue_suspendable
+    )
 
     revoke(sessions, settings, python_id, "suspension")
     reinstate(sessions, settings, python_id)
@@ -215,11 +221,7 @@ def test_a_credential_in_no_award_costs_one_lookup_by_primary_key(
     sessions: sessionmaker[Session], engine: Engine, world: World, defs: Catalogue,
     settings: Settings, db_backend: str,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    awarded(sessions, world, settings)
+    stacked(sessions, world, defs, settings)
     loose_id = issue(sessions, settings, defs.teamwork)  # in no award
 
     with statements(engine) as seen:
@@ -240,11 +242,7 @@ def test_a_failing_pathway_policy_rolls_the_whole_revocation_back(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="revoke")
-    python_id = issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, _ = stacked(sessions, world, defs, settings, "revoke")
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("pathway bug")
@@ -267,11 +265,7 @@ def test_a_failing_pathway_policy_rolls_the_whole_revocation_back(
 def test_awards_index_their_issued_components_and_a_kept_review_drops_the_lost_one(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    python_id = issue(sessions, settings, defs.python)
-    sql_id = issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, sql_id = stacked(sessions, world, defs, settings)
 
     def indexed() -> set[str]:
         with sessions() as session:
@@ -315,11 +309,7 @@ def test_the_web_app_and_the_cli_register_the_pathways_listener(
 def test_the_migration_indexes_the_components_of_existing_awards(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    python_id = issue(sessions, settings, defs.python)
-    sql_id = issue(sessions, settings, defs.sql)
-    award = awarded(sessions, world, settings)
+    award, python_id, sql_id = stacked(sessions, world, defs, settings)
     command.stamp(alembic_config(settings.database_url), "head")
     downgrade(settings.database_url, "0002")  # drops the table
     upgrade(settings.database_url)  # creates it again from the awards' components
