@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from microcred.db.base import new_id, utcnow
 from microcred.skills.errors import TaxonomyFileError
+from microcred.skills.extraction.text import label_key
 from microcred.skills.models import (
     Occupation,
     OccupationSkill,
@@ -35,7 +36,7 @@ from microcred.skills.sources import (
     read_esco_subset,
     read_onet,
 )
-from microcred.skills.taxonomy import TaxonomyData, fingerprint_of, sha256_of
+from microcred.skills.taxonomy import TaxonomyData, fingerprint_of, record_equivalents, sha256_of
 
 BATCH = 2000
 Step = Callable[[str], None]
@@ -116,6 +117,7 @@ def assemble_default_taxonomy(shared_dir: Path, step: Step = _no_progress) -> Ta
     if (onet / "Occupation_Data.tsv.gz").is_file():
         read_onet(data, onet)
         parts.append("O*NET 29.2")
+        record_equivalents(data, label_key)
     else:
         data.notes.append(f"O*NET not found at {onet}.")
     step("O*NET 29.2")

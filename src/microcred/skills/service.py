@@ -25,6 +25,7 @@ from microcred.skills.models import (
     SkillRelation,
     TaxonomyVersion,
 )
+from microcred.skills.taxonomy import EXACT_MATCH
 
 __all__ = [
     "OccupationNeed",
@@ -236,7 +237,7 @@ def _related(session: Session, skill_uri: str, *, upwards: bool) -> list[Related
     rows = session.execute(
         select(other, SkillRelation.relation_type)
         .join(SkillRelation, condition[1])
-        .where(condition[0])
+        .where(condition[0], SkillRelation.relation_type != EXACT_MATCH)
         .order_by(other.preferred_label)
     )
     return [

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LOADER_FORMAT = "microcred-skills-4"
+LOADER_FORMAT = "microcred-skills-5"
 """Bumped when what the readers recover from the same files changes (labels.py rules), so a
-`microcred skills load` on an existing installation reloads instead of reporting "unchanged"."""
+`microcred skills load` on an existing installation reloads instead of reporting "unchanged".
+5: ESCO↔O*NET ``exactMatch`` relations (:func:`record_equivalents`)."""
+
+EXACT_MATCH = "exactMatch"
+"""Relation type linking an ESCO skill (``broader``) to the O*NET skill naming the same thing."""
+ESCO_URI_PREFIX = "http://data.europa.eu/esco/"
 
 
 @dataclass
@@ -137,3 +142,21 @@ def clean_labels(preferred: str, labels: list[str]) -> list[str]:
             seen.add(text.casefold())
             result.append(text)
     return result
+
+
+def record_equivalents(data: TaxonomyData, key: Callable[[str], object]) -> int:
+    """Link each O*NET skill whose preferred label is an ESCO skill's (compared by ``key``) to
+    that ESCO skill (the first by URI) with an :data:`EXACT_MATCH` relation; returns how many."""
+    esco: dict[object, str] = {}
+    for uri, record in sorted(data.skills.items()):
+        if uri.startswith(ESCO_URI_PREFIX) and not record.is_group:
+            esco.setdefault(key(record.preferred_label), uri)
+    linked = 0
+    for uri, record in sorted(data.skills.items()):
+        if record.source != "onet" or record.is_group:
+            continue
+        twin = esco.get(key(record.preferred_label))
+        if twin is not None:
+            data.add_relation(SkillRelationRecord(twin, uri, EXACT_MATCH, "microcred"))
+            linked += 1
+    return linked

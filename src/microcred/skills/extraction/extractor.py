@@ -17,7 +17,7 @@ from microcred.skills.extraction.candidates import Candidate, candidates
 from microcred.skills.extraction.embeddings import Encoder, MiniLMEncoder
 from microcred.skills.extraction.errors import ExtractionError, VocabularyEmpty
 from microcred.skills.extraction.gazetteer import DEFAULT_THRESHOLD as GAZETTEER_THRESHOLD
-from microcred.skills.extraction.gazetteer import Gazetteer
+from microcred.skills.extraction.gazetteer import ESCO_PREFIX, Gazetteer
 from microcred.skills.extraction.semantic import DEFAULT_THRESHOLD, SemanticMatcher
 from microcred.skills.extraction.text import MAX_TEXT_CHARS, check_text, guess_language, tokenise
 from microcred.skills.extraction.vocabulary import SkillConcept
@@ -36,6 +36,8 @@ class SkillMatch:
     end: int
     confidence: float
     method: Method
+    equivalents: tuple[str, ...] = ()
+    """The same skill's URIs in another taxonomy (O*NET's for an ESCO skill), not counted apart."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class SkillExtractor:
     gazetteer_threshold: float = GAZETTEER_THRESHOLD
     cache_dir: Path | None = None
     _semantic: SemanticMatcher | None = field(default=None, init=False, repr=False)
+    _by_uri: dict[str, SkillConcept] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(
@@ -96,6 +99,18 @@ class SkillExtractor:
             gazetteer_threshold=gazetteer_threshold,
             cache_dir=cache_dir,
         )
+
+    def _canonical(self, concept: SkillConcept) -> SkillConcept:
+        """The ESCO concept equivalent to an O*NET one, so one skill has one URI."""
+        if concept.uri.startswith(ESCO_PREFIX) or not concept.equivalents:
+            return concept
+        if self._by_uri is None:
+            self._by_uri = {c.uri: c for c in self.concepts}
+        for uri in concept.equivalents:
+            twin = self._by_uri.get(uri)
+            if twin is not None and uri.startswith(ESCO_PREFIX):
+                return twin
+        return concept
 
     def semantic(self) -> SemanticMatcher:
         if self._semantic is None:
@@ -139,6 +154,7 @@ class SkillExtractor:
                 found.end,
                 found.confidence,
                 "gazetteer",
+                found.equivalents,
             )
             for found in self.gazetteer.match(text, tokens)
             if found.confidence >= self.gazetteer_threshold
@@ -163,7 +179,7 @@ class SkillExtractor:
                 hit = next(hits)
                 if hit.similarity < self.semantic_threshold:
                     continue
-                concept = self.concepts[hit.concept]
+                concept = self._canonical(self.concepts[hit.concept])
                 item.matches.append(
                     SkillMatch(
                         concept.uri,
@@ -173,5 +189,6 @@ class SkillExtractor:
                         phrase.end,
                         round(hit.similarity, 4),
                         "semantic",
+                        concept.equivalents,
                     )
                 )

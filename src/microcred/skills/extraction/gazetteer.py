@@ -11,7 +11,8 @@ a label naming more than :data:`AMBIGUOUS_SENSES` concepts counts less and only 
 :data:`AMBIGUOUS_SENSES` most likely concepts are reported (so one vague word cannot inflate the
 demand for dozens of skills). A one-word label shared by several concepts ("tools") reports
 only its best-ranked concept (trusted preferred label first), with a confidence that falls by
-:data:`SHARED_WORD_PENALTY` per extra concept. Labels recovered heuristically count for less.
+:data:`SHARED_WORD_PENALTY` per extra concept. Labels recovered heuristically count for less,
+packaged aliases (:mod:`.aliases`: "AWS", "Kafka") less than any real label.
 One-word labels that SkillSpan train shows are rarely skills (:mod:`.generic_words`) are
 treated like the common words. A label that names the same skill in two taxonomies (ESCO's
 "Adobe Illustrator" and O*NET's technology of that name: the same preferred label) reports it
@@ -46,6 +47,8 @@ DEFAULT_THRESHOLD = 0.475
 """Matches below this confidence are dropped; tuned on the SkillSpan train split."""
 PREFERRED_CONFIDENCE = 0.9
 ALTERNATIVE_CONFIDENCE = 0.8
+ALIAS_CONFIDENCE = 0.75
+"""Base confidence of a packaged alias (:mod:`.aliases`): below any real label's."""
 LONGER_LABEL_BONUS = 0.03
 SINGLE_WORD_PENALTY = 0.1
 CASE_EXACT_BONUS = 0.05
@@ -61,6 +64,7 @@ class LabelSense:
     label: str
     preferred: bool
     trusted: bool = True
+    alias: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class GazetteerMatch:
     start: int
     end: int
     confidence: float
+    equivalents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,7 @@ class _Reading:
     label: str
     matched_label: str
     confidence: float
+    equivalents: tuple[str, ...] = ()
 
 
 _END = ""
@@ -99,14 +105,23 @@ class Gazetteer:
         phrases = gazetteer.phrases
         for position, concept in enumerate(gazetteer.concepts):
             seen: set[tuple[str, ...]] = set()
-            for label, preferred in _label_variants(concept):
+            for label, preferred in label_variants(concept):
                 words = tuple(token.key for token in tokenise(label))
                 if not words or words in seen:
                     continue
                 seen.add(words)
                 sense = LabelSense(position, label, preferred, concept.trusted_labels)
                 phrases.setdefault(words, []).append(sense)
+            for alias in concept.aliases:
+                words = tuple(token.key for token in tokenise(alias))
+                if words and words not in seen:
+                    seen.add(words)
+                    phrases.setdefault(words, []).append(
+                        LabelSense(position, alias, False, alias=True)
+                    )
         for words, senses in phrases.items():
+            if not all(sense.alias for sense in senses):
+                senses = [sense for sense in senses if not sense.alias]  # a real label wins
             node = gazetteer.trie
             for word in words:
                 node = node.setdefault(word, {})
@@ -118,6 +133,7 @@ class Gazetteer:
                     gazetteer.concepts[sense.concept].preferred_label,
                     sense.label,
                     _confidence(sense, len(words), len(distinct)),
+                    gazetteer.concepts[sense.concept].equivalents,
                 )
                 for sense in kept
             ]
@@ -168,6 +184,7 @@ class Gazetteer:
                         start,
                         end,
                         round(confidence, 4),
+                        reading.equivalents,
                     )
                 )
             position = last + 1
@@ -199,21 +216,25 @@ ESCO_PREFIX = "http://data.europa.eu/esco/"
 
 
 def _one_per_skill(senses: list[LabelSense], concepts: list[SkillConcept]) -> list[LabelSense]:
-    """Without the senses of other taxonomies (O*NET) whose concept has the preferred label of an
-    ESCO concept among them: one skill, reported once by its ESCO URI. Order kept."""
+    """Without the senses of other taxonomies (O*NET) whose concept is an equivalent of (or has the
+    preferred label of) an ESCO concept among them: one skill, reported once by its ESCO URI.
+    Order kept."""
     if len(senses) < 2:
         return senses
 
     def key(sense: LabelSense) -> tuple[str, ...]:
         return tuple(token.key for token in tokenise(concepts[sense.concept].preferred_label))
 
-    esco = {key(sense) for sense in senses if concepts[sense.concept].uri.startswith(ESCO_PREFIX)}
+    esco = [sense for sense in senses if concepts[sense.concept].uri.startswith(ESCO_PREFIX)]
     if not esco:
         return senses
+    keys = {key(sense) for sense in esco}
+    twins = {uri for sense in esco for uri in concepts[sense.concept].equivalents}
     return [
         sense
         for sense in senses
-        if concepts[sense.concept].uri.startswith(ESCO_PREFIX) or key(sense) not in esco
+        if concepts[sense.concept].uri.startswith(ESCO_PREFIX)
+        or (key(sense) not in keys and concepts[sense.concept].uri not in twins)
     ]
 
 
@@ -226,10 +247,10 @@ def _most_likely(senses: list[LabelSense]) -> list[LabelSense]:
 
 def _ranked(senses: list[LabelSense]) -> list[LabelSense]:
     """Trusted preferred labels first, then trusted, then recovered ones (stable otherwise)."""
-    return sorted(senses, key=lambda sense: (not sense.trusted, not sense.preferred))
+    return sorted(senses, key=lambda sense: (sense.alias, not sense.trusted, not sense.preferred))
 
 
-def _label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
+def label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
     """(label, preferred) pairs: every label, and each label without its bracketed qualifier."""
     variants: list[tuple[str, bool]] = []
     labels = [(concept.preferred_label, True)] + [(label, False) for label in concept.alt_labels]
@@ -244,6 +265,8 @@ def _label_variants(concept: SkillConcept) -> list[tuple[str, bool]]:
 def _confidence(sense: LabelSense, size: int, senses: int) -> float:
     """Confidence of a match on this label, before the bonus for its exact written form."""
     base = PREFERRED_CONFIDENCE if sense.preferred else ALTERNATIVE_CONFIDENCE
+    if sense.alias:
+        base = ALIAS_CONFIDENCE
     if size == 1 and senses > 1:
         base -= SHARED_WORD_PENALTY * (senses - 1)
     elif senses > AMBIGUOUS_SENSES:

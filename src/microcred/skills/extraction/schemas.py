@@ -24,6 +24,11 @@ class SkillMatchOut(BaseModel):
     end: int
     confidence: float
     method: str
+    equivalents: list[str] = Field(
+        default_factory=list,
+        description="The same skill's URIs in another taxonomy (the O*NET technology an ESCO "
+        "skill equals); the mention counts once, under uri",
+    )
 
 
 class ExtractResponse(BaseModel):
@@ -49,6 +54,7 @@ class ExtractResponse(BaseModel):
                     end=m.end,
                     confidence=m.confidence,
                     method=m.method,
+                    equivalents=list(m.equivalents),
                 )
                 for m in kept
             ],

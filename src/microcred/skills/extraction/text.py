@@ -77,6 +77,11 @@ def tokenise(text: str) -> list[Token]:
     return tokens
 
 
+def label_key(label: str) -> tuple[str, ...]:
+    """The match keys of a label's words: two labels with the same key read the same."""
+    return tuple(token.key for token in tokenise(label))
+
+
 def check_text(text: str, field: str = "text") -> str:
     """Refuse empty or binary text; cut very long text to :data:`MAX_TEXT_CHARS`."""
     if not text or not text.strip():
