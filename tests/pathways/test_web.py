@@ -8,7 +8,6 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.catalogue import service as catalogue
 from microcred.credentials.resolvers import verify
 from microcred.settings import Settings
 from tests.catalogue.factories import PYTHON
@@ -180,9 +179,17 @@ def test_registrar_pages_refuse_conflicts_and_export_a_transcript(
         f"{url}/rules",
         data={**rule, "credits": "4", "match_value": defs.sql, "match_kind": "definition"},
     )
-    assert conflict.status_code == 409 and "course DB-1 is already" in conflict.text
+    assert conflict.status_code == 409
+    assert re.search(
+        r'id="course_code-error">Conflicts with rule 1: course DB-1 is already', conflict.text
+    )
+    assert 'id="rule-credits" name="credits" inputmode="decimal" value="4"' in conflict.text
     evaluated = client.get(url, params={"learner": "learner@example.org"})
-    assert "5 credits</span> awardable" in evaluated.text
+    assert (
+        '<strong id="total-credits">5 credits</strong> awarded for 1 of 1 credential'
+        in evaluated.text
+    )
+    assert "any credential of issuer &#39;South Academy&#39;" in evaluated.text  # the rule, by name
     assert "Credited for DB-1 Databases" in evaluated.text
     transcript = client.get(f"{url}/transcript", params={"learner": "learner@example.org"})
     assert transcript.status_code == 200
@@ -190,34 +197,97 @@ def test_registrar_pages_refuse_conflicts_and_export_a_transcript(
         assert verify(session, transcript.json(), settings, allow_remote=False).valid
 
 
-def test_credit_recommendations_pick_the_definition_by_name(
-    client: TestClient, world: World, defs: Catalogue, sessions: sessionmaker[Session]
+def _options(page: str, select_id: str) -> list[str]:
+    """The option values of one ``<select>`` of a page."""
+    picker = page[page.index(f'<select id="{select_id}"') :]
+    return re.findall(r'<option value="([^"]*)"', picker[: picker.index("</select>")])
+
+
+def test_credit_recommendations_pick_from_the_organisations_own_definitions(
+    client: TestClient, world: World, defs: Catalogue
 ) -> None:
     sign_in_client(client, "staff@north.example")
     page = client.get("/manage/articulation").text
     assert "No credit recommendation is recorded yet" in page
-    picker = page[page.index('<select id="definition_id"') :]
-    picker = picker[: picker.index("</select>")]
-    with sessions() as session:
-        sql_name = catalogue.get_definition(session, defs.sql).name
-    assert f'<option value="{defs.sql}">{sql_name}' in picker and "<optgroup" in picker
+    assert "No articulation agreement yet. Create one below" in page
+    assert set(_options(page, "definition_id")) == {"", defs.python, defs.qualification}
+    recommendation = {
+        "csrf_token": _csrf(page),
+        "organisation": world.college.id,
+        "definition_id": defs.python,
+        "recommending_body": "Credit council",
+        "credits": "3",
+        "unit": "credit_hours",
+        "level": "undergraduate",
+        "discipline": "Computing",
+        "valid_from": "2026-01-01",
+    }
 
     saved = client.post(
-        "/manage/credit-recommendations",
-        follow_redirects=False,
-        data={
-            "csrf_token": _csrf(page),
-            "organisation": world.college.id,
-            "definition_id": defs.sql,
-            "recommending_body": "Credit council",
-            "credits": "3",
-            "unit": "credit_hours",
-            "level": "undergraduate",
-            "discipline": "Computing",
-            "valid_from": "2026-01-01",
-        },
+        "/manage/credit-recommendations", data=recommendation, follow_redirects=False
     )
 
     assert saved.status_code == 303
     listed = client.get("/manage/articulation").text
-    assert f'<a href="/definitions/{defs.sql}">{sql_name} (SQL-1)</a>' in listed
+    assert f'<a href="/definitions/{defs.python}">Python basics (PY-1)</a>' in listed
+    assert "No credit recommendation is recorded yet" not in listed
+
+
+def test_a_recommendation_for_another_organisations_definition_is_refused_on_the_form(
+    client: TestClient, world: World, defs: Catalogue
+) -> None:
+    token = sign_in_client(client, "staff@north.example")
+    page = client.get("/manage/articulation").text
+    posted = {
+        "csrf_token": _csrf(page),
+        "organisation": world.college.id,
+        "definition_id": defs.sql,  # South Academy's, not in the list: posted by hand
+        "recommending_body": "Credit council",
+        "credits": "3",
+        "unit": "credit_hours",
+        "level": "undergraduate",
+        "discipline": "Computing",
+        "valid_from": "2026-01-01",
+    }
+
+    refused = client.post("/manage/credit-recommendations", data=posted)
+
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="definition_id-error">&#39;SQL essentials&#39; is South Academy&#39;s '
+        r"micro-credential: North College records credit recommendations for its own",
+        refused.text,
+    )
+    assert '<a href="#definition_id">Micro-credential</a>' in refused.text  # the summary
+    assert 'id="recommending_body" name="recommending_body" value="Credit council"' in refused.text
+    assert '<option value="credit_hours" selected>' in refused.text
+    assert "No credit recommendation is recorded yet" in refused.text  # nothing saved
+    by_api = client.post(
+        "/api/v1/credit-recommendations",
+        headers={"X-CSRF-Token": token},
+        json={**{k: v for k, v in posted.items() if k != "csrf_token"}, "credits": 3},
+    )
+    assert by_api.status_code == 422 and by_api.json()["field"] == "definition_id"
+    empty = client.post("/manage/credit-recommendations", data={**posted, "definition_id": ""})
+    assert empty.status_code == 422
+    assert 'id="definition_id-error">Choose the micro-credential.' in empty.text
+
+
+def test_the_agreement_form_keeps_its_input_and_names_the_field_in_error(
+    client: TestClient, world: World
+) -> None:
+    sign_in_client(client, "staff@north.example")
+    csrf = _csrf(client.get("/manage/articulation").text)
+
+    refused = client.post(
+        "/manage/articulation",
+        data={"csrf_token": csrf, "organisation": world.college.id, "programme": " ",
+              "name": "2026 intake", "max_credits": "twelve"},
+    )  # fmt: skip
+
+    assert refused.status_code == 422
+    assert 'id="max_credits-error">max_credits must be a number.' in refused.text
+    assert 'id="agreement-name" name="name" value="2026 intake"' in refused.text
+    assert 'aria-describedby="max_credits-error"' in refused.text
+    assert refused.text.count('class="field-error"') == 1
+    assert "North College publishes no micro-credential, so there is nothing" in refused.text

@@ -9,6 +9,9 @@ reason, credited or not.
 
 Conflicts are refused when a rule is added: a course has one credit value and one name within
 an agreement, and two rules may not accept the same credentials for the same course.
+
+A credit recommendation is recorded by the micro-credential's own issuer (see
+:func:`check_recommender`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from microcred.pathways.errors import ArticulationConflict
+from microcred.pathways.errors import ArticulationConflict, PathwayError
 from microcred.pathways.progress import years_before
 
 ECTS_PER_CREDIT_HOUR = 2.0
@@ -119,6 +122,21 @@ def find_conflict(existing: Sequence[Rule], new: Rule) -> None:
                 f"course {rule.course_code}.",
                 field="match_value",
             )
+
+
+def check_recommender(
+    organisation_id: str, organisation_name: str, issuer_id: str, issuer_name: str,
+    definition_name: str,
+) -> None:  # fmt: skip
+    """Refuse a credit recommendation recorded by anyone but the micro-credential's issuer: it
+    shows on the definition's page and raises the credential's credit in every institution's
+    transfer evaluations, so no other organisation may attach one."""
+    if issuer_id != organisation_id:
+        raise PathwayError(
+            f"'{definition_name}' is {issuer_name}'s micro-credential: {organisation_name} "
+            "records credit recommendations for its own micro-credentials only.",
+            field="definition_id", status_code=422,
+        )  # fmt: skip
 
 
 def _matches(rule: Rule, holding: Holding) -> bool:

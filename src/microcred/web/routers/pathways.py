@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,14 +13,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 
-from microcred.accounts.models import Organisation, Role
+from microcred.accounts.models import Organisation, OrganisationKind, Role
 from microcred.accounts.service import Principal, get_organisation
+from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials.service import credentials_of_learner
 from microcred.errors import PermissionDenied
 from microcred.pathways import service, tree_form
+from microcred.pathways.articulation import check_recommender
 from microcred.pathways.errors import PathwayError
-from microcred.pathways.models import Pathway
+from microcred.pathways.models import CreditRecommendation, Pathway
 from microcred.pathways.requirements import KIND_LABELS, KINDS, parse_requirement, to_dict
 from microcred.pathways.schemas import (
     AgreementIn,
@@ -44,6 +47,7 @@ from microcred.settings import Settings
 from microcred.wallet import service as wallet
 from microcred.wallet.service import WalletError
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -240,8 +244,7 @@ def api_add_recommendation(
         body.definition_id, body.recommending_body, body.credits, body.unit, body.level,
         body.discipline, body.valid_from, body.valid_until, body.eqf_level,
     )  # fmt: skip
-    row = service.add_credit_recommendation(session, principal, body.organisation, data)
-    return RecommendationOut.of(row)
+    return RecommendationOut.of(_add_recommendation(session, principal, body.organisation, data))
 
 
 @api.get(
@@ -658,42 +661,106 @@ def articulation_page(
     return _articulation(request, session, principal)
 
 
+AGREEMENT_INPUTS = {
+    "organisation": "agreement-organisation", "programme": "programme", "name": "agreement-name",
+    "description": "agreement-description", "max_credits": "max_credits",
+}  # fmt: skip
+RECOMMENDATION_INPUTS = {
+    "organisation": "rec-organisation", "definition_id": "definition_id",
+    "recommending_body": "recommending_body", "credits": "credits", "unit": "unit",
+    "level": "level", "eqf_level": "eqf_level", "discipline": "discipline",
+    "valid_from": "valid_from", "valid_until": "valid_until",
+}  # fmt: skip
+RULE_INPUTS = {
+    "match_kind": "match_kind", "match_value": "match_value", "min_credits": "min_credits",
+    "min_eqf_level": "min_eqf_level", "within_years": "within_years",
+    "course_code": "course_code", "course_name": "course_name", "credits": "rule-credits",
+    "notes": "notes",
+}  # fmt: skip
+ARTICULATION_LABELS = {
+    "agreement-organisation": "Institution", "programme": "Programme",
+    "agreement-name": "Agreement name", "agreement-description": "Description",
+    "max_credits": "Most transfer credit accepted", "rec-organisation": "Recorded by",
+    "definition_id": "Micro-credential", "recommending_body": "Recommending body",
+    "credits": "Credits", "unit": "Unit", "level": "Level", "eqf_level": "EQF level",
+    "discipline": "Discipline", "valid_from": "Valid from", "valid_until": "Valid until",
+}  # fmt: skip
+"""The error summary's name for each input, by id (as the inputs' labels say)."""
+RULE_LABELS = {
+    "match_kind": "Accept credentials", "match_value": "Micro-credential, issuer or skill",
+    "min_credits": "At least (ECTS)", "min_eqf_level": "At least EQF level",
+    "within_years": "Earned within years", "course_code": "For course code",
+    "course_name": "Course name", "rule-credits": "Credits awarded", "notes": "Notes",
+}  # fmt: skip
+
+
 def _articulation(
-    request: Request, session: DbSession, principal: Principal, *,
-    error: PathwayError | None = None, values: dict[str, str] | None = None,
+    request: Request, session: DbSession, principal: Principal, *, form: str = "",
+    errors: FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
+    """The registrar's page; ``form`` names the form whose ``errors`` and ``values`` are shown."""
     organisations = _author_organisations(session, principal)
     agreements = [
         agreement
         for organisation in organisations
         for agreement in service.list_agreements(session, organisation.id)
     ]
-    choices = _definition_choices(session)
+    recommendations = service.credit_recommendations(session)
     return render(
         request, "pathways/articulation.html", principal, status_code=status_code,
-        organisations=organisations, agreements=agreements, error=error, values=values or {},
-        recommendations=service.credit_recommendations(session), definition_choices=choices,
-        definition_names={d_id: name for group in choices.values() for d_id, name in group},
+        organisations=organisations, agreements=agreements, form=form, errors=errors or {},
+        values=values or {}, recommendations=recommendations,
+        definition_choices=_own_definition_choices(session, organisations),
+        definition_names=_definition_labels(
+            session, {row.definition_id for row in recommendations}
+        ),
+        labels=ARTICULATION_LABELS,
     )  # fmt: skip
 
 
-def _definition_choices(session: DbSession) -> dict[str, list[tuple[str, str]]]:
-    """Every published definition as (id, "name (code)"), grouped by issuer: a recommendation may
-    be recorded for any issuer's micro-credential."""
+def _definition_label(name: str, code: str | None) -> str:
+    return f"{name} ({code})" if code else name
+
+
+def _own_definition_choices(
+    session: DbSession, organisations: list[Organisation]
+) -> dict[str, list[tuple[str, str]]]:
+    """The organisations' own published definitions as (id, "name (code)"), grouped by
+    organisation: a credit recommendation is recorded by the micro-credential's issuer."""
+    names = {organisation.id: organisation.name for organisation in organisations}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for definition in _qualification_choices(session, organisations):
+        groups.setdefault(names[definition.issuer_id], []).append(
+            (definition.definition_id, _definition_label(definition.name, definition.human_code))
+        )
+    return dict(sorted(groups.items()))
+
+
+def _definition_labels(session: DbSession, definition_ids: set[str]) -> dict[str, str]:
     rows = session.execute(
         select(
-            Organisation.name, CredentialDefinition.definition_id, CredentialDefinition.name,
+            CredentialDefinition.definition_id, CredentialDefinition.name,
             CredentialDefinition.human_code,
+        ).where(
+            CredentialDefinition.definition_id.in_(definition_ids),
+            CredentialDefinition.status == DefinitionStatus.published,
         )
-        .join(Organisation, Organisation.id == CredentialDefinition.issuer_id)
-        .where(CredentialDefinition.status == DefinitionStatus.published)
-        .order_by(Organisation.name, CredentialDefinition.name)
     )  # fmt: skip
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for issuer, definition_id, name, code in rows:
-        groups.setdefault(issuer, []).append((definition_id, f"{name} ({code})" if code else name))
-    return groups
+    return {definition_id: _definition_label(name, code) for definition_id, name, code in rows}
+
+
+def _add_recommendation(
+    session: DbSession, principal: Principal, organisation: str, data: RecommendationInput
+) -> CreditRecommendation:
+    """Record a recommendation; one for another organisation's micro-credential is refused."""
+    org = get_organisation(session, organisation)
+    definition = catalogue.current_published(session, data.definition_id)
+    if definition is not None and service.can_author(principal, org.id):
+        check_recommender(
+            org.id, org.name, definition.issuer_id, definition.issuer.name, definition.name
+        )
+    return service.add_credit_recommendation(session, principal, org.id, data)
 
 
 def _number(value: Any, field: str, kind: type[int] | type[float] = float) -> Any:
@@ -706,12 +773,16 @@ def _number(value: Any, field: str, kind: type[int] | type[float] = float) -> An
         raise PathwayError(f"{field} must be a number.", field=field) from None
 
 
+async def _form_values(request: Request) -> dict[str, str]:
+    form = await _form(request)
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
 @pages.post("/manage/articulation", response_model=None)
 async def agreement_submit(
     request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    form = await _form(request)
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    values = await _form_values(request)
     try:
         with session.begin_nested():
             agreement = service.create_agreement(
@@ -721,8 +792,12 @@ async def agreement_submit(
                 max_credits=_number(values.get("max_credits"), "max_credits"),
             )  # fmt: skip
     except PathwayError as error:
-        return _articulation(request, session, principal, error=error, values=values,
-                             status_code=422)  # fmt: skip
+        if not is_bad_input(error):
+            raise
+        return _articulation(
+            request, session, principal, form="agreement", values=values,
+            errors=errors_on_inputs(error, AGREEMENT_INPUTS), status_code=422,
+        )  # fmt: skip
     return RedirectResponse(f"/manage/articulation/{agreement.id}", status_code=303)
 
 
@@ -730,31 +805,36 @@ async def agreement_submit(
 async def recommendation_submit(
     request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    from datetime import date
-
-    form = await _form(request)
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    values = await _form_values(request)
     try:
+        definition_id = values.get("definition_id", "").strip()
+        if not definition_id:
+            raise PathwayError("Choose the micro-credential.", field="definition_id")
         try:
             valid_from = date.fromisoformat(values.get("valid_from") or "")
+        except ValueError:
+            raise PathwayError("Give the first day as YYYY-MM-DD.", field="valid_from") from None
+        try:
             until = values.get("valid_until") or ""
             valid_until = date.fromisoformat(until) if until else None
         except ValueError:
-            raise PathwayError("Dates must be YYYY-MM-DD.", field="valid_from") from None
+            raise PathwayError("Give the last day as YYYY-MM-DD.", field="valid_until") from None
         data = RecommendationInput(
-            values.get("definition_id", "").strip(), values.get("recommending_body", ""),
+            definition_id, values.get("recommending_body", ""),
             _number(values.get("credits"), "credits") or 0.0, values.get("unit", ""),
             values.get("level", ""), values.get("discipline", ""), valid_from, valid_until,
             _number(values.get("eqf_level"), "eqf_level", int),
         )  # fmt: skip
         with session.begin_nested():
-            service.add_credit_recommendation(
-                session, principal, values.get("organisation", ""), data
-            )
+            _add_recommendation(session, principal, values.get("organisation", ""), data)
     except PathwayError as error:
-        return _articulation(request, session, principal, error=error, values=values,
-                             status_code=422)  # fmt: skip
-    return RedirectResponse("/manage/articulation", status_code=303)
+        if not is_bad_input(error):
+            raise
+        return _articulation(
+            request, session, principal, form="recommendation", values=values,
+            errors=errors_on_inputs(error, RECOMMENDATION_INPUTS), status_code=422,
+        )  # fmt: skip
+    return RedirectResponse("/manage/articulation#recommendations", status_code=303)
 
 
 def _agreement_for_staff(session: DbSession, principal: Principal, agreement_id: str) -> Any:
@@ -774,7 +854,7 @@ def agreement_page(
 
 def _agreement(
     request: Request, session: DbSession, principal: Principal, agreement_id: str, *,
-    learner: str | None = None, error: PathwayError | None = None,
+    learner: str | None = None, errors: FieldErrors | None = None,
     values: dict[str, str] | None = None, status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     agreement = _agreement_for_staff(session, principal, agreement_id)
@@ -787,12 +867,41 @@ def _agreement(
                 )
         except PathwayError as problem:
             evaluation_error = problem.message
+    # The rules as the evaluation names them: what each accepts by name, not by internal id.
+    labels = service._match_labels(session, agreement.rules)
     return render(
         request, "pathways/agreement.html", principal, status_code=status_code,
-        agreement=agreement, error=error, values=values or {}, learner=learner or "",
-        evaluation=evaluation, evaluation_error=evaluation_error,
+        agreement=agreement, rules=[service.as_rule(row, labels) for row in agreement.rules],
+        errors=errors or {}, values=values or {}, labels=RULE_LABELS,
+        learner=learner or "", evaluation=evaluation, evaluation_error=evaluation_error,
         learners=_learners_of(session, agreement.organisation_id),
+        match_choices=_match_choices(session),
     )  # fmt: skip
+
+
+def _match_choices(session: DbSession) -> dict[str, list[tuple[str, str]]]:
+    """Suggestions for a rule's "accepts" input: published definitions and issuers, by id."""
+    definitions = session.execute(
+        select(
+            CredentialDefinition.definition_id, CredentialDefinition.name,
+            CredentialDefinition.human_code, Organisation.name,
+        )
+        .join(Organisation, Organisation.id == CredentialDefinition.issuer_id)
+        .where(CredentialDefinition.status == DefinitionStatus.published)
+        .order_by(Organisation.name, CredentialDefinition.name)
+    )  # fmt: skip
+    issuers = session.execute(
+        select(Organisation.slug, Organisation.name)
+        .where(Organisation.kind == OrganisationKind.issuer)
+        .order_by(Organisation.name)
+    )
+    return {
+        "definition": [
+            (d_id, f"{_definition_label(name, code)} — {issuer}")
+            for d_id, name, code, issuer in definitions
+        ],
+        "issuer": [(slug, name) for slug, name in issuers],
+    }
 
 
 def _learners_of(session: DbSession, organisation_id: str) -> list[str]:
@@ -812,8 +921,7 @@ def _learners_of(session: DbSession, organisation_id: str) -> list[str]:
 async def rule_submit(
     agreement_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    form = await _form(request)
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    values = await _form_values(request)
     try:
         data = RuleInput(
             values.get("match_kind", ""), values.get("match_value", ""),
@@ -826,12 +934,14 @@ async def rule_submit(
         with session.begin_nested():
             service.add_rule(session, principal, agreement_id, data)
     except PathwayError as error:
-        if error.status_code == 403:
+        # A conflict with another rule is the input's fault too: shown on the form (409).
+        if error.status_code != 409 and not is_bad_input(error):
             raise
-        status = 409 if error.status_code == 409 else 422
-        return _agreement(request, session, principal, agreement_id, error=error, values=values,
-                          status_code=status)  # fmt: skip
-    return RedirectResponse(f"/manage/articulation/{agreement_id}", status_code=303)
+        return _agreement(
+            request, session, principal, agreement_id, values=values,
+            errors=errors_on_inputs(error, RULE_INPUTS), status_code=error.status_code,
+        )  # fmt: skip
+    return RedirectResponse(f"/manage/articulation/{agreement_id}#rules", status_code=303)
 
 
 @pages.post("/manage/articulation/rules/{rule_id}/remove")
