@@ -187,14 +187,35 @@ def test_the_demo_registrar_evaluates_transfer_credit_with_named_reasons(
         agreement = session.scalars(select(ArticulationAgreement)).one()
         institution = session.get(Organisation, agreement.organisation_id)
         assert institution is not None and institution.slug == "metro-university"
-        recommendations = session.scalar(select(func.count()).select_from(CreditRecommendation))
+        kinds = {rule.match_kind.value for rule in agreement.rules}
+        recommendations = session.scalars(select(CreditRecommendation)).all()
+        recommenders = {row.organisation_id for row in recommendations}
         evaluation = pathways.evaluate_transfer_for(
             session, accounts.principal_for(session, registrar), agreement.id, settings,
             learner=DEMO_LOGINS[5].email,
         )  # fmt: skip
     engine.dispose()
-    assert recommendations == 5
-    credited = [item for item in evaluation.result.items if item.credited]
-    assert evaluation.result.total == 6 and len(credited) == 2
-    assert "accepts credential 'Data Analysis with Spreadsheets'" in credited[0].reason
-    assert "1 articulation agreement" in report
+    assert kinds == {"definition", "issuer", "skill"}
+    assert len(recommendations) == 6 and len(recommenders) == 2
+    assert {row.unit.value for row in recommendations} == {"credit_hours", "ects"}
+    result = evaluation.result
+    assert result.total == 11 and result.max_credits == 12
+    reasons = {item.holding.name: (item.credits, item.reason) for item in result.items}
+    assert reasons["Data Analysis with Spreadsheets"] == (
+        3, "Credited for BAN 101 Spreadsheet Analytics: accepts credential "
+        "'Data Analysis with Spreadsheets'.",
+    )  # fmt: skip
+    assert reasons["SQL for Data Analysis"][0] == 3
+    assert reasons["Business Intelligence Reporting"] == (
+        2, "Credited for BAN 190 Analytics Elective: accepts any credential of issuer "
+        "'Northbridge Community College'.",
+    )  # fmt: skip
+    credits, reason = reasons["Statistics for Decision Making"]
+    assert credits == 3 and reason.startswith("Credited for STA 205 Business Statistics: accepts")
+    assert "skill 'statistics' (at least 2 ECTS, EQF level 5 or above" in reason
+    assert reasons["Python Programming Essentials"] == (
+        0,
+        "Not credited: CSC 151: EQF level 4 is below the level 5 required.",
+    )
+    assert "1 articulation agreement (6 rules)" in report
+    assert "registrar@metro-university.example.edu  registrar — Metropolitan State" in report

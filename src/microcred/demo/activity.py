@@ -60,28 +60,45 @@ Communication
 REVOKED_REASON = "Issued in error: the learner had not completed the final project."
 
 
+NORTHBRIDGE_BODY = "Ohio Consortium for Credit Evaluation (demo)"
+HANSE_BODY = "Hanse Credit Review Panel (demo)"
 CREDIT_RECOMMENDATIONS = (
-    # (course, credits, unit, level, discipline)
-    ("Data Analysis with Spreadsheets", 3, "credit_hours", "lower-division undergraduate",
-     "Business analytics"),
-    ("Foundations of Data Analytics", 3, "credit_hours", "lower-division undergraduate",
-     "Business analytics"),
-    ("SQL for Data Analysis", 3, "credit_hours", "lower-division undergraduate",
-     "Information systems"),
-    ("Python for Data Analysis", 4, "credit_hours", "lower-division undergraduate",
-     "Computer science"),
-    ("Data Visualisation and Storytelling", 2, "credit_hours", "lower-division undergraduate",
-     "Business analytics"),
+    # (issuer, course, recommending body, credits, unit, level, discipline)
+    ("northbridge-college", "Data Analysis with Spreadsheets", NORTHBRIDGE_BODY, 3,
+     "credit_hours", "lower-division undergraduate", "Business analytics"),
+    ("northbridge-college", "Foundations of Data Analytics", NORTHBRIDGE_BODY, 3,
+     "credit_hours", "lower-division undergraduate", "Business analytics"),
+    ("northbridge-college", "SQL for Data Analysis", NORTHBRIDGE_BODY, 3, "credit_hours",
+     "lower-division undergraduate", "Information systems"),
+    ("northbridge-college", "Python for Data Analysis", NORTHBRIDGE_BODY, 4, "credit_hours",
+     "lower-division undergraduate", "Computer science"),
+    ("northbridge-college", "Data Visualisation and Storytelling", NORTHBRIDGE_BODY, 2,
+     "credit_hours", "lower-division undergraduate", "Business analytics"),
+    ("hanse-uas", "Statistics for Decision Making", HANSE_BODY, 3, "ects",
+     "Bachelor (first cycle)", "Statistics"),
 )  # fmt: skip
-RECOMMENDING_BODY = "Ohio Consortium for Credit Evaluation (demo)"
 TRANSFER_PROGRAMME = "BS in Business Analytics"
 TRANSFER_RULES = (
-    # (match, course code, course name, credits, within years): match is a course name (a
-    # definition rule) or "issuer" (any Northbridge credential)
-    ("Data Analysis with Spreadsheets", "BAN 101", "Spreadsheet Analytics", 3, None),
-    ("SQL for Data Analysis", "BAN 210", "Databases for Analytics", 3, 5),
-    ("Python for Data Analysis", "CSC 151", "Programming for Data Science", 4, 5),
-    ("issuer", "BAN 190", "Analytics Elective", 2, None),
+    # (kind, what: a Northbridge course, an issuer slug or a skill label, course code, course
+    # name, credits, credit profile: at least ECTS, at least EQF level, earned within years)
+    ("definition", "Data Analysis with Spreadsheets", "BAN 101", "Spreadsheet Analytics", 3,
+     (None, None, None)),
+    ("definition", "SQL for Data Analysis", "BAN 210", "Databases for Analytics", 3,
+     (None, None, 5)),
+    ("definition", "Python for Data Analysis", "CSC 151", "Programming for Data Science", 4,
+     (None, None, 5)),
+    ("skill", "Python (computer programming)", "CSC 151", "Programming for Data Science", 4,
+     (None, 5, 5)),
+    ("skill", "statistics", "STA 205", "Business Statistics", 3, (2, 5, 5)),
+    ("issuer", "northbridge-college", "BAN 190", "Analytics Elective", 2, (None, None, None)),
+)  # fmt: skip
+TRANSFER_HOLDINGS = (
+    # What Lee Learner also earned (issuer, course, days ago): with the pathway's two courses,
+    # the registrar's evaluation credits a definition, an issuer and a skill rule and refuses one
+    # credential for its level.
+    ("northbridge-college", "Business Intelligence Reporting", 200),
+    ("hanse-uas", "Statistics for Decision Making", 300),
+    ("skillpath-online", "Python Programming Essentials", 400),
 )
 
 
@@ -93,6 +110,7 @@ class ActivityCounts:
     assessments: int
     recommendations: int = 0
     agreements: int = 0
+    rules: int = 0
 
 
 def build_activity(session: Session, settings: Settings, rng: random.Random) -> ActivityCounts:
@@ -101,9 +119,12 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     assessments = _assessments(session, by_name["Foundations of Data Analytics"].definition_id)
     pathways_made = _pathway(session, by_name)
     issued, revoked = _credentials(session, settings, rng, by_name)
-    recommendations, agreements = _transfer_credit(session, by_name)
+    recommendations, agreements = _transfer_credit(session, settings, by_name)
     _cosigned_checkpoint(session, settings, rng)
-    return ActivityCounts(issued, revoked, pathways_made, assessments, recommendations, agreements)
+    return ActivityCounts(
+        issued + len(TRANSFER_HOLDINGS), revoked, pathways_made, assessments, recommendations,
+        agreements, len(TRANSFER_RULES),
+    )  # fmt: skip
 
 
 DEMO_WITNESS = "witness.demo.microcred.org"
@@ -120,38 +141,56 @@ def _cosigned_checkpoint(session: Session, settings: Settings, rng: random.Rando
     ledger.add_cosignatures(session, note.with_signature(signature).encode())
 
 
-def _transfer_credit(session: Session, by_name: dict[str, CredentialDefinition]) -> tuple[int, int]:
-    """Credit recommendations on the pathway's courses, and a university's agreement to credit
-    them in its degree (the demo registrar evaluates Lee Learner against it)."""
+def _transfer_credit(
+    session: Session, settings: Settings, by_name: dict[str, CredentialDefinition]
+) -> tuple[int, int]:
+    """Credit recommendations by two issuers, Lee Learner's credentials from three, and a
+    university's agreement crediting them in its degree (the demo registrar evaluates Lee)."""
     start = utcnow().date().replace(month=1, day=1)
-    for name, credits, unit, level, discipline in CREDIT_RECOMMENDATIONS:
+    catalogues = {"northbridge-college": by_name} | {
+        slug: {d.name: d for d in _definitions_of(session, slug)}
+        for slug in ("hanse-uas", "skillpath-online")
+    }
+    for slug, name, body, credits, unit, level, discipline in CREDIT_RECOMMENDATIONS:
+        definition = catalogues[slug][name]
         pathways.add_credit_recommendation(
-            session, None, "northbridge-college",
+            session, None, slug,
             pathways.RecommendationInput(
-                definition_id=by_name[name].definition_id, recommending_body=RECOMMENDING_BODY,
+                definition_id=definition.definition_id, recommending_body=body,
                 credits=credits, unit=unit, level=level, discipline=discipline,
                 valid_from=start, valid_until=date(start.year + 3, 12, 31),
-                eqf_level=by_name[name].eqf_level,
+                eqf_level=definition.eqf_level,
             ),
         )  # fmt: skip
+    named = session.scalar(select(User).where(User.email == "learner@demo.microcred.org"))
+    assert named is not None
+    held = [catalogues[slug][name] for slug, name, _ in TRANSFER_HOLDINGS]
+    for definition, (_, _, days) in zip(held, TRANSFER_HOLDINGS, strict=True):
+        credentials.issue_credential(
+            session, None, definition_id=definition.definition_id, recipient_user_id=named.id,
+            results=[{"level": "Pass"}], valid_from=utcnow() - timedelta(days=days),
+            idempotency_key=f"demo-transfer-{definition.human_code}", settings=settings,
+        )  # fmt: skip
+    skills = {s.label: s.skill_uri for d in held for s in d.skills}
     agreement = pathways.create_agreement(
         session, None, "metro-university", programme=TRANSFER_PROGRAMME,
-        name="Northbridge data analytics micro-credentials",
-        description="Northbridge Community College's data analytics micro-credentials count "
-                    "towards the BS in Business Analytics, up to 12 credits.",
+        name="Data analytics micro-credentials",
+        description="Northbridge Community College's data analytics micro-credentials, and "
+                    "statistics or programming micro-credentials of any issuer at EQF level 5 "
+                    "or above, count towards the BS in Business Analytics, up to 12 credits.",
         max_credits=12,
     )  # fmt: skip
-    for match, code, course, credits, within in TRANSFER_RULES:
-        issuer_rule = match == "issuer"
+    for kind, what, code, course, credits, (min_ects, min_eqf, within) in TRANSFER_RULES:
+        if kind == "definition":
+            what = by_name[what].definition_id
+        elif kind == "skill":
+            what = skills[what]
         pathways.add_rule(
-            session, None, agreement.id,
-            pathways.RuleInput(
-                match_kind="issuer" if issuer_rule else "definition",
-                match_value="northbridge-college" if issuer_rule
-                else by_name[match].definition_id,
-                course_code=code, course_name=course, credits=credits, within_years=within,
-            ),
-        )  # fmt: skip
+            session,
+            None,
+            agreement.id,
+            pathways.RuleInput(kind, what, code, course, credits, min_ects, min_eqf, within),
+        )
     return len(CREDIT_RECOMMENDATIONS), 1
 
 

@@ -111,7 +111,8 @@ def build_demo(
         f"learners, {counts['employers']} employers; {activity.credentials} credentials issued "
         f"({activity.revoked} revoked) and recorded in the ledger, {activity.assessments} "
         f"assessments, {activity.pathways} stackable pathway, {activity.recommendations} credit "
-        f"recommendations, {activity.agreements} articulation agreement.\n{market}\n"
+        f"recommendations, {activity.agreements} articulation agreement ({activity.rules} rules) "
+        f"with a registrar to evaluate transfer credit.\n{market}\n"
         f"{format_logins()}\n"
         f"Open {settings.base_url}"
     )
