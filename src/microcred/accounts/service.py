@@ -390,7 +390,13 @@ def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
 
 def memberships_of(session: Session, principal: Principal) -> list[dict[str, str]]:
     rows = session.execute(
-        select(Membership.role, Organisation.id, Organisation.slug, Organisation.name)
+        select(
+            Membership.role,
+            Organisation.id,
+            Organisation.slug,
+            Organisation.name,
+            Organisation.kind,
+        )
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Membership.user_id == principal.user_id)
         .order_by(Organisation.name)
@@ -400,10 +406,30 @@ def memberships_of(session: Session, principal: Principal) -> list[dict[str, str
             "organisation_id": org_id,
             "organisation_slug": slug,
             "organisation_name": name,
+            "organisation_kind": kind.value,
             "role": role.value,
         }
-        for role, org_id, slug, name in rows
+        for role, org_id, slug, name, kind in rows
     ]
+
+
+ISSUING_KINDS = (OrganisationKind.issuer, OrganisationKind.institution)
+"""Organisations that design, issue and recognise credentials (employers do not)."""
+
+
+def staff_organisations(session: Session, principal: Principal, *roles: Role) -> list[Organisation]:
+    """The organisations whose staff pages the principal may open, by name: those where they hold
+    one of ``roles`` (or are its admin); for a platform administrator, every issuer and
+    institution (what the manage pages offer them to act for)."""
+    query = select(Organisation).order_by(Organisation.name)
+    if principal.is_platform_admin:
+        query = query.where(Organisation.kind.in_(ISSUING_KINDS))
+    else:
+        ids = principal.organisations_with(*roles)
+        if not ids:
+            return []
+        query = query.where(Organisation.id.in_(ids))
+    return list(session.scalars(query))
 
 
 def withdraw_consent(session: Session, user_id: str, purpose: str) -> None:

@@ -15,7 +15,12 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, OrganisationKind, Role
-from microcred.accounts.service import Principal, get_organisation, record_audit
+from microcred.accounts.service import (
+    ISSUING_KINDS,
+    Principal,
+    get_organisation,
+    record_audit,
+)
 from microcred.catalogue.errors import (
     CatalogueError,
     DuplicateCode,
@@ -96,9 +101,7 @@ def _profile_for(session: Session, organisation: Organisation) -> IssuerProfile:
 
 def get_issuer(session: Session, slug_or_id: str) -> IssuerView:
     organisation = get_organisation(session, slug_or_id)
-    if organisation.kind is not OrganisationKind.issuer and not _has_definitions(
-        session, organisation.id
-    ):
+    if organisation.kind not in ISSUING_KINDS and not _has_definitions(session, organisation.id):
         raise NotFound(f"No issuer '{slug_or_id}'.")
     profile = session.get(IssuerProfile, organisation.id) or IssuerProfile(
         organisation_id=organisation.id

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from microcred.accounts.models import Role
-from microcred.accounts.service import Principal
+from microcred.accounts.models import Organisation, Role
+from microcred.accounts.service import Principal, staff_organisations
 from microcred.assessment.service import published_assessments
 from microcred.catalogue import service
 from microcred.catalogue.badge_image import default_badge_svg
@@ -394,18 +394,11 @@ def issuer_page(
 # Issuer-staff pages
 
 
-def _staff_organisations(session: DbSession, principal: Principal) -> list[Any]:
-    from microcred.accounts.service import memberships_of
-
-    allowed = set(principal.organisations_with(Role.issuer_staff))
-    seen: dict[str, dict[str, str]] = {}
-    for membership in memberships_of(session, principal):
-        if membership["organisation_id"] in allowed:
-            seen.setdefault(membership["organisation_id"], membership)
-    return list(seen.values())
+def _staff_organisations(session: DbSession, principal: Principal) -> list[Organisation]:
+    return staff_organisations(session, principal, Role.issuer_staff)
 
 
-def _require_staff(session: DbSession, principal: Principal) -> list[Any]:
+def _require_staff(session: DbSession, principal: Principal) -> list[Organisation]:
     organisations = _staff_organisations(session, principal)
     if not organisations:
         raise PermissionDenied("Only issuer staff can manage credential definitions.")
@@ -413,12 +406,22 @@ def _require_staff(session: DbSession, principal: Principal) -> list[Any]:
 
 
 @pages.get("/manage/definitions", response_class=HTMLResponse)
-def manage_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
+def manage_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+) -> HTMLResponse:  # fmt: skip
+    """Staff see every definition of their organisations (``?organisation=`` narrows it); a
+    platform administrator, who may act for every issuer, one organisation at a time."""
     organisations = _require_staff(session, principal)
+    current = None
+    if organisation or principal.is_platform_admin:
+        current = next((o for o in organisations if o.slug == organisation), organisations[0])
     return render(
         request, "catalogue/manage.html", principal,
-        definitions=service.managed_definitions(session, principal),
-        organisations=organisations, notice=request.query_params.get("notice"),
+        definitions=service.managed_definitions(
+            session, principal, current.id if current else None
+        ),
+        organisations=organisations, current=current, notice=request.query_params.get("notice"),
     )  # fmt: skip
 
 
@@ -496,7 +499,7 @@ async def new_definition_submit(
     check_csrf(request, str(form.get("csrf_token") or ""))
     organisations = _require_staff(session, principal)
     raw = _form_input(form)
-    organisation = str(form.get("organisation") or organisations[0]["organisation_id"])
+    organisation = str(form.get("organisation") or organisations[0].id)
     try:
         with session.begin_nested():
             definition = service.create_definition(

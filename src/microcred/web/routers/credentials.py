@@ -13,14 +13,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role
-from microcred.accounts.service import Principal, get_organisation, has_consent
+from microcred.accounts.service import (
+    Principal,
+    get_organisation,
+    has_consent,
+    staff_organisations,
+)
 from microcred.catalogue import service as catalogue
 from microcred.catalogue.badge_image import default_badge_svg
 from microcred.credentials import bulk, service
 from microcred.credentials.badge_png import default_badge_png
 from microcred.credentials.baking import bake_png, bake_svg
 from microcred.credentials.errors import CredentialError
-from microcred.credentials.keystore import did_document_for_slug, rotate_issuer_key
+from microcred.credentials.keystore import did_document_for_slug, issuer_keys, rotate_issuer_key
 from microcred.credentials.models import BulkJob, IssuedCredential
 from microcred.credentials.resolvers import verify
 from microcred.credentials.statuslists import status_list_document
@@ -411,6 +416,11 @@ def _organisation_name(session: Session, credential: IssuedCredential) -> str:
     return organisation.name if organisation else "?"
 
 
+def _organisation_slug(session: Session, credential: IssuedCredential) -> str | None:
+    organisation = session.get(Organisation, credential.organisation_id)
+    return organisation.slug if organisation else None
+
+
 @pages.get("/credentials/{credential_id}/credential.json")
 def credential_json(credential_id: str, session: DbSession) -> Response:
     credential = service.get_credential(session, credential_id)
@@ -505,6 +515,7 @@ def credential_page(
         results=_result_labels(subject),
         evidence=document.get("evidence", []),
         issuer=document.get("issuer", {}),
+        issuer_slug=_organisation_slug(session, credential),
         recipient_name=credential.recipient_name if show_name else None,
         report=_report_view(report),
         entries=_ledger_entries(session, credential),
@@ -569,9 +580,7 @@ async def verify_submit(
 
 
 def _staff_organisations(session: Session, principal: Principal) -> list[Organisation]:
-    ids = principal.organisations_with(Role.issuer_staff)
-    organisations = [session.get(Organisation, org_id) for org_id in ids]
-    found = sorted((o for o in organisations if o is not None), key=lambda o: o.name)
+    found = staff_organisations(session, principal, Role.issuer_staff)
     if not found:
         raise PermissionDenied("Only issuer staff can manage credentials.")
     return found
@@ -605,6 +614,7 @@ def manage_credentials(
         request, "credentials/manage.html", principal, organisations=organisations,
         current=current, found=found, state=state or "", q=q or "", notice=notice,
         jobs=bulk.jobs_of(session, principal, current.id)[:10],
+        has_keys=bool(issuer_keys(session, current.id)),
     )  # fmt: skip
 
 
