@@ -100,6 +100,52 @@ def test_conflicting_rules_are_refused() -> None:
     find_conflict(existing, Rule("definition", "d1", "CS-2", "Next", 5))
 
 
+def recommendation(definition_id: str) -> RecommendationInput:
+    """3 US credit hours (6 ECTS) at EQF level 5, valid from 2025."""
+    return RecommendationInput(
+        definition_id, "National Credit Council", 3, "credit_hours", "Lower-division",
+        "Computer science", date(2025, 1, 1), eqf_level=5,
+    )  # fmt: skip
+
+
+def recommendations_of(sessions: sessionmaker[Session], definition_id: str) -> list[str]:
+    with sessions() as session:
+        rows = service.credit_recommendations(session, definition_id, on=date(2026, 1, 1))
+        return [row.organisation_id for row in rows]
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("as_staff", [True, False], ids=["staff", "system"])
+def test_only_the_micro_credentials_issuer_records_a_credit_recommendation(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, as_staff: bool
+) -> None:
+    """Enforced by the service, for staff and for system callers (the demo builder) alike."""
+    with sessions.begin() as session:
+        staff = principal_of(session, world.staff) if as_staff else None
+        with pytest.raises(PathwayError) as refused:
+            service.add_credit_recommendation(
+                session, staff, "north-college", recommendation(defs.sql)
+            )
+        assert refused.value.message == (
+            "'SQL essentials' is South Academy's micro-credential: North College records credit "
+            "recommendations for its own micro-credentials only."
+        )
+        assert (refused.value.field, refused.value.status_code) == ("definition_id", 422)
+    assert recommendations_of(sessions, defs.sql) == []
+
+    with sessions.begin() as session:
+        staff = principal_of(session, world.staff) if as_staff else None
+        issuer = principal_of(session, world.other_staff) if as_staff else None
+        service.add_credit_recommendation(
+            session, issuer, "south-academy", recommendation(defs.sql)
+        )
+        service.add_credit_recommendation(
+            session, staff, "north-college", recommendation(defs.python)
+        )
+    assert recommendations_of(sessions, defs.sql) == [world.academy.id]
+    assert recommendations_of(sessions, defs.python) == [world.college.id]
+
+
 @pytest.mark.both_databases
 def test_transfer_evaluation_end_to_end_with_an_imported_credential(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
@@ -113,19 +159,7 @@ def test_transfer_evaluation_end_to_end_with_an_imported_credential(
         )
         staff = principal_of(session, world.staff)
         service.add_credit_recommendation(
-            session,
-            staff,
-            "north-college",
-            RecommendationInput(
-                defs.python,
-                "National Credit Council",
-                3,
-                "credit_hours",
-                "Lower-division",
-                "Computer science",
-                date(2025, 1, 1),
-                eqf_level=5,
-            ),
+            session, staff, "north-college", recommendation(defs.python)
         )
         agreement = service.create_agreement(
             session,

@@ -42,6 +42,7 @@ from microcred.pathways.articulation import (
     Holding,
     Rule,
     TransferResult,
+    check_recommender,
     evaluate_transfer,
     find_conflict,
 )
@@ -1090,12 +1091,18 @@ class RecommendationInput:
 def add_credit_recommendation(
     session: Session, principal: Principal | None, organisation: str, data: RecommendationInput
 ) -> CreditRecommendation:
-    """A credit recommendation by (or recorded by) an organisation for any definition."""
+    """A credit recommendation recorded by the micro-credential's own issuer: it raises the
+    credential's credit in every institution's transfer evaluations, so another organisation's
+    is refused (:func:`~microcred.pathways.articulation.check_recommender`, 422)."""
     org = get_organisation(session, organisation)
     _require_author(principal, org.id)
     catalogue.get_definition(session, data.definition_id)
-    if catalogue.current_published(session, data.definition_id) is None:
+    definition = catalogue.current_published(session, data.definition_id)
+    if definition is None:
         raise PathwayError("The definition is not published.", field="definition_id")
+    check_recommender(
+        org.id, org.name, definition.issuer_id, definition.issuer.name, definition.name
+    )
     for name in ("recommending_body", "level", "discipline"):
         value = str(getattr(data, name) or "").strip()
         if not value or len(value) > 200:
@@ -1216,8 +1223,11 @@ def as_rule(row: ArticulationRule, labels: Mapping[str, str] | None = None) -> R
     )  # fmt: skip
 
 
-def _match_labels(session: Session, rows: Sequence[ArticulationRule]) -> dict[str, str]:
-    """The names of what rules accept (definitions, issuers, skills), for their reasons."""
+def match_labels(session: Session, rows: Sequence[ArticulationRule]) -> dict[str, str]:
+    """The names of what rules accept (definitions, issuers, skills) by their match value, for
+    the reasons of an evaluation and the rules' table: a definition by its published name, an
+    issuer by its organisation's name, a skill by its preferred label; unknown values are left
+    out (an external achievement or issuer URL)."""
     labels: dict[str, str] = {}
     for row in rows:
         value = row.match_value
@@ -1431,7 +1441,7 @@ def evaluate_transfer_for(
     agreement = get_agreement(session, agreement_id)
     user = _learner_for(session, principal, agreement, learner)
     held = learner_holdings(session, user.id, settings, fetch=fetch, now=now)
-    labels = _match_labels(session, agreement.rules)
+    labels = match_labels(session, agreement.rules)
     result = evaluate_transfer(
         [as_rule(row, labels) for row in agreement.rules],
         _holdings_for_transfer(session, held, settings),

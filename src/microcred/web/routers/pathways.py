@@ -15,14 +15,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from microcred.accounts.models import Organisation, OrganisationKind, Role
 from microcred.accounts.service import Principal, get_organisation
-from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials.service import credentials_of_learner
 from microcred.errors import PermissionDenied
 from microcred.pathways import service, tree_form
-from microcred.pathways.articulation import check_recommender
 from microcred.pathways.errors import PathwayError
-from microcred.pathways.models import CreditRecommendation, Pathway
+from microcred.pathways.models import Pathway
 from microcred.pathways.requirements import KIND_LABELS, KINDS, parse_requirement, to_dict
 from microcred.pathways.schemas import (
     AgreementIn,
@@ -244,7 +242,9 @@ def api_add_recommendation(
         body.definition_id, body.recommending_body, body.credits, body.unit, body.level,
         body.discipline, body.valid_from, body.valid_until, body.eqf_level,
     )  # fmt: skip
-    return RecommendationOut.of(_add_recommendation(session, principal, body.organisation, data))
+    return RecommendationOut.of(
+        service.add_credit_recommendation(session, principal, body.organisation, data)
+    )
 
 
 @api.get(
@@ -750,19 +750,6 @@ def _definition_labels(session: DbSession, definition_ids: set[str]) -> dict[str
     return {definition_id: _definition_label(name, code) for definition_id, name, code in rows}
 
 
-def _add_recommendation(
-    session: DbSession, principal: Principal, organisation: str, data: RecommendationInput
-) -> CreditRecommendation:
-    """Record a recommendation; one for another organisation's micro-credential is refused."""
-    org = get_organisation(session, organisation)
-    definition = catalogue.current_published(session, data.definition_id)
-    if definition is not None and service.can_author(principal, org.id):
-        check_recommender(
-            org.id, org.name, definition.issuer_id, definition.issuer.name, definition.name
-        )
-    return service.add_credit_recommendation(session, principal, org.id, data)
-
-
 def _number(value: Any, field: str, kind: type[int] | type[float] = float) -> Any:
     text = str(value or "").strip()
     if not text:
@@ -826,7 +813,9 @@ async def recommendation_submit(
             _number(values.get("eqf_level"), "eqf_level", int),
         )  # fmt: skip
         with session.begin_nested():
-            _add_recommendation(session, principal, values.get("organisation", ""), data)
+            service.add_credit_recommendation(
+                session, principal, values.get("organisation", ""), data
+            )
     except PathwayError as error:
         if not is_bad_input(error):
             raise
@@ -868,7 +857,7 @@ def _agreement(
         except PathwayError as problem:
             evaluation_error = problem.message
     # The rules as the evaluation names them: what each accepts by name, not by internal id.
-    labels = service._match_labels(session, agreement.rules)
+    labels = service.match_labels(session, agreement.rules)
     return render(
         request, "pathways/agreement.html", principal, status_code=status_code,
         agreement=agreement, rules=[service.as_rule(row, labels) for row in agreement.rules],
