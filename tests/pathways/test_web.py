@@ -291,3 +291,65 @@ def test_the_agreement_form_keeps_its_input_and_names_the_field_in_error(
     assert 'aria-describedby="max_credits-error"' in refused.text
     assert refused.text.count('class="field-error"') == 1
     assert "North College publishes no micro-credential, so there is nothing" in refused.text
+
+
+def test_platform_admin_authors_for_any_organisation_and_others_are_refused_cleanly(
+    client: TestClient, world: World, defs: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    from microcred.accounts import service as accounts
+    from tests.conftest import PASSWORD
+
+    with sessions.begin() as session:
+        accounts.create_user(
+            session, email="root@platform.example", name="Pat Platform", password=PASSWORD,
+            fast_hash=True, is_platform_admin=True,
+        )  # fmt: skip
+    # a learner posting the editor by hand: refused (403), not a server error
+    csrf = sign_in_client(client, "learner@example.org")
+    refused = client.post(
+        "/manage/pathways/new", data={"csrf_token": csrf, "name": "X", "op": "save"}
+    )
+    assert refused.status_code == 403
+    client.post("/sign-out", data={"csrf_token": csrf})
+    sign_in_client(client, "root@platform.example")
+    assert 'href="/manage/pathways/new"' in client.get("/pathways").text
+    for page in ("/manage/pathways/new", "/manage/pathways/reviews", "/manage/articulation"):
+        assert client.get(page).status_code == 200, page
+    editor = client.get("/manage/pathways/new").text
+    assert "North College" in editor and "South Academy" in editor and "Acme" not in editor
+    saved = client.post(
+        "/manage/pathways/new",
+        follow_redirects=False,
+        data={
+            "csrf_token": _csrf(editor), "name": "Stack", "kind": "certificate",
+            "revocation_policy": "review", "organisation": world.academy.id,
+            "n:r:type": "all_of", "n:r.0:type": "skill", "n:r.0:skill_uri": PYTHON,
+            "n:r.0:count": "1", "op": "save",
+        },
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    # the draft's own page opens for whoever authors it (it said "No pathway" before)
+    assert "offered by South Academy" in client.get(saved.headers["location"]).text
+    pathway_id = saved.headers["location"].rsplit("/", 1)[-1]
+    assert client.get(f"/manage/pathways/{pathway_id}/edit").status_code == 200
+
+
+def test_a_draft_pathway_opens_for_its_authors_only(
+    client: TestClient, world: World, defs: Catalogue
+) -> None:
+    csrf = sign_in_client(client, "staff@north.example")
+    created = client.post(
+        "/api/v1/pathways",
+        headers={"X-CSRF-Token": csrf},
+        json={"name": "Draft stack", "kind": "certificate", "organisation": "north-college",
+              "requirements": {"type": "all_of", "children": [cred(defs.python)]}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    pathway_id = created.json()["id"]
+    page = client.get(f"/pathways/{pathway_id}")
+    assert page.status_code == 200 and "Draft stack" in page.text
+    assert client.get(f"/api/v1/pathways/{pathway_id}/progress").status_code == 200
+    client.post("/sign-out", data={"csrf_token": csrf})
+    sign_in_client(client, "learner@example.org")
+    assert client.get(f"/pathways/{pathway_id}").status_code == 404
+    assert client.get(f"/api/v1/pathways/{pathway_id}/progress").status_code == 404

@@ -515,15 +515,16 @@ def learner_progress(
     award: bool = True,
     fetch: JsonFetcher | None = None,
     now: datetime | None = None,
+    viewer: Principal | None = None,
 ) -> list[PathwayProgress]:
-    """Progress on every published pathway (or one), awarding those just completed and applying
-    revocation policies to earlier awards."""
+    """Progress on every published pathway (or one: a draft too where ``viewer`` authors it),
+    awarding those just completed and applying revocation policies to earlier awards."""
     now = now or datetime.now(UTC)
     holdings = learner_holdings(session, user_id, settings, fetch=fetch, now=now)
     if award:
         review_awards(session, settings, user_id=user_id, holdings=holdings)
     if pathway_id is not None:
-        pathways = [get_pathway(session, pathway_id)]
+        pathways = [get_pathway(session, pathway_id, viewer)]
     else:
         pathways = list(
             session.scalars(
@@ -966,14 +967,18 @@ def _apply_policies(
 
 
 def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
-    orgs = principal.organisations_with(*AUTHOR_ROLES)
-    return list(
-        session.scalars(
-            select(PathwayAward)
-            .join(Pathway, Pathway.id == PathwayAward.pathway_id)
-            .where(PathwayAward.state == AwardState.review, Pathway.organisation_id.in_(orgs))
-        )
+    """Awards flagged for review on the pathways of the principal's organisations (of every
+    organisation for a platform administrator)."""
+    query = (
+        select(PathwayAward)
+        .join(Pathway, Pathway.id == PathwayAward.pathway_id)
+        .where(PathwayAward.state == AwardState.review)
     )
+    if not principal.is_platform_admin:
+        query = query.where(
+            Pathway.organisation_id.in_(principal.organisations_with(*AUTHOR_ROLES))
+        )
+    return list(session.scalars(query))
 
 
 def resolve_review(
