@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from microcred.accounts import service as accounts
 from microcred.accounts.models import Organisation, OrganisationKind, User
 from microcred.catalogue.models import CredentialDefinition, DefinitionSkill, DefinitionStatus
+from microcred.credentials.models import IssuedCredential
+from microcred.credentials.resolvers import verify
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.demo.builder import DEMO_LOGINS, DEMO_PASSWORD, build_demo
+from microcred.ledger import service as ledger
+from microcred.ledger.models import LedgerWitness
+from microcred.ledger.notes import NoteVerifier, SignedNote, parse_note, verify_cosignature
+from microcred.pathways import service as pathways
+from microcred.pathways.models import ArticulationAgreement, CreditRecommendation
 from microcred.settings import Settings
 from microcred.skills.loader import load_default_taxonomy
 from tests.conftest import SHARED_DIR
@@ -28,9 +38,19 @@ def _settings(path: Path) -> Settings:
     )
 
 
-def _fingerprint(path: Path) -> Fingerprint:
+@contextmanager
+def demo_session(path: Path) -> Iterator[Session]:
+    """A session on a built demo database, its engine disposed of afterwards."""
     engine = create_db_engine(f"sqlite:///{path}")
-    with make_session_factory(engine)() as session:
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _fingerprint(path: Path) -> Fingerprint:
+    with demo_session(path) as session:
         rows = session.scalars(
             select(CredentialDefinition).order_by(CredentialDefinition.human_code)
         ).all()
@@ -44,7 +64,6 @@ def _fingerprint(path: Path) -> Fingerprint:
             )
             for d in rows
         ]
-    engine.dispose()
     return result
 
 
@@ -76,8 +95,7 @@ def test_demo_has_300_published_credentials_from_ten_issuers_of_three_kinds(
     demo_dbs: tuple[Path, Path, str],
 ) -> None:
     path, _, report = demo_dbs
-    engine = create_db_engine(f"sqlite:///{path}")
-    with make_session_factory(engine)() as session:
+    with demo_session(path) as session:
         published = session.scalar(
             select(func.count()).where(CredentialDefinition.status == DefinitionStatus.published)
         )
@@ -93,7 +111,6 @@ def test_demo_has_300_published_credentials_from_ten_issuers_of_three_kinds(
             .where(~CredentialDefinition.skills.any())
         )
         skill_uris = set(session.scalars(select(DefinitionSkill.skill_uri)))
-    engine.dispose()
     assert published is not None and published >= 300
     assert len(issuers) >= 10
     assert Counter(o.category for o in issuers).keys() == {
@@ -135,16 +152,9 @@ def test_demo_logins_work_and_a_second_build_changes_nothing(
 def test_demo_credentials_verify_and_the_revoked_one_does_not(
     demo_dbs: tuple[Path, Path, str],
 ) -> None:
-    from microcred.credentials.models import IssuedCredential
-    from microcred.credentials.resolvers import verify
-    from microcred.ledger import service as ledger
-    from microcred.ledger.models import LedgerWitness
-    from microcred.ledger.notes import NoteVerifier, SignedNote, parse_note, verify_cosignature
-
     path, _, report = demo_dbs
     settings = _settings(path)
-    engine = create_db_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
+    with demo_session(path) as session:
         issued = session.scalars(select(IssuedCredential)).all()
         revoked = [c for c in issued if c.state.value == "revoked"]
         valid = next(c for c in issued if c.state.value == "active")
@@ -161,7 +171,6 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
                 SignedNote(note.text, tuple(mine)), NoteVerifier.parse(witness.verifier_key)
             )  # raises unless the demo witness's signature holds
             cosigned.append(witness.name)
-    engine.dispose()
     assert cosigned == ["witness.demo.microcred.org"]
     assert len(issued) >= 100 and len(revoked) == 1
     assert good.valid, good.as_dict()
@@ -175,13 +184,9 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
 def test_the_demo_registrar_evaluates_transfer_credit_with_named_reasons(
     demo_dbs: tuple[Path, Path, str],
 ) -> None:
-    from microcred.pathways import service as pathways
-    from microcred.pathways.models import ArticulationAgreement, CreditRecommendation
-
     path, _, report = demo_dbs
     settings = _settings(path)
-    engine = create_db_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
+    with demo_session(path) as session:
         registrar = session.scalar(select(User).where(User.email == DEMO_LOGINS[7].email))
         assert registrar is not None and DEMO_LOGINS[7].role == "registrar"
         agreement = session.scalars(select(ArticulationAgreement)).one()
@@ -194,7 +199,6 @@ def test_the_demo_registrar_evaluates_transfer_credit_with_named_reasons(
             session, accounts.principal_for(session, registrar), agreement.id, settings,
             learner=DEMO_LOGINS[5].email,
         )  # fmt: skip
-    engine.dispose()
     assert kinds == {"definition", "issuer", "skill"}
     assert len(recommendations) == 6 and len(recommenders) == 2
     assert {row.unit.value for row in recommendations} == {"credit_hours", "ects"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import pytest
@@ -36,6 +35,7 @@ from tests.pathways.test_status_changes import (
     credential_state,
     reinstate,
     revoke,
+    stacked,
 )
 from tests.web.test_catalogue_api import token
 
@@ -173,20 +173,9 @@ def test_revoking_the_clr_revokes_the_award_and_its_qualification_for_good(
 
 @pytest.mark.both_databases
 def test_a_suspendable_clr_is_suspended_and_reinstated_with_its_qualification(
-    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            credentials,
-            "issue_credential",
-            partial(credentials.issue_credential, status_purpose="suspension"),
-        )
-        award = awarded(sessions, world, settings)
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    award = stacked(sessions, world, defs, settings, suspendable=True).award
     assert award.clr["credentialStatus"]["statusPurpose"] == "suspension"
     qualification_id = award.credential_id or ""
 

@@ -3,9 +3,6 @@ and restored when it is reinstated, in the status change's own transaction."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
-
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
@@ -16,7 +13,6 @@ from microcred.accounts.models import AuditEvent
 from microcred.credentials import service as credentials
 from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.credentials.resolvers import verify
-from microcred.db.engine import transaction
 from microcred.db.migrate import alembic_config, downgrade, upgrade
 from microcred.errors import PermissionDenied
 from microcred.pathways import service
@@ -26,11 +22,13 @@ from microcred.pathways.schemas import ProgressOut
 from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
 from tests.pathways.conftest import Catalogue, issue, principal_of, sqlite_plan
-from tests.pathways.test_service import cred, make_pathway
+from tests.pathways.test_service import make_pathway
 from tests.pathways.test_status_changes import (
+    assert_revocation_rolls_back,
     award_state,
     awarded,
     both,
+    chained,
     credential_state,
     issue_suspendable,
     reinstate,
@@ -43,23 +41,6 @@ from tests.pathways.test_status_changes import (
 def qualification_of(award: PathwayAward) -> str:
     assert award.credential_id is not None
     return award.credential_id
-
-
-def awarded_suspendable(
-    sessions: sessionmaker[Session],
-    world: World,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> PathwayAward:
-    """An award whose qualification was issued with a suspension entry (pathways issue it with a
-    revocation entry), so that it can be suspended and reinstated."""
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            credentials,
-            "issue_credential",
-            partial(credentials.issue_credential, status_purpose="suspension"),
-        )
-        return awarded(sessions, world, settings)
 
 
 def qualifications_issued(sessions: sessionmaker[Session], defs: Catalogue) -> int:
@@ -152,14 +133,9 @@ def test_a_component_revoked_award_is_still_awarded_again_when_met_anew(
 
 @pytest.mark.both_databases
 def test_suspending_the_qualification_suspends_the_award_until_reinstated(
-    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded_suspendable(sessions, world, settings, monkeypatch)
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    award = stacked(sessions, world, defs, settings, suspendable=True).award
     qualification_id = qualification_of(award)
 
     revoke(sessions, settings, qualification_id, "suspension")
@@ -185,14 +161,9 @@ def test_suspending_the_qualification_suspends_the_award_until_reinstated(
 
 
 def test_reinstatement_applies_the_policy_to_what_was_lost_while_suspended(
-    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs), revocation_policy="review")
-    issue(sessions, settings, defs.python)
-    sql_id = issue(sessions, settings, defs.sql)
-    award = awarded_suspendable(sessions, world, settings, monkeypatch)
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    award, _, sql_id = stacked(sessions, world, defs, settings, suspendable=True)
     qualification_id = qualification_of(award)
     revoke(sessions, settings, qualification_id, "suspension")
 
@@ -207,14 +178,9 @@ def test_reinstatement_applies_the_policy_to_what_was_lost_while_suspended(
 
 
 def test_revoking_a_suspended_qualification_revokes_the_award(
-    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs))
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded_suspendable(sessions, world, settings, monkeypatch)
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    award = stacked(sessions, world, defs, settings, suspendable=True).award
     revoke(sessions, settings, qualification_of(award), "suspension")
 
     revoke(sessions, settings, qualification_of(award), "revocation")
@@ -228,19 +194,9 @@ def test_an_award_stacked_on_the_qualification_reacts_per_its_policy(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
     policy: str, expected: str,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        make_pathway(session, defs, cred(defs.python), name="A first", revocation_policy="keep")
-        make_pathway(
-            session, defs, cred(defs.qualification), name="B second", qualification=None,
-            revocation_policy=policy,
-        )  # fmt: skip
-    python_id = issue(sessions, settings, defs.python)
-    with sessions.begin() as session:
-        service.learner_progress(session, world.learner.id, settings)
-        first, second = service.learner_progress(session, world.learner.id, settings)
-        assert first.award is not None and second.award is not None
-        first_id, second_id = first.award.id, second.award.id
-        qualification_id = qualification_of(first.award)
+    first, second, python_id = chained(sessions, world, defs, settings, "keep", policy)
+    first_id, second_id = first.id, second.id
+    qualification_id = qualification_of(first)
 
     revoke(sessions, settings, qualification_id, "revocation")
 
@@ -284,17 +240,11 @@ def test_a_failing_handler_rolls_the_qualification_revocation_back(
     award = stacked(sessions, world, defs, settings).award
     qualification_id = qualification_of(award)
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("pathway bug")
+    # The award's audit comes after its change: failing there still rolls everything back.
+    assert_revocation_rolls_back(
+        sessions, settings, monkeypatch, "record_audit", award.id, qualification_id
+    )
 
-    monkeypatch.setattr(service, "record_audit", broken)  # the award's audit, after its change
-    with pytest.raises(RuntimeError, match="pathway bug"), transaction(sessions) as session:
-        credentials.revoke_credential(
-            session, None, qualification_id, reason="Misconduct", settings=settings
-        )
-
-    assert credential_state(sessions, qualification_id) is CredentialState.active
-    assert award_state(sessions, award.id) == (AwardState.active, None)
     with sessions() as session:
         assert not service.get_award(session, None, award.id).final
         document = credentials.get_credential(session, qualification_id).document
@@ -302,15 +252,10 @@ def test_a_failing_handler_rolls_the_qualification_revocation_back(
 
 
 def test_the_migration_keeps_the_component_index_and_a_suspended_award(
-    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
     """0004 recreates ``pathway_awards`` on SQLite, which would cascade to its components."""
-    with sessions.begin() as session:
-        make_pathway(session, defs, both(defs))
-    issue(sessions, settings, defs.python)
-    issue(sessions, settings, defs.sql)
-    award = awarded_suspendable(sessions, world, settings, monkeypatch)
+    award = stacked(sessions, world, defs, settings, suspendable=True).award
     revoke(sessions, settings, qualification_of(award), "suspension")
 
     def components_and_state() -> tuple[int, str]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any, NamedTuple
+from unittest.mock import patch
 
 import pytest
 from alembic import command
@@ -60,14 +62,48 @@ class Stacked(NamedTuple):
 def stacked(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
     policy: str = "review", *, python: Issuer = issue, sql: Issuer = issue,
+    suspendable: bool = False,
 ) -> Stacked:  # fmt: skip
     """A pathway of both components (stating ``policy``), the learner's two credentials, and the
-    award they earn."""
+    award they earn. ``suspendable``: the award's qualification is issued with a suspension entry
+    (pathways issue it with a revocation entry), so that it can be suspended and reinstated."""
     with sessions.begin() as session:
         make_pathway(session, defs, both(defs), revocation_policy=policy)
     python_id = python(sessions, settings, defs.python)
     sql_id = sql(sessions, settings, defs.sql)
-    return Stacked(awarded(sessions, world, settings), python_id, sql_id)
+    issuing = partial(credentials.issue_credential, status_purpose="suspension")
+    with patch.object(credentials, "issue_credential", issuing) if suspendable else nullcontext():
+        award = awarded(sessions, world, settings)
+    return Stacked(award, python_id, sql_id)
+
+
+class Chained(NamedTuple):
+    first: PathwayAward
+    second: PathwayAward
+    python_id: str
+
+
+def chained(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
+    first_policy: str, second_policy: str,
+) -> Chained:  # fmt: skip
+    """Pathway A (the Python credential) and pathway B, stacked on A's qualification, stating
+    their policies; the learner's Python credential, and both awards (B's needs A's
+    qualification, so progress runs twice)."""
+    with sessions.begin() as session:
+        make_pathway(
+            session, defs, cred(defs.python), name="A first", revocation_policy=first_policy
+        )
+        make_pathway(
+            session, defs, cred(defs.qualification), name="B second", qualification=None,
+            revocation_policy=second_policy,
+        )  # fmt: skip
+    python_id = issue(sessions, settings, defs.python)
+    with sessions.begin() as session:
+        service.learner_progress(session, world.learner.id, settings)
+        first, second = service.learner_progress(session, world.learner.id, settings)
+        assert first.award is not None and second.award is not None
+        return Chained(first.award, second.award, python_id)
 
 
 def award_state(sessions: sessionmaker[Session], award_id: str) -> tuple[AwardState, str | None]:
@@ -238,23 +274,36 @@ def test_a_credential_in_no_award_costs_one_lookup_by_primary_key(
         assert "SEARCH" in details and "SCAN pathway_award_components" not in details
 
 
+def assert_revocation_rolls_back(
+    sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    failing: str, award_id: str, credential_id: str,
+) -> None:  # fmt: skip
+    """Revoke ``credential_id`` while the pathways service's ``failing`` function raises: the
+    revocation fails with it, and neither the credential nor the award changes."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("pathway bug")
+
+    monkeypatch.setattr(service, failing, broken)
+    with pytest.raises(RuntimeError, match="pathway bug"), transaction(sessions) as session:
+        credentials.revoke_credential(
+            session, None, credential_id, reason="Misconduct", settings=settings
+        )
+
+    assert credential_state(sessions, credential_id) is CredentialState.active
+    assert award_state(sessions, award_id) == (AwardState.active, None)
+
+
 def test_a_failing_pathway_policy_rolls_the_whole_revocation_back(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     award, python_id, _ = stacked(sessions, world, defs, settings, "revoke")
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("pathway bug")
+    assert_revocation_rolls_back(
+        sessions, settings, monkeypatch, "progress_of", award.id, python_id
+    )
 
-    monkeypatch.setattr(service, "progress_of", broken)
-    with pytest.raises(RuntimeError, match="pathway bug"), transaction(sessions) as session:
-        credentials.revoke_credential(
-            session, None, python_id, reason="Misconduct", settings=settings
-        )
-
-    assert credential_state(sessions, python_id) is CredentialState.active
-    assert award_state(sessions, award.id) == (AwardState.active, None)
     with sessions() as session:
         changes = select(func.count()).select_from(StatusChange)
         assert session.scalar(changes.where(StatusChange.credential_id == python_id)) == 0
@@ -324,19 +373,9 @@ def test_the_migration_indexes_the_components_of_existing_awards(
 def test_a_revoked_qualification_carries_on_to_the_award_stacked_on_it(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:
-    with sessions.begin() as session:
-        make_pathway(session, defs, cred(defs.python), name="A first", revocation_policy="revoke")
-        make_pathway(
-            session, defs, cred(defs.qualification), name="B second", qualification=None,
-            revocation_policy="review",
-        )  # fmt: skip
-    python_id = issue(sessions, settings, defs.python)
-    with sessions.begin() as session:
-        service.learner_progress(session, world.learner.id, settings)
-        first, second = service.learner_progress(session, world.learner.id, settings)
-        assert first.award is not None and second.award is not None
-        first_id, second_id = first.award.id, second.award.id
-        assert second.award.components == [f"issued:{first.award.credential_id}"]
+    first, second, python_id = chained(sessions, world, defs, settings, "revoke", "review")
+    first_id, second_id = first.id, second.id
+    assert second.components == [f"issued:{first.credential_id}"]
 
     revoke(sessions, settings, python_id, "revocation")
 
