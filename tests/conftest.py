@@ -208,6 +208,17 @@ def world(sessions: sessionmaker[Session]) -> World:
 
 
 @pytest.fixture
+def platform_admin(sessions: sessionmaker[Session]) -> str:
+    """A platform administrator (no membership anywhere); their e-mail address."""
+    with sessions.begin() as session:
+        accounts.create_user(
+            session, email="root@platform.example", name="Pat Platform", password=PASSWORD,
+            fast_hash=True, is_platform_admin=True,
+        )  # fmt: skip
+    return "root@platform.example"
+
+
+@pytest.fixture
 def app(settings: Settings):  # type: ignore[no-untyped-def]
     from microcred.web.app import create_app
 

@@ -294,16 +294,8 @@ def test_the_agreement_form_keeps_its_input_and_names_the_field_in_error(
 
 
 def test_platform_admin_authors_for_any_organisation_and_others_are_refused_cleanly(
-    client: TestClient, world: World, defs: Catalogue, sessions: sessionmaker[Session]
+    client: TestClient, world: World, defs: Catalogue, platform_admin: str
 ) -> None:
-    from microcred.accounts import service as accounts
-    from tests.conftest import PASSWORD
-
-    with sessions.begin() as session:
-        accounts.create_user(
-            session, email="root@platform.example", name="Pat Platform", password=PASSWORD,
-            fast_hash=True, is_platform_admin=True,
-        )  # fmt: skip
     # a learner posting the editor by hand: refused (403), not a server error
     csrf = sign_in_client(client, "learner@example.org")
     refused = client.post(
@@ -311,7 +303,7 @@ def test_platform_admin_authors_for_any_organisation_and_others_are_refused_clea
     )
     assert refused.status_code == 403
     client.post("/sign-out", data={"csrf_token": csrf})
-    sign_in_client(client, "root@platform.example")
+    sign_in_client(client, platform_admin)
     assert 'href="/manage/pathways/new"' in client.get("/pathways").text
     for page in ("/manage/pathways/new", "/manage/pathways/reviews", "/manage/articulation"):
         assert client.get(page).status_code == 200, page

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts import service as accounts
 from microcred.accounts.models import OrganisationKind, Role, User
 from microcred.credentials import service
-from tests.conftest import PASSWORD, World, sign_in_client
+from tests.conftest import World, sign_in_client
 
 
 def _issue(sessions: sessionmaker[Session], definition_id: str) -> str:
@@ -78,13 +78,9 @@ def test_platform_admin_manages_any_issuer_one_at_a_time(
     world: World,
     definition_id: str,
     academy_definition_id: str,
+    platform_admin: str,
 ) -> None:
-    with sessions.begin() as session:
-        accounts.create_user(
-            session, email="root@platform.example", name="Pat Platform", password=PASSWORD,
-            fast_hash=True, is_platform_admin=True,
-        )  # fmt: skip
-    sign_in_client(client, "root@platform.example")
+    sign_in_client(client, platform_admin)
     assert 'href="/manage/definitions"' in client.get("/").text  # the nav offers it
     first = client.get("/manage/definitions")
     assert first.status_code == 200
