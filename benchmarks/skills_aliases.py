@@ -12,7 +12,8 @@ label (as a match key) is left out: the gazetteer finds it anyway. Each other na
   (at most :data:`MAX_CONTAINERS`), the one whose containing label is nearest the name by
   all-MiniLM-L6-v2 cosine, kept when the cosine is at least ``contained``;
 * *similar*: otherwise the concept whose preferred label is nearest the name, kept when the
-  cosine is at least ``similar`` ("agile" → *Agile project management*).
+  cosine is at least ``similar`` and the name is longer than a word ("google analytics" →
+  *Google Analytics*; a lone word near a label, "recording" → *plan a recording*, is left out).
 
 ESCO concepts are preferred: an ESCO candidate within :data:`ESCO_MARGIN` of the best wins, and an
 O*NET technology whose preferred label is an ESCO preferred label maps to that ESCO concept.
@@ -181,7 +182,14 @@ def _to_esco(mappings: list[Mapping], concepts: list[SkillConcept]) -> list[Mapp
 
 
 def kept(mappings: list[Mapping], contained: float, similar: float) -> list[Mapping]:
-    return [m for m in mappings if m.cosine >= (contained if m.method == "contained" else similar)]
+    """The mappings above their method's cut; a one-word name only by containment (a word near a
+    label in meaning, "recording" → *plan a recording*, names no skill of its own)."""
+    return [
+        m
+        for m in mappings
+        if m.cosine >= (contained if m.method == "contained" else similar)
+        and (m.method == "contained" or len(key_of(m.alias)) > 1)
+    ]
 
 
 def with_aliases(concepts: list[SkillConcept], mappings: list[Mapping]) -> list[SkillConcept]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from microcred.skills.extraction.aliases import ALIASES_PATH, alias_table
 from microcred.skills.extraction.gazetteer import ESCO_PREFIX, Gazetteer
+from microcred.skills.extraction.text import label_key
 from microcred.skills.extraction.vocabulary import SkillConcept, fingerprint
 
 ONET_TECHNOLOGY = "urn:onet:technology:"
@@ -66,3 +67,15 @@ def test_the_table_reads_one_row_per_alias(tmp_path: Path) -> None:
         writer.writerow(["gcp", "u:cloud", "cloud", "similar", "0.9"])
     assert alias_table(path) == {"u:cloud": ("aws", "gcp")}
     assert ALIASES_PATH.name == "aliases.csv"
+
+
+def test_no_one_word_name_is_mapped_by_similarity_alone() -> None:
+    # "recording" → *plan a recording* (cosine 0.86) made a wrong top skill in the demo.
+    with ALIASES_PATH.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert not [
+        row["alias"]
+        for row in rows
+        if row["method"] == "similar" and len(label_key(row["alias"])) == 1
+    ]
+    assert "recording" not in {row["alias"] for row in rows}

@@ -104,7 +104,7 @@ def test_generic_words_learnt_from_skillspan_train_count_only_in_their_written_f
 
 def test_a_bare_word_shared_by_several_concepts_names_one_and_counts_less() -> None:
     concepts = [
-        SkillConcept("u:plumbing", "plumbing tools", ("tools",), None, False),
+        SkillConcept("u:plumbing", "use plumbing kit", ("tools",), None, False),
         SkillConcept("u:video", "video conferencing", ("tools",), None, False),
         SkillConcept("u:crimp", "crimp wire", ("tools",), None, False),
     ]
@@ -150,3 +150,95 @@ def test_common_words_are_compared_as_match_keys() -> None:
     # "services" is listed as a common word; its key is stemmed, so the check must stem too.
     gazetteer = Gazetteer.build([SkillConcept("u:services", "services")])
     assert gazetteer.match("We sell services to councils") == []
+
+
+def test_a_lower_case_alternative_that_is_a_word_of_its_preferred_label_is_not_the_skill() -> None:
+    # ESCO lists "computer" for *computer equipment*; recovered labels gave "coordinate" to
+    # *coordinate technological activities*: a posting's "computer" or "coordinate" is neither.
+    concepts = [
+        SkillConcept("u:equipment", "computer equipment", ("computer", "computing equipment")),
+        SkillConcept("u:coordinate", "coordinate technological activities", ("coordinate",)),
+        SkillConcept("u:excel", "Microsoft Excel", ("Excel",)),
+    ]
+    gazetteer = Gazetteer.build(concepts)
+    assert gazetteer.match("Coordinate the team; computer literacy; computers") == []
+    found = gazetteer.match(
+        "Repair computing equipment, coordinate technological activities, Excel"
+    )
+    assert [m.uri for m in found] == ["u:equipment", "u:coordinate", "u:excel"]
+
+
+def vague_word_vocabulary(word: str, concepts: int) -> list[SkillConcept]:
+    """``concepts`` concepts with ``word`` inside a label of each."""
+    return [SkillConcept(f"u:{word}{n}", f"{word} topic {n}") for n in range(concepts)]
+
+
+def test_a_one_word_recovered_alternative_found_in_many_concepts_labels_is_left_out() -> None:
+    # Recovered labels gave "management" to *program management programs* and "study" to
+    # *philology language history*: words of too many labels to name one skill.
+    noisy = [
+        SkillConcept("u:programs", "program management programs", ("management",), None, False),
+        SkillConcept("u:philology", "philology language history", ("study",), None, False),
+        SkillConcept("u:ledger", "keep ledgers", ("bookkeeping",), None, False),
+    ]
+    vocabulary = noisy + vague_word_vocabulary("management", 3) + vague_word_vocabulary("study", 3)
+    gazetteer = Gazetteer.build(vocabulary, vague_word_concepts=2)
+    assert gazetteer.match("Study and management of budgets") == []
+    assert [m.uri for m in gazetteer.match("Bookkeeping and program management programs")] == [
+        "u:ledger",
+        "u:programs",
+    ]
+    assert [m.uri for m in Gazetteer.build(noisy).match("a study")] == ["u:philology"]
+
+
+def test_a_one_word_alias_found_in_many_concepts_labels_is_left_out() -> None:
+    # The alias "recording" once made *plan a recording* a top skill of the demo.
+    recording = SkillConcept("u:plan", "plan a recording", aliases=("recording", "record plan"))
+    kafka = SkillConcept("u:kafka", "Apache Kafka", aliases=("kafka",))
+    vocabulary = [recording, kafka, *vague_word_vocabulary("recording", 3)]
+    gazetteer = Gazetteer.build(vocabulary, alias_word_concepts=2)
+    assert [m.uri for m in gazetteer.match("Recording of records; a record plan; Kafka")] == [
+        "u:plan",
+        "u:kafka",
+    ]
+
+
+def test_a_one_word_label_does_not_match_another_concepts_form_of_its_word() -> None:
+    # "securities" and "security" share a match key, but other labels use "security" for
+    # something else (*ICT security*): a posting's "security" is not *securities*.
+    concepts = [
+        SkillConcept("u:securities", "securities", ("security stocks and bonds",), None, False),
+        SkillConcept("u:ict", "ICT security", ("security of ICT",)),
+        SkillConcept("u:database", "database"),
+        SkillConcept("u:dbs", "manage databases"),
+        SkillConcept("u:accounting", "accounting", (), None, False),
+        SkillConcept("u:accounts", "manage accounts"),
+    ]
+    gazetteer = Gazetteer.build(concepts)
+    assert gazetteer.match("Security clearance; client accounts") == []
+    found = gazetteer.match("Trading securities, databases and accounting")
+    assert [m.uri for m in found] == ["u:securities", "u:database", "u:accounting"]
+
+
+def test_recovered_labels_that_are_fragments_are_left_out() -> None:
+    # A garbled recovered alternative "plan and" and a recovered label "set up" made
+    # *prepare exercise session* and *set up* frequent demo skills.
+    concepts = [
+        SkillConcept("u:exercise", "prepare exercise session", ("plan and",), None, False),
+        SkillConcept("u:setup", "set up", ("assemble broadcast equipment",), None, False),
+        SkillConcept("u:teams", "set up teams"),
+    ]
+    gazetteer = Gazetteer.build(concepts)
+    assert gazetteer.match("Plan and set up the stage") == []
+    found = gazetteer.match("Assemble broadcast equipment, prepare exercise session, set up teams")
+    assert [m.uri for m in found] == ["u:setup", "u:exercise", "u:teams"]
+
+
+def test_a_name_of_a_word_labels_write_in_lower_case_counts_only_as_written() -> None:
+    # Recovered *Source (digital game creation systems)* was matched by every "sources".
+    engine = SkillConcept("u:engine", "Source (digital game creation systems)", (), None, False)
+    vocabulary = [engine, *vague_word_vocabulary("source", 3)]
+    gazetteer = Gazetteer.build(vocabulary, vague_word_concepts=2)
+    assert gazetteer.match("Data sources and source control") == []
+    assert [m.uri for m in gazetteer.match("Levels built in Source daily")] == ["u:engine"]
+    assert [m.uri for m in Gazetteer.build([engine]).match("open sources")] == ["u:engine"]
