@@ -7,6 +7,12 @@ we remember it. The cache is bounded and keyed by the local context's value (a U
 URLs) or, for inline context objects, by identity while the object is kept alive in the cache.
 Likewise the expansion of a term or compact IRI against a finished active context (pyld freezes
 them and gives each a unique id) is remembered.
+
+Credentials built from one definition repeat whole subtrees: the achievement (most of an Open
+Badge), the issuer profile, the credential schema. Expansion is a pure function of the element,
+the active property, the (frozen) active and type-scoped contexts and the options, so the
+expanded form of those subtrees is remembered too, keyed by exactly these and the element's JSON
+text, and handed out as a fresh copy each time (pyld may change what it is given).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 from pyld import jsonld
 
 from microcred.credentials.errors import CredentialError
@@ -22,6 +29,9 @@ from microcred.credentials.jsonld.loader import document_loader, find_credential
 
 _MAX_CACHED_CONTEXTS = 4096
 _MAX_CACHED_IRIS = 100_000
+_MAX_CACHED_SUBTREES = 512
+_REPEATED_SUBTREES = frozenset({"achievement", "issuer", "credentialSchema"})
+"""Properties whose values credentials of one definition share, byte for byte."""
 
 
 class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
@@ -30,6 +40,64 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         self._processed: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._iris: dict[tuple[Any, ...], Any] = {}
+        self._subtrees: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def _expand(  # type: ignore[no-untyped-def]
+        self,
+        active_ctx,
+        active_property,
+        element,
+        options,
+        inside_list=False,
+        inside_index=False,
+        type_scoped_ctx=None,
+    ):
+        """A shared subtree's expansion is computed once (see the module docstring)."""
+        key = None
+        if active_property in _REPEATED_SUBTREES and isinstance(element, dict):
+            key = self._subtree_key(
+                active_ctx, active_property, element, options, inside_list, inside_index,
+                type_scoped_ctx,
+            )  # fmt: skip
+        if key is not None:
+            with self._lock:
+                hit = self._subtrees.get(key)
+                if hit is not None:
+                    self._subtrees.move_to_end(key)
+            if hit is not None:
+                return orjson.loads(hit)
+        result = super()._expand(
+            active_ctx, active_property, element, options, inside_list, inside_index,
+            type_scoped_ctx,
+        )  # fmt: skip
+        if key is not None:
+            try:
+                frozen = orjson.dumps(result)
+            except (TypeError, orjson.JSONEncodeError):
+                return result
+            with self._lock:
+                self._subtrees[key] = frozen
+                if len(self._subtrees) > _MAX_CACHED_SUBTREES:
+                    self._subtrees.popitem(last=False)
+        return result
+
+    @staticmethod
+    def _subtree_key(  # type: ignore[no-untyped-def]
+        active_ctx, active_property, element, options, inside_list, inside_index, type_scoped_ctx
+    ) -> tuple[Any, ...] | None:
+        """What the expansion of ``element`` depends on, or None where a part is not pinned down
+        (a context not frozen, options beyond ours, a value orjson cannot write exactly)."""
+        context_id = active_ctx.get("_uuid")
+        scoped_id = None if type_scoped_ctx is None else type_scoped_ctx.get("_uuid")
+        if context_id is None or (type_scoped_ctx is not None and scoped_id is None):
+            return None
+        settings = tuple(sorted((name, repr(value)) for name, value in options.items()
+                                if name not in ("documentLoader", "contextResolver")))  # fmt: skip
+        try:
+            text = orjson.dumps(element)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+        return (context_id, scoped_id, active_property, inside_list, inside_index, settings, text)
 
     def _process_context(  # type: ignore[no-untyped-def]
         self,
