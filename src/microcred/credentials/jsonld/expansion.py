@@ -9,10 +9,10 @@ Likewise the expansion of a term or compact IRI against a finished active contex
 them and gives each a unique id) is remembered.
 
 Credentials built from one definition repeat whole subtrees: the achievement (most of an Open
-Badge), the issuer profile, the credential schema. Expansion is a pure function of the element,
-the active property, the (frozen) active and type-scoped contexts and the options, so the
-expanded form of those subtrees is remembered too, keyed by exactly these and the element's JSON
-text, and handed out as a fresh copy each time (pyld may change what it is given).
+Badge), the issuer profile, the credential schema, the image. Expansion is a pure function of the
+element, the active property, the (frozen) active and type-scoped contexts and the options, so
+the expanded form of those subtrees is remembered too, keyed by exactly these and the element's
+JSON text, and handed out as a fresh copy each time (pyld may change what it is given).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from microcred.credentials.jsonld.loader import document_loader, find_credential
 _MAX_CACHED_CONTEXTS = 4096
 _MAX_CACHED_IRIS = 100_000
 _MAX_CACHED_SUBTREES = 512
-_REPEATED_SUBTREES = frozenset({"achievement", "issuer", "credentialSchema"})
+_REPEATED_SUBTREES = frozenset({"achievement", "issuer", "credentialSchema", "image"})
 """Properties whose values credentials of one definition share, byte for byte."""
 
 
