@@ -10,6 +10,7 @@ import pytest
 from microcred.skills.labels import (
     LabelModel,
     _join_fragments,
+    _repair_preferred,
     description_start,
     recover,
     segment_labels,
@@ -133,6 +134,23 @@ def test_preferred_label_ends_before_its_head_words_repeat() -> None:
     concept = recover("project management programme management Plan the work.", model)
     assert concept.preferred_label == "project management"
     assert concept.alt_labels == ["programme management"]
+
+
+def test_a_repeated_opening_word_does_not_cut_the_preferred_label_to_that_word() -> None:
+    # "program management programs management" was recovered as *program management programs*
+    # + "management": cut after "program", which the bare-opening-word repair joined back.
+    model = LabelModel.learn(
+        [
+            ["program budgets", "develop a program", "fund a program", "program design"],
+            ["management accounting", "management of staff", "management reviews"],
+            ["manage programs", "run programs"],
+        ],
+        ["The management of programs."],
+    )
+    assert model.usually_opens_a_label("program")
+    segments = [["program", "management", "programs"], ["management"]]
+    repaired = _join_fragments(_repair_preferred(segments, model), model)
+    assert repaired == [["program", "management"], ["programs", "management"]]
 
 
 def test_a_bare_opening_word_is_not_a_preferred_label() -> None:

@@ -240,6 +240,8 @@ def _cut_at_repetition(words: list[str], model: LabelModel) -> int:
         first_possible = max(earlier + length, 1)
         if first_possible > later:
             return len(words)
+        if first_possible == 1 < later and model.usually_opens_a_label(words[0]):
+            first_possible = 2  # "program" alone would be joined back: "program management"
         return max(
             range(first_possible, later + 1),
             key=lambda cut: (

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LOADER_FORMAT = "microcred-skills-5"
+LOADER_FORMAT = "microcred-skills-6"
 """Bumped when what the readers recover from the same files changes (labels.py rules), so a
 `microcred skills load` on an existing installation reloads instead of reporting "unchanged".
-5: ESCO↔O*NET ``exactMatch`` relations (:func:`record_equivalents`)."""
+5: ESCO↔O*NET ``exactMatch`` relations (:func:`record_equivalents`); 6: a preferred label is not
+cut after a bare opening word ("program management programs management")."""
 
 EXACT_MATCH = "exactMatch"
 """Relation type linking an ESCO skill (``broader``) to the O*NET skill naming the same thing."""

@@ -152,20 +152,24 @@ def test_common_words_are_compared_as_match_keys() -> None:
     assert gazetteer.match("We sell services to councils") == []
 
 
-def test_a_lower_case_alternative_that_is_a_word_of_its_preferred_label_is_not_the_skill() -> None:
+def test_a_one_word_label_that_is_a_word_of_its_preferred_phrase_is_not_the_skill() -> None:
     # ESCO lists "computer" for *computer equipment*; recovered labels gave "coordinate" to
-    # *coordinate technological activities*: a posting's "computer" or "coordinate" is neither.
+    # *coordinate technological activities*; the alias table "supervisors" to *advise
+    # supervisors*: a posting's "computer", "coordinate" or "supervisors" is none of them. Names
+    # keep theirs ("Excel", "kafka").
     concepts = [
         SkillConcept("u:equipment", "computer equipment", ("computer", "computing equipment")),
         SkillConcept("u:coordinate", "coordinate technological activities", ("coordinate",)),
+        SkillConcept("u:advise", "advise supervisors", aliases=("supervisors",)),
         SkillConcept("u:excel", "Microsoft Excel", ("Excel",)),
+        SkillConcept("u:kafka", "Apache Kafka", aliases=("kafka",)),
     ]
     gazetteer = Gazetteer.build(concepts)
-    assert gazetteer.match("Coordinate the team; computer literacy; computers") == []
+    assert gazetteer.match("Coordinate the team; computer literacy; computers; supervisors") == []
     found = gazetteer.match(
-        "Repair computing equipment, coordinate technological activities, Excel"
+        "Repair computing equipment, coordinate technological activities, Excel and kafka"
     )
-    assert [m.uri for m in found] == ["u:equipment", "u:coordinate", "u:excel"]
+    assert [m.uri for m in found] == ["u:equipment", "u:coordinate", "u:excel", "u:kafka"]
 
 
 def vague_word_vocabulary(word: str, concepts: int) -> list[SkillConcept]:
@@ -213,11 +217,13 @@ def test_a_one_word_label_does_not_match_another_concepts_form_of_its_word() -> 
         SkillConcept("u:dbs", "manage databases"),
         SkillConcept("u:accounting", "accounting", (), None, False),
         SkillConcept("u:accounts", "manage accounts"),
+        SkillConcept("u:electronics", "electronics"),
+        SkillConcept("u:records", "keep electronic records"),
     ]
     gazetteer = Gazetteer.build(concepts)
-    assert gazetteer.match("Security clearance; client accounts") == []
-    found = gazetteer.match("Trading securities, databases and accounting")
-    assert [m.uri for m in found] == ["u:securities", "u:database", "u:accounting"]
+    assert gazetteer.match("Security clearance; client accounts; electronic signatures") == []
+    found = gazetteer.match("Trading securities, databases and accounting; electronics")
+    assert [m.uri for m in found] == ["u:securities", "u:database", "u:accounting", "u:electronics"]
 
 
 def test_recovered_labels_that_are_fragments_are_left_out() -> None:

@@ -18,8 +18,10 @@ treated like the common words. A label that names the same skill in two taxonomi
 "Adobe Illustrator" and O*NET's technology of that name: the same preferred label) reports it
 once, by its ESCO URI, so analytics never count one mention twice.
 
-Some labels name a word, not the skill, and are left out: a lower-case one-word alternative that
-is a word of the concept's own preferred label ("computer" for *computer equipment*); a one-word
+Some labels name a word, not the skill, and are left out: a one-word alternative or alias that is
+a word of the concept's own preferred label when that label is a lower-case phrase, not a name
+("computer" for *computer equipment*, "supervisors" for *advise supervisors*; "Kafka" for
+*Apache Kafka* stays); a one-word
 recovered alternative or alias whose word occurs in the labels of more than
 :data:`VAGUE_WORD_CONCEPTS` (an alias: :data:`ALIAS_WORD_CONCEPTS`) concepts ("management",
 "study", "conferences"); a recovered label that starts or ends with a function word ("plan and")
@@ -141,7 +143,8 @@ class Gazetteer:
         for position, concept in enumerate(gazetteer.concepts):
             seen: set[tuple[str, ...]] = set()
             own = usage.own_single_forms(concept)
-            preferred_words = set(label_key(concept.preferred_label))
+            # The words of a preferred label that is a phrase ("computer equipment"), not a name
+            own_words = _phrase_words(concept.preferred_label)
             for label, preferred in label_variants(concept):
                 words = label_key(label)
                 if not words or words in seen:
@@ -150,7 +153,7 @@ class Gazetteer:
                 if not concept.trusted_labels and _fragment(label, len(words)):
                     continue
                 if not preferred and len(words) == 1:
-                    if label.islower() and len(preferred_words) > 1 and words[0] in preferred_words:
+                    if words[0] in own_words:
                         continue  # "computer" for *computer equipment*: a word, not the skill
                     if not concept.trusted_labels and usage.vague(words, vague_word_concepts):
                         continue
@@ -168,6 +171,8 @@ class Gazetteer:
                 words = label_key(alias)
                 if not words or words in seen or usage.vague(words, alias_word_concepts):
                     continue
+                if len(words) == 1 and words[0] in own_words:
+                    continue  # "supervisors" for *advise supervisors*
                 seen.add(words)
                 forms = usage.forms_of(words, position, own)
                 phrases.setdefault(words, []).append(
@@ -269,6 +274,14 @@ def _written_words(label: str) -> list[tuple[str, str]]:
     return [(token.key, _form(label[token.start : token.end])) for token in tokenise(label)]
 
 
+def _phrase_words(preferred_label: str) -> set[str]:
+    """The word keys of a preferred label of several lower-case words; none for a name
+    ("Apache Kafka", "Microsoft Excel": "Kafka" and "Excel" name the skill)."""
+    words = label_key(preferred_label)
+    bare = _QUALIFIER.sub(" ", preferred_label)
+    return set(words) if len(words) > 1 and bare.islower() else set()
+
+
 def _fragment(label: str, size: int) -> bool:
     """A recovered label that starts or ends with a function word ("plan and") or, longer than a
     word, is only common words ("set up")."""
@@ -281,9 +294,10 @@ def _fragment(label: str, size: int) -> bool:
 
 
 def _plain_number_forms(form: str) -> set[str]:
-    """A word and its plain plural or singular ("database", "databases"): the same word."""
+    """A word and its plain plural or singular ("database", "databases"): the same word. A word
+    in -ics is no plural ("electronics" is not more than one "electronic")."""
     forms = {form, form + "s", form + "es"}
-    if form.endswith("s"):
+    if form.endswith("s") and not form.endswith("ics"):
         forms.add(form[:-1])
     if form.endswith("es"):
         forms.add(form[:-2])
