@@ -327,3 +327,39 @@ def test_revoke_and_reaward_through_the_json_api(
         ]
         == "active"
     )
+
+
+def test_the_reviews_page_lists_awards_revoked_for_good_with_their_learner(
+    client: TestClient, sessions: sessionmaker[Session], world: World, defs: Catalogue,
+    settings: Settings,
+) -> None:  # fmt: skip
+    award = awarded_with(sessions, world, defs, settings, "keep")
+    sign_in_client(client, world.staff.email)
+    before = client.get("/manage/pathways/reviews").text
+    assert 'id="nothing-revoked"' in before and award.id not in before
+    page = client.get(f"/pathways/awards/{award.id}").text
+    assert "Lee Learner" in page and world.learner.email in page  # staff see who it concerns
+    client.post(
+        f"/manage/pathways/awards/{award.id}/revoke",
+        data={"csrf_token": _csrf(page), "reason": "Plagiarised project"},
+    )
+    listed = client.get("/manage/pathways/reviews").text
+    row = re.search(r'<table class="table" id="awards-revoked">.*?</table>', listed, re.S)
+    assert row is not None
+    assert f"/pathways/awards/{award.id}" in row.group(0)
+    assert "Lee Learner" in row.group(0) and "Plagiarised project" in row.group(0)
+    reaward = f"/manage/pathways/awards/{award.id}/reaward"
+    assert reaward in row.group(0)
+    # staff of another issuer do not see it; the learner's own award page has no staff panel
+    client.cookies.clear()
+    sign_in_client(client, world.other_staff.email)
+    elsewhere = client.get("/manage/pathways/reviews").text
+    assert award.id not in elsewhere and 'id="nothing-revoked"' in elsewhere
+    client.cookies.clear()
+    sign_in_client(client, world.learner.email)
+    assert 'id="award-learner"' not in client.get(f"/pathways/awards/{award.id}").text
+    client.cookies.clear()
+    token = sign_in_client(client, world.staff.email)
+    done = client.post(reaward, data={"csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert award.id not in client.get("/manage/pathways/reviews").text

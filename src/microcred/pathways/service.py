@@ -966,19 +966,43 @@ def _apply_policies(
             _apply_policy(session, award, held, event.settings, now, details)
 
 
-def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
-    """Awards flagged for review on the pathways of the principal's organisations (of every
-    organisation for a platform administrator)."""
-    query = (
-        select(PathwayAward)
-        .join(Pathway, Pathway.id == PathwayAward.pathway_id)
-        .where(PathwayAward.state == AwardState.review)
-    )
+def _staff_awards(
+    session: Session, principal: Principal, *conditions: Any, limit: int | None = None
+) -> list[PathwayAward]:
+    """Awards on the pathways of the principal's organisations (of every organisation for a
+    platform administrator), most recently changed first."""
+    query = select(PathwayAward).join(Pathway, Pathway.id == PathwayAward.pathway_id)
+    query = query.where(*conditions)
     if not principal.is_platform_admin:
         query = query.where(
             Pathway.organisation_id.in_(principal.organisations_with(*AUTHOR_ROLES))
         )
-    return list(session.scalars(query))
+    order = func.coalesce(PathwayAward.state_changed_at, PathwayAward.awarded_at).desc()
+    return list(session.scalars(query.order_by(order, PathwayAward.id).limit(limit)))
+
+
+def awards_for_review(session: Session, principal: Principal) -> list[PathwayAward]:
+    """Awards flagged for review that staff of the principal's organisations decide."""
+    return _staff_awards(session, principal, PathwayAward.state == AwardState.review)
+
+
+def awards_revoked_for_good(
+    session: Session, principal: Principal, limit: int = 100
+) -> list[PathwayAward]:
+    """The latest awards revoked for good (with their qualification credential or by staff):
+    what staff may :func:`reaward`."""
+    return _staff_awards(
+        session, principal, PathwayAward.state == AwardState.revoked,
+        PathwayAward.final.is_(True), limit=limit,
+    )  # fmt: skip
+
+
+def award_learners(session: Session, awards: Sequence[PathwayAward]) -> dict[str, User]:
+    """The learner accounts of these awards, by id (for staff pages: who is concerned)."""
+    ids = {award.user_id for award in awards}
+    if not ids:
+        return {}
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def resolve_review(

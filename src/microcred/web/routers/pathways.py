@@ -401,10 +401,12 @@ def award_page(
             media_type="application/vc+ld+json",
             headers={"Content-Disposition": f'attachment; filename="clr-{award.id}.json"'},
         )
+    can_manage = service.can_author(principal, award.pathway.organisation_id)
     return render(
-        request, "pathways/award.html", principal, award=award,
-        can_manage=service.can_author(principal, award.pathway.organisation_id),
+        request, "pathways/award.html", principal, award=award, can_manage=can_manage,
         clr_status=service.clr_status_of(award),
+        learner=service.award_learners(session, [award]).get(award.user_id)
+        if can_manage else None,
     )  # fmt: skip
 
 
@@ -641,7 +643,11 @@ async def pathway_status_submit(
 def reviews_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
     _author_organisations(session, principal)
     awards = service.awards_for_review(session, principal)
-    return render(request, "pathways/reviews.html", principal, awards=awards)
+    revoked = service.awards_revoked_for_good(session, principal)
+    return render(
+        request, "pathways/reviews.html", principal, awards=awards, revoked=revoked,
+        learners=service.award_learners(session, [*awards, *revoked]),
+    )  # fmt: skip
 
 
 @pages.post("/manage/pathways/reviews/{award_id}")
