@@ -164,3 +164,16 @@ def test_extraction_api(client: TestClient, market: dict[str, str]) -> None:
         client.post("/api/v1/skills/extract", json={"text": "x", "mode": "magic"}).status_code
         == 422
     )
+
+
+def test_long_bar_labels_end_in_an_ellipsis_and_keep_the_whole_label_as_title() -> None:
+    import re
+
+    from microcred.market.charts import MAX_LABEL, bar_chart
+
+    long_label = "Amazon Web Services AWS software & <cloud>"
+    svg = bar_chart("Top", [(long_label, 0.2), ("Excel", 0.1)])
+    labels = re.findall(r'<text class="chart-label"[^>]*><title>([^<]*)</title>([^<]*)</text>', svg)
+    assert labels[0][0] == "Amazon Web Services AWS software &amp; &lt;cloud&gt;"
+    assert labels[0][1].endswith("…") and len(labels[0][1]) <= MAX_LABEL
+    assert labels[1] == ("Excel", "Excel")

@@ -14,6 +14,9 @@ from html import escape
 WIDTH = 640
 BAR_HEIGHT = 22
 LABEL_WIDTH = 220
+MAX_LABEL = 30
+"""Characters of a bar's label that fit in LABEL_WIDTH at the chart font; longer ones end in an
+ellipsis (the whole label is the element's title)."""
 HEAT_LEVELS = 6
 
 
@@ -30,10 +33,10 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], value_format: str 
     for row, (label, value) in enumerate(items):
         y = 5 + row * BAR_HEIGHT
         length = max(value / top * span, 1.0)
-        short = label if len(label) <= 34 else label[:32] + "…"
+        short = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
         parts.append(
             f'<text class="chart-label" x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end">'
-            f"{escape(short)}</text>"
+            f"<title>{escape(label)}</title>{escape(short)}</text>"
             f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}" '
             f'height="{BAR_HEIGHT - 6}"><title>{escape(label)}</title></rect>'
             f'<text class="chart-value" x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 15}">'
