@@ -131,7 +131,9 @@ def test_wallet_page_imports_and_refuses(
         )
         document = row.document
     sign_in_client(client, "learner@example.org")
-    csrf = _csrf(client.get("/wallet").text)
+    empty = client.get("/wallet").text
+    assert "Nothing imported yet." in empty and 'id="wallet-items"' not in empty
+    csrf = _csrf(empty)
     tampered = json.loads(json.dumps(document))
     tampered["name"] = "Something else"
     refused = client.post("/wallet/import", data={"csrf_token": csrf, "text": json.dumps(tampered)})
@@ -142,7 +144,7 @@ def test_wallet_page_imports_and_refuses(
         files={"file": ("badge.json", json.dumps(document).encode())},
     )
     assert uploaded.status_code == 200 and "Imported and verified" in uploaded.text
-    assert "SQL essentials" in uploaded.text
+    assert "SQL essentials" in uploaded.text and 'id="wallet-items"' in uploaded.text
     listed = client.get("/api/v1/wallet/credentials").json()
     assert listed[0]["verified"] and listed[0]["definition_id"] == defs.sql
 
