@@ -33,8 +33,17 @@ def test_the_ledger_page_before_and_after_the_first_checkpoint(
     page = client.get("/ledger")
     assert page.status_code == 200
     assert "12 leaves" in page.text and log_key in page.text
-    assert '<svg class="ledger-chart"' in page.text
-    assert "style=" not in page.text and "<script" not in page.text
+    # one checkpoint is no line: the page says so instead of drawing a lone dot
+    assert '<svg class="ledger-chart"' not in page.text and 'id="growth-single"' in page.text
+    _checkpointed(sessions, settings, 3)
+    grown = client.get("/ledger").text
+    assert '<svg class="ledger-chart"' in grown and 'id="growth-single"' not in grown
+    # both checkpoints fall on one day: the axis names their times, not the same date twice
+    labels = re.findall(r'<text class="chart-label"[^>]*>([^<]+)</text>', grown)
+    assert len(labels) == 4
+    for label in labels[2:]:
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", label), label
+    assert "style=" not in grown and "<script" not in grown
 
 
 def test_a_credential_lookup_shows_its_verified_ledger_section(

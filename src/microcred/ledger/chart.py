@@ -10,17 +10,20 @@ WIDTH, HEIGHT, MARGIN = 640, 180, 36
 
 
 def growth_chart(points: Sequence[tuple[datetime, int]]) -> str:
-    """Tree size over time as a polyline; an empty string when there is nothing to plot."""
-    if not points:
+    """Tree size over time as a polyline; an empty string when there is no line to draw (fewer
+    than two checkpoints: the page says so in words)."""
+    if len(points) < 2:
         return ""
     ordered = sorted(points)
+    same_day = ordered[0][0].date() == ordered[-1][0].date()
+    moment_format = "%Y-%m-%d %H:%M:%S" if same_day else "%Y-%m-%d"
     start, end = ordered[0][0].timestamp(), ordered[-1][0].timestamp()
     span = max(end - start, 1.0)
     top = max(size for _, size in ordered) or 1
     inner_w, inner_h = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 
     def xy(moment: datetime, size: int) -> str:
-        x = MARGIN + (moment.timestamp() - start) / span * inner_w if len(ordered) > 1 else MARGIN
+        x = MARGIN + (moment.timestamp() - start) / span * inner_w
         y = HEIGHT - MARGIN - size / top * inner_h
         return f"{x:.1f},{y:.1f}"
 
@@ -40,8 +43,8 @@ def growth_chart(points: Sequence[tuple[datetime, int]]) -> str:
         f"{top}</text>"
         f'<text class="chart-label" x="{MARGIN - 4}" y="{base}" text-anchor="end">0</text>'
         f'<text class="chart-label" x="{MARGIN}" y="{HEIGHT - 10}">'
-        f"{escape(ordered[0][0].strftime('%Y-%m-%d'))}</text>"
+        f"{escape(ordered[0][0].strftime(moment_format))}</text>"
         f'<text class="chart-label" x="{WIDTH - MARGIN}" y="{HEIGHT - 10}" text-anchor="end">'
-        f"{escape(ordered[-1][0].strftime('%Y-%m-%d'))}</text>"
+        f"{escape(ordered[-1][0].strftime(moment_format))}</text>"
         f'<polyline class="chart-line" points="{line}"/>{dots}</svg>'
     )
