@@ -363,3 +363,24 @@ def test_the_reviews_page_lists_awards_revoked_for_good_with_their_learner(
     done = client.post(reaward, data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303
     assert award.id not in client.get("/manage/pathways/reviews").text
+
+
+def test_staff_keep_an_award_flagged_for_review_from_the_reviews_page(
+    client: TestClient, sessions: sessionmaker[Session], world: World, defs: Catalogue,
+    settings: Settings,
+) -> None:  # fmt: skip
+    award, python_id, _ = stacked(sessions, world, defs, settings, "review")
+    revoke(sessions, settings, python_id, "revocation")
+    assert award_state(sessions, award.id)[0] is AwardState.review
+    sign_in_client(client, world.staff.email)
+    page = client.get("/manage/pathways/reviews").text
+    table = re.search(r'<table class="table" id="awards-to-review">.*?</table>', page, re.S)
+    assert table is not None and "Lee Learner" in table.group(0)
+    action = f"/manage/pathways/reviews/{award.id}"
+    assert f'action="{action}"' in table.group(0)
+    kept = client.post(
+        action, data={"csrf_token": _csrf(page), "decision": "keep"}, follow_redirects=False
+    )
+    assert kept.status_code == 303
+    assert award_state(sessions, award.id)[0] is AwardState.active
+    assert 'id="nothing-to-review"' in client.get("/manage/pathways/reviews").text
