@@ -70,3 +70,12 @@ def test_random_achievements_expand_as_pyld_does(
         document = unsigned_credential(KEY, number=number + offset)
         document["credentialSubject"]["achievement"].update(name=name, description=description)
         assert expand(document) == pyld_expand(document)
+
+
+def test_a_large_subtree_is_expanded_afresh_not_kept() -> None:
+    document = unsigned_credential(KEY, number=9)
+    document["credentialSubject"]["achievement"]["description"] = "x" * 40_000
+    before = len(expansion._PROCESSOR._subtrees)
+    assert expand(document) == pyld_expand(document)
+    kept = [key for key in expansion._PROCESSOR._subtrees if len(key[-1]) > 32_768]
+    assert not kept and len(expansion._PROCESSOR._subtrees) <= before + 2

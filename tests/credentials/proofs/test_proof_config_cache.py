@@ -128,3 +128,24 @@ def test_verification_checks_every_field_of_the_proof_configuration(
     added = {**signed, "proof": {**signed["proof"], "domain": "example.org"}}
     [result] = verify_proofs(added, DidResolver())
     assert not result.verified
+
+
+def test_long_proof_fields_are_hashed_afresh_not_kept() -> None:
+    from microcred.credentials.proofs.dataintegrity import _config_digest
+
+    document = _document(OB3)
+    method = "did:example:" + "a" * 4_000 + "#key-1"
+    before = _config_digest.cache_info()
+    proof = add_proof(document, KEY, method, suite="eddsa-jcs-2022", created=CREATED)["proof"]
+    after = _config_digest.cache_info()
+    assert after.currsize == before.currsize and after.misses == before.misses
+    config = {
+        "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-11-23T10:00:00Z", "verificationMethod": method,
+        "proofPurpose": "assertionMethod", "@context": document["@context"],
+    }  # fmt: skip
+    signed = (
+        hashlib.sha256(jcs.canonicalize(config)).digest()
+        + hashlib.sha256(jcs.canonicalize(document)).digest()
+    )
+    assert proof["proofValue"] == multibase_encode(KEY.sign(signed))

@@ -29,7 +29,10 @@ from microcred.credentials.jsonld.loader import document_loader, find_credential
 
 _MAX_CACHED_CONTEXTS = 4096
 _MAX_CACHED_IRIS = 100_000
-_MAX_CACHED_SUBTREES = 512
+_MAX_CACHED_SUBTREES = 256
+_MAX_SUBTREE_BYTES = 32_768
+"""Larger subtrees are expanded afresh each time: what anyone may post for verification must not
+fill memory (at most ~256 x 32 KiB of keys and their expanded forms are kept)."""
 _REPEATED_SUBTREES = frozenset({"achievement", "issuer", "credentialSchema", "image"})
 """Properties whose values credentials of one definition share, byte for byte."""
 
@@ -96,6 +99,8 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         try:
             text = orjson.dumps(element)
         except (TypeError, orjson.JSONEncodeError):
+            return None
+        if len(text) > _MAX_SUBTREE_BYTES:
             return None
         return (context_id, scoped_id, active_property, inside_list, inside_index, settings, text)
 

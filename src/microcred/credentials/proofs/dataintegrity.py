@@ -125,6 +125,16 @@ def _config_digest(
     return hashlib.sha256(chosen.canonicalize(config)).digest()
 
 
+_MAX_CACHED_CONFIG_TEXT = 2_048
+"""Longer proof fields (a verifier is posted anything) are hashed afresh, not kept in the cache."""
+
+
+def _text_length(context: tuple[str, ...] | str | None) -> int:
+    if context is None:
+        return 0
+    return len(context) if isinstance(context, str) else sum(len(item) for item in context)
+
+
 _PLAIN_PROOF_FIELDS = frozenset(
     {"type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "@context"}
 )
@@ -151,6 +161,8 @@ def _signed_bytes(
         and isinstance(created, str)
         and isinstance(method, str)
         and isinstance(purpose, str)
+        and len(created) + len(method) + len(purpose) + _text_length(context_key)
+        <= _MAX_CACHED_CONFIG_TEXT
     )
     if plain:
         return _config_digest(suite.name, created, method, purpose, context_key) + document_digest
