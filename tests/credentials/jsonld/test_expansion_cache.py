@@ -79,3 +79,11 @@ def test_a_large_subtree_is_expanded_afresh_not_kept() -> None:
     assert expand(document) == pyld_expand(document)
     kept = [key for key in expansion._PROCESSOR._subtrees if len(key[-1]) > 32_768]
     assert not kept and len(expansion._PROCESSOR._subtrees) <= before + 2
+
+
+def test_long_iris_are_expanded_afresh_not_kept() -> None:
+    document = unsigned_credential(KEY, number=10)
+    long_iri = "https://example.org/evidence/" + "e" * 5_000
+    document["evidence"] = [{"id": long_iri, "type": ["Evidence"], "name": "Project"}]
+    assert expand(document) == pyld_expand(document)
+    assert not any(long_iri in key for key in expansion._PROCESSOR._iris)

@@ -29,6 +29,8 @@ from microcred.credentials.jsonld.loader import document_loader, find_credential
 
 _MAX_CACHED_CONTEXTS = 4096
 _MAX_CACHED_IRIS = 100_000
+_MAX_CACHED_IRI_LENGTH = 512
+"""Longer terms and IRIs are expanded afresh: posted documents must not fill memory."""
 _MAX_CACHED_SUBTREES = 256
 _MAX_SUBTREE_BYTES = 32_768
 """Larger subtrees are expanded afresh each time: what anyone may post for verification must not
@@ -150,7 +152,13 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     ):
         """IRI expansion against a finished (frozen, uniquely identified) context is pure."""
         context_id = active_ctx.get("_uuid")
-        if local_ctx is not None or defined is not None or context_id is None:
+        if (
+            local_ctx is not None
+            or defined is not None
+            or context_id is None
+            or not isinstance(value, str)
+            or len(value) > _MAX_CACHED_IRI_LENGTH
+        ):
             return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
         key = (context_id, value, base, vocab)
         known = self._iris.get(key)
