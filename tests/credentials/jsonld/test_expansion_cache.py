@@ -87,3 +87,15 @@ def test_long_iris_are_expanded_afresh_not_kept() -> None:
     document["evidence"] = [{"id": long_iri, "type": ["Evidence"], "name": "Project"}]
     assert expand(document) == pyld_expand(document)
     assert not any(long_iri in key for key in expansion._PROCESSOR._iris)
+
+
+def test_documents_with_their_own_inline_context_leave_the_caches_as_they_were() -> None:
+    processor = expansion._PROCESSOR
+    expand(unsigned_credential(KEY, number=11))  # our own contexts: kept
+    sizes = (len(processor._processed), len(processor._iris), len(processor._subtrees))
+    for number in range(20):
+        document = unsigned_credential(KEY, number=100 + number)
+        document["@context"] = [*document["@context"], {f"term{number}": "https://example.org/t"}]
+        document[f"term{number}"] = "x" * 1_000
+        assert expand(document) == pyld_expand(document)
+    assert (len(processor._processed), len(processor._iris), len(processor._subtrees)) == sizes

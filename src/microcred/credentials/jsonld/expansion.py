@@ -46,6 +46,39 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._iris: dict[tuple[Any, ...], Any] = {}
         self._subtrees: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._trusted: set[str] = set()
+        """Ids of active contexts built only from shipped contexts (and the scoped contexts they
+        define): the only ones whose results are kept. A document's own inline context makes a
+        new active context on every call; keeping those would let posted documents fill memory."""
+        self._scoped: dict[int, Any] = {}
+        """The scoped contexts (a term's ``@context``) of trusted active contexts, by identity."""
+
+    def _get_initial_context(self, options):  # type: ignore[no-untyped-def]
+        initial = super()._get_initial_context(options)
+        self._trusted.add(initial["_uuid"])
+        return initial
+
+    def _trust(self, local_ctx: Any, local_key: Any, result: Any) -> bool:
+        """Record ``result`` as trusted if its local context is shipped: a URL (list), or a scoped
+        context a trusted active context defines. Under the lock."""
+        if isinstance(local_key, int) and self._scoped.get(local_key) is not local_ctx:
+            return False
+        if len(self._trusted) > _MAX_CACHED_CONTEXTS * 4:  # recomputed after evictions: reset
+            self._trusted.clear()
+            self._scoped.clear()
+            self._processed.clear()
+            self._iris.clear()
+            self._subtrees.clear()
+            return False
+        result_id = result.get("_uuid") if isinstance(result, dict) else None
+        if result_id is None:
+            return False
+        self._trusted.add(result_id)
+        for definition in result.get("mappings", {}).values():
+            scoped = definition.get("@context") if isinstance(definition, dict) else None
+            if isinstance(scoped, (dict, list)):
+                self._scoped[id(scoped)] = scoped
+        return True
 
     def _expand(  # type: ignore[no-untyped-def]
         self,
@@ -86,15 +119,17 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                     self._subtrees.popitem(last=False)
         return result
 
-    @staticmethod
     def _subtree_key(  # type: ignore[no-untyped-def]
-        active_ctx, active_property, element, options, inside_list, inside_index, type_scoped_ctx
-    ) -> tuple[Any, ...] | None:
+        self, active_ctx, active_property, element, options, inside_list, inside_index,
+        type_scoped_ctx,
+    ) -> tuple[Any, ...] | None:  # fmt: skip
         """What the expansion of ``element`` depends on, or None where a part is not pinned down
-        (a context not frozen, options beyond ours, a value orjson cannot write exactly)."""
+        (a context not trusted, a value orjson cannot write exactly, a subtree too large)."""
         context_id = active_ctx.get("_uuid")
         scoped_id = None if type_scoped_ctx is None else type_scoped_ctx.get("_uuid")
-        if context_id is None or (type_scoped_ctx is not None and scoped_id is None):
+        if context_id not in self._trusted or (
+            type_scoped_ctx is not None and scoped_id not in self._trusted
+        ):
             return None
         settings = tuple(sorted((name, repr(value)) for name, value in options.items()
                                 if name not in ("documentLoader", "contextResolver")))  # fmt: skip
@@ -142,9 +177,10 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
         )
         with self._lock:
-            self._processed[key] = (local_ctx, result)
-            if len(self._processed) > _MAX_CACHED_CONTEXTS:
-                self._processed.popitem(last=False)
+            if context_id in self._trusted and self._trust(local_ctx, local_key, result):
+                self._processed[key] = (local_ctx, result)
+                if len(self._processed) > _MAX_CACHED_CONTEXTS:
+                    self._processed.popitem(last=False)
         return result
 
     def _expand_iri(  # type: ignore[no-untyped-def]
@@ -155,7 +191,7 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         if (
             local_ctx is not None
             or defined is not None
-            or context_id is None
+            or context_id not in self._trusted
             or not isinstance(value, str)
             or len(value) > _MAX_CACHED_IRI_LENGTH
         ):
