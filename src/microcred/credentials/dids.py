@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
@@ -18,6 +17,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from microcred.caching import short_text_cache
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import (
     X25519_PUBLIC_PREFIX,
@@ -82,7 +82,7 @@ def public_key_from_did_key(did: str) -> bytes:
     return decode_public_key_multibase(fingerprint)
 
 
-@lru_cache(maxsize=1024)
+@short_text_cache(maxsize=1024)
 def _did_key_method(method_id: str) -> VerificationMethod:
     """A did:key URL resolves to its own key without building the whole DID document."""
     did, _, fragment = method_id.partition("#")
@@ -129,7 +129,7 @@ def did_key_document(did: str) -> dict[str, Any]:
 # --- did:web ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
+@short_text_cache(maxsize=1024)
 def did_web_to_url(did: str) -> str:
     """The https URL of a did:web DID document (``/.well-known/did.json`` for a bare host)."""
     if not did.startswith("did:web:"):
@@ -236,7 +236,7 @@ def parse_verification_method(method: Mapping[str, Any]) -> VerificationMethod:
     return _verification_method(method_id, controller, str(method_type), material)
 
 
-@lru_cache(maxsize=1024)
+@short_text_cache(maxsize=1024, max_chars=16_384)
 def _verification_method(
     method_id: str, controller: str, method_type: str, material: tuple[str, ...]
 ) -> VerificationMethod:

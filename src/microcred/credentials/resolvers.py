@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation
+from microcred.caching import short_text_cache
 from microcred.credentials.dids import DidResolver, JsonFetcher, KeyResolver, http_json_fetcher
 from microcred.credentials.documents import issuer_id
 from microcred.credentials.errors import CredentialError
@@ -341,7 +342,7 @@ class ServerFetcher:
         return cached_status_list_proof_failure(document, resolver, digest)
 
 
-@lru_cache(maxsize=1024)
+@short_text_cache(maxsize=1024)
 def _our_issuer_slug(identifier: str, own_host: str) -> str | None:
     """The slug of the issuer ``identifier`` names on this server (its did:web or profile URL)."""
     if match := _OUR_DID.match(identifier):

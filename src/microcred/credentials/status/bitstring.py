@@ -13,9 +13,9 @@ import zlib
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal, Protocol
 
+from microcred.caching import short_text_cache
 from microcred.credentials.dids import JsonFetcher, KeyResolver
 from microcred.credentials.documents import format_datetime
 from microcred.credentials.errors import CredentialError
@@ -65,7 +65,7 @@ def decode_list(encoded: str) -> bytes:
     return _decode_list(encoded)
 
 
-@lru_cache(maxsize=64)
+@short_text_cache(maxsize=64, max_chars=65_536)
 def _decode_list(encoded: str) -> bytes:
     """Cached: every verification against an unchanged list would inflate the same 16 KiB."""
     compressed = base64url_decode(encoded[1:] if encoded[0] == "u" else encoded)
