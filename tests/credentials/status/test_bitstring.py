@@ -100,3 +100,17 @@ def test_checker_fails_cleanly_on_unreachable_list_wrong_purpose_and_bad_index()
     assert outside.set is None and "outside" in outside.reason
     unknown = checker.check({"type": "1EdTechRevocationList", "id": "https://x.example"})
     assert not unknown.supported
+
+
+def test_decoded_lists_are_kept_only_when_small() -> None:
+    from microcred.credentials.status import bitstring
+
+    small = bytearray(16 * 1024)
+    small[3] = 0b1000_0000
+    small_encoded = bitstring.encode_list(small)
+    huge_encoded = bitstring.encode_list(bytes(4 * 1024 * 1024))  # 32 Mi entries, ~4 KiB of GZIP
+    assert len(huge_encoded) < 65_536
+    assert bitstring.decode_list(huge_encoded) == bytes(4 * 1024 * 1024)
+    assert huge_encoded not in bitstring._DECODED  # 64 of these would keep 256 MiB
+    assert bitstring.decode_list(small_encoded) == bytes(small)
+    assert bitstring._DECODED[small_encoded] == bytes(small)

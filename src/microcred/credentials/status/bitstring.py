@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import gzip
 import secrets
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from microcred.caching import short_text_cache
 from microcred.credentials.dids import JsonFetcher, KeyResolver
 from microcred.credentials.documents import format_datetime
 from microcred.credentials.errors import CredentialError
@@ -58,16 +59,37 @@ def encode_list(bitstring: bytes | bytearray) -> str:
     return "u" + base64url_encode(gzip.compress(bytes(bitstring), mtime=0))
 
 
+_MAX_CACHED_LISTS = 64
+_MAX_CACHED_ENCODED = 65_536
+_MAX_CACHED_BITSTRING = 1024 * 1024
+"""Every verification against an unchanged list would inflate the same 16 KiB, so decoded lists
+are kept — but only lists of up to 8 Mi entries: 64 KiB of GZIP can inflate to 16 MiB, and
+anyone may make a verifier fetch a list."""
+_DECODED: OrderedDict[str, bytes] = OrderedDict()
+_DECODED_LOCK = threading.Lock()
+
+
 def decode_list(encoded: str) -> bytes:
     """The raw bitstring of an ``encodedList`` (``u``-multibase, or bare base64url as in 2021)."""
     if not isinstance(encoded, str) or not encoded:
         raise CredentialError("The status list has no encodedList", field="encodedList")
-    return _decode_list(encoded)
+    if len(encoded) > _MAX_CACHED_ENCODED:
+        return _decode_list(encoded)
+    with _DECODED_LOCK:
+        known = _DECODED.get(encoded)
+        if known is not None:
+            _DECODED.move_to_end(encoded)
+            return known
+    bitstring = _decode_list(encoded)
+    if len(bitstring) <= _MAX_CACHED_BITSTRING:
+        with _DECODED_LOCK:
+            _DECODED[encoded] = bitstring
+            while len(_DECODED) > _MAX_CACHED_LISTS:
+                _DECODED.popitem(last=False)
+    return bitstring
 
 
-@short_text_cache(maxsize=64, max_chars=65_536)
 def _decode_list(encoded: str) -> bytes:
-    """Cached: every verification against an unchanged list would inflate the same 16 KiB."""
     compressed = base64url_decode(encoded[1:] if encoded[0] == "u" else encoded)
     try:
         decompressor = zlib.decompressobj(wbits=31)
