@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     shared_dir: Path = Field(default_factory=_default_shared_dir)
     data_dir: Path = Path("var")
     max_request_bytes: int = 2_000_000
+    fetch_private_addresses: bool = False
+    """Let verification fetch DID documents, keys and status lists from loopback, private and
+    link-local addresses (issuers on your own network); off, so that whoever posts a credential
+    cannot make the server reach into its own network."""
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
 

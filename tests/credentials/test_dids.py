@@ -106,8 +106,14 @@ def test_http_key_document_resolves_by_id() -> None:
     assert method.ed25519_public_bytes == key.public_key
 
 
-def _fetcher(handler: Any) -> Any:
-    return http_json_fetcher(timeout=0.5, max_bytes=1000, transport=httpx.MockTransport(handler))
+PUBLIC = "93.184.215.14"
+
+
+def _fetcher(handler: Any, **options: Any) -> Any:
+    options.setdefault("resolve", lambda host, port: [PUBLIC])
+    return http_json_fetcher(
+        timeout=0.5, max_bytes=1000, transport=httpx.MockTransport(handler), **options
+    )
 
 
 def test_http_fetcher_returns_json_objects() -> None:
@@ -137,3 +143,64 @@ def test_http_fetcher_reports_a_time_out() -> None:
 
     with pytest.raises(CredentialError, match=r"did not answer within 0\.5 s"):
         _fetcher(slow)("https://badges.example/did.json")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/status/1",
+        "http://[::1]:8000/did.json",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/keys/1",
+        "https://intranet.example/did.json",  # resolves to a private address
+        "http://0.0.0.0/",
+    ],
+)
+def test_http_fetcher_refuses_non_public_addresses(url: str) -> None:
+    reached: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        reached.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    resolve = {"intranet.example": ["192.168.1.20"]}
+    fetch = _fetcher(handler, resolve=lambda host, port: resolve.get(host, [PUBLIC]))
+    with pytest.raises(CredentialError, match="non-public address"):
+        fetch(url)
+    assert reached == []
+    allowed = _fetcher(handler, resolve=lambda host, port: ["192.168.1.20"], allow_private=True)
+    assert allowed(url) == {}  # an intranet deployment can allow it
+
+
+def test_http_fetcher_checks_every_redirect_and_only_speaks_http() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "badges.example":
+            return httpx.Response(302, headers={"location": "http://127.0.0.1:9000/admin"})
+        return httpx.Response(200, json={"reached": True})
+
+    with pytest.raises(CredentialError, match="non-public address"):
+        _fetcher(handler)("https://badges.example/did.json")
+    with pytest.raises(CredentialError, match="not an http"):
+        _fetcher(handler)("file:///etc/passwd")
+
+    def loop(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"location": "/again"})
+
+    with pytest.raises(CredentialError, match="redirected more than 5 times"):
+        _fetcher(loop)("https://badges.example/start")
+
+
+def test_http_fetcher_stops_reading_past_the_size_cap() -> None:
+    streamed: list[int] = []
+
+    def endless() -> Any:
+        for _ in range(1_000):
+            streamed.append(1)
+            yield b"x" * 100
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=endless())
+
+    with pytest.raises(CredentialError, match="more than 1000 bytes"):
+        _fetcher(handler)("https://badges.example/huge.json")
+    assert len(streamed) < 20  # not the whole 100 kB

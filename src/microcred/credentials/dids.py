@@ -8,10 +8,13 @@ unless the caller allows it.
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -346,27 +349,83 @@ class DidResolver:
         return find_verification_method(document, verification_method)
 
 
-def http_json_fetcher(
-    timeout: float = 3.0, max_bytes: int = 1_000_000, transport: httpx.BaseTransport | None = None
-) -> JsonFetcher:
-    """A fetcher over httpx with a short time-out and a size cap, for production verification.
+Resolver = Callable[[str, int], list[str]]
+"""Host and port to the IP addresses a connection would use."""
+MAX_REDIRECTS = 5
 
-    ``transport`` lets tests answer locally (``httpx.MockTransport``).
+
+def dns_addresses(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for ``host``."""
+    try:
+        return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except (OSError, UnicodeError) as error:
+        raise CredentialError(f"Cannot resolve {host}: {error}") from error
+
+
+def check_fetchable(url: str, resolve: Resolver, *, allow_private: bool = False) -> None:
+    """Refuse what a public verifier must not fetch for whoever posts a credential: anything but
+    http(s), and (unless ``allow_private``) a host on a loopback, private, link-local or other
+    non-public address — the server's own network (server-side request forgery)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CredentialError(f"{url} is not an http(s) URL")
+    if allow_private:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        ipaddress.ip_address(parts.hostname)
+        addresses = [parts.hostname]  # a literal address
+    except ValueError:
+        addresses = resolve(parts.hostname, port)
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise CredentialError(
+                f"{url} points to a non-public address ({ip}): not fetched "
+                "(set MICROCRED_FETCH_PRIVATE_ADDRESSES=true for issuers on your own network)"
+            )
+
+
+def http_json_fetcher(
+    timeout: float = 3.0,
+    max_bytes: int = 1_000_000,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver = dns_addresses,
+) -> JsonFetcher:
+    """A fetcher over httpx for production verification: a short time-out, a size cap read as
+    the body streams in, http(s) only, public addresses only unless ``allow_private`` (each
+    redirect is checked again, at most :data:`MAX_REDIRECTS`).
+
+    ``transport`` and ``resolve`` let tests answer locally (``httpx.MockTransport``). The address
+    is checked before connecting: an answer that changes between the check and the connection
+    (DNS rebinding) is not caught — an egress firewall is the complete protection.
     """
 
     def fetch(url: str) -> dict[str, Any]:
+        current = url
         try:
-            with httpx.Client(
-                timeout=timeout, follow_redirects=True, transport=transport
-            ) as client:
-                response = client.get(
-                    url, headers={"Accept": "application/did+json, application/json"}
-                )
-            if response.status_code != 200:
-                raise CredentialError(f"{url} answered HTTP {response.status_code}")
-            if len(response.content) > max_bytes:
-                raise CredentialError(f"{url} answered more than {max_bytes} bytes")
-            document = response.json()
+            with httpx.Client(timeout=timeout, transport=transport) as client:
+                for _ in range(MAX_REDIRECTS + 1):
+                    check_fetchable(current, resolve, allow_private=allow_private)
+                    with client.stream(
+                        "GET", current, headers={"Accept": "application/did+json, application/json"}
+                    ) as response:
+                        if response.is_redirect and "location" in response.headers:
+                            current = urljoin(current, response.headers["location"])
+                            continue
+                        if response.status_code != 200:
+                            raise CredentialError(f"{url} answered HTTP {response.status_code}")
+                        body = bytearray()
+                        for chunk in response.iter_bytes():
+                            body += chunk
+                            if len(body) > max_bytes:
+                                raise CredentialError(f"{url} answered more than {max_bytes} bytes")
+                        document = json.loads(body)
+                        break
+                else:
+                    raise CredentialError(f"{url} redirected more than {MAX_REDIRECTS} times")
         except httpx.TimeoutException as error:
             raise CredentialError(f"{url} did not answer within {timeout:g} s") from error
         except (httpx.HTTPError, ValueError) as error:

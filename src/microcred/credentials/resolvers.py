@@ -402,7 +402,13 @@ def cached_status_list_proof_failure(
 def verification_fetcher(
     session: Session, settings: Settings, *, allow_remote: bool = True
 ) -> ServerFetcher:
-    remote = http_json_fetcher(timeout=REMOTE_TIMEOUT_SECONDS) if allow_remote else None
+    remote = (
+        http_json_fetcher(
+            timeout=REMOTE_TIMEOUT_SECONDS, allow_private=settings.fetch_private_addresses
+        )
+        if allow_remote
+        else None
+    )
     return ServerFetcher(session, settings, remote)
 
 

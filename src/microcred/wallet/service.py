@@ -219,7 +219,9 @@ def verify_source(
     """Verify an OB 2.0 or OB 3.0 credential for the learner with this e-mail address."""
     now = now or datetime.now(UTC)
     if _is_ob2_text(source.text):
-        remote = fetch or http_json_fetcher(timeout=REMOTE_TIMEOUT_SECONDS)
+        remote = fetch or http_json_fetcher(
+            timeout=REMOTE_TIMEOUT_SECONDS, allow_private=settings.fetch_private_addresses
+        )
         return _verify_ob2(source, email, ServerFetcher(session, settings, remote), now)
     return _verify_ob3(session, source, email, settings, fetch, now)
 
