@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts.models import AuditEvent
+from microcred.db.base import utcnow
 from tests.conftest import PASSWORD, World, sign_in_client
 
 
@@ -149,3 +155,74 @@ def test_pages_carry_security_headers(client: TestClient) -> None:
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert "microcred_session" in response.headers.get("set-cookie", "")
     assert "samesite=lax" in response.headers["set-cookie"].lower()
+
+
+def _attempt(client: TestClient, email: str, password: str) -> int:
+    token = _form_token(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def test_repeated_failed_sign_ins_are_throttled_per_address_without_telling_accounts_apart(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    from microcred.accounts import service as accounts
+
+    for _ in range(accounts.MAX_FAILURES_PER_ADDRESS):
+        assert _attempt(client, world.staff.email, "wrong password") == 401
+    # the right password no longer helps for a while: the address is throttled
+    assert _attempt(client, world.staff.email, PASSWORD) == 429
+    refused = client.post(
+        "/sign-in",
+        data={"email": world.staff.email.upper(), "password": PASSWORD,
+              "csrf_token": _form_token(client.get("/sign-in").text)},
+    )  # fmt: skip
+    assert refused.status_code == 429
+    wait = r"Too many failed sign-ins from this address\. Try again in 1[45] minutes"
+    assert re.search(wait, refused.text)
+    assert client.get("/api/v1/me").status_code == 401
+    # an address no account has is throttled just the same (nothing to tell them apart)
+    for _ in range(accounts.MAX_FAILURES_PER_ADDRESS):
+        assert _attempt(client, "nobody@north.example", "guess") == 401
+    assert _attempt(client, "nobody@north.example", "guess") == 429
+    # other accounts are not affected, and every failure is in the audit log
+    assert _attempt(client, world.other_staff.email, PASSWORD) == 303
+    with sessions() as session:
+        failures = session.scalar(
+            select(func.count()).where(AuditEvent.action == "auth.sign_in_failed")
+        )
+    assert failures == 2 * accounts.MAX_FAILURES_PER_ADDRESS
+
+
+def test_the_throttle_lifts_when_the_failures_leave_the_window(
+    world: World, sessions: sessionmaker[Session]
+) -> None:
+    from microcred.accounts import service as accounts
+
+    with sessions.begin() as session:
+        for _ in range(accounts.MAX_FAILURES_PER_ADDRESS):
+            accounts.record_failed_sign_in(session, world.staff.email, "203.0.113.7")
+    with sessions() as session:
+        now = utcnow()
+        with pytest.raises(accounts.SignInThrottled):
+            accounts.check_sign_in_allowed(session, world.staff.email, None, now=now)
+        later = now + accounts.SIGN_IN_WINDOW + timedelta(seconds=1)
+        accounts.check_sign_in_allowed(session, world.staff.email, None, now=later)
+
+
+def test_many_failures_from_one_network_address_throttle_it_for_every_address(
+    world: World, sessions: sessionmaker[Session]
+) -> None:
+    from microcred.accounts import service as accounts
+
+    with sessions.begin() as session:
+        for number in range(accounts.MAX_FAILURES_PER_IP):
+            accounts.record_failed_sign_in(session, f"user{number}@north.example", "203.0.113.9")
+    with sessions() as session:
+        with pytest.raises(accounts.SignInThrottled, match="network address"):
+            accounts.check_sign_in_allowed(session, world.staff.email, "203.0.113.9")
+        accounts.check_sign_in_allowed(session, world.staff.email, "198.51.100.1")

@@ -43,25 +43,17 @@ def sign_in_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token)
+    ip = request.client.host if request.client else None
     try:
+        accounts.check_sign_in_allowed(session, email, ip)
         user = accounts.authenticate(session, email, password)
-    except AuthenticationFailed as exc:
-        accounts.record_audit(
-            session,
-            None,
-            "auth.sign_in_failed",
-            details={"email": email[:254]},
-            ip=request.client.host if request.client else None,
-        )
+    except (AuthenticationFailed, accounts.SignInThrottled) as exc:
+        if isinstance(exc, AuthenticationFailed):
+            accounts.record_failed_sign_in(session, email, ip)
         return render(
-            request,
-            "sign_in.html",
-            None,
-            status_code=401,
-            next=_safe_next(next),
-            error=exc.message,
-            email=email,
-        )
+            request, "sign_in.html", None, status_code=exc.status_code,
+            next=_safe_next(next), error=exc.message, email=email,
+        )  # fmt: skip
     sign_in(request, user.id)
     return RedirectResponse(_safe_next(next), status_code=303)
 
