@@ -182,7 +182,7 @@ def test_repeated_failed_sign_ins_are_throttled_per_address_without_telling_acco
               "csrf_token": _form_token(client.get("/sign-in").text)},
     )  # fmt: skip
     assert refused.status_code == 429
-    wait = r"Too many failed sign-ins from this address\. Try again in 1[45] minutes"
+    wait = r"Too many failed sign-ins for this e-mail address from here\. Try again in 1[45] min"
     assert re.search(wait, refused.text)
     assert client.get("/api/v1/me").status_code == 401
     # an address no account has is throttled just the same (nothing to tell them apart)
@@ -209,9 +209,25 @@ def test_the_throttle_lifts_when_the_failures_leave_the_window(
     with sessions() as session:
         now = utcnow()
         with pytest.raises(accounts.SignInThrottled):
-            accounts.check_sign_in_allowed(session, world.staff.email, None, now=now)
+            accounts.check_sign_in_allowed(session, world.staff.email, "203.0.113.7", now=now)
+        # the account's owner elsewhere is not locked out by someone guessing from one place
+        accounts.check_sign_in_allowed(session, world.staff.email, "198.51.100.1", now=now)
         later = now + accounts.SIGN_IN_WINDOW + timedelta(seconds=1)
-        accounts.check_sign_in_allowed(session, world.staff.email, None, now=later)
+        accounts.check_sign_in_allowed(session, world.staff.email, "203.0.113.7", now=later)
+
+
+def test_guessing_one_address_from_many_network_addresses_is_throttled_too(
+    world: World, sessions: sessionmaker[Session]
+) -> None:
+    from microcred.accounts import service as accounts
+
+    with sessions.begin() as session:
+        for number in range(accounts.MAX_FAILURES_PER_ADDRESS_ANYWHERE):
+            accounts.record_failed_sign_in(session, world.staff.email, f"203.0.113.{number}")
+    with sessions() as session:
+        with pytest.raises(accounts.SignInThrottled, match="this e-mail address"):
+            accounts.check_sign_in_allowed(session, world.staff.email, "198.51.100.1")
+        accounts.check_sign_in_allowed(session, world.other_staff.email, "198.51.100.1")
 
 
 def test_many_failures_from_one_network_address_throttle_it_for_every_address(
@@ -223,6 +239,6 @@ def test_many_failures_from_one_network_address_throttle_it_for_every_address(
         for number in range(accounts.MAX_FAILURES_PER_IP):
             accounts.record_failed_sign_in(session, f"user{number}@north.example", "203.0.113.9")
     with sessions() as session:
-        with pytest.raises(accounts.SignInThrottled, match="network address"):
+        with pytest.raises(accounts.SignInThrottled, match="from your network address"):
             accounts.check_sign_in_allowed(session, world.staff.email, "203.0.113.9")
         accounts.check_sign_in_allowed(session, world.staff.email, "198.51.100.1")

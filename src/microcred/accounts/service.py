@@ -200,7 +200,12 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
 SIGN_IN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 5
+"""For one typed address from one network address: a guesser is stopped, the account's owner
+signing in from elsewhere is not."""
+MAX_FAILURES_PER_ADDRESS_ANYWHERE = 50
+"""For one typed address from all network addresses together (guessing spread over many)."""
 MAX_FAILURES_PER_IP = 30
+"""From one network address over all typed addresses (trying one password on many accounts)."""
 _SIGN_IN_FAILED = "auth.sign_in_failed"
 
 
@@ -226,24 +231,30 @@ def record_failed_sign_in(session: Session, email: str, ip: str | None) -> None:
 def check_sign_in_allowed(
     session: Session, email: str, ip: str | None, now: datetime | None = None
 ) -> None:
-    """:class:`SignInThrottled` when this address has failed :data:`MAX_FAILURES_PER_ADDRESS`
-    times, or this network address :data:`MAX_FAILURES_PER_IP` times, within the last
-    :data:`SIGN_IN_WINDOW` — checked before the password, so guessing stops costing Argon2 time
-    too. The wait ends when the oldest counted failure leaves the window."""
+    """:class:`SignInThrottled` when, within the last :data:`SIGN_IN_WINDOW`, this typed
+    address failed :data:`MAX_FAILURES_PER_ADDRESS` times from this network address or
+    :data:`MAX_FAILURES_PER_ADDRESS_ANYWHERE` times in all, or this network address failed
+    :data:`MAX_FAILURES_PER_IP` times — checked before the password, so guessing stops costing
+    Argon2 time too. The wait ends when the oldest counted failure leaves the window."""
     now = now or utcnow()
     recent = select(func.count(), func.min(AuditEvent.at)).where(
         AuditEvent.action == _SIGN_IN_FAILED, AuditEvent.at > now - SIGN_IN_WINDOW
     )
-    limits = [(AuditEvent.object_id == _address_key(email), MAX_FAILURES_PER_ADDRESS, "address")]
+    address = AuditEvent.object_id == _address_key(email)
+    limits: list[tuple[Any, int, str]] = [
+        (address, MAX_FAILURES_PER_ADDRESS_ANYWHERE, "for this e-mail address")
+    ]
     if ip:
-        limits.append((AuditEvent.ip == ip, MAX_FAILURES_PER_IP, "network address"))
+        here = address & (AuditEvent.ip == ip)
+        limits.insert(0, (here, MAX_FAILURES_PER_ADDRESS, "for this e-mail address from here"))
+        limits.append((AuditEvent.ip == ip, MAX_FAILURES_PER_IP, "from your network address"))
     for condition, limit, what in limits:
         count, oldest = session.execute(recent.where(condition)).one()
         if count >= limit:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
             minutes = max(1, -(-int((oldest + SIGN_IN_WINDOW - now).total_seconds()) // 60))
             raise SignInThrottled(
-                f"Too many failed sign-ins from this {what}. Try again in {minutes} minute"
+                f"Too many failed sign-ins {what}. Try again in {minutes} minute"
                 f"{'s' if minutes != 1 else ''}.",
                 field="email",
             )
