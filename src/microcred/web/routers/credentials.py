@@ -411,14 +411,13 @@ def status_list(list_id: str, request: Request, session: DbSession) -> JSONRespo
     )
 
 
+def _issuing_organisation(session: Session, credential: IssuedCredential) -> Organisation | None:
+    return session.get(Organisation, credential.organisation_id)
+
+
 def _organisation_name(session: Session, credential: IssuedCredential) -> str:
-    organisation = session.get(Organisation, credential.organisation_id)
+    organisation = _issuing_organisation(session, credential)
     return organisation.name if organisation else "?"
-
-
-def _organisation_slug(session: Session, credential: IssuedCredential) -> str | None:
-    organisation = session.get(Organisation, credential.organisation_id)
-    return organisation.slug if organisation else None
 
 
 @pages.get("/credentials/{credential_id}/credential.json")
@@ -515,7 +514,7 @@ def credential_page(
         results=_result_labels(subject),
         evidence=document.get("evidence", []),
         issuer=document.get("issuer", {}),
-        issuer_slug=_organisation_slug(session, credential),
+        issuer_slug=getattr(_issuing_organisation(session, credential), "slug", None),
         recipient_name=credential.recipient_name if show_name else None,
         report=_report_view(report),
         entries=_ledger_entries(session, credential),
