@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+import json
+import ssl
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from microcred.credentials.dids import (
     DidResolver,
     PublishedKey,
+    _pinned_get,
     build_did_document,
     did_key_document,
     did_key_from_public_key,
@@ -117,8 +128,44 @@ def _fetcher(handler: Any, **options: Any) -> Any:
 
 
 def test_http_fetcher_returns_json_objects() -> None:
-    fetch = _fetcher(lambda request: httpx.Response(200, json={"id": str(request.url)}))
-    assert fetch("https://badges.example/did.json") == {"id": "https://badges.example/did.json"}
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen = {
+            "url": str(request.url),
+            "host": request.headers["host"],
+            "sni": request.extensions.get("sni_hostname"),
+        }
+        return httpx.Response(200, json=seen)
+
+    # the connection goes to the address that was checked; the name stays for Host and TLS
+    assert _fetcher(handler)("https://badges.example:8443/did.json?v=1") == {
+        "url": f"https://{PUBLIC}:8443/did.json?v=1",
+        "host": "badges.example:8443",
+        "sni": "badges.example",
+    }
+    literal = _fetcher(handler)(f"http://{PUBLIC}/did.json")
+    assert literal == {"url": f"http://{PUBLIC}/did.json", "host": PUBLIC, "sni": None}
+
+
+def test_http_fetcher_connects_to_the_address_it_checked() -> None:
+    """DNS rebinding: a name that answers a public address to the check and a private one a
+    moment later must not reach the private one."""
+    answers = iter([[PUBLIC], ["127.0.0.1"], ["127.0.0.1"]])
+    looked_up: list[str] = []
+    reached: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return next(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        reached.append(request.url.host)
+        return httpx.Response(200, json={"ok": True})
+
+    assert _fetcher(handler, resolve=resolve)("https://rebind.example/did.json") == {"ok": True}
+    assert looked_up == ["rebind.example"]
+    assert reached == [PUBLIC]
+    with pytest.raises(CredentialError, match="no address"):
+        _fetcher(handler, resolve=lambda host, port: [])("https://nowhere.example/did.json")
 
 
 @pytest.mark.parametrize(
@@ -174,7 +221,7 @@ def test_http_fetcher_refuses_non_public_addresses(url: str) -> None:
 
 def test_http_fetcher_checks_every_redirect_and_only_speaks_http() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "badges.example":
+        if request.headers["host"] == "badges.example":
             return httpx.Response(302, headers={"location": "http://127.0.0.1:9000/admin"})
         return httpx.Response(200, json={"reached": True})
 
@@ -204,3 +251,77 @@ def test_http_fetcher_stops_reading_past_the_size_cap() -> None:
     with pytest.raises(CredentialError, match="more than 1000 bytes"):
         _fetcher(handler)("https://badges.example/huge.json")
     assert len(streamed) < 20  # not the whole 100 kB
+
+
+def _self_signed(tmp_path: Path, name: str) -> tuple[str, str]:
+    """A certificate for ``name`` that is its own authority, and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+def test_a_pinned_https_connection_still_checks_the_certificate_against_the_name(
+    tmp_path: Path,
+) -> None:
+    """Over real TLS: connecting to the checked address keeps the name in SNI and in the
+    certificate check, so a server without a certificate for the name is refused."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"host": self.headers["Host"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    cert, key = _self_signed(tmp_path, "badges.example")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        trusting = ssl.create_default_context(cafile=cert)
+        with (
+            httpx.Client(verify=trusting, timeout=5) as client,
+            _pinned_get(client, f"https://badges.example:{port}/did.json", "127.0.0.1") as answer,
+        ):
+            answer.read()
+            assert answer.json() == {"host": f"badges.example:{port}"}
+        with (
+            httpx.Client(verify=trusting, timeout=5) as client,
+            pytest.raises(httpx.ConnectError, match="Hostname mismatch"),
+            _pinned_get(client, f"https://other.example:{port}/did.json", "127.0.0.1"),
+        ):
+            pass
+    finally:
+        server.shutdown()
+        server.server_close()

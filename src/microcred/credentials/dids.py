@@ -12,6 +12,7 @@ import ipaddress
 import json
 import socket
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -362,21 +363,27 @@ def dns_addresses(host: str, port: int) -> list[str]:
         raise CredentialError(f"Cannot resolve {host}: {error}") from error
 
 
-def check_fetchable(url: str, resolve: Resolver, *, allow_private: bool = False) -> None:
+def check_fetchable(url: str, resolve: Resolver, *, allow_private: bool = False) -> str | None:
     """Refuse what a public verifier must not fetch for whoever posts a credential: anything but
     http(s), and (unless ``allow_private``) a host on a loopback, private, link-local or other
-    non-public address — the server's own network (server-side request forgery)."""
+    non-public address — the server's own network (server-side request forgery).
+
+    Returns the checked address to connect to, so that the connection goes where the check
+    looked (a second look-up could answer otherwise: DNS rebinding); ``None`` when
+    ``allow_private`` leaves the look-up to the connection."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CredentialError(f"{url} is not an http(s) URL")
     if allow_private:
-        return
+        return None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         ipaddress.ip_address(parts.hostname)
         addresses = [parts.hostname]  # a literal address
     except ValueError:
         addresses = resolve(parts.hostname, port)
+    if not addresses:
+        raise CredentialError(f"Cannot resolve {parts.hostname}: no address")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not ip.is_global:
@@ -384,6 +391,22 @@ def check_fetchable(url: str, resolve: Resolver, *, allow_private: bool = False)
                 f"{url} points to a non-public address ({ip}): not fetched "
                 "(set MICROCRED_FETCH_PRIVATE_ADDRESSES=true for issuers on your own network)"
             )
+    return addresses[0].split("%", 1)[0]
+
+
+def _pinned_get(
+    client: httpx.Client, url: str, address: str | None
+) -> AbstractContextManager[httpx.Response]:
+    """Stream a GET of ``url`` sent to ``address``: the URL's host stays in the Host header and,
+    for https, in the TLS server name, so the certificate is still checked against the name."""
+    request_url = httpx.URL(url)
+    headers = {"Accept": "application/did+json, application/json"}
+    extensions: dict[str, Any] = {}
+    if address is not None and request_url.host != address:
+        headers["Host"] = request_url.netloc.decode("ascii")
+        extensions["sni_hostname"] = request_url.host
+        request_url = request_url.copy_with(host=address)
+    return client.stream("GET", request_url, headers=headers, extensions=extensions)
 
 
 def http_json_fetcher(
@@ -398,34 +421,35 @@ def http_json_fetcher(
     the body streams in, http(s) only, public addresses only unless ``allow_private`` (each
     redirect is checked again, at most :data:`MAX_REDIRECTS`).
 
-    ``transport`` and ``resolve`` let tests answer locally (``httpx.MockTransport``). The address
-    is checked before connecting: an answer that changes between the check and the connection
-    (DNS rebinding) is not caught — an egress firewall is the complete protection.
+    ``transport`` and ``resolve`` let tests answer locally (``httpx.MockTransport``). The name is
+    resolved once: the connection goes to the address that was checked, with the name kept for
+    the Host header and the TLS certificate check, so an answer that changes between the check
+    and the connection (DNS rebinding) cannot redirect it. Each hop gets its own connection.
     """
 
     def fetch(url: str) -> dict[str, Any]:
         current = url
         try:
-            with httpx.Client(timeout=timeout, transport=transport) as client:
-                for _ in range(MAX_REDIRECTS + 1):
-                    check_fetchable(current, resolve, allow_private=allow_private)
-                    with client.stream(
-                        "GET", current, headers={"Accept": "application/did+json, application/json"}
-                    ) as response:
-                        if response.is_redirect and "location" in response.headers:
-                            current = urljoin(current, response.headers["location"])
-                            continue
-                        if response.status_code != 200:
-                            raise CredentialError(f"{url} answered HTTP {response.status_code}")
-                        body = bytearray()
-                        for chunk in response.iter_bytes():
-                            body += chunk
-                            if len(body) > max_bytes:
-                                raise CredentialError(f"{url} answered more than {max_bytes} bytes")
-                        document = json.loads(body)
-                        break
-                else:
-                    raise CredentialError(f"{url} redirected more than {MAX_REDIRECTS} times")
+            for _ in range(MAX_REDIRECTS + 1):
+                address = check_fetchable(current, resolve, allow_private=allow_private)
+                with (
+                    httpx.Client(timeout=timeout, transport=transport) as client,
+                    _pinned_get(client, current, address) as response,
+                ):
+                    if response.is_redirect and "location" in response.headers:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise CredentialError(f"{url} answered HTTP {response.status_code}")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise CredentialError(f"{url} answered more than {max_bytes} bytes")
+                    document = json.loads(body)
+                    break
+            else:
+                raise CredentialError(f"{url} redirected more than {MAX_REDIRECTS} times")
         except httpx.TimeoutException as error:
             raise CredentialError(f"{url} did not answer within {timeout:g} s") from error
         except (httpx.HTTPError, ValueError) as error:
