@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -109,6 +110,15 @@ class IssuedCredential(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "idempotency_key"),
         UniqueConstraint("status_list_id", "status_index"),
+        # An issuer's list, newest first, all or in one state, reads its page from these
+        # indexes instead of sorting every credential the issuer has (1 s at 100,000).
+        Index("ix_issued_credentials_organisation_issued_at", "organisation_id", "issued_at"),
+        Index(
+            "ix_issued_credentials_organisation_state_issued_at",
+            "organisation_id",
+            "state",
+            "issued_at",
+        ),
     )
 
     id: Mapped[str] = id_column()
@@ -135,13 +145,13 @@ class IssuedCredential(Base):
     status_index: Mapped[int] = mapped_column(Integer)
     status_purpose: Mapped[str] = mapped_column(String(20))
     state: Mapped[CredentialState] = mapped_column(
-        Enum(CredentialState, native_enum=False), default=CredentialState.active, index=True
+        Enum(CredentialState, native_enum=False), default=CredentialState.active
     )
     state_reason: Mapped[str | None] = mapped_column(Text, default=None)
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     issued_by_user_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.credentials import bulk
-from microcred.credentials.models import BulkJob, IssuedCredential, JobState, RowState
+from microcred.credentials.models import (
+    BulkJob,
+    BulkJobRow,
+    IssuedCredential,
+    JobState,
+    RowState,
+)
 from microcred.errors import PermissionDenied
 from microcred.ledger.models import LedgerLeaf
 from microcred.settings import Settings
@@ -77,6 +83,13 @@ def test_row_errors_are_reported_and_a_rerun_issues_nothing_twice(
     with sessions() as session:
         result = list(csv.DictReader(io.StringIO(bulk.result_csv(session, job, settings.base_url))))
     assert [row["status"] for row in result] == ["issued"] * 6 + ["error"] * 3
+    assert [row["row"] for row in result] == [str(number) for number in range(1, 10)]
+    assert result[0]["credential_url"] == (
+        f"{settings.base_url.rstrip('/')}/credentials/{result[0]['credential_id']}"
+    )
+    assert (result[6]["credential_id"], result[6]["credential_url"]) == ("", "")
+    with sessions() as session:  # what the job page shows: the first rows in error, in order
+        assert [row.row_number for row in bulk.error_rows(session, job_id, limit=2)] == [7, 8]
     assert "recipient_email" in result[6]["error"]
     assert "not a published definition" in result[7]["error"]
     assert "results[0].level" in result[8]["error"] and "Guru" in result[8]["error"]
@@ -179,5 +192,6 @@ def test_a_crash_half_way_loses_nothing_and_resume_issues_exactly_once(
         assert len({c.idempotency_key for c in credentials}) == 23
         assert len({c.recipient_email for c in credentials}) == 23
         assert session.scalar(select(func.count()).select_from(LedgerLeaf)) == 23
-        assert {row.state for row in bulk.job_rows(session, job_id)} == {RowState.issued}
+        states = session.scalars(select(BulkJobRow.state).where(BulkJobRow.job_id == job_id))
+        assert set(states) == {RowState.issued}
         assert all(c.ledger_leaf_index is not None for c in credentials)

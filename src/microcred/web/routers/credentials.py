@@ -763,12 +763,15 @@ async def bulk_submit(
     return RedirectResponse(f"/manage/credentials/jobs/{job.id}", status_code=303)
 
 
+JOB_PAGE_ERRORS = 200
+
+
 @pages.get("/manage/credentials/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(
     job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> HTMLResponse:
     job = bulk.get_job(session, principal, job_id)
-    rows = [row for row in bulk.job_rows(session, job.id) if row.error][:200]
+    rows = bulk.error_rows(session, job.id, limit=JOB_PAGE_ERRORS)
     percent = int(100 * job.processed_rows / job.total_rows) if job.total_rows else 100
     return render(
         request, "credentials/job.html", principal, job=job, error_rows=rows, percent=percent,
