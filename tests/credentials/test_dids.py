@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -325,3 +326,32 @@ def test_a_pinned_https_connection_still_checks_the_certificate_against_the_name
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_http_fetcher_bounds_the_whole_fetch_not_each_read() -> None:
+    """A server that drips its answer (each read well within the time-out) and a name look-up
+    that hangs both end at the fetch's deadline with the time-out's message."""
+
+    def drip() -> Any:
+        for _ in range(50):
+            time.sleep(0.05)
+            yield b" "
+
+    def dripping(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=drip())
+
+    started = time.monotonic()
+    with pytest.raises(CredentialError, match=r"did not answer within 0\.5 s"):
+        _fetcher(dripping)("https://badges.example/did.json")
+    assert time.monotonic() - started < 1.2  # not the 2.5 s the drip would take
+
+    def hanging(host: str, port: int) -> list[str]:
+        time.sleep(1.5)
+        return [PUBLIC]
+
+    started = time.monotonic()
+    with pytest.raises(CredentialError, match=r"did not answer within 0\.5 s"):
+        _fetcher(lambda request: httpx.Response(200, json={}), resolve=hanging)(
+            "https://slow-dns.example/did.json"
+        )
+    assert time.monotonic() - started < 1.2

@@ -11,7 +11,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -353,6 +356,9 @@ class DidResolver:
 Resolver = Callable[[str, int], list[str]]
 """Host and port to the IP addresses a connection would use."""
 MAX_REDIRECTS = 5
+# The system resolver has no time-out of its own: look-ups run here and are waited for only
+# until the fetch's deadline (a look-up that hangs keeps its thread, not the verification).
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="microcred-dns")
 
 
 def dns_addresses(host: str, port: int) -> list[str]:
@@ -417,9 +423,11 @@ def http_json_fetcher(
     allow_private: bool = False,
     resolve: Resolver = dns_addresses,
 ) -> JsonFetcher:
-    """A fetcher over httpx for production verification: a short time-out, a size cap read as
-    the body streams in, http(s) only, public addresses only unless ``allow_private`` (each
-    redirect is checked again, at most :data:`MAX_REDIRECTS`).
+    """A fetcher over httpx for production verification: a short time-out for the whole fetch
+    (name look-ups, connections, redirects and the body together, so a server that drips its
+    answer byte by byte cannot hold a verification), a size cap read as the body streams in,
+    http(s) only, public addresses only unless ``allow_private`` (each redirect is checked
+    again, at most :data:`MAX_REDIRECTS`).
 
     ``transport`` and ``resolve`` let tests answer locally (``httpx.MockTransport``). The name is
     resolved once: the connection goes to the address that was checked, with the name kept for
@@ -429,11 +437,27 @@ def http_json_fetcher(
 
     def fetch(url: str) -> dict[str, Any]:
         current = url
+        deadline = time.monotonic() + timeout
+        late = f"{url} did not answer within {timeout:g} s"
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CredentialError(late)
+            return left
+
+        def bounded_resolve(host: str, port: int) -> list[str]:
+            lookup = _LOOKUPS.submit(resolve, host, port)
+            try:
+                return lookup.result(timeout=remaining())
+            except FutureTimeout:
+                raise CredentialError(late) from None
+
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                address = check_fetchable(current, resolve, allow_private=allow_private)
+                address = check_fetchable(current, bounded_resolve, allow_private=allow_private)
                 with (
-                    httpx.Client(timeout=timeout, transport=transport) as client,
+                    httpx.Client(timeout=remaining(), transport=transport) as client,
                     _pinned_get(client, current, address) as response,
                 ):
                     if response.is_redirect and "location" in response.headers:
@@ -446,12 +470,13 @@ def http_json_fetcher(
                         body += chunk
                         if len(body) > max_bytes:
                             raise CredentialError(f"{url} answered more than {max_bytes} bytes")
+                        remaining()  # a server dripping bytes does not hold the verifier
                     document = json.loads(body)
                     break
             else:
                 raise CredentialError(f"{url} redirected more than {MAX_REDIRECTS} times")
         except httpx.TimeoutException as error:
-            raise CredentialError(f"{url} did not answer within {timeout:g} s") from error
+            raise CredentialError(late) from error
         except (httpx.HTTPError, ValueError) as error:
             raise CredentialError(f"Cannot fetch {url}: {error}") from error
         if not isinstance(document, dict):
