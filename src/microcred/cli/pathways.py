@@ -1,5 +1,6 @@
 """Pathway commands: create and list pathways, a learner's progress, award review, revocation
-and re-award, wallet imports and transfer evaluations with their CLR transcript."""
+and re-award, reissuing CLRs awarded without a status entry, wallet imports and transfer
+evaluations with their CLR transcript."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microcred.cli.common import console, exits_cleanly, unit_of_work
+from microcred.cli.common import console, err_console, exits_cleanly, unit_of_work
 from microcred.errors import MicrocredError, NotFound
 from microcred.settings import get_settings
 
@@ -161,6 +163,42 @@ def reaward(award_id: Annotated[str, typer.Argument(help="Award id")]) -> None:
             console.print(f"{award_id} reopened; the learner does not meet the pathway now.")
         else:
             console.print(f"Awarded again: {again.id} ({again.state.value}).", highlight=False)
+
+
+@pathways_app.command("reissue-clrs")
+@exits_cleanly
+def reissue_clrs(
+    dry_run: Annotated[bool, typer.Option(help="Only list the awards; change nothing")] = False,
+) -> None:
+    """Give the CLRs of awards made before migration 0005 a status entry (all or nothing)."""
+    from microcred.pathways import service
+
+    with (
+        unit_of_work() as session,
+        Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err_console, transient=True,
+        ) as progress,
+    ):  # fmt: skip
+        task = progress.add_task("Checking CLRs" if dry_run else "Reissuing CLRs", total=None)
+        result = service.reissue_clrs_without_status(
+            session, get_settings(), dry_run=dry_run,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )  # fmt: skip
+    verb = "would get" if dry_run else "now has"
+    for item in result.awards:
+        marked = f", {item.marked}" if item.marked else ""
+        console.print(
+            f"{item.award_id} ({item.pathway_name}, {item.state.value}): {verb} a CLR with a "
+            f"{item.purpose} status entry{marked}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    count = len(result.awards)
+    if dry_run:
+        console.print(f"{count} award(s) would get a new CLR; nothing was changed.")
+    else:
+        console.print(f"{count} award(s) got a new CLR with a status entry.")
 
 
 @pathways_app.command("import-credential")

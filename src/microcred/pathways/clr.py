@@ -76,10 +76,9 @@ def build_clr(
     associations: Sequence[Association] = (),
     valid_from: datetime,
     awarded_date: datetime | None = None,
-    credential_status: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An unsigned ClrCredential (valid against the CLR 2.0 JSON schema); ``credential_status``:
-    its Bitstring Status List entry, so that it can be revoked on its own."""
+    """An unsigned ClrCredential (valid against the CLR 2.0 JSON schema); an award's gets its
+    status entry from :func:`with_credential_status`."""
     if not components:
         raise ValueError("a CLR holds at least one credential")
     subject: dict[str, Any] = {"type": ["ClrSubject"]}
@@ -105,9 +104,17 @@ def build_clr(
     }
     if awarded_date is not None:
         document["awardedDate"] = format_datetime(awarded_date)
-    if credential_status is not None:
-        document["credentialStatus"] = dict(credential_status)
     return document
+
+
+def with_credential_status(
+    document: Mapping[str, Any], credential_status: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The CLR unsigned (no ``proof``) with ``credential_status`` as its Bitstring Status List
+    entry, so that it can be revoked on its own: a new one, or one awarded without an entry."""
+    unsigned = {name: value for name, value in document.items() if name != "proof"}
+    unsigned["credentialStatus"] = dict(credential_status)
+    return unsigned
 
 
 def stack_associations(

@@ -15,7 +15,7 @@ verifying).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -707,11 +707,8 @@ def award_pathway(
         [achievement_ids[key] for key in keys if key in achievement_ids],
         _ordered_steps(result.progress, achievement_ids),
     )
-    status = credentials.allocate_document_status(
-        session, organisation, settings, issued.status_purpose if issued else "revocation"
-    )
     document = clr.build_clr(
-        credential_id=f"{base}/pathways/awards/{award_id}",
+        credential_id=_clr_id(settings, award_id),
         name=pathway.name,
         description=f"{pathway.name}, awarded by {organisation.name} for the stacked credentials.",
         issuer=_issuer_profile(organisation, settings),
@@ -722,7 +719,6 @@ def award_pathway(
         associations=associations,
         valid_from=now,
         awarded_date=now,
-        credential_status=status.entry(settings),
     )
     award = PathwayAward(
         id=award_id,
@@ -730,15 +726,10 @@ def award_pathway(
         user_id=user.id,
         state=AwardState.active,
         credential_id=issued.id if issued else None,
-        clr=_sign(session, document, organisation, settings),
-        clr_status_list_id=status.status_list_id,
-        clr_status_index=status.status_index,
         components=keys,
         awarded_at=now,
     )
-    session.add(award)
-    session.flush()
-    credentials.record_document_event(session, award.clr, organisation, "issued", settings)
+    _issue_clr(session, award, document, organisation, issued, settings)
     session.add_all(
         PathwayAwardComponent(credential_id=key.removeprefix(ISSUED_PREFIX), award_id=award.id)
         for key in dict.fromkeys(keys)
@@ -752,6 +743,41 @@ def award_pathway(
     return award
 
 
+def _clr_id(settings: Settings, award_id: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/pathways/awards/{award_id}"
+
+
+def _clr_status_purpose(qualification: IssuedCredential | None) -> str:
+    """The purpose of a CLR's status entry: its qualification credential's (suspension where the
+    qualification was issued with a suspension entry), revocation without a qualification."""
+    return qualification.status_purpose if qualification is not None else "revocation"
+
+
+def _issue_clr(
+    session: Session,
+    award: PathwayAward,
+    document: Mapping[str, Any],
+    organisation: Organisation,
+    qualification: IssuedCredential | None,
+    settings: Settings,
+) -> credentials.DocumentStatus:
+    """Give the award its CLR, ``document`` unsigned: a status entry allocated from the issuer's
+    lists (:func:`_clr_status_purpose`) embedded, signed with the issuer's current key, stored
+    on the award (added to the session), its issuance recorded in the ledger. For a new award
+    and for one awarded without an entry (:func:`reissue_clrs_without_status`)."""
+    status = credentials.allocate_document_status(
+        session, organisation, settings, _clr_status_purpose(qualification)
+    )
+    unsigned = clr.with_credential_status(document, status.entry(settings))
+    award.clr = _sign(session, unsigned, organisation, settings)
+    award.clr_status_list_id = status.status_list_id
+    award.clr_status_index = status.status_index
+    session.add(award)
+    session.flush()
+    credentials.record_document_event(session, award.clr, organisation, "issued", settings)
+    return status
+
+
 def clr_status_of(award: PathwayAward) -> credentials.DocumentStatus | None:
     """The status entry of the award's CLR (None for a CLR awarded without one)."""
     if award.clr_status_list_id is None or award.clr_status_index is None:
@@ -763,11 +789,17 @@ def clr_status_of(award: PathwayAward) -> credentials.DocumentStatus | None:
     )
 
 
+def _clr_entry_expresses(purpose: str, action: str) -> bool:
+    """Whether a CLR entry of ``purpose`` changes on ``action``: a revocation entry, which
+    cannot express a suspension, only on revocation."""
+    return action == "revoked" or purpose == "suspension"
+
+
 def _clr_follows(session: Session, award: PathwayAward, action: str, settings: Settings) -> None:
     """The CLR's status entry follows its award (``revoked``, ``suspended``, ``reinstated``); a
     revocation entry, which cannot express a suspension, changes only on revocation."""
     status = clr_status_of(award)
-    if status is None or (action != "revoked" and status.purpose != "suspension"):
+    if status is None or not _clr_entry_expresses(status.purpose, action):
         return
     organisation = session.get(Organisation, award.pathway.organisation_id)
     assert organisation is not None
@@ -1099,6 +1131,115 @@ def reaward(
         return None
     (result,) = learner_progress(session, award.user_id, settings, pathway_id=award.pathway_id)
     return result.award
+
+
+# --- CLRs awarded without a status entry ------------------------------------------------------
+
+CLR_REISSUED = "pathways.award.clr_reissued"
+
+
+@dataclass(frozen=True)
+class ReissuedClr:
+    """An award whose CLR was (in a dry run: would be) issued again with a status entry.
+    ``marked``: what the new entry's bit says at once (``revoked``, ``suspended``), else None;
+    ``status``: the entry (None in a dry run)."""
+
+    award_id: str
+    pathway_name: str
+    state: AwardState
+    purpose: str
+    marked: str | None
+    status: credentials.DocumentStatus | None
+
+
+@dataclass
+class ClrReissue:
+    dry_run: bool
+    awards: list[ReissuedClr]
+
+    @property
+    def award_ids(self) -> list[str]:
+        return [item.award_id for item in self.awards]
+
+
+def _clr_mark(state: AwardState, purpose: str) -> str | None:
+    """What :func:`_clr_follows` sets a new CLR entry of ``purpose`` to for an award already in
+    ``state`` (``revoked``, ``suspended``), or None."""
+    if state in (AwardState.revoked, AwardState.suspended):
+        return state.value if _clr_entry_expresses(purpose, state.value) else None
+    return None
+
+
+def reissue_clrs_without_status(
+    session: Session,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    principal: Principal | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ClrReissue:
+    """Give every award whose CLR has no status entry (awarded before migration 0005) one, as a
+    new award gets it (:func:`_issue_clr`): the CLR's content as awarded, its id and issuer as
+    today's settings say, signed afresh; a revoked (or, by a suspension entry, suspended) award's
+    bit is set at once. All or nothing: everything runs in the caller's transaction. Awards
+    with an entry are not touched, so a second run does nothing; ``dry_run`` writes nothing.
+    ``principal``: None for the operator's command line, else a platform administrator."""
+    if principal is not None and not principal.is_platform_admin:
+        raise PermissionDenied("Only a platform administrator reissues CLRs.")
+    query = (
+        select(PathwayAward.id)
+        .where(PathwayAward.clr_status_list_id.is_(None) | PathwayAward.clr_status_index.is_(None))
+        .order_by(PathwayAward.awarded_at, PathwayAward.id)
+    )
+    if not dry_run:
+        query = query.with_for_update()  # a concurrent run waits, then skips what this one did
+    ids = list(session.scalars(query))
+    done = []
+    for position, award_id in enumerate(ids, start=1):
+        award = session.get(PathwayAward, award_id)
+        assert award is not None
+        qualification = (
+            session.get(IssuedCredential, award.credential_id) if award.credential_id else None
+        )
+        purpose = _clr_status_purpose(qualification)
+        mark = _clr_mark(award.state, purpose)
+        status: credentials.DocumentStatus | None = None
+        if not dry_run:
+            status = _reissue_clr(session, award, qualification, mark, settings, principal)
+        done.append(ReissuedClr(award.id, award.pathway.name, award.state, purpose, mark, status))
+        if on_progress is not None:
+            on_progress(position, len(ids))
+    return ClrReissue(dry_run, done)
+
+
+def _reissue_clr(
+    session: Session,
+    award: PathwayAward,
+    qualification: IssuedCredential | None,
+    mark: str | None,
+    settings: Settings,
+    principal: Principal | None,
+) -> credentials.DocumentStatus:
+    organisation = session.get(Organisation, award.pathway.organisation_id)
+    assert organisation is not None
+    previous = credentials.credential_hash(award.clr).hex()
+    document = {
+        **award.clr,
+        "id": _clr_id(settings, award.id),
+        "issuer": _issuer_profile(organisation, settings),
+    }
+    status = _issue_clr(session, award, document, organisation, qualification, settings)
+    if mark is not None:
+        _clr_follows(session, award, mark, settings)
+    record_audit(
+        session, principal, CLR_REISSUED, organisation_id=organisation.id,
+        object_type="pathway_award", object_id=award.id,
+        details={
+            "previous_clr_hash": previous, "status_list_id": status.status_list_id,
+            "status_index": status.status_index, "purpose": status.purpose, "marked": mark,
+        },
+    )  # fmt: skip
+    return status
 
 
 # --- credit recommendations -------------------------------------------------------------------
