@@ -13,6 +13,7 @@ controller of every key that signs it (what the 1EdTech validator requires).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -942,6 +943,8 @@ class CredentialPage:
     total: int
     page: int
     per_page: int
+    next_cursor: str | None = None
+    """Where the next page starts (``after=``), None on the last page."""
 
     @property
     def pages(self) -> int:
@@ -957,8 +960,13 @@ def credentials_of_issuer(
     query: str | None = None,
     page: int = 1,
     per_page: int = 50,
+    after: str | None = None,
 ) -> CredentialPage:
-    """What an issuer has issued, newest first (issuer staff with ``credentials:read``)."""
+    """What an issuer has issued, newest first (issuer staff with ``credentials:read``).
+
+    Pages by number (``page``) or, to walk a large list, by cursor: ``after`` is the
+    ``next_cursor`` of the previous page, which reads on from the index where that page ended
+    (a page number skips its predecessors row by row: ~1 s at 75,000 rows in)."""
     org = get_organisation(session, organisation)
     if principal is not None and not can_read(principal, org.id):
         raise PermissionDenied("Only issuer staff of this organisation may list its credentials.")
@@ -980,14 +988,41 @@ def credentials_of_issuer(
     per_page = max(1, min(per_page, 200))
     page = max(1, page)
     total = session.scalar(select(func.count()).select_from(IssuedCredential).where(*conditions))
-    items = session.scalars(
+    listing = (
         select(IssuedCredential)
         .where(*conditions)
         .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return CredentialPage(list(items), int(total or 0), page, per_page)
+        .limit(per_page + 1)
+    )
+    if after is not None:
+        issued_at, last_id = _read_cursor(after)
+        listing = listing.where(
+            (IssuedCredential.issued_at < issued_at)
+            | ((IssuedCredential.issued_at == issued_at) & (IssuedCredential.id > last_id))
+        )
+    else:
+        listing = listing.offset((page - 1) * per_page)
+    items = list(session.scalars(listing))
+    more = len(items) > per_page
+    items = items[:per_page]
+    cursor = _cursor(items[-1]) if more else None
+    return CredentialPage(items, int(total or 0), page, per_page, cursor)
+
+
+def _cursor(credential: IssuedCredential) -> str:
+    text = f"{credential.issued_at.isoformat()}|{credential.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, credential_id = text.split("|")
+        return datetime.fromisoformat(moment), credential_id
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise CredentialError(
+            "after must be the next_cursor of a previous page.", field="after"
+        ) from None
 
 
 def status_history(session: Session, credential_id: str) -> list[StatusChange]:

@@ -169,3 +169,27 @@ def test_verify_page_accepts_pasted_text(client: TestClient) -> None:
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     result = client.post("/verify", data={"csrf_token": csrf, "credential": '{"truncated": '})
     assert result.status_code == 200 and "Not valid" in result.text and "parse" in result.text
+
+
+def test_api_issuer_list_pages_by_number_and_by_cursor_and_only_for_its_staff(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str
+) -> None:
+    token = _token(sessions, world.staff, ["credentials:issue", "credentials:read"])
+    ids = [_issue(client, token, definition_id)["id"] for _ in range(3)]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/organisations/north-college/credentials"
+    first = client.get(url, params={"per_page": 2}, headers=headers).json()
+    assert (first["total"], first["pages"], len(first["items"])) == (3, 2, 2)
+    rest = client.get(
+        url, params={"per_page": 2, "after": first["next_cursor"]}, headers=headers
+    ).json()
+    assert rest["next_cursor"] is None
+    walked = [item["id"] for item in first["items"] + rest["items"]]
+    assert walked == ids[::-1]  # newest first
+    numbered = client.get(url, params={"per_page": 2, "page": 2}, headers=headers).json()
+    assert [item["id"] for item in numbered["items"]] == walked[2:]
+    bad = client.get(url, params={"after": "nonsense"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["field"] == "after", bad.text
+    other = _token(sessions, world.other_staff, ["credentials:read"])
+    refused = client.get(url, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 403

@@ -132,6 +132,11 @@ class CredentialPageOut(BaseModel):
     total: int
     page: int
     pages: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `after` for the next page (None on the last page): walking a large "
+        "list by cursor reads on where the last page ended instead of skipping page by page.",
+    )
 
 
 @api.post("/credentials", response_model=CredentialOut, status_code=201, summary="Issue")
@@ -206,9 +211,12 @@ def api_issuer_credentials(
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
 ) -> CredentialPageOut:
     found = service.credentials_of_issuer(
-        session, principal, slug, state=state, query=q, page=page, per_page=per_page
+        session, principal, slug, state=state, query=q, page=page, per_page=per_page, after=after
     )
     settings = _settings(request)
     return CredentialPageOut(
@@ -216,6 +224,7 @@ def api_issuer_credentials(
         total=found.total,
         page=found.page,
         pages=found.pages,
+        next_cursor=found.next_cursor,
     )
 
 
