@@ -23,6 +23,10 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.settings import Settings, get_settings
 
+# Apps made here sign no checkpoints behind a test's back (tests/ledger/test_scheduler.py turns
+# the background checkpointer on where it is the subject).
+os.environ.setdefault("MICROCRED_LEDGER_CHECKPOINT_IN_SERVER", "false")
+
 
 def _worker_postgres_url() -> str | None:
     """The PostgreSQL URL for this test process: one database per pytest-xdist worker."""

@@ -18,6 +18,11 @@ class LedgerSettings(BaseSettings):
         description="The log's name (checkpoint origin and key name); defaults to <host>/ledger.",
     )
     checkpoint_interval_seconds: int = Field(default=300, ge=1)
+    checkpoint_in_server: bool = Field(
+        default=True,
+        description="The web server signs a checkpoint when the log has grown and the last one is "
+        "checkpoint_interval_seconds old; false where `microcred ledger checkpoint --every` runs.",
+    )
     anchoring_enabled: bool = False
     anchor_rpc_url: str | None = Field(default=None, description="Ethereum JSON-RPC endpoint")
     anchor_private_key: str | None = Field(default=None, description="Hex key paying for anchors")

@@ -390,6 +390,32 @@ def create_checkpoint(
     return row
 
 
+def checkpoint_if_due(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    ledger_settings: LedgerSettings | None = None,
+) -> LedgerCheckpoint | None:
+    """Sign a checkpoint when the log has grown since the last one and that one is at least
+    ``checkpoint_interval_seconds`` old (or there is none yet); else None. The web server calls
+    this in the background (:mod:`microcred.ledger.scheduler`), so the "next checkpoint" a
+    credential's ledger check promises comes without a second process. Several workers may
+    call it: the head is locked first, so the second finds the checkpoint made."""
+    ledger_settings = ledger_settings or get_ledger_settings()
+    moment = now or utcnow()
+    head = _lock_head(session)
+    previous = latest_checkpoint(session)
+    if head.tree_size == 0 or (previous is not None and previous.tree_size >= head.tree_size):
+        return None
+    if previous is not None:
+        signed_at = previous.created_at
+        signed_at = signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC)
+        if (moment - signed_at).total_seconds() < ledger_settings.checkpoint_interval_seconds:
+            return None
+    return create_checkpoint(session, settings, now=moment, ledger_settings=ledger_settings)
+
+
 def published_note(checkpoint: LedgerCheckpoint) -> str:
     """The checkpoint as served: the log's signature followed by witness cosignatures."""
     note = parse_note(checkpoint.signed_note)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +19,8 @@ import microcred.pathways.service  # noqa: F401  (registers its credentials stat
 from microcred import __version__
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
+from microcred.ledger.config import LedgerSettings, get_ledger_settings
+from microcred.ledger.scheduler import Checkpointer
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
 from microcred.web.markdown import render_markdown
@@ -87,8 +91,11 @@ def _wants_json(request: Request) -> bool:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, ledger_settings: LedgerSettings | None = None
+) -> FastAPI:
     settings = settings or get_settings()
+    ledger_settings = ledger_settings or get_ledger_settings()
     engine = create_db_engine(settings.database_url)
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals.update(csrf_token=csrf_token, version=__version__)
@@ -99,7 +106,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions=make_session_factory(engine),
         templates=templates,
     )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpointer = None
+        if ledger_settings.checkpoint_in_server:
+            checkpointer = Checkpointer(context.sessions, settings, ledger_settings)
+            checkpointer.start()
+        app.state.checkpointer = checkpointer
+        try:
+            yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="microcred API",
         version=__version__,
         description=API_DESCRIPTION,
