@@ -55,6 +55,9 @@ class Checkpointer:
         """One wake-up: True when a checkpoint was signed. The checkpoint commits before it is
         anchored, so a chain that does not answer delays only the anchor (``microcred ledger
         anchor`` catches up), never the checkpoint."""
+        with self._sessions() as session:  # most wake-ups find nothing to do: read only
+            if not service.checkpoint_due(session, ledger_settings=self._ledger_settings):
+                return False
         with self._sessions.begin() as session:
             checkpoint = service.checkpoint_if_due(
                 session, self._settings, ledger_settings=self._ledger_settings

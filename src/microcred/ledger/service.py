@@ -390,6 +390,28 @@ def create_checkpoint(
     return row
 
 
+def checkpoint_due(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    ledger_settings: LedgerSettings | None = None,
+    size: int | None = None,
+) -> bool:
+    """Whether the log has grown since the last checkpoint and that one is at least
+    ``checkpoint_interval_seconds`` old (or there is none yet). Reads only."""
+    ledger_settings = ledger_settings or get_ledger_settings()
+    size = tree_size(session) if size is None else size
+    previous = latest_checkpoint(session)
+    if size == 0 or (previous is not None and previous.tree_size >= size):
+        return False
+    if previous is None:
+        return True
+    signed_at = previous.created_at
+    signed_at = signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC)
+    elapsed = ((now or utcnow()) - signed_at).total_seconds()
+    return elapsed >= ledger_settings.checkpoint_interval_seconds
+
+
 def checkpoint_if_due(
     session: Session,
     settings: Settings,
@@ -397,22 +419,15 @@ def checkpoint_if_due(
     now: datetime | None = None,
     ledger_settings: LedgerSettings | None = None,
 ) -> LedgerCheckpoint | None:
-    """Sign a checkpoint when the log has grown since the last one and that one is at least
-    ``checkpoint_interval_seconds`` old (or there is none yet); else None. The web server calls
-    this in the background (:mod:`microcred.ledger.scheduler`), so the "next checkpoint" a
-    credential's ledger check promises comes without a second process. Several workers may
-    call it: the head is locked first, so the second finds the checkpoint made."""
+    """Sign a checkpoint when :func:`checkpoint_due`, else None. The web server calls this in
+    the background (:mod:`microcred.ledger.scheduler`), so the "next checkpoint" a credential's
+    ledger check promises comes without a second process. Several workers may call it: the head
+    is locked first, so the second finds the checkpoint made."""
     ledger_settings = ledger_settings or get_ledger_settings()
     moment = now or utcnow()
-    head = _lock_head(session)
-    previous = latest_checkpoint(session)
-    if head.tree_size == 0 or (previous is not None and previous.tree_size >= head.tree_size):
+    size = _lock_head(session).tree_size
+    if not checkpoint_due(session, now=moment, ledger_settings=ledger_settings, size=size):
         return None
-    if previous is not None:
-        signed_at = previous.created_at
-        signed_at = signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC)
-        if (moment - signed_at).total_seconds() < ledger_settings.checkpoint_interval_seconds:
-            return None
     return create_checkpoint(session, settings, now=moment, ledger_settings=ledger_settings)
 
 
