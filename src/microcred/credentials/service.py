@@ -14,9 +14,11 @@ controller of every key that signs it (what the 1EdTech validator requires).
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, Unpack, cast
@@ -967,10 +969,40 @@ def credentials_of_issuer(
     Pages by number (``page``) or, to walk a large list, by cursor: ``after`` is the
     ``next_cursor`` of the previous page, which reads on from the index where that page ended
     (a page number skips its predecessors row by row: ~1 s at 75,000 rows in)."""
+    org = _readable_issuer(session, principal, organisation)
+    conditions = _issuer_conditions(org.id, state, query)
+    per_page = max(1, min(per_page, 200))
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(IssuedCredential).where(*conditions))
+    listing = (
+        select(IssuedCredential)
+        .where(*conditions)
+        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id)
+        .limit(per_page + 1)
+    )
+    if after is not None:
+        issued_at, last_id = _read_cursor(after)
+        listing = listing.where(_after(issued_at, last_id))
+    else:
+        listing = listing.offset((page - 1) * per_page)
+    items = list(session.scalars(listing))
+    more = len(items) > per_page
+    items = items[:per_page]
+    cursor = _cursor(items[-1]) if more else None
+    return CredentialPage(items, int(total or 0), page, per_page, cursor)
+
+
+def _readable_issuer(
+    session: Session, principal: Principal | None, organisation: str
+) -> Organisation:
     org = get_organisation(session, organisation)
     if principal is not None and not can_read(principal, org.id):
         raise PermissionDenied("Only issuer staff of this organisation may list its credentials.")
-    conditions = [IssuedCredential.organisation_id == org.id]
+    return org
+
+
+def _issuer_conditions(organisation_id: str, state: str | None, query: str | None) -> list[Any]:
+    conditions: list[Any] = [IssuedCredential.organisation_id == organisation_id]
     if state:
         try:
             conditions.append(IssuedCredential.state == CredentialState(state))
@@ -985,28 +1017,98 @@ def credentials_of_issuer(
             | func.lower(IssuedCredential.recipient_name).like(needle)
             | func.lower(IssuedCredential.achievement_name).like(needle)
         )
-    per_page = max(1, min(per_page, 200))
-    page = max(1, page)
-    total = session.scalar(select(func.count()).select_from(IssuedCredential).where(*conditions))
-    listing = (
-        select(IssuedCredential)
-        .where(*conditions)
-        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id)
-        .limit(per_page + 1)
+    return conditions
+
+
+def _after(issued_at: datetime, credential_id: str) -> Any:
+    """Rows after this one in the list's order (newest first, then by id)."""
+    return (IssuedCredential.issued_at < issued_at) | (
+        (IssuedCredential.issued_at == issued_at) & (IssuedCredential.id > credential_id)
     )
-    if after is not None:
-        issued_at, last_id = _read_cursor(after)
-        listing = listing.where(
-            (IssuedCredential.issued_at < issued_at)
-            | ((IssuedCredential.issued_at == issued_at) & (IssuedCredential.id > last_id))
-        )
-    else:
-        listing = listing.offset((page - 1) * per_page)
-    items = list(session.scalars(listing))
-    more = len(items) > per_page
-    items = items[:per_page]
-    cursor = _cursor(items[-1]) if more else None
-    return CredentialPage(items, int(total or 0), page, per_page, cursor)
+
+
+EXPORT_COLUMNS = (
+    "credential_id", "credential_url", "achievement", "definition_id", "recipient_name",
+    "recipient_email", "recipient_did", "issued_at", "valid_from", "valid_until", "state",
+    "state_reason",
+)  # fmt: skip
+EXPORTED = "credentials.exported"
+
+
+@dataclass(frozen=True)
+class CredentialExport:
+    """What :func:`export_credentials_csv` writes: an issuer's list under these filters."""
+
+    organisation_id: str
+    organisation_slug: str
+    state: str | None
+    query: str | None
+
+
+def start_credentials_export(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    state: str | None = None,
+    query: str | None = None,
+) -> CredentialExport:
+    """Check the caller may read the issuer's list and the filters are valid, and audit the
+    export (it carries learners' names and e-mail addresses): in the caller's transaction,
+    before :func:`export_credentials_csv` streams the rows."""
+    org = _readable_issuer(session, principal, organisation)
+    _issuer_conditions(org.id, state, query)  # refuses a bad state before anything is written
+    record_audit(
+        session, principal, EXPORTED, organisation_id=org.id, object_type="organisation",
+        object_id=org.id, details={"state": state, "q": query},
+    )  # fmt: skip
+    return CredentialExport(org.id, org.slug, state or None, query or None)
+
+
+def export_credentials_csv(
+    session: Session, export: CredentialExport, base_url: str, batch: int = 2000
+) -> Iterator[str]:
+    """The issuer's list as CSV text (:data:`EXPORT_COLUMNS`, newest first), a chunk per
+    ``batch`` rows read on from the index where the last chunk ended, so 100,000 credentials
+    stream in constant memory."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    conditions = _issuer_conditions(export.organisation_id, export.state, export.query)
+    prefix = f"{base_url.rstrip('/')}/credentials/"
+    columns = (
+        IssuedCredential.id, IssuedCredential.achievement_name, IssuedCredential.definition_id,
+        IssuedCredential.recipient_name, IssuedCredential.recipient_email,
+        IssuedCredential.recipient_did, IssuedCredential.issued_at, IssuedCredential.valid_from,
+        IssuedCredential.valid_until, IssuedCredential.state, IssuedCredential.state_reason,
+    )  # fmt: skip
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = select(*columns).where(*conditions)
+        if after is not None:
+            page = page.where(_after(*after))
+        rows = session.execute(
+            page.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id).limit(batch)
+        ).all()
+        for row in rows:
+            (credential_id, achievement, definition_id, name, email, did, issued_at,
+             valid_from, valid_until, state, reason) = row  # fmt: skip
+            writer.writerow((
+                credential_id, prefix + credential_id, achievement, definition_id, name or "",
+                email or "", did or "", _iso(issued_at), _iso(valid_from),
+                _iso(valid_until) if valid_until else "", state.value, reason or "",
+            ))  # fmt: skip
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < batch:
+            return
+        after = (rows[-1][6], rows[-1][0])
+
+
+def _iso(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _cursor(credential: IssuedCredential) -> str:
