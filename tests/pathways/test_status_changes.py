@@ -152,6 +152,30 @@ def test_revoke_policy_revokes_award_and_qualification_with_the_component(
 
 
 @pytest.mark.both_databases
+def test_revoking_many_at_once_applies_the_policy_like_one_at_a_time(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    """A job revoked in one call (``revoke_credentials``): the award built on its credentials
+    and the award's qualification are revoked in the same transaction, and every status bit —
+    the components', set at the end, and the qualification's, set by the policy on the way —
+    is in the re-signed lists."""
+    award, python_id, sql_id = stacked(sessions, world, defs, settings, "revoke")
+    assert award.credential_id is not None
+    with sessions.begin() as session:
+        done = credentials.revoke_credentials(
+            session, None, [python_id, sql_id], reason="Wrong file", settings=settings
+        )
+    assert done == credentials.ManyRevoked(2, 0)
+    assert award_state(sessions, award.id)[0] is AwardState.revoked
+    with sessions() as session:
+        for credential_id in (python_id, sql_id, award.credential_id):
+            credential = credentials.get_credential(session, credential_id)
+            assert credential.state is CredentialState.revoked
+            report = verify(session, credential.document, settings, allow_remote=False)
+            assert report.failed("status") and not report.valid, credential_id
+
+
+@pytest.mark.both_databases
 def test_review_policy_flags_the_award_at_the_revocation(
     sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
 ) -> None:

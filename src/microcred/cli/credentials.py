@@ -221,6 +221,36 @@ def reinstate(
     _change(credential_id, reason, "reinstate")
 
 
+@credentials_app.command("revoke-job")
+@exits_cleanly
+def revoke_job(
+    job_id: Annotated[str, typer.Argument(help="Bulk job id")],
+    reason: Annotated[str, typer.Option(help="Why (kept, never published)")],
+) -> None:
+    """Revoke every credential a bulk job issued, all or nothing (a wrong file, a cohort issued
+    in error)."""
+    from microcred.credentials import bulk
+
+    with (
+        unit_of_work() as session,
+        Progress(
+            TextColumn("[bold]revoking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err_console,
+        ) as progress,
+    ):  # fmt: skip
+        task = progress.add_task("revoking", total=None)
+        done = bulk.revoke_job(
+            session, None, job_id, reason=reason, settings=get_settings(),
+            on_progress=lambda count, total: progress.update(task, completed=count, total=total),
+        )  # fmt: skip
+    console.print(
+        f"Revoked {done.revoked} credential(s) of job {job_id}; "
+        f"{done.already_revoked} were revoked already.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @credentials_app.command("rotate-key")
 @exits_cleanly
 def rotate_key(

@@ -31,9 +31,12 @@ from microcred.credentials.service import (
     ISSUE_SCOPE,
     MAX_IDEMPOTENCY_KEY,
     Issuance,
+    ManyRevoked,
+    can_manage,
     can_read,
     check_formats,
     normalise_recipient_email,
+    revoke_credentials,
 )
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
@@ -366,6 +369,49 @@ def jobs_of(session: Session, principal: Principal | None, organisation: str) ->
             .limit(50)
         )
     )
+
+
+def revoke_job(
+    session: Session,
+    principal: Principal | None,
+    job_id: str,
+    *,
+    reason: str,
+    settings: Settings,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ManyRevoked:
+    """Revoke every credential this job issued (a wrong file, a cohort issued in error), all or
+    nothing (:func:`~microcred.credentials.service.revoke_credentials`). Credentials the job
+    found already issued (``existing`` rows) were issued by another call and are left alone."""
+    job = get_job(session, principal, job_id)
+    if principal is not None and not can_manage(principal, job.organisation_id):
+        raise PermissionDenied("Only issuer staff who may issue can revoke a job's credentials.")
+    if job.state in (JobState.pending, JobState.running):
+        raise CredentialError(
+            "The job is still running: revoke its credentials once it has finished.",
+            field="job", status_code=409,
+        )  # fmt: skip
+    ids = list(
+        session.scalars(
+            select(IssuedCredential.id)
+            .where(IssuedCredential.bulk_job_id == job.id)
+            .order_by(IssuedCredential.id)
+        )
+    )
+    return revoke_credentials(
+        session, principal, ids, reason=reason, settings=settings,
+        audit_details={"job": job.id, "file": job.source_name}, on_progress=on_progress,
+    )  # fmt: skip
+
+
+def job_credential_states(session: Session, job_id: str) -> dict[str, int]:
+    """How many of the credentials the job issued are active, suspended, revoked."""
+    counts = session.execute(
+        select(IssuedCredential.state, func.count())
+        .where(IssuedCredential.bulk_job_id == job_id)
+        .group_by(IssuedCredential.state)
+    ).all()
+    return {state.value: int(count) for state, count in counts}
 
 
 def error_rows(session: Session, job_id: str, limit: int = 200) -> list[BulkJobRow]:

@@ -10,7 +10,7 @@ once, so verifiers fetching ``/status/{id}`` see a revocation immediately.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from secrets import randbelow
 
@@ -195,6 +195,13 @@ def set_status_bit(
     session: Session, list_id: str, index: int, value: bool, settings: Settings
 ) -> StatusList:
     """Set or clear one entry and re-sign the list (in the caller's transaction)."""
+    return set_status_bits(session, list_id, (index,), value, settings)
+
+
+def set_status_bits(
+    session: Session, list_id: str, indexes: Iterable[int], value: bool, settings: Settings
+) -> StatusList:
+    """Set or clear entries and re-sign the list once (in the caller's transaction)."""
     session.execute(
         update(StatusList)
         .where(StatusList.id == list_id)
@@ -208,7 +215,8 @@ def set_status_bit(
         .execution_options(populate_existing=True)
     ).one()
     bits = _unpack(row.bits)
-    set_bit(bits, index, value)
+    for index in indexes:
+        set_bit(bits, index, value)
     row.bits = _pack(bits)
     organisation = session.get(Organisation, row.organisation_id)
     assert organisation is not None

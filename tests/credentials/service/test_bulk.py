@@ -14,15 +14,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.credentials import bulk
+from microcred.accounts.models import AuditEvent
+from microcred.credentials import bulk, service
+from microcred.credentials.errors import CredentialError
 from microcred.credentials.models import (
     BulkJob,
     BulkJobRow,
     IssuedCredential,
     JobState,
     RowState,
+    StatusChange,
+    StatusList,
 )
-from microcred.errors import PermissionDenied
+from microcred.credentials.resolvers import verify
+from microcred.errors import NotFound, PermissionDenied
 from microcred.ledger.models import LedgerLeaf
 from microcred.settings import Settings
 from tests.conftest import World
@@ -195,3 +200,103 @@ def test_a_crash_half_way_loses_nothing_and_resume_issues_exactly_once(
         states = session.scalars(select(BulkJobRow.state).where(BulkJobRow.job_id == job_id))
         assert set(states) == {RowState.issued}
         assert all(c.ledger_leaf_index is not None for c in credentials)
+
+
+def _run(sessions: sessionmaker[Session], settings: Settings, world: World, data: bytes) -> str:
+    with sessions.begin() as session:
+        job_id = bulk.create_job(
+            session, principal_of(session, world.staff), "north-college", data
+        ).id
+    assert bulk.run_job(sessions, job_id, settings).state is JobState.completed
+    return job_id
+
+
+@pytest.mark.both_databases
+def test_revoking_a_job_revokes_what_it_issued_at_once_all_or_nothing(
+    db_backend: str, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    bad = [{"definition_id": definition_id, "recipient_email": "not-an-email"}]
+    job_id = _run(sessions, settings, world, _csv(definition_id, 6, extra=bad))
+    again = _run(sessions, settings, world, _csv(definition_id, 6))  # every row already issued
+    with sessions.begin() as session:  # one issued elsewhere stays active
+        outsider = service.issue_credential(
+            session, None, settings=settings, definition_id=definition_id,
+            recipient_email="outsider@example.org", results=[{"level": "Competent"}],
+        ).id  # fmt: skip
+        lists_before = {row.id: row.revision for row in session.scalars(select(StatusList))}
+        leaves_before = session.scalar(select(func.count()).select_from(LedgerLeaf))
+
+    # all or nothing: a listener failing on the way leaves everything as it was
+    def failing(session: Session, event: service.StatusChangeEvent) -> None:
+        raise RuntimeError("a capability refused")
+
+    service.on_status_change(failing)
+    try:
+        with pytest.raises(RuntimeError), sessions.begin() as session:
+            bulk.revoke_job(session, None, job_id, reason="Wrong file", settings=settings)
+    finally:
+        service._STATUS_LISTENERS.remove(failing)
+    with sessions() as session:
+        assert bulk.job_credential_states(session, job_id) == {"active": 6}
+
+    with sessions.begin() as session:
+        staff = principal_of(session, world.staff)
+        assert bulk.revoke_job(session, staff, again, reason="x", settings=settings) == (
+            service.ManyRevoked(0, 0)  # its rows were all `existing`: issued by the first job
+        )
+        done = bulk.revoke_job(session, staff, job_id, reason="Wrong file", settings=settings)
+    assert done == service.ManyRevoked(6, 0)
+    with sessions() as session:
+        assert bulk.job_credential_states(session, job_id) == {"revoked": 6}
+        revoked = session.scalars(
+            select(IssuedCredential).where(IssuedCredential.bulk_job_id == job_id)
+        ).all()
+        for credential in revoked[:2]:  # verifiers see it at once
+            report = verify(session, credential.document, settings, allow_remote=False)
+            assert report.failed("status") and not report.valid
+        assert verify(session, session.get(IssuedCredential, outsider).document, settings,
+                      allow_remote=False).valid  # fmt: skip
+        assert {c.state_reason for c in revoked} == {"Wrong file"}
+        changes = session.scalars(
+            select(StatusChange).where(StatusChange.credential_id.in_([c.id for c in revoked]))
+        ).all()
+        assert len(changes) == 6 and {c.actor_user_id for c in changes} == {world.staff.id}
+        leaves = session.scalar(select(func.count()).select_from(LedgerLeaf))
+        assert leaves == (leaves_before or 0) + 6  # a `revoked` event each
+        lists_after = {row.id: row.revision for row in session.scalars(select(StatusList))}
+        touched = {key for key in lists_after if lists_after[key] != lists_before.get(key)}
+        assert all(lists_after[key] == lists_before[key] + 1 for key in touched)  # signed once
+        audit = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == service.REVOKED_MANY)
+        ).all()
+        # one entry for the lot; the call that changed nothing wrote none
+        assert [(a.details["job"], a.details["revoked"], a.details["reason"]) for a in audit] == [
+            (job_id, 6, "Wrong file")
+        ]
+    with sessions.begin() as session:  # a second time: nothing left to revoke
+        assert bulk.revoke_job(
+            session, principal_of(session, world.staff), job_id, reason="Again", settings=settings
+        ) == service.ManyRevoked(0, 6)
+
+
+def test_revoking_a_job_is_for_its_issuers_staff_once_it_has_finished(
+    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
+) -> None:
+    job_id = _run(sessions, settings, world, _csv(definition_id, 2))
+    with sessions() as session:
+        for user in (world.other_staff, world.learner):
+            with pytest.raises((PermissionDenied, NotFound)):
+                bulk.revoke_job(
+                    session, principal_of(session, user), job_id, reason="x", settings=settings
+                )
+        with pytest.raises(CredentialError) as empty:
+            bulk.revoke_job(session, None, job_id, reason="  ", settings=settings)
+        assert empty.value.field == "reason"
+    with sessions.begin() as session:
+        pending = bulk.create_job(session, None, "north-college", _csv(definition_id, 1))
+        with pytest.raises(CredentialError) as running:
+            bulk.revoke_job(session, None, pending.id, reason="x", settings=settings)
+        assert running.value.status_code == 409
+    with sessions() as session:
+        assert bulk.job_credential_states(session, job_id) == {"active": 2}

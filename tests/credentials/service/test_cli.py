@@ -66,3 +66,13 @@ def test_bulk_from_a_file_then_the_same_file_issues_nothing(
     result = runner.invoke(app, ["credentials", "job-result", summary["job"]])
     assert result.output.count(",issued,") == 4
     assert runner.invoke(app, ["issue", "--bulk", str(path)]).exit_code == 2  # no --issuer
+    revoked = runner.invoke(
+        app, ["credentials", "revoke-job", summary["job"], "--reason", "Wrong file"]
+    )
+    assert revoked.exit_code == 0, revoked.output
+    assert "Revoked 4 credential(s)" in revoked.output
+    assert "0 were revoked already" in revoked.output
+    twice = runner.invoke(app, ["credentials", "revoke-job", summary["job"], "--reason", "Again"])
+    assert "Revoked 0 credential(s)" in twice.output and "4 were revoked already" in twice.output
+    missing = runner.invoke(app, ["credentials", "revoke-job", "0" * 32, "--reason", "x"])
+    assert missing.exit_code != 0 and "No issuance job" in missing.output

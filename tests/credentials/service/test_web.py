@@ -126,6 +126,44 @@ def test_bulk_job_through_the_api(
     result = client.get(job["result_url"], headers=headers).text.splitlines()
     assert result[0] == "row,status,credential_id,credential_url,error"
     assert result[6].startswith("6,error,")
+    bearer = {"Authorization": headers["Authorization"]}
+    revoke = client.post(f"{job_url}/revoke", json={"reason": "Wrong cohort"}, headers=bearer)
+    assert revoke.json() == {"revoked": 5, "already_revoked": 0}, revoke.text
+    issued = result[1].split(",")[2]
+    assert client.get(f"/api/v1/credentials/{issued}", headers=bearer).json()["state"] == "revoked"
+    again = client.post(f"{job_url}/revoke", json={"reason": "Again"}, headers=bearer)
+    assert again.json() == {"revoked": 0, "already_revoked": 5}
+
+
+def test_staff_revoke_a_jobs_credentials_from_its_page_after_confirming(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str,
+    settings: Settings,
+) -> None:  # fmt: skip
+    from microcred.credentials import bulk
+
+    rows = "definition_id,recipient_email\n" + "".join(
+        f"{definition_id},q{n}@example.org\n" for n in range(3)
+    )
+    with sessions.begin() as session:
+        job_id = bulk.create_job(session, None, "north-college", rows.encode()).id
+    bulk.run_job(sessions, job_id, settings)
+    csrf = sign_in_client(client, world.staff.email)
+    page = client.get(f"/manage/credentials/jobs/{job_id}")
+    assert 'id="job-revoke"' in page.text and "Revoke 3 credentials" in page.text
+    assert "3 active" in page.text
+    url = f"/manage/credentials/jobs/{job_id}/revoke"
+    unconfirmed = client.post(url, data={"csrf_token": csrf, "reason": "Wrong file"})
+    assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.text
+    forged = client.post(url, data={"reason": "Wrong file", "confirm": "yes"})
+    assert forged.status_code == 403
+    done = client.post(
+        url, data={"csrf_token": csrf, "reason": "Wrong file", "confirm": "yes"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    assert "Revoked 3 credentials." in after.text and "3 revoked" in after.text
+    assert 'id="job-revoke"' not in after.text  # nothing left to revoke
 
 
 def test_staff_pages_issue_and_revoke_with_csrf(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import (
@@ -444,6 +445,32 @@ def api_job(slug: str, job_id: str, session: DbSession, principal: CurrentPrinci
     return _job_out(_job_in_organisation(session, principal, slug, job_id), slug)
 
 
+class JobRevokedOut(BaseModel):
+    revoked: int = Field(description="Credentials of the job revoked by this call")
+    already_revoked: int = Field(description="Credentials of the job that were revoked before")
+
+
+@api.post(
+    "/organisations/{slug}/issuance-jobs/{job_id}/revoke",
+    response_model=JobRevokedOut,
+    summary="Revoke every credential a job issued",
+)
+def api_job_revoke(
+    slug: str,
+    job_id: str,
+    body: ReasonIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> JobRevokedOut:
+    """All or nothing; each status list is re-signed once; audited ``credentials.revoked_many``
+    (scope ``credentials:issue``)."""
+    job = _job_in_organisation(session, principal, slug, job_id)
+    settings = _settings(request)
+    done = bulk.revoke_job(session, principal, job.id, reason=body.reason, settings=settings)
+    return JobRevokedOut(revoked=done.revoked, already_revoked=done.already_revoked)
+
+
 @api.get("/organisations/{slug}/issuance-jobs/{job_id}/result.csv", summary="Job result file")
 def api_job_result(
     slug: str, job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
@@ -849,15 +876,43 @@ JOB_PAGE_ERRORS = 200
 
 @pages.get("/manage/credentials/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(
-    job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    job_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    notice: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     job = bulk.get_job(session, principal, job_id)
     rows = bulk.error_rows(session, job.id, limit=JOB_PAGE_ERRORS)
     percent = int(100 * job.processed_rows / job.total_rows) if job.total_rows else 100
+    states = bulk.job_credential_states(session, job.id)
     return render(
         request, "credentials/job.html", principal, job=job, error_rows=rows, percent=percent,
-        running=job.state.value in {"pending", "running"},
+        running=job.state.value in {"pending", "running"}, states=states,
+        revocable=states.get("active", 0) + states.get("suspended", 0),
+        can_revoke=service.can_manage(principal, job.organisation_id), notice=notice,
     )  # fmt: skip
+
+
+@pages.post("/manage/credentials/jobs/{job_id}/revoke")
+def job_revoke(
+    job_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    if confirm != "yes":
+        raise CredentialError("Tick the box to confirm: a revocation is final.", field="confirm")
+    done = bulk.revoke_job(session, principal, job_id, reason=reason, settings=_settings(request))
+    session.commit()
+    notice = f"Revoked {done.revoked} credential{'s' if done.revoked != 1 else ''}."
+    return RedirectResponse(
+        f"/manage/credentials/jobs/{job_id}?notice={quote(notice)}", status_code=303
+    )
 
 
 @pages.get("/manage/credentials/jobs/{job_id}/result.csv")
