@@ -39,3 +39,40 @@ def test_issue_view_revoke_journey(
     assert page.locator("#credential-state").inner_text() == "revoked"
     assert "Not valid" in page.locator(".verification-verdict").inner_text()
     assert "Revoked" in page.locator(".verification-checks").inner_text()
+
+
+def test_bulk_upload_then_revoke_the_whole_job_journey(
+    live_server: str, page: Any, sessions: sessionmaker[Session], world: World,
+    skills: dict[str, str],
+) -> None:  # fmt: skip
+    """Staff upload a file of three learners, watch the job finish, then revoke every credential
+    it issued from the job's page, confirming first."""
+    with sessions.begin() as session:
+        definition = catalogue.create_definition(
+            session, None, "north-college", definition_input(), publish=True
+        )
+    rows = "definition_id,recipient_email,result_level\n" + "".join(
+        f"{definition.definition_id},cohort{n}@example.org,Competent\n" for n in range(3)
+    )
+    sign_in(page, live_server, "staff@north.example", PASSWORD)
+    page.goto(f"{live_server}/manage/credentials/bulk")
+    page.set_input_files(
+        "#file", files=[{"name": "cohort.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    page.get_by_role("button", name="Start the job").click()
+    page.wait_for_url("**/manage/credentials/jobs/*")
+    page.wait_for_selector("#job-state:text('completed')", timeout=30_000)
+    assert "3 active" in page.locator("#job-credential-states").inner_text()
+    page.locator("#job-revoke summary").click()
+    page.get_by_label("Reason (kept, not published)").fill("Wrong cohort uploaded")
+    button = page.get_by_role("button", name="Revoke 3 credentials")
+    button.click()  # the confirmation box is required: the browser does not send the form
+    assert page.locator("#job-notice").count() == 0
+    page.get_by_label("I understand a revocation cannot be undone").check()
+    button.click()
+    page.wait_for_selector("#job-notice")
+    assert page.locator("#job-notice").inner_text() == "Revoked 3 credentials."
+    assert "3 revoked" in page.locator("#job-credential-states").inner_text()
+    assert page.locator("#job-revoke").count() == 0
+    page.goto(f"{live_server}/manage/credentials?state=revoked")
+    assert page.locator("#issued-credentials tbody tr").count() == 3
