@@ -42,6 +42,7 @@ from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.runtime import paused_gc
 from microcred.settings import Settings
+from microcred.spreadsheet import safe_writer
 
 BATCH_SIZE = 1000
 MAX_ROWS = 200_000
@@ -440,7 +441,7 @@ def result_csv(session: Session, job: BulkJob, base_url: str) -> str:
     """The downloadable result: one line per input row with its credential or its error (read
     as plain tuples: a job of 100,000 rows is written in well under a second)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(RESULT_COLUMNS)
     prefix = f"{base_url.rstrip('/')}/credentials/"
     rows = session.execute(

