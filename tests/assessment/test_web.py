@@ -170,3 +170,24 @@ def test_the_quiz_page_shows_the_countdown_and_closes_after_the_deadline(
     assert late.status_code == 409 and "time limit ended" in late.text
     closed = client.get(url).text
     assert "Not passed" in closed and "time limit ended before you submitted" in closed
+
+
+def test_evidence_with_a_non_latin_file_name_downloads_under_its_name(
+    client: TestClient, world: World, course: Course
+) -> None:
+    token = sign_in_client(client, "learner@example.org")
+    sent = client.post(
+        f"/assessments/{course.project_id}/submissions",
+        data={"csrf_token": token, "text": "My report"},
+        files={"files": ("履歴書 report.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    page = client.get(sent.headers["location"]).text
+    file_link = re.search(r'href="(/submissions/[^"]+/files/[^"]+)"', page)
+    assert file_link is not None and "履歴書 report.pdf" in page
+    download = client.get(file_link.group(1))
+    assert download.status_code == 200 and download.content == PDF
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="')  # an ASCII fallback for old clients
+    assert "filename*=UTF-8''%E5%B1%A5%E6%AD%B4%E6%9B%B8%20report.pdf" in disposition

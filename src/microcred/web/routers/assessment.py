@@ -52,6 +52,7 @@ from microcred.assessment.schemas import (
 )
 from microcred.errors import NotFound
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
+from microcred.web.downloads import attachment
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
@@ -794,7 +795,7 @@ def _file_response(item: Any, data: bytes) -> Response:
         data,
         media_type=item.content_type or "application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{item.name}"',
+            "Content-Disposition": attachment(item.name),
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
