@@ -204,6 +204,20 @@ def test_a_gradebook_reports_each_bad_cell_by_line() -> None:
     assert parse_gradebook("name,score\nx,1\n").problems[0].field == "header"
 
 
+def test_a_gradebook_saved_by_a_comma_decimal_excel_is_read() -> None:
+    """Semicolons between cells, decimal commas in them (German, French, Dutch Excel)."""
+    text = (
+        "Student Email;Assignment;Grade;Date\r\n"
+        "lee@example.org;QUIZ-1;87,5;01/03/2025\r\n"
+        "ann@example.org;QUIZ-1;92;2025-03-02\r\n"
+    )
+    parsed = parse_gradebook(text)
+    assert parsed.problems == []
+    assert [(row.email, row.score) for row in parsed.rows] == [
+        ("lee@example.org", 87.5), ("ann@example.org", 92.0)
+    ]  # fmt: skip
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.text(max_size=300))
 def test_the_gradebook_parser_never_crashes(text: str) -> None:

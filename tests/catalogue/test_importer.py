@@ -47,6 +47,22 @@ def test_csv_import_all_rows(
     assert beta.learning_outcomes == ["Outcome one", "Outcome two"]
 
 
+def test_a_semicolon_csv_from_excel_imports_and_a_windows_1252_one_is_refused_clearly(
+    tmp_path: Path, session: Session, world: World, skills: dict[str, str]
+) -> None:
+    semicolons = tmp_path / "excel.csv"
+    header = HEADER.replace(",", ";")
+    row = f'"Café Ops";"About it";"Pass";"One";40;5;"{PYTHON}";C1;0;\n'
+    semicolons.write_bytes(("\ufeff" + header + row).encode("utf-8"))
+    report = import_catalogue(session, semicolons, "north-college")
+    assert [(r.line, r.name) for r in report.imported] == [(2, "Café Ops")]
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes((header + row.replace("C1", "C2")).encode("cp1252"))
+    with pytest.raises(CatalogueError) as refused:
+        import_catalogue(session, windows, "north-college")
+    assert "line 2 has the byte 0xe9" in refused.value.message and "UTF-8" in refused.value.message
+
+
 def test_bad_csv_rows_are_all_reported_and_nothing_is_imported(
     tmp_path: Path, session: Session, world: World, skills: dict[str, str]
 ) -> None:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from microcred.spreadsheet import sniff_delimiter
+
 MAX_ROWS = 20_000
 MAX_COMMENT = 2000
 
@@ -87,7 +89,8 @@ def parse_score(text: str) -> float:
 
 def parse_gradebook(text: str) -> ParsedGradebook:
     parsed = ParsedGradebook()
-    reader = csv.reader(io.StringIO(text))
+    delimiter = sniff_delimiter(text, lambda name: _header_key(name) is not None)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

@@ -21,6 +21,7 @@ from microcred.accounts.service import Principal, get_organisation, record_audit
 from microcred.catalogue import service
 from microcred.catalogue.errors import CatalogueError, FieldProblem, InvalidFields
 from microcred.catalogue.validation import FIELDS, DefinitionData, parse_definition
+from microcred.spreadsheet import NotText, decode_text, sniff_delimiter
 
 MAX_ROWS = 10_000
 
@@ -94,7 +95,8 @@ def _csv_cell(value: str) -> str | None:
 
 
 def read_csv(text: str) -> list[SourceRow]:
-    reader = csv.DictReader(io.StringIO(text))
+    delimiter = sniff_delimiter(text, lambda name: name in FIELDS)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise CatalogueError("The CSV file is empty; it needs a header row.", field="file")
     unknown = [name for name in reader.fieldnames if name.strip() not in FIELDS]
@@ -157,11 +159,11 @@ def _skip_space(text: str, position: int) -> int:
 def read_file(path: Path) -> list[SourceRow]:
     """Rows of a ``.csv`` or ``.json`` file (by extension, else by its first character)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes())
     except FileNotFoundError:
         raise CatalogueError(f"No file {path}.", field="file") from None
-    except UnicodeDecodeError:
-        raise CatalogueError(f"{path} is not UTF-8 text.", field="file") from None
+    except NotText as error:
+        raise CatalogueError(f"{path}: {error}", field="file") from None
     is_json = path.suffix.lower() == ".json" or (
         path.suffix.lower() != ".csv" and text.lstrip().startswith("[")
     )

@@ -31,10 +31,11 @@ def import_results_command(
     from microcred.assessment.awards import CredentialAwarder
     from microcred.assessment.errors import AssessmentError
     from microcred.assessment.imports import ImportRejected, import_results
+    from microcred.spreadsheet import NotText, decode_text
 
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode_text(file.read_bytes())
+    except (OSError, NotText) as exc:
         raise AssessmentError(f"Cannot read {file}: {exc}", field="file") from None
     try:
         with unit_of_work() as session:

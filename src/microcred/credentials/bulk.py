@@ -42,7 +42,7 @@ from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.runtime import paused_gc
 from microcred.settings import Settings
-from microcred.spreadsheet import safe_writer
+from microcred.spreadsheet import NotText, decode_text, safe_writer, sniff_delimiter
 
 BATCH_SIZE = 1000
 MAX_ROWS = 200_000
@@ -74,9 +74,9 @@ class ParsedRow:
 
 def _records(data: bytes, source_name: str) -> list[dict[str, Any]]:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BulkError("The file is not UTF-8 text.", field="file") from None
+        text = decode_text(data)
+    except NotText as error:
+        raise BulkError(str(error), field="file") from None
     stripped = text.lstrip()
     if source_name.lower().endswith(".json") or stripped.startswith("["):
         try:
@@ -86,7 +86,8 @@ def _records(data: bytes, source_name: str) -> list[dict[str, Any]]:
         if not isinstance(value, list):
             raise BulkError("A JSON upload must be an array of objects.", field="file")
         return [item if isinstance(item, dict) else {"__invalid__": item} for item in value]
-    reader = csv.DictReader(io.StringIO(text))
+    delimiter = sniff_delimiter(text, lambda name: name in COLUMNS)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise BulkError("The CSV file has no header row.", field="file")
     unknown = [name for name in reader.fieldnames if name and name.strip() not in COLUMNS]

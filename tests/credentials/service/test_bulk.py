@@ -148,6 +148,25 @@ def test_unreadable_files_and_other_issuers_are_refused(
         assert session.scalars(select(BulkJob)).all() == []
 
 
+def test_files_as_spreadsheets_save_them_are_read(definition_id: str) -> None:
+    """Excel's CSV in a comma-decimal locale (semicolons), its Unicode Text (UTF-16, tabs), and
+    a Windows-1252 file refused with the line and how to save it as UTF-8."""
+    rows = [["definition_id", "recipient_email", "recipient_name"],
+            [definition_id, "jose@example.org", "José Müller"],
+            [definition_id, "li@example.org", "李雷; 韩梅梅"]]  # fmt: skip
+    semicolons = "\r\n".join(";".join(f'"{cell}"' if ";" in cell else cell for cell in row)
+                              for row in rows)  # fmt: skip
+    unicode_text = "\r\n".join("\t".join(row) for row in rows)
+    for data in (("\ufeff" + semicolons).encode("utf-8"), unicode_text.encode("utf-16")):
+        parsed = bulk.parse_rows(data, "learners.csv", "org")
+        assert [row.error for row in parsed] == [None, None]
+        assert [row.payload["recipient_name"] for row in parsed] == ["José Müller", "李雷; 韩梅梅"]
+    with pytest.raises(bulk.BulkError) as refused:
+        bulk.parse_rows(semicolons.replace("李雷; 韩梅梅", "Li").encode("cp1252"), "x.csv", "org")
+    assert "line 2 has the byte 0xe9" in refused.value.message
+    assert "CSV UTF-8" in refused.value.message and refused.value.field == "file"
+
+
 CRASHING_RUN = textwrap.dedent(
     """
     import os, signal, sys

@@ -51,6 +51,7 @@ from microcred.assessment.schemas import (
     WithdrawIn,
 )
 from microcred.errors import NotFound
+from microcred.spreadsheet import NotText, decode_text
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
 from microcred.web.downloads import attachment
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
@@ -483,9 +484,9 @@ async def api_import(
 ) -> Response | ImportOut:  # fmt: skip
     body = await request.body()
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AssessmentError("The file is not UTF-8 text.", field="file") from None
+        text = decode_text(body)
+    except NotText as error:
+        raise AssessmentError(str(error), field="file") from None
     try:
         report = imports.import_results(
             session, principal, definition_id, text, partial=partial, awarder=_awarder(request)
@@ -1061,9 +1062,9 @@ async def _gradebook_text(form: FormData) -> str:
     if not isinstance(upload, StarletteUpload) or not upload.filename:
         raise AssessmentError("Choose a CSV file.", field="file")
     try:
-        return (await upload.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AssessmentError("The file is not UTF-8 text.", field="file") from None
+        return decode_text(await upload.read())
+    except NotText as error:
+        raise AssessmentError(str(error), field="file") from None
 
 
 @pages.post("/manage/definitions/{definition_id}/results/import")
