@@ -94,6 +94,30 @@ class ApiToken(TimestampMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+class Invitation(Base):
+    """An invitation to join an organisation in a role; only the SHA-256 of its secret link is
+    stored, the link is shown once to whoever invited."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = id_column()
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class Consent(Base):
     """A learner's consent for a purpose (e.g. ``talent_search``); withdrawn consent is kept."""
 

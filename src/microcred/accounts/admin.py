@@ -1,0 +1,367 @@
+"""Running a platform: organisations, members and invitations, the first administrator.
+
+Who may do what:
+
+* the **operator** (``principal=None``: the command line on the server) and a **platform admin**
+  create organisations and act as admin of any of them;
+* an **organisation admin** invites people into their organisation, in any role, and removes
+  memberships — but never the organisation's last admin;
+* nobody else.
+
+An invitation is for an e-mail address and a role. When an account already has the address the
+membership is added at once (nothing to accept); otherwise a one-time link is made
+(:func:`invite`), shown once to whoever invited (this server sends no e-mail), valid for
+:data:`INVITATION_DAYS` days. Following it, the invitee chooses a name and a password
+(:func:`accept_invitation`); the account is created with the membership, and credentials this
+platform already issued to the address are linked to it — the organisation vouched for the
+address by inviting it. Every step is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from microcred.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+from microcred.accounts.service import (
+    AccountError,
+    Principal,
+    create_organisation,
+    create_user,
+    get_organisation,
+    normalise_email,
+    record_audit,
+)
+from microcred.db.base import utcnow
+from microcred.errors import NotFound, PermissionDenied
+
+INVITATION_DAYS = 14
+INVITATION_PREFIX = "inv_"
+ADMIN_SCOPE = "accounts:admin"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def can_administer(principal: Principal | None, organisation_id: str) -> bool:
+    """The operator, a platform admin, or an admin of this organisation (with the scope)."""
+    if principal is None:
+        return True
+    if not principal.has_scope(ADMIN_SCOPE):
+        return False
+    return principal.is_platform_admin or Role.admin in principal.roles_in(organisation_id)
+
+
+def _require_admin(principal: Principal | None, organisation: Organisation) -> None:
+    if not can_administer(principal, organisation.id):
+        raise PermissionDenied(f"Only admins of {organisation.name} may manage its members.")
+
+
+def _require_platform(principal: Principal | None) -> None:
+    if principal is not None and not (
+        principal.is_platform_admin and principal.has_scope(ADMIN_SCOPE)
+    ):
+        raise PermissionDenied("Only a platform administrator may do this.")
+
+
+def administered_organisations(session: Session, principal: Principal) -> list[Organisation]:
+    """The organisations whose members this principal manages, by name."""
+    query = select(Organisation).order_by(Organisation.name)
+    if not principal.is_platform_admin:
+        ids = [org_id for org_id, roles in principal.roles.items() if Role.admin in roles]
+        query = query.where(Organisation.id.in_(ids))
+    return list(session.scalars(query))
+
+
+# --- the operator -----------------------------------------------------------------------------
+
+
+def create_platform_admin(session: Session, *, email: str, name: str, password: str) -> User:
+    """The first (or another) platform administrator, from the server's command line."""
+    user = create_user(session, email=email, name=name, password=password, is_platform_admin=True)
+    record_audit(
+        session, None, "accounts.platform_admin.created", object_type="user", object_id=user.id,
+        details={"email": user.email},
+    )  # fmt: skip
+    return user
+
+
+def set_password(session: Session, *, email: str, password: str) -> User:
+    """Set a user's password from the server's command line (a forgotten password)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"No account for {email}.")
+    user.password_hash = hash_password(_checked_password(password))
+    record_audit(session, None, "accounts.password.set", object_type="user", object_id=user.id)
+    return user
+
+
+def add_organisation(
+    session: Session,
+    principal: Principal | None,
+    *,
+    slug: str,
+    name: str,
+    kind: OrganisationKind | str,
+    country: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+) -> Organisation:
+    _require_platform(principal)
+    if not name.strip():
+        raise AccountError("Give the organisation a name.", field="name")
+    if country is not None and country.strip() and len(country.strip()) != 2:
+        raise AccountError("country is a two-letter ISO 3166 code, e.g. DE.", field="country")
+    organisation = create_organisation(
+        session, slug=slug.strip(), name=name, kind=kind,
+        country=(country or "").strip().upper() or None, region=(region or "").strip() or None,
+        category=(category or "").strip() or None,
+    )  # fmt: skip
+    record_audit(
+        session, principal, "accounts.organisation.created", organisation_id=organisation.id,
+        object_type="organisation", object_id=organisation.id,
+        details={"slug": organisation.slug, "kind": organisation.kind.value},
+    )  # fmt: skip
+    return organisation
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    membership_id: str
+    user_id: str
+    email: str
+    name: str
+    role: Role
+
+
+def members_of(session: Session, principal: Principal | None, organisation: str) -> list[Member]:
+    org = get_organisation(session, organisation)
+    _require_admin(principal, org)
+    rows = session.execute(
+        select(Membership.id, User.id, User.email, User.name, Membership.role)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == org.id)
+        .order_by(User.name, User.email, Membership.role)
+    ).all()
+    return [Member(*row) for row in rows]
+
+
+def pending_invitations(
+    session: Session, principal: Principal | None, organisation: str
+) -> list[Invitation]:
+    org = get_organisation(session, organisation)
+    _require_admin(principal, org)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organisation_id == org.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.withdrawn_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What :func:`invite` did: a membership added to an existing account, or an invitation
+    whose ``secret`` (for the link ``/invitations/<secret>``) is shown once."""
+
+    email: str
+    role: Role
+    membership: Membership | None = None
+    invitation: Invitation | None = None
+    secret: str | None = None
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise AccountError(
+            f"role must be one of {', '.join(r.value for r in Role)}.", field="role"
+        ) from None
+
+
+def invite(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    email: str,
+    role: Role | str,
+) -> Invited:
+    org = get_organisation(session, organisation)
+    _require_admin(principal, org)
+    address, wanted = normalise_email(email), _role(role)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is not None:
+        existing = session.scalar(
+            select(Membership).where(
+                Membership.user_id == user.id,
+                Membership.organisation_id == org.id,
+                Membership.role == wanted,
+            )
+        )
+        if existing is not None:
+            raise AccountError(
+                f"{address} is already {wanted.value} of {org.name}.", field="email",
+                status_code=409,
+            )  # fmt: skip
+        membership = Membership(user_id=user.id, organisation_id=org.id, role=wanted)
+        session.add(membership)
+        session.flush()
+        record_audit(
+            session, principal, "accounts.member.added", organisation_id=org.id,
+            object_type="membership", object_id=membership.id,
+            details={"email": address, "role": wanted.value},
+        )  # fmt: skip
+        return Invited(address, wanted, membership=membership)
+    secret = INVITATION_PREFIX + secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organisation_id=org.id, email=address, role=wanted, token_hash=_hash(secret),
+        invited_by_user_id=principal.user_id if principal else None,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )  # fmt: skip
+    session.add(invitation)
+    session.flush()
+    record_audit(
+        session, principal, "accounts.invitation.created", organisation_id=org.id,
+        object_type="invitation", object_id=invitation.id,
+        details={"email": address, "role": wanted.value},
+    )  # fmt: skip
+    return Invited(address, wanted, invitation=invitation, secret=secret)
+
+
+def withdraw_invitation(
+    session: Session, principal: Principal | None, invitation_id: str
+) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at is not None:
+        raise NotFound("No such open invitation.")
+    _require_admin(principal, invitation.organisation)
+    invitation.withdrawn_at = utcnow()
+    record_audit(
+        session, principal, "accounts.invitation.withdrawn",
+        organisation_id=invitation.organisation_id, object_type="invitation",
+        object_id=invitation.id, details={"email": invitation.email},
+    )  # fmt: skip
+    return invitation
+
+
+def remove_member(session: Session, principal: Principal | None, membership_id: str) -> None:
+    membership = session.get(Membership, membership_id)
+    if membership is None:
+        raise NotFound("No such membership.")
+    org = membership.organisation
+    _require_admin(principal, org)
+    if membership.role is Role.admin:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == org.id, Membership.role == Role.admin)
+        )
+        if (admins or 0) <= 1:
+            raise AccountError(
+                f"{membership.user.email} is the last admin of {org.name}: make someone else "
+                "admin first.",
+                field="membership", status_code=409,
+            )  # fmt: skip
+    record_audit(
+        session, principal, "accounts.member.removed", organisation_id=org.id,
+        object_type="membership", object_id=membership.id,
+        details={"email": membership.user.email, "role": membership.role.value},
+    )  # fmt: skip
+    session.delete(membership)
+    session.flush()
+
+
+# --- accepting an invitation ------------------------------------------------------------------
+
+
+def open_invitation(session: Session, secret: str) -> Invitation:
+    """The invitation this link names, if it can still be accepted (else NotFound: an unknown,
+    used, withdrawn and expired link answer alike)."""
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _hash(secret)))
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.withdrawn_at is not None
+        or _aware(invitation.expires_at) <= utcnow()
+    ):
+        raise NotFound("This invitation link is not valid (used, withdrawn or expired).")
+    return invitation
+
+
+def _checked_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    return password
+
+
+def accept_invitation(session: Session, secret: str, *, name: str, password: str) -> User:
+    """Create the invitee's account with the membership; link what was issued to the address."""
+    from microcred.credentials.models import IssuedCredential
+
+    invitation = open_invitation(session, secret)
+    if not name.strip():
+        raise AccountError("Give your name.", field="name")
+    if session.scalar(select(User).where(User.email == invitation.email)) is not None:
+        raise AccountError(
+            f"An account for {invitation.email} exists already: sign in, and ask the "
+            "organisation's admin to add it.",
+            field="email", status_code=409,
+        )  # fmt: skip
+    user = create_user(session, email=invitation.email, name=name, password=password)
+    session.add(
+        Membership(user_id=user.id, organisation_id=invitation.organisation_id,
+                   role=invitation.role)
+    )  # fmt: skip
+    invitation.accepted_at = utcnow()
+    linked = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(IssuedCredential)
+            .where(
+                IssuedCredential.recipient_email == invitation.email,
+                IssuedCredential.recipient_user_id.is_(None),
+            )
+            .values(recipient_user_id=user.id)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    session.flush()
+    record_audit(
+        session, None, "accounts.invitation.accepted",
+        organisation_id=invitation.organisation_id, object_type="user", object_id=user.id,
+        details={"email": user.email, "role": invitation.role.value,
+                 "credentials_linked": int(linked or 0)},
+    )  # fmt: skip
+    return user
