@@ -12,6 +12,7 @@ from microcred.web.routers import (
     home,
     ledger,
     market,
+    members,
     pathways,
     skills,
 )
@@ -21,6 +22,7 @@ ROUTERS: list[APIRouter] = [
     for module in (
         home,
         accounts,
+        members,
         catalogue,
         credentials,
         skills,

@@ -1,0 +1,340 @@
+"""Members, invitations and organisations: the pages and API of ``accounts.admin``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from microcred.accounts import admin
+from microcred.accounts.models import Organisation, OrganisationKind, Role
+from microcred.accounts.service import AccountError, Principal, get_organisation
+from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.rendering import render
+from microcred.web.security import check_csrf, sign_in
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["accounts"])
+ROLES = [role.value for role in Role]
+
+
+def invitation_link(request: Request, secret: str) -> str:
+    return f"{app_context(request).settings.base_url.rstrip('/')}/invitations/{secret}"
+
+
+def _administered(
+    session: DbSession, principal: Principal, slug: str | None
+) -> tuple[list[Organisation], Organisation]:
+    organisations = admin.administered_organisations(session, principal)
+    if not organisations:
+        raise PermissionDenied("Only organisation admins manage members.")
+    chosen = next((o for o in organisations if o.slug == slug), organisations[0])
+    return organisations, chosen
+
+
+def _members_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    slug: str | None,
+    *,
+    status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    organisations, current = _administered(session, principal, slug)
+    return render(
+        request, "members.html", principal, organisations=organisations, current=current,
+        members=admin.members_of(session, principal, current.slug),
+        invitations=admin.pending_invitations(session, principal, current.slug),
+        roles=ROLES, status_code=status_code, **context,
+    )  # fmt: skip
+
+
+@pages.get("/manage/members", response_class=HTMLResponse)
+def members_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+) -> HTMLResponse:
+    return _members_page(request, session, principal, organisation)
+
+
+@pages.post("/manage/members/invite", response_class=HTMLResponse)
+def members_invite(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    _, current = _administered(session, principal, organisation)
+    try:
+        invited = admin.invite(session, principal, current.slug, email=email, role=role)
+    except MicrocredError as error:
+        session.rollback()
+        return _members_page(
+            request, session, principal, current.slug, status_code=error.status_code,
+            error=error.message, email=email, role=role,
+        )  # fmt: skip
+    session.commit()
+    link = invitation_link(request, invited.secret) if invited.secret else None
+    notice = None if link else f"{invited.email} is now {invited.role.value.replace('_', ' ')}."
+    return _members_page(
+        request, session, principal, current.slug, invite_link=link, invited=invited,
+        notice=notice,
+    )  # fmt: skip
+
+
+@pages.post("/manage/members/{membership_id}/remove")
+def members_remove(
+    membership_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    admin.remove_member(session, principal, membership_id)
+    return RedirectResponse(f"/manage/members?organisation={organisation}", status_code=303)
+
+
+@pages.post("/manage/invitations/{invitation_id}/withdraw")
+def invitation_withdraw(
+    invitation_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    admin.withdraw_invitation(session, principal, invitation_id)
+    return RedirectResponse(f"/manage/members?organisation={organisation}", status_code=303)
+
+
+@pages.get("/invitations/{secret}", response_class=HTMLResponse)
+def invitation_page(
+    secret: str, request: Request, session: DbSession, principal: OptionalPrincipal
+) -> HTMLResponse:
+    invitation = admin.open_invitation(session, secret)
+    return render(
+        request, "invitation.html", principal, invitation=invitation, secret=secret, error=None
+    )
+
+
+@pages.post("/invitations/{secret}", response_model=None)
+def invitation_accept(
+    secret: str,
+    request: Request,
+    session: DbSession,
+    principal: OptionalPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    password_again: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    admin.open_invitation(session, secret)  # an unusable link is 404 before anything else
+    try:
+        if password != password_again:
+            raise AccountError("The two passwords differ.", field="password_again")
+        user = admin.accept_invitation(session, secret, name=name, password=password)
+    except MicrocredError as error:
+        session.rollback()
+        invitation = admin.open_invitation(session, secret)
+        return render(
+            request, "invitation.html", principal, invitation=invitation, secret=secret,
+            error=error.message, name=name, status_code=error.status_code,
+        )  # fmt: skip
+    session.commit()
+    sign_in(request, user.id)
+    return RedirectResponse("/account?welcome=1", status_code=303)
+
+
+@pages.get("/admin/organisations", response_class=HTMLResponse)
+def organisations_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> HTMLResponse:
+    return _organisations_page(request, session, principal)
+
+
+def _organisations_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    if not principal.is_platform_admin:
+        raise PermissionDenied("Only a platform administrator manages organisations.")
+    return render(
+        request, "organisations.html", principal,
+        organisations=admin.administered_organisations(session, principal),
+        kinds=[kind.value for kind in OrganisationKind], status_code=status_code, **context,
+    )  # fmt: skip
+
+
+@pages.post("/admin/organisations", response_model=None)
+def organisations_create(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    slug: Annotated[str, Form(max_length=80)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+    region: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        created = admin.add_organisation(
+            session, principal, slug=slug, name=name, kind=kind, country=country, region=region
+        )
+    except MicrocredError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        session.rollback()
+        return _organisations_page(
+            request, session, principal, status_code=error.status_code, error=error.message,
+            form={"slug": slug, "name": name, "kind": kind, "country": country, "region": region},
+        )  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/manage/members?organisation={created.slug}", status_code=303)
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+class MemberOut(BaseModel):
+    membership_id: str
+    user_id: str
+    email: str
+    name: str
+    role: str
+
+
+class InvitationOut(BaseModel):
+    id: str
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class MembersOut(BaseModel):
+    members: list[MemberOut]
+    invitations: list[InvitationOut]
+
+
+class InviteIn(BaseModel):
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=20)
+
+
+class InvitedOut(BaseModel):
+    email: str
+    role: str
+    membership_added: bool = Field(description="True when the account existed: nothing to accept")
+    invitation_url: str | None = Field(
+        default=None, description="The one-time link to pass on (shown once; valid 14 days)"
+    )
+
+
+class OrganisationIn(BaseModel):
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    region: str | None = Field(default=None, max_length=120)
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    slug: str
+    name: str
+    kind: str
+
+
+@api.get(
+    "/organisations/{slug}/members",
+    response_model=MembersOut,
+    summary="Members and open invitations (organisation admins, scope accounts:admin)",
+)
+def api_members(slug: str, session: DbSession, principal: CurrentPrincipal) -> MembersOut:
+    members = admin.members_of(session, principal, slug)
+    invitations = admin.pending_invitations(session, principal, slug)
+    return MembersOut(
+        members=[
+            MemberOut(membership_id=m.membership_id, user_id=m.user_id, email=m.email,
+                      name=m.name, role=m.role.value)
+            for m in members
+        ],
+        invitations=[
+            InvitationOut(id=i.id, email=i.email, role=i.role.value, expires_at=i.expires_at)
+            for i in invitations
+        ],
+    )  # fmt: skip
+
+
+@api.post(
+    "/organisations/{slug}/invitations",
+    response_model=InvitedOut,
+    status_code=201,
+    summary="Invite someone in a role (organisation admins, scope accounts:admin)",
+)
+def api_invite(
+    slug: str, body: InviteIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> InvitedOut:
+    invited = admin.invite(session, principal, slug, email=body.email, role=body.role)
+    return InvitedOut(
+        email=invited.email, role=invited.role.value,
+        membership_added=invited.membership is not None,
+        invitation_url=invitation_link(request, invited.secret) if invited.secret else None,
+    )  # fmt: skip
+
+
+@api.delete(
+    "/organisations/{slug}/members/{membership_id}",
+    status_code=204,
+    summary="Remove a membership (never the last admin)",
+)
+def api_remove_member(
+    slug: str, membership_id: str, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    organisation = get_organisation(session, slug)
+    members = {m.membership_id for m in admin.members_of(session, principal, organisation.slug)}
+    if membership_id not in members:
+        raise NotFound("No such membership in this organisation.")
+    admin.remove_member(session, principal, membership_id)
+    return Response(status_code=204)
+
+
+@api.post(
+    "/organisations",
+    response_model=OrganisationOut,
+    status_code=201,
+    summary="Create an organisation (platform admins)",
+)
+def api_create_organisation(
+    body: OrganisationIn, session: DbSession, principal: CurrentPrincipal
+) -> OrganisationOut:
+    created = admin.add_organisation(
+        session, principal, slug=body.slug, name=body.name, kind=body.kind,
+        country=body.country, region=body.region,
+    )  # fmt: skip
+    return OrganisationOut(
+        id=created.id, slug=created.slug, name=created.name, kind=created.kind.value
+    )
+
+
+routers = [api, pages]
