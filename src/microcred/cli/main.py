@@ -92,10 +92,12 @@ def _redact(url: str) -> str:
 
 
 def _register_capabilities() -> None:
+    from microcred.cli import accounts as accounts_cli
     from microcred.cli import assessment as assessment_cli
     from microcred.cli import catalogue, credentials, market, pathways, skills
     from microcred.cli import ledger as ledger_cli
 
+    accounts_cli.register(app, import_app)
     catalogue.register(app, import_app)
     assessment_cli.register(app, import_app)
     skills.register(app, import_app)
