@@ -108,9 +108,21 @@ def test_only_admins_of_the_organisation_manage_its_members(
         for user in (world.staff, world.other_staff, world.learner, world.employer):
             with pytest.raises(PermissionDenied):
                 admin.invite(session, principal(session, user), "north-college",
-                             email="x@example.org", role="learner")  # fmt: skip
+                             email="x@example.org", role="assessor")  # fmt: skip
             with pytest.raises(PermissionDenied):
                 admin.members_of(session, principal(session, user), "north-college")
+        for user in (world.other_staff, world.learner, world.employer, world.assessor):
+            with pytest.raises(PermissionDenied):
+                admin.invite(session, principal(session, user), "north-college",
+                             email="x@example.org", role="learner")  # fmt: skip
+        # issuer staff invite learners (the recipients of what they issue), with a token only
+        # if it may issue
+        reader = principal(session, world.staff, scopes=["credentials:read"])
+        with pytest.raises(PermissionDenied):
+            admin.invite(session, reader, "north-college", email="x@example.org", role="learner")
+        staff_invited = admin.invite(session, principal(session, world.staff), "north-college",
+                                     email="x@example.org", role="learner")  # fmt: skip
+        assert staff_invited.secret is not None
         token_without_scope = principal(session, world.admin, scopes=["credentials:issue"])
         with pytest.raises(PermissionDenied):
             admin.members_of(session, token_without_scope, "north-college")
@@ -193,3 +205,48 @@ def test_the_operator_creates_the_first_admin_and_resets_passwords(
         with pytest.raises(NotFound):
             admin.set_password(session, email="nobody@example.org", password="long-enough-1")
         assert "accounts.password.set" in actions(session)
+
+
+@pytest.mark.both_databases
+def test_staff_invite_the_recipients_of_a_job_once_each_and_a_new_link_replaces_the_old(
+    db_backend: str, sessions: sessionmaker[Session], world: World, settings: Settings,
+    definition_id: str,
+) -> None:  # fmt: skip
+    from microcred.credentials import bulk
+
+    rows = "definition_id,recipient_email,recipient_name\n" + "".join(
+        f"{definition_id},{email},{name}\n"
+        for email, name in [("a@example.org", "Ann"), ("b@example.org", "Bo"),
+                            ("a@example.org", "Ann"), (world.employer.email, "Emma")]
+    )  # fmt: skip
+    with sessions.begin() as session:
+        job_id = bulk.create_job(session, None, "north-college", rows.encode()).id
+    bulk.run_job(sessions, job_id, settings)
+    with sessions.begin() as session:
+        staff = principal(session, world.staff)
+        first = admin.invite_recipients(session, staff, "north-college", bulk_job_id=job_id)
+    # Emma's address had an account already: linked at issuance, so not a recipient to invite
+    assert [(r.email, r.name, r.secret is not None) for r in first] == [
+        ("a@example.org", "Ann", True), ("b@example.org", "Bo", True)
+    ]  # fmt: skip
+    with sessions.begin() as session:
+        again = admin.invite_recipients(
+            session, principal(session, world.staff), "north-college", bulk_job_id=job_id
+        )
+        assert len(admin.pending_invitations(session, None, "north-college")) == 2
+    with sessions.begin() as session, pytest.raises(NotFound):  # the first link was replaced
+        admin.accept_invitation(session, first[0].secret or "", name="Ann",
+                                password="ann-password-1")  # fmt: skip
+    with sessions.begin() as session:
+        ann = admin.accept_invitation(session, again[0].secret or "", name="Ann",
+                                      password="ann-password-1")  # fmt: skip
+        assert len(credentials.credentials_of_learner(session, ann.id)) == 1  # rows 1, 3 alike
+        assert principal(session, ann).roles_in(world.college.id) == {Role.learner}
+    with sessions.begin() as session:
+        with pytest.raises(PermissionDenied):
+            admin.invite_recipients(session, principal(session, world.other_staff),
+                                    "north-college", bulk_job_id=job_id)  # fmt: skip
+        rest = admin.invite_recipients(
+            session, principal(session, world.staff), "north-college", bulk_job_id=job_id
+        )
+    assert [r.email for r in rest] == ["b@example.org"]  # Ann holds hers now

@@ -6,6 +6,8 @@ Who may do what:
   create organisations and act as admin of any of them;
 * an **organisation admin** invites people into their organisation, in any role, and removes
   memberships — but never the organisation's last admin;
+* **issuer staff** invite learners: the recipients of credentials they issued, so that they
+  hold them in an account (:func:`invite_recipients`);
 * nobody else.
 
 An invitation is for an e-mail address and a role. When an account already has the address the
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -69,6 +72,21 @@ def can_administer(principal: Principal | None, organisation_id: str) -> bool:
     if not principal.has_scope(ADMIN_SCOPE):
         return False
     return principal.is_platform_admin or Role.admin in principal.roles_in(organisation_id)
+
+
+ISSUE_SCOPE = "credentials:issue"
+
+
+def can_invite(principal: Principal | None, organisation_id: str, role: Role) -> bool:
+    """Admins invite in any role; issuer staff invite learners (the recipients of what they
+    issue) — with a token, one that may issue."""
+    if can_administer(principal, organisation_id):
+        return True
+    return (
+        principal is not None
+        and role is Role.learner
+        and principal.can(organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE)
+    )
 
 
 def _require_admin(principal: Principal | None, organisation: Organisation) -> None:
@@ -217,8 +235,11 @@ def invite(
     role: Role | str,
 ) -> Invited:
     org = get_organisation(session, organisation)
-    _require_admin(principal, org)
     address, wanted = normalise_email(email), _role(role)
+    if not can_invite(principal, org.id, wanted):
+        raise PermissionDenied(
+            f"Only admins of {org.name} may invite people (issuer staff may invite learners)."
+        )
     user = session.scalar(select(User).where(User.email == address))
     if user is not None:
         existing = session.scalar(
@@ -242,6 +263,16 @@ def invite(
             details={"email": address, "role": wanted.value},
         )  # fmt: skip
         return Invited(address, wanted, membership=membership)
+    # A new link replaces any open one for the same address and role (only hashes are kept,
+    # so an old link cannot be shown again; two live links would be one too many).
+    for stale in session.scalars(
+        select(Invitation).where(
+            Invitation.organisation_id == org.id, Invitation.email == address,
+            Invitation.role == wanted, Invitation.accepted_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        )
+    ):  # fmt: skip
+        stale.withdrawn_at = utcnow()
     secret = INVITATION_PREFIX + secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation_id=org.id, email=address, role=wanted, token_hash=_hash(secret),
@@ -328,8 +359,6 @@ def _checked_password(password: str) -> str:
 
 def accept_invitation(session: Session, secret: str, *, name: str, password: str) -> User:
     """Create the invitee's account with the membership; link what was issued to the address."""
-    from microcred.credentials.models import IssuedCredential
-
     invitation = open_invitation(session, secret)
     if not name.strip():
         raise AccountError("Give your name.", field="name")
@@ -345,18 +374,7 @@ def accept_invitation(session: Session, secret: str, *, name: str, password: str
                    role=invitation.role)
     )  # fmt: skip
     invitation.accepted_at = utcnow()
-    linked = cast(
-        "CursorResult[Any]",
-        session.execute(
-            update(IssuedCredential)
-            .where(
-                IssuedCredential.recipient_email == invitation.email,
-                IssuedCredential.recipient_user_id.is_(None),
-            )
-            .values(recipient_user_id=user.id)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    linked = _link_issued(session, user)
     session.flush()
     record_audit(
         session, None, "accounts.invitation.accepted",
@@ -365,3 +383,70 @@ def accept_invitation(session: Session, secret: str, *, name: str, password: str
                  "credentials_linked": int(linked or 0)},
     )  # fmt: skip
     return user
+
+
+@dataclass(frozen=True)
+class RecipientInvitation:
+    email: str
+    name: str | None
+    secret: str | None  # None: an account holds the address; the membership was added
+
+
+def invite_recipients(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    credential_ids: Sequence[str] | None = None,
+    bulk_job_id: str | None = None,
+) -> list[RecipientInvitation]:
+    """Invite, as learners of the issuer, the recipients of these credentials (or of a bulk
+    job's) that have an e-mail address and no account yet, once per address; recipients whose
+    address has an account since are linked to it instead. For the issuer to pass the links on
+    (a mail merge of the CSV): this server sends no e-mail."""
+    from microcred.credentials.models import IssuedCredential
+
+    org = get_organisation(session, organisation)
+    if not can_invite(principal, org.id, Role.learner):
+        raise PermissionDenied(f"Only staff of {org.name} may invite its recipients.")
+    query = select(IssuedCredential.recipient_email, IssuedCredential.recipient_name).where(
+        IssuedCredential.organisation_id == org.id,
+        IssuedCredential.recipient_user_id.is_(None),
+        IssuedCredential.recipient_email.is_not(None),
+    )
+    if credential_ids is not None:
+        query = query.where(IssuedCredential.id.in_(list(credential_ids)))
+    if bulk_job_id is not None:
+        query = query.where(IssuedCredential.bulk_job_id == bulk_job_id)
+    names: dict[str, str | None] = {}
+    for email, name in session.execute(query.order_by(IssuedCredential.recipient_email)):
+        if email is not None:
+            names.setdefault(email, name)
+    done = []
+    for email, name in names.items():
+        user = session.scalar(select(User).where(User.email == email))
+        if user is not None:  # an account since: link what it was issued, nothing to accept
+            _link_issued(session, user)
+            done.append(RecipientInvitation(email, name, None))
+            continue
+        invited = invite(session, principal, org.slug, email=email, role=Role.learner)
+        done.append(RecipientInvitation(email, name, invited.secret))
+    return done
+
+
+def _link_issued(session: Session, user: User) -> int:
+    from microcred.credentials.models import IssuedCredential
+
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(IssuedCredential)
+            .where(
+                IssuedCredential.recipient_email == user.email,
+                IssuedCredential.recipient_user_id.is_(None),
+            )
+            .values(recipient_user_id=user.id)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    return int(result.rowcount or 0)

@@ -127,6 +127,10 @@ def test_bulk_job_through_the_api(
     assert result[0] == "row,status,credential_id,credential_url,error"
     assert result[6].startswith("6,error,")
     bearer = {"Authorization": headers["Authorization"]}
+    links = client.post(f"{job_url}/invitations", headers=bearer)
+    assert links.status_code == 200, links.text
+    assert sorted(item["email"] for item in links.json()) == [f"p{n}@example.org" for n in range(5)]
+    assert all("/invitations/inv_" in item["invitation_url"] for item in links.json())
     revoke = client.post(f"{job_url}/revoke", json={"reason": "Wrong cohort"}, headers=bearer)
     assert revoke.json() == {"revoked": 5, "already_revoked": 0}, revoke.text
     issued = result[1].split(",")[2]
@@ -310,3 +314,58 @@ def test_the_export_reads_on_across_batches(
     # a name a spreadsheet would run as a formula comes out as text (CSV injection)
     names = {row["credential_id"]: row["recipient_name"] for row in rows}
     assert names[made[0]] == "'" + FORMULA and names[made[1]] == "Learner 1"
+
+
+def test_staff_invite_recipients_who_then_hold_their_credentials(
+    client: TestClient, sessions: sessionmaker[Session], world: World, definition_id: str,
+    settings: Settings,
+) -> None:  # fmt: skip
+    from microcred.credentials import bulk
+
+    csrf = sign_in_client(client, world.staff.email)
+    issued = client.post(
+        "/manage/credentials/issue",
+        data={"csrf_token": csrf, "definition_id": definition_id, "organisation": "north-college",
+              "recipient_email": "newbie@example.org", "result_level": "Competent"},
+        follow_redirects=False,
+    )  # fmt: skip
+    credential_url = issued.headers["location"].split("?")[0]
+    page = client.get(credential_url)
+    assert 'id="invite-recipient"' in page.text
+    invite_url = (
+        f"{credential_url.replace('/credentials/', '/manage/credentials/')}/invite-recipient"
+    )
+    assert client.post(invite_url).status_code == 403  # no CSRF token
+    invited = client.post(invite_url, data={"csrf_token": csrf})
+    link = re.search(r'id="invitation-link"[^>]*>[^<]*(/invitations/inv_[^<\s]+)<', invited.text)
+    assert link is not None
+    newbie = TestClient(client.app)
+    form = newbie.get(link.group(1))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None and "learner" in form.text
+    newbie.post(link.group(1), data={"csrf_token": token.group(1), "name": "New Bie",
+                                     "password": "newbie-password", "password_again":
+                                     "newbie-password"})  # fmt: skip
+    assert credential_url.rsplit("/", 1)[1] in newbie.get("/api/v1/me/credentials").text
+    assert 'id="invite-recipient"' not in client.get(credential_url).text  # held now
+
+    rows = "definition_id,recipient_email,recipient_name\n" + "".join(
+        f"{definition_id},cohort{n}@example.org,=Cohort {n}\n" for n in range(3)
+    )
+    with sessions.begin() as session:
+        job_id = bulk.create_job(session, None, "north-college", rows.encode()).id
+    bulk.run_job(sessions, job_id, settings)
+    job_page = client.get(f"/manage/credentials/jobs/{job_id}")
+    assert 'id="job-invitations"' in job_page.text
+    links = client.post(f"/manage/credentials/jobs/{job_id}/invitations.csv",
+                        data={"csrf_token": csrf})  # fmt: skip
+    assert links.status_code == 200 and "attachment" in links.headers["content-disposition"]
+    table = list(csv.DictReader(io.StringIO(links.text)))
+    assert [row["email"] for row in table] == [f"cohort{n}@example.org" for n in range(3)]
+    assert all("/invitations/inv_" in row["invitation_url"] for row in table)
+    assert table[0]["name"] == "'=Cohort 0"  # defused for the spreadsheet
+    other = TestClient(client.app)
+    other_csrf = sign_in_client(other, world.other_staff.email)
+    refused = other.post(f"/manage/credentials/jobs/{job_id}/invitations.csv",
+                         data={"csrf_token": other_csrf})  # fmt: skip
+    assert refused.status_code in (403, 404)

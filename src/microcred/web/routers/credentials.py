@@ -3,6 +3,7 @@ lists, issuer staff pages and bulk issuance jobs."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from microcred.accounts import admin
 from microcred.accounts.models import Organisation, Role
 from microcred.accounts.service import (
     Principal,
@@ -38,10 +40,12 @@ from microcred.credentials.models import BulkJob, IssuedCredential
 from microcred.credentials.resolvers import verify
 from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import VerificationReport
-from microcred.errors import MicrocredError, PermissionDenied
+from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.settings import Settings
+from microcred.spreadsheet import safe_writer
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.rendering import render
+from microcred.web.routers.members import invitation_link
 from microcred.web.security import check_csrf
 
 pages = APIRouter(include_in_schema=False)
@@ -913,6 +917,92 @@ def job_revoke(
     return RedirectResponse(
         f"/manage/credentials/jobs/{job_id}?notice={quote(notice)}", status_code=303
     )
+
+
+@pages.post("/manage/credentials/{credential_id}/invite-recipient", response_class=HTMLResponse)
+def invite_recipient(
+    credential_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    credential = service.get_credential(session, credential_id)
+    organisation = _issuing_organisation(session, credential)
+    if organisation is None:
+        raise NotFound(f"No credential '{credential_id}'.")
+    invited = admin.invite_recipients(
+        session, principal, organisation.slug, credential_ids=[credential.id]
+    )
+    session.commit()
+    return render(
+        request, "credentials/invited.html", principal, credential=credential,
+        invited=[(item, _invitation_url(request, item.secret)) for item in invited],
+    )  # fmt: skip
+
+
+def _invitation_url(request: Request, secret: str | None) -> str:
+    return invitation_link(request, secret) if secret else ""
+
+
+def _recipient_invitations_csv(request: Request, items: list[admin.RecipientInvitation]) -> str:
+    out = io.StringIO()
+    writer = safe_writer(out)
+    writer.writerow(("email", "name", "invitation_url", "note"))
+    for item in items:
+        note = "" if item.secret else "has an account: the credential is in its wallet"
+        writer.writerow((item.email, item.name or "", _invitation_url(request, item.secret), note))
+    return out.getvalue()
+
+
+@pages.post("/manage/credentials/jobs/{job_id}/invitations.csv")
+def job_invitations(
+    job_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    job = bulk.get_job(session, principal, job_id)
+    organisation = session.get(Organisation, job.organisation_id)
+    assert organisation is not None
+    invited = admin.invite_recipients(session, principal, organisation.slug, bulk_job_id=job.id)
+    session.commit()
+    return Response(
+        _recipient_invitations_csv(request, invited),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="invitations-{job.id}.csv"'},
+    )
+
+
+class RecipientInvitationOut(BaseModel):
+    email: str
+    name: str | None
+    invitation_url: str | None = Field(
+        description="One-time link (14 days); null when an account holds the address already"
+    )
+
+
+@api.post(
+    "/organisations/{slug}/issuance-jobs/{job_id}/invitations",
+    response_model=list[RecipientInvitationOut],
+    summary="Invite a job's recipients without an account (learner role; links shown once)",
+)
+def api_job_invitations(
+    slug: str, job_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> list[RecipientInvitationOut]:
+    job = _job_in_organisation(session, principal, slug, job_id)
+    invited = admin.invite_recipients(session, principal, slug, bulk_job_id=job.id)
+    return [
+        RecipientInvitationOut(
+            email=item.email,
+            name=item.name,
+            invitation_url=invitation_link(request, item.secret) if item.secret else None,
+        )
+        for item in invited
+    ]
 
 
 @pages.get("/manage/credentials/jobs/{job_id}/result.csv")
