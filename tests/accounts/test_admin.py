@@ -214,10 +214,20 @@ def test_staff_invite_the_recipients_of_a_job_once_each_and_a_new_link_replaces_
 ) -> None:  # fmt: skip
     from microcred.credentials import bulk
 
+    with sessions.begin() as session:  # Ren: an account South Academy's admin made by invitation
+        south_admin = session.get(User, world.other_staff.id)
+        assert south_admin is not None
+        accounts.add_membership(session, south_admin, world.academy, Role.admin)
+        ren_invited = admin.invite(session, principal(session, south_admin), "south-academy",
+                                   email="ren@example.org", role="learner")  # fmt: skip
+        ren = admin.accept_invitation(session, ren_invited.secret or "", name="Ren",
+                                      password="ren-password-1")  # fmt: skip
+        assert ren.email_trusted is False
     rows = "definition_id,recipient_email,recipient_name\n" + "".join(
         f"{definition_id},{email},{name}\n"
         for email, name in [("a@example.org", "Ann"), ("b@example.org", "Bo"),
-                            ("a@example.org", "Ann"), (world.employer.email, "Emma")]
+                            ("a@example.org", "Ann"), ("ren@example.org", "Ren"),
+                            (world.employer.email, "Emma")]
     )  # fmt: skip
     with sessions.begin() as session:
         job_id = bulk.create_job(session, None, "north-college", rows.encode()).id
@@ -225,15 +235,28 @@ def test_staff_invite_the_recipients_of_a_job_once_each_and_a_new_link_replaces_
     with sessions.begin() as session:
         staff = principal(session, world.staff)
         first = admin.invite_recipients(session, staff, "north-college", bulk_job_id=job_id)
-    # Emma's address had an account already: linked at issuance, so not a recipient to invite
+    # Emma's account the platform made: linked at issuance, nobody to invite. Ren's account
+    # South Academy made: nothing proves who accepted that link, so North College's credential
+    # was not linked to it, and Ren gets a link too
     assert [(r.email, r.name, r.secret is not None) for r in first] == [
-        ("a@example.org", "Ann", True), ("b@example.org", "Bo", True)
+        ("a@example.org", "Ann", True), ("b@example.org", "Bo", True),
+        ("ren@example.org", "Ren", True),
     ]  # fmt: skip
+    with sessions.begin() as session:
+        ren_link = first[2].secret or ""
+        with pytest.raises(PermissionDenied):  # someone else signed in cannot take it
+            admin.join_with_invitation(session, ren_link, principal(session, world.staff))
+        with pytest.raises(AccountError):  # nor make a second account for the address
+            admin.accept_invitation(session, ren_link, name="X", password="x" * 12)
+        joined = admin.join_with_invitation(session, ren_link, principal(session, ren))
+        assert len(credentials.credentials_of_learner(session, joined.id)) == 1
+        assert principal(session, joined).roles_in(world.college.id) == {Role.learner}
     with sessions.begin() as session:
         again = admin.invite_recipients(
             session, principal(session, world.staff), "north-college", bulk_job_id=job_id
         )
         assert len(admin.pending_invitations(session, None, "north-college")) == 2
+        assert [r.email for r in again] == ["a@example.org", "b@example.org"]  # Ren holds his
     with sessions.begin() as session, pytest.raises(NotFound):  # the first link was replaced
         admin.accept_invitation(session, first[0].secret or "", name="Ann",
                                 password="ann-password-1")  # fmt: skip

@@ -162,3 +162,26 @@ def test_the_members_api_with_an_admin_token(
     assert again.status_code == 404
     south = client.get("/api/v1/organisations/south-academy/members", headers=headers)
     assert south.status_code == 403
+
+
+def test_an_existing_account_joins_through_a_link_only_when_signed_in_as_its_address(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    from microcred.accounts import admin
+
+    with sessions.begin() as session:
+        invited = admin.invite(session, None, "north-college", email=world.employer.email,
+                               role="learner", link_for_existing=True)  # fmt: skip
+    link = f"/invitations/{invited.secret}"
+    anonymous = client.get(link)
+    assert 'id="sign-in-to-join"' in anonymous.text and "Create my account" not in anonymous.text
+    csrf = sign_in_client(client, world.staff.email)  # someone else
+    other = client.post(link, data={"csrf_token": csrf})
+    assert other.status_code == 403
+    csrf = sign_in_client(client, world.employer.email)
+    page = client.get(link)
+    assert 'id="join-form"' in page.text
+    joined = client.post(link, data={"csrf_token": csrf}, follow_redirects=False)
+    assert joined.status_code == 303 and joined.headers["location"] == "/account?welcome=1"
+    assert "North College" in client.get("/account").text
+    assert client.get(link).status_code == 404  # used

@@ -10,13 +10,18 @@ Who may do what:
   hold them in an account (:func:`invite_recipients`);
 * nobody else.
 
-An invitation is for an e-mail address and a role. When an account already has the address the
-membership is added at once (nothing to accept); otherwise a one-time link is made
+An invitation is for an e-mail address and a role. When an admin invites an address an account
+already has, the membership is added at once (nothing to accept); otherwise a one-time link is made
 (:func:`invite`), shown once to whoever invited (this server sends no e-mail), valid for
 :data:`INVITATION_DAYS` days. Following it, the invitee chooses a name and a password
-(:func:`accept_invitation`); the account is created with the membership, and credentials this
-platform already issued to the address are linked to it — the organisation vouched for the
-address by inviting it. Every step is audited.
+(:func:`accept_invitation`); the account is created with the membership, and the credentials
+the organisation issued to the address are linked to it. An existing account accepts a link for
+its own address while signed in (:func:`join_with_invitation`). Nothing here proves who controls
+an address: an account made from an organisation's invitation (whoever accepted the link) only
+ever collects what the organisations it belongs to issue to it; one the platform vouches for
+(made by the operator or a platform admin, or from their invitation) collects what any issues
+to its address (``User.email_trusted``, ``credentials.service._MEMBERS_BY_EMAIL``). Every step
+is audited.
 """
 
 from __future__ import annotations
@@ -233,7 +238,10 @@ def invite(
     *,
     email: str,
     role: Role | str,
+    link_for_existing: bool = False,
 ) -> Invited:
+    """``link_for_existing``: an account that holds the address gets a link to accept while
+    signed in, rather than the membership at once."""
     org = get_organisation(session, organisation)
     address, wanted = normalise_email(email), _role(role)
     if not can_invite(principal, org.id, wanted):
@@ -241,7 +249,7 @@ def invite(
             f"Only admins of {org.name} may invite people (issuer staff may invite learners)."
         )
     user = session.scalar(select(User).where(User.email == address))
-    if user is not None:
+    if user is not None and not link_for_existing:
         existing = session.scalar(
             select(Membership).where(
                 Membership.user_id == user.id,
@@ -257,6 +265,7 @@ def invite(
         membership = Membership(user_id=user.id, organisation_id=org.id, role=wanted)
         session.add(membership)
         session.flush()
+        _link_issued(session, user, org.id)
         record_audit(
             session, principal, "accounts.member.added", organisation_id=org.id,
             object_type="membership", object_id=membership.id,
@@ -277,6 +286,7 @@ def invite(
     invitation = Invitation(
         organisation_id=org.id, email=address, role=wanted, token_hash=_hash(secret),
         invited_by_user_id=principal.user_id if principal else None,
+        platform_vouched=principal is None or principal.is_platform_admin,
         expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
     )  # fmt: skip
     session.add(invitation)
@@ -357,6 +367,38 @@ def _checked_password(password: str) -> str:
     return password
 
 
+def join_with_invitation(session: Session, secret: str, principal: Principal) -> User:
+    """An existing account accepts an invitation for its own address (signed in): the
+    membership, and what the organisation issued to the address linked."""
+    invitation = open_invitation(session, secret)
+    user = session.get(User, principal.user_id)
+    if user is None or user.email != invitation.email or principal.scopes is not None:
+        raise PermissionDenied(
+            f"This invitation is for {invitation.email}: sign in as that account to accept it."
+        )
+    if not session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == invitation.organisation_id,
+            Membership.role == invitation.role,
+        )
+    ):
+        session.add(
+            Membership(user_id=user.id, organisation_id=invitation.organisation_id,
+                       role=invitation.role)
+        )  # fmt: skip
+    invitation.accepted_at = utcnow()
+    session.flush()
+    linked = _link_issued(session, user, invitation.organisation_id)
+    record_audit(
+        session, principal, "accounts.invitation.accepted",
+        organisation_id=invitation.organisation_id, object_type="user", object_id=user.id,
+        details={"email": user.email, "role": invitation.role.value,
+                 "credentials_linked": linked, "existing_account": True},
+    )  # fmt: skip
+    return user
+
+
 def accept_invitation(session: Session, secret: str, *, name: str, password: str) -> User:
     """Create the invitee's account with the membership; link what was issued to the address."""
     invitation = open_invitation(session, secret)
@@ -364,17 +406,19 @@ def accept_invitation(session: Session, secret: str, *, name: str, password: str
         raise AccountError("Give your name.", field="name")
     if session.scalar(select(User).where(User.email == invitation.email)) is not None:
         raise AccountError(
-            f"An account for {invitation.email} exists already: sign in, and ask the "
-            "organisation's admin to add it.",
+            f"An account for {invitation.email} exists already: sign in as it to accept.",
             field="email", status_code=409,
         )  # fmt: skip
-    user = create_user(session, email=invitation.email, name=name, password=password)
+    user = create_user(
+        session, email=invitation.email, name=name, password=password,
+        email_trusted=invitation.platform_vouched,
+    )  # fmt: skip
     session.add(
         Membership(user_id=user.id, organisation_id=invitation.organisation_id,
                    role=invitation.role)
     )  # fmt: skip
     invitation.accepted_at = utcnow()
-    linked = _link_issued(session, user)
+    linked = _link_issued(session, user, invitation.organisation_id)
     session.flush()
     record_audit(
         session, None, "accounts.invitation.accepted",
@@ -425,23 +469,34 @@ def invite_recipients(
     done = []
     for email, name in names.items():
         user = session.scalar(select(User).where(User.email == email))
-        if user is not None:  # an account since: link what it was issued, nothing to accept
-            _link_issued(session, user)
+        if user is not None and (
+            user.email_trusted or any(m.organisation_id == org.id for m in user.memberships)
+        ):
+            _link_issued(session, user, org.id)  # one of ours since: nothing to accept
             done.append(RecipientInvitation(email, name, None))
             continue
-        invited = invite(session, principal, org.slug, email=email, role=Role.learner)
+        # No account, or one this organisation does not know: the link, passed on to the
+        # address, is what shows the account holder is the recipient.
+        invited = invite(
+            session, principal, org.slug, email=email, role=Role.learner, link_for_existing=True
+        )
         done.append(RecipientInvitation(email, name, invited.secret))
     return done
 
 
-def _link_issued(session: Session, user: User) -> int:
+def _link_issued(session: Session, user: User, organisation_id: str) -> int:
+    """Link to the account what this organisation issued to its address — and what every
+    organisation did when the platform trusts the account with the address (see
+    ``credentials.service._MEMBERS_BY_EMAIL``)."""
     from microcred.credentials.models import IssuedCredential
 
+    scope = [] if user.email_trusted else [IssuedCredential.organisation_id == organisation_id]
     result = cast(
         "CursorResult[Any]",
         session.execute(
             update(IssuedCredential)
             .where(
+                *scope,
                 IssuedCredential.recipient_email == user.email,
                 IssuedCredential.recipient_user_id.is_(None),
             )

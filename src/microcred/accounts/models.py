@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from microcred.db.base import Base, TimestampMixin, id_column, utcnow
@@ -53,6 +63,14 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_trusted: Mapped[bool] = mapped_column(
+        Boolean,
+        default=True,
+        server_default=true(),
+        doc="Whether credentials any organisation issues to this address may link to the "
+        "account. False for accounts made from an organisation's invitation: nothing proves who "
+        "accepted it, so they collect only what organisations they belong to issue.",
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -113,6 +131,9 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    platform_vouched: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="Made by the operator or a platform admin"
+    )
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     organisation: Mapped[Organisation] = relationship()

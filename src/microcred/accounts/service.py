@@ -140,6 +140,7 @@ def create_user(
     password: str,
     is_platform_admin: bool = False,
     fast_hash: bool = False,
+    email_trusted: bool = True,
 ) -> User:
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -153,6 +154,7 @@ def create_user(
         name=name.strip() or email,
         password_hash=hash_password(password, fast=fast_hash),
         is_platform_admin=is_platform_admin,
+        email_trusted=email_trusted,
     )
     session.add(user)
     session.flush()

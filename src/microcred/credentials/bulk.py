@@ -277,7 +277,8 @@ def _issue_batch(session: Session, job: BulkJob, settings: Settings, batch_size:
     )
     issued = _issued_keys(session, job.organisation_id, [row.idempotency_key for row in rows])
     issuance.prefetch_recipients(
-        [str(row.payload["recipient_email"]) for row in rows if row.payload.get("recipient_email")]
+        [str(row.payload["recipient_email"]) for row in rows if row.payload.get("recipient_email")],
+        job.organisation_id,
     )
     for row in rows:
         if row.idempotency_key in issued:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from microcred.accounts.models import Organisation, Role, User
+from microcred.accounts.models import Membership, Organisation, Role, User
 from microcred.accounts.service import (
     EMAIL_RE,
     Principal,
@@ -187,8 +187,18 @@ def rubric_results(
 # --- issuance -------------------------------------------------------------------------------
 
 _USERS = User.__table__.c
-_USERS_BY_EMAIL = select(_USERS.id, _USERS.email, _USERS.name).where(
-    _USERS.email.in_(bindparam("emails", expanding=True))
+# An e-mail address links a credential to an account that the platform trusts with the address
+# (made by the operator or a platform admin, or from their invitation), or that belongs to the
+# issuing organisation. Nothing here proves who controls an address, so an account made from one
+# organisation's invitation must not collect what other organisations issue to it; they invite
+# the recipient themselves (accounts.admin.invite_recipients).
+_MEMBERS_BY_EMAIL = select(_USERS.id, _USERS.email, _USERS.name).where(
+    _USERS.email.in_(bindparam("emails", expanding=True)),
+    _USERS.email_trusted
+    | exists().where(
+        Membership.user_id == _USERS.id,
+        Membership.organisation_id == bindparam("organisation_id"),
+    ),
 )
 
 
@@ -262,7 +272,7 @@ class Issuance:
     _pending_leaves: list[tuple[IssuedCredential, LeafData]] = field(default_factory=list)
     _queued: list[tuple[dict[str, Any], LeafData]] = field(default_factory=list)
     _queued_keys: dict[tuple[str, str], str] = field(default_factory=dict)
-    _recipients: dict[str, Any] = field(default_factory=dict)
+    _recipients: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Learner accounts by e-mail address (a row of id, email, name), None for no account."""
     _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
     _keys: dict[tuple[str, KeyAlgorithm], SigningKey] = field(default_factory=dict)
@@ -362,23 +372,27 @@ class Issuance:
         self._audit(prepared.principal, values)
         return str(values["id"])
 
-    def prefetch_recipients(self, emails: Sequence[str]) -> None:
-        """Look up, in one query, which of these addresses belong to learner accounts (a batch
-        then links its recipients without a query per credential)."""
+    def prefetch_recipients(self, emails: Sequence[str], organisation_id: str) -> None:
+        """Look up, in one query, which of these addresses link accounts for the issuing
+        organisation (:data:`_MEMBERS_BY_EMAIL`; a batch then links its recipients without a
+        query per credential)."""
         wanted: set[str] = set()
         for email in emails:
             try:
                 wanted.add(normalise_recipient_email(email))
             except CredentialError:
                 continue  # the row itself reports it
-        wanted -= self._recipients.keys()
+        wanted -= {email for org, email in self._recipients if org == organisation_id}
         for start in range(0, len(wanted), 500):
             chunk = sorted(wanted)[start : start + 500]
             found = {
-                row[1]: row for row in self.session.execute(_USERS_BY_EMAIL, {"emails": chunk})
+                row[1]: row
+                for row in self.session.execute(
+                    _MEMBERS_BY_EMAIL, {"emails": chunk, "organisation_id": organisation_id}
+                )
             }
             for email in chunk:
-                self._recipients[email] = found.get(email)
+                self._recipients[(organisation_id, email)] = found.get(email)
 
     def _audit(self, principal: Principal | None, values: Mapping[str, Any]) -> None:
         if self.audit:
@@ -435,7 +449,9 @@ class Issuance:
             raise CredentialError(
                 f"status_purpose must be one of {', '.join(PURPOSES)}.", field="status_purpose"
             )
-        email, user_id, name = self._recipient(recipient_user_id, recipient_email, recipient_name)
+        email, user_id, name = self._recipient(
+            recipient_user_id, recipient_email, recipient_name, organisation.id
+        )
         if recipient_did is not None and not is_uri(recipient_did.strip()):
             raise CredentialError(f"'{recipient_did}' is not a DID or URI.", field="recipient_did")
         did = recipient_did.strip() if recipient_did else None
@@ -522,10 +538,11 @@ class Issuance:
         return values, leaf
 
     def _recipient(
-        self, user_id: str | None, email: str | None, name: str | None
+        self, user_id: str | None, email: str | None, name: str | None, organisation_id: str
     ) -> tuple[str | None, str | None, str | None]:
         """(e-mail, linked learner account, display name): an account fills in what is missing,
-        and an e-mail address that belongs to an account links it."""
+        and an e-mail address links the account that holds it where :data:`_MEMBERS_BY_EMAIL`
+        allows."""
         user: User | None = None
         if user_id:
             user = self.session.get(User, user_id)
@@ -534,9 +551,9 @@ class Issuance:
         cleaned = normalise_recipient_email(email) if email else None
         account: Any = user
         if user is None and cleaned is not None:
-            if cleaned not in self._recipients:
-                self.prefetch_recipients([cleaned])
-            account = self._recipients[cleaned]
+            if (organisation_id, cleaned) not in self._recipients:
+                self.prefetch_recipients([cleaned], organisation_id)
+            account = self._recipients[(organisation_id, cleaned)]
         if account is not None and cleaned is None:
             cleaned = account.email
         display = (name or "").strip()[:200] or (account.name if account else None)

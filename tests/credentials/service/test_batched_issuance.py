@@ -28,7 +28,7 @@ def test_a_queued_batch_is_stored_signed_linked_and_recorded_at_finish(
     with sessions.begin() as session:
         issuance = service.Issuance(session, settings, audit=False, defer_ledger=True)
         emails = ["LEARNER@example.org", "nobody@example.org"]
-        issuance.prefetch_recipients([*emails, "not an address"])
+        issuance.prefetch_recipients([*emails, "not an address"], world.college.id)
         ids = [
             issuance.queue(
                 None, **issue_input(definition_id, recipient_email=email), formats=FORMATS

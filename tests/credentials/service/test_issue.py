@@ -263,3 +263,34 @@ def test_issuer_default_formats_apply_when_a_call_names_none(
         service.set_default_formats(
             session, principal_of(session, world.staff), "north-college", ["eddsa-jcs-2022"]
         )
+
+
+@pytest.mark.both_databases
+def test_an_address_links_an_account_from_an_organisations_invitation_only_for_that_one(
+    db_backend: str, session: Session, settings: Settings, world: World, definition_id: str,
+    academy_definition_id: str,
+) -> None:  # fmt: skip
+    """Nothing proves who accepted an organisation's invitation, so the account it made
+    collects what that organisation issues to its address, and nothing another issues; an
+    account the platform made (the operator, tests' fixtures) collects from every issuer."""
+    from microcred.accounts import admin
+
+    invited = admin.invite(session, principal_of(session, world.admin), "north-college",
+                           email="roamer@example.org", role="learner")  # fmt: skip
+    roamer = admin.accept_invitation(session, invited.secret or "", name="Roamer",
+                                     password="roamer-password")  # fmt: skip
+    assert roamer.email_trusted is False  # North College's admin vouched, not the platform
+    ours = service.issue_credential(
+        session, None, settings=settings,
+        **issue_input(definition_id, recipient_email="roamer@example.org"),
+    )  # fmt: skip
+    theirs = service.issue_credential(
+        session, None, settings=settings,
+        **issue_input(academy_definition_id, recipient_email="roamer@example.org"),
+    )  # fmt: skip
+    assert ours.recipient_user_id == roamer.id  # North College's own member
+    assert theirs.recipient_user_id is None  # South Academy does not know the account
+    trusted = service.issue_credential(
+        session, None, settings=settings, **issue_input(academy_definition_id)
+    )
+    assert trusted.recipient_user_id == world.learner.id  # made by the platform: any issuer

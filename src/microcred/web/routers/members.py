@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from microcred.accounts import admin
-from microcred.accounts.models import Organisation, OrganisationKind, Role
+from microcred.accounts.models import Organisation, OrganisationKind, Role, User
 from microcred.accounts.service import AccountError, Principal, get_organisation
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
@@ -127,8 +128,13 @@ def invitation_page(
 ) -> HTMLResponse:
     invitation = admin.open_invitation(session, secret)
     return render(
-        request, "invitation.html", principal, invitation=invitation, secret=secret, error=None
-    )
+        request, "invitation.html", principal, invitation=invitation, secret=secret, error=None,
+        has_account=_has_account(session, invitation.email),
+    )  # fmt: skip
+
+
+def _has_account(session: DbSession, email: str) -> bool:
+    return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
 @pages.post("/invitations/{secret}", response_model=None)
@@ -143,7 +149,13 @@ def invitation_accept(
     password_again: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    admin.open_invitation(session, secret)  # an unusable link is 404 before anything else
+    invitation = admin.open_invitation(session, secret)  # an unusable link: 404 before anything
+    if _has_account(session, invitation.email):
+        if principal is None:
+            return RedirectResponse(f"/sign-in?next=/invitations/{secret}", status_code=303)
+        admin.join_with_invitation(session, secret, principal)
+        session.commit()
+        return RedirectResponse("/account?welcome=1", status_code=303)
     try:
         if password != password_again:
             raise AccountError("The two passwords differ.", field="password_again")
@@ -153,7 +165,7 @@ def invitation_accept(
         invitation = admin.open_invitation(session, secret)
         return render(
             request, "invitation.html", principal, invitation=invitation, secret=secret,
-            error=error.message, name=name, status_code=error.status_code,
+            error=error.message, name=name, status_code=error.status_code, has_account=False,
         )  # fmt: skip
     session.commit()
     sign_in(request, user.id)
