@@ -273,3 +273,22 @@ def test_staff_invite_the_recipients_of_a_job_once_each_and_a_new_link_replaces_
             session, principal(session, world.staff), "north-college", bulk_job_id=job_id
         )
     assert [r.email for r in rest] == ["b@example.org"]  # Ann holds hers now
+
+
+def test_an_account_the_platform_does_not_vouch_for_joins_only_by_its_link(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    with sessions.begin() as session:
+        made = admin.invite(session, principal(session, world.admin), "north-college",
+                            email="kai@example.org", role="learner")  # fmt: skip
+        kai = admin.accept_invitation(session, made.secret or "", name="Kai",
+                                      password="kai-password-1")  # fmt: skip
+        south_admin = session.get(User, world.other_staff.id)
+        assert south_admin is not None
+        accounts.add_membership(session, south_admin, world.academy, Role.admin)
+        again = admin.invite(session, principal(session, south_admin), "south-academy",
+                             email="kai@example.org", role="issuer_staff")  # fmt: skip
+        assert again.membership is None and again.secret is not None  # a link, not at once
+        assert principal(session, kai).roles_in(world.academy.id) == frozenset()
+        admin.join_with_invitation(session, again.secret, principal(session, kai))
+        assert principal(session, kai).roles_in(world.academy.id) == {Role.issuer_staff}

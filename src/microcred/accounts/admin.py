@@ -241,7 +241,8 @@ def invite(
     link_for_existing: bool = False,
 ) -> Invited:
     """``link_for_existing``: an account that holds the address gets a link to accept while
-    signed in, rather than the membership at once."""
+    signed in, rather than the membership at once (always so for an account the platform does
+    not vouch for, ``User.email_trusted``)."""
     org = get_organisation(session, organisation)
     address, wanted = normalise_email(email), _role(role)
     if not can_invite(principal, org.id, wanted):
@@ -249,7 +250,9 @@ def invite(
             f"Only admins of {org.name} may invite people (issuer staff may invite learners)."
         )
     user = session.scalar(select(User).where(User.email == address))
-    if user is not None and not link_for_existing:
+    # An account the platform does not vouch for accepts by link: adding it at once would hand
+    # this organisation's credentials for the address to whoever made the account.
+    if user is not None and not link_for_existing and user.email_trusted:
         existing = session.scalar(
             select(Membership).where(
                 Membership.user_id == user.id,
