@@ -112,12 +112,18 @@ def issue_batched(
 ) -> tuple[Rate, list[str]]:
     """Issuances per second in committed batches (the bulk path), and the ids issued."""
     ids: list[str] = []
+    with sessions() as session:
+        published = catalogue.current_published(session, definition_id)
+        assert published is not None
+        organisation_id = published.issuer_id
     watch = Stopwatch()
     for offset in range(0, count, BATCH):
         with paused_gc(), sessions.begin() as session:  # as bulk.run_job does
             issuance = service.Issuance(session, settings, audit=False, defer_ledger=True)
             numbers = range(offset, min(count, offset + BATCH))
-            issuance.prefetch_recipients([f"{fmt}-{number}@example.org" for number in numbers])
+            issuance.prefetch_recipients(
+                [f"{fmt}-{number}@example.org" for number in numbers], organisation_id
+            )
             for number in numbers:
                 credential_id = issuance.queue(
                     None,
