@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,6 +141,9 @@ def test_the_members_api_with_an_admin_token(
     url = "/api/v1/organisations/north-college"
     members = client.get(f"{url}/members", headers=headers).json()
     assert {m["email"] for m in members["members"]} >= {world.admin.email, world.staff.email}
+    only_staff = client.get(f"{url}/members", params={"role": "issuer_staff", "limit": 5},
+                            headers=headers).json()  # fmt: skip
+    assert [m["email"] for m in only_staff["members"]] == [world.staff.email]
     refused = client.get(f"{url}/members", headers={"Authorization": f"Bearer {issue_token}"})
     assert refused.status_code == 403  # the scope matters, not only the role
     invited = client.post(
@@ -185,3 +189,21 @@ def test_an_existing_account_joins_through_a_link_only_when_signed_in_as_its_add
     assert joined.status_code == 303 and joined.headers["location"] == "/account?welcome=1"
     assert "North College" in client.get("/account").text
     assert client.get(link).status_code == 404  # used
+
+
+def test_the_members_list_filters_by_role_and_name_and_shows_a_bounded_page(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microcred.web.routers import members
+
+    sign_in_client(client, world.admin.email)
+    learners = client.get("/manage/members", params={"role": "learner"}).text
+    assert world.learner.email in learners and world.staff.email not in learners
+    assert "1 member." in learners
+    named = client.get("/manage/members", params={"q": "ASHA"}).text
+    assert world.assessor.email in named and world.learner.email not in named
+    assert client.get("/manage/members", params={"role": "owner"}).status_code == 400
+    monkeypatch.setattr(members, "MEMBERS_SHOWN", 2)
+    capped = client.get("/manage/members").text
+    assert "4 members; the first 2 by name are shown" in capped
+    assert capped.count('aria-label="Remove ') == 2

@@ -179,16 +179,51 @@ class Member:
     role: Role
 
 
-def members_of(session: Session, principal: Principal | None, organisation: str) -> list[Member]:
+def members_of(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    role: Role | str | None = None,
+    query: str | None = None,
+    limit: int | None = None,
+) -> list[Member]:
+    """The organisation's members by name, optionally of one role and whose name or address
+    holds ``query``, at most ``limit`` (see :func:`count_members` for how many match)."""
     org = get_organisation(session, organisation)
     _require_admin(principal, org)
-    rows = session.execute(
+    statement = (
         select(Membership.id, User.id, User.email, User.name, Membership.role)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.organisation_id == org.id)
+        .where(*_member_filters(org.id, role, query))
         .order_by(User.name, User.email, Membership.role)
-    ).all()
-    return [Member(*row) for row in rows]
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [Member(*row) for row in session.execute(statement)]
+
+
+def count_members(
+    session: Session, organisation_id: str, *, role: Role | str | None = None,
+    query: str | None = None,
+) -> int:  # fmt: skip
+    statement = (
+        select(func.count())
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(*_member_filters(organisation_id, role, query))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def _member_filters(organisation_id: str, role: Role | str | None, query: str | None) -> list[Any]:
+    filters: list[Any] = [Membership.organisation_id == organisation_id]
+    if role:
+        filters.append(Membership.role == _role(role))
+    if query and query.strip():
+        needle = f"%{query.strip().lower()}%"
+        filters.append(func.lower(User.name).like(needle) | func.lower(User.email).like(needle))
+    return filters
 
 
 def pending_invitations(

@@ -21,6 +21,7 @@ from microcred.web.security import check_csrf, sign_in
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["accounts"])
 ROLES = [role.value for role in Role]
+MEMBERS_SHOWN = 200
 
 
 def invitation_link(request: Request, secret: str) -> str:
@@ -44,14 +45,21 @@ def _members_page(
     slug: str | None,
     *,
     status_code: int = 200,
+    filter_role: str | None = None,
+    filter_q: str | None = None,
     **context: object,
 ) -> HTMLResponse:
     organisations, current = _administered(session, principal, slug)
+    role, query = filter_role or None, filter_q or None
+    members = admin.members_of(
+        session, principal, current.slug, role=role, query=query, limit=MEMBERS_SHOWN
+    )
     return render(
         request, "members.html", principal, organisations=organisations, current=current,
-        members=admin.members_of(session, principal, current.slug),
-        invitations=admin.pending_invitations(session, principal, current.slug),
-        roles=ROLES, status_code=status_code, **context,
+        members=members, roles=ROLES, status_code=status_code, filter_role=role or "",
+        filter_q=query or "", total=admin.count_members(session, current.id, role=role,
+                                                        query=query),
+        invitations=admin.pending_invitations(session, principal, current.slug), **context,
     )  # fmt: skip
 
 
@@ -61,8 +69,10 @@ def members_page(
     session: DbSession,
     principal: CurrentPrincipal,
     organisation: Annotated[str | None, Query(max_length=80)] = None,
+    role: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    return _members_page(request, session, principal, organisation)
+    return _members_page(request, session, principal, organisation, filter_role=role, filter_q=q)
 
 
 @pages.post("/manage/members/invite", response_class=HTMLResponse)
@@ -282,8 +292,15 @@ class OrganisationOut(BaseModel):
     response_model=MembersOut,
     summary="Members and open invitations (organisation admins, scope accounts:admin)",
 )
-def api_members(slug: str, session: DbSession, principal: CurrentPrincipal) -> MembersOut:
-    members = admin.members_of(session, principal, slug)
+def api_members(
+    slug: str,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    role: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> MembersOut:
+    members = admin.members_of(session, principal, slug, role=role, query=q, limit=limit)
     invitations = admin.pending_invitations(session, principal, slug)
     return MembersOut(
         members=[
