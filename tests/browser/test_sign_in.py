@@ -39,8 +39,8 @@ def test_an_admin_invites_a_colleague_who_joins_through_the_link(
     sign_in(page, live_server, world.admin.email, PASSWORD)
     page.wait_for_url(f"{live_server}/")
     page.goto(f"{live_server}/manage/members")
-    page.get_by_label("E-mail address").fill("kim@example.org")
-    page.get_by_label("Role").select_option("issuer_staff")
+    page.locator("#invite-email").fill("kim@example.org")
+    page.locator("#invite-role").select_option("issuer_staff")
     page.get_by_role("button", name="Invite").click()
     link = page.locator("#invitation-link").inner_text()
     path = link[link.index("/invitations/") :]
