@@ -6,10 +6,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import service as accounts
-from microcred.accounts.models import User
+from microcred.accounts.models import Membership, User
 from tests.conftest import World, sign_in_client
 
 
@@ -166,6 +167,12 @@ def test_the_members_api_with_an_admin_token(
     assert again.status_code == 404
     south = client.get("/api/v1/organisations/south-academy/members", headers=headers)
     assert south.status_code == 403
+    with sessions() as session:
+        elsewhere = session.scalars(
+            select(Membership.id).where(Membership.organisation_id == world.academy.id)
+        ).first()
+    assert elsewhere is not None  # South's membership, addressed through North: absent
+    assert client.delete(f"{url}/members/{elsewhere}", headers=headers).status_code == 404
 
 
 def test_an_existing_account_joins_through_a_link_only_when_signed_in_as_its_address(

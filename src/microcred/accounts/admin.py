@@ -353,9 +353,18 @@ def withdraw_invitation(
     return invitation
 
 
-def remove_member(session: Session, principal: Principal | None, membership_id: str) -> None:
+def remove_member(
+    session: Session,
+    principal: Principal | None,
+    membership_id: str,
+    organisation: str | None = None,
+) -> None:
+    """``organisation``: the slug or id the caller addressed; a membership elsewhere is absent."""
     membership = session.get(Membership, membership_id)
-    if membership is None:
+    if membership is None or (
+        organisation is not None
+        and organisation not in (membership.organisation.slug, membership.organisation_id)
+    ):
         raise NotFound("No such membership.")
     org = membership.organisation
     _require_admin(principal, org)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,8 +13,8 @@ from sqlalchemy import select
 
 from microcred.accounts import admin
 from microcred.accounts.models import Organisation, OrganisationKind, Role, User
-from microcred.accounts.service import AccountError, Principal, get_organisation
-from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.accounts.service import AccountError, Principal
+from microcred.errors import MicrocredError, PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf, sign_in
@@ -115,7 +116,7 @@ def members_remove(
 ) -> RedirectResponse:
     check_csrf(request, csrf_token)
     admin.remove_member(session, principal, membership_id)
-    return RedirectResponse(f"/manage/members?organisation={organisation}", status_code=303)
+    return _back_to_members(organisation)
 
 
 @pages.post("/manage/invitations/{invitation_id}/withdraw")
@@ -129,7 +130,11 @@ def invitation_withdraw(
 ) -> RedirectResponse:
     check_csrf(request, csrf_token)
     admin.withdraw_invitation(session, principal, invitation_id)
-    return RedirectResponse(f"/manage/members?organisation={organisation}", status_code=303)
+    return _back_to_members(organisation)
+
+
+def _back_to_members(organisation: str) -> RedirectResponse:
+    return RedirectResponse(f"/manage/members?organisation={quote(organisation)}", status_code=303)
 
 
 @pages.get("/invitations/{secret}", response_class=HTMLResponse)
@@ -340,11 +345,7 @@ def api_invite(
 def api_remove_member(
     slug: str, membership_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    organisation = get_organisation(session, slug)
-    members = {m.membership_id for m in admin.members_of(session, principal, organisation.slug)}
-    if membership_id not in members:
-        raise NotFound("No such membership in this organisation.")
-    admin.remove_member(session, principal, membership_id)
+    admin.remove_member(session, principal, membership_id, organisation=slug)
     return Response(status_code=204)
 
 
