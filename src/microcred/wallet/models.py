@@ -37,3 +37,17 @@ class ImportedCredential(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class HolderKey(Base):
+    """A learner's Ed25519 holder key, named by its did:key; signs the learner's presentations."""
+
+    __tablename__ = "wallet_holder_keys"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    did: Mapped[str] = mapped_column(String(100), unique=True, doc="did:key:z6Mk…")
+    sealed_private_key: Mapped[str] = mapped_column(Text, doc="encrypt_secret(), key id as AAD")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
