@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microcred.db.base import Base, id_column, utcnow
+from microcred.db.base import Base, TimestampMixin, id_column, utcnow
 
 
 class ImportedCredential(Base):
@@ -51,3 +51,36 @@ class HolderKey(Base):
     did: Mapped[str] = mapped_column(String(100), unique=True, doc="did:key:z6Mk…")
     sealed_private_key: Mapped[str] = mapped_column(Text, doc="encrypt_secret(), key id as AAD")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LearnerProfile(TimestampMixin, Base):
+    """A learner's public profile at ``/people/{handle}``; nothing is public until published."""
+
+    __tablename__ = "wallet_profiles"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProfileItem(Base):
+    """One credential a learner chose to show on their profile: earned here, or imported."""
+
+    __tablename__ = "wallet_profile_items"
+    __table_args__ = (
+        UniqueConstraint("user_id", "credential_id"),
+        UniqueConstraint("user_id", "imported_id"),
+    )
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    credential_id: Mapped[str | None] = mapped_column(
+        ForeignKey("issued_credentials.id", ondelete="CASCADE"), default=None
+    )
+    imported_id: Mapped[str | None] = mapped_column(
+        ForeignKey("wallet_imported_credentials.id", ondelete="CASCADE"), default=None
+    )
+    position: Mapped[int] = mapped_column(default=0)

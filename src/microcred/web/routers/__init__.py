@@ -14,6 +14,7 @@ from microcred.web.routers import (
     market,
     members,
     pathways,
+    profiles,
     skills,
 )
 
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
         market,
         assessment,
         pathways,
+        profiles,
     )
     for router in module.routers
 ]

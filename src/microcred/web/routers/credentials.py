@@ -43,6 +43,8 @@ from microcred.credentials.verify import VerificationReport
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.settings import Settings
 from microcred.spreadsheet import safe_writer
+from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
+from microcred.wallet.sharing import share_links
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.rendering import render
 from microcred.web.routers.members import invitation_link
@@ -51,7 +53,6 @@ from microcred.web.security import check_csrf
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["credentials"])
 
-PUBLIC_NAME_CONSENT = "public_name_on_credentials"
 JSON_LD = "application/ld+json"
 SHORT_CACHE = "public, max-age=30, must-revalidate"
 ICONS = {"pass": "✔", "fail": "✘", "warning": "⚠"}
@@ -603,10 +604,14 @@ def credential_page(
     )
     document = credential.document
     subject = document.get("credentialSubject", {})
+    page_url = f"{settings.base_url.rstrip('/')}/credentials/{credential.id}"
+    is_holder = principal is not None and principal.user_id == credential.recipient_user_id
     return render(
         request,
         "credentials/page.html",
         principal,
+        page_url=page_url,
+        share=share_links(document, page_url, f"{page_url}/badge.png") if is_holder else None,
         credential=credential,
         document=document,
         achievement=subject.get("achievement", {}),
