@@ -38,6 +38,7 @@ from microcred.credentials.verify import (
     Check,
     IssuerLookup,
     KnownIssuer,
+    Source,
     VerificationReport,
     status_list_proof_failure,
     verify_credential,
@@ -443,31 +444,43 @@ def verify(
     allow_remote: bool = True,
     fetcher: JsonFetcher | None = None,
     now: datetime | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> VerificationReport:
-    """Every check of :func:`verify_credential`, with this server's resolvers, plus the ledger."""
+    """Every check of :func:`verify_credential`, with this server's resolvers, plus the ledger;
+    a presentation's credentials each get all of them (``challenge``, ``domain``: what the
+    verifier expects a presentation's holder to have signed)."""
     fetch = fetcher or verification_fetcher(session, settings, allow_remote=allow_remote)
     resolver = DidResolver(fetch_json=fetch)
     ours = fetch if isinstance(fetch, ServerFetcher) else None
-    try:
+    status_checker = BitstringStatusChecker(
+        fetch,
+        resolver=resolver,
+        verify_proof=ours.status_list_proof_failure if ours else cached_status_list_proof_failure,
+    )
+    known_issuer = known_issuer_lookup(session, settings, ours)
+
+    def check(item: Source, presentations: bool = False) -> VerificationReport:
         report = verify_credential(
-            source,
+            item,
             resolver=resolver,
-            status_checker=BitstringStatusChecker(
-                fetch,
-                resolver=resolver,
-                verify_proof=(
-                    ours.status_list_proof_failure if ours else cached_status_list_proof_failure
-                ),
-            ),
-            known_issuer=known_issuer_lookup(session, settings, ours),
+            status_checker=status_checker,
+            known_issuer=known_issuer,
             now=now,
             prepare=ours.expect if ours else None,
+            challenge=challenge,
+            domain=domain,
+            verify_embedded=check,
+            presentations=presentations,
         )
-        if report.credential is not None:
+        if report.credential is not None and report.kind == "credential":
             report.checks.extend(
                 _ledger_checks(session, report.credential, report.jcs_digest, ours)
             )
+        return report
+
+    try:
+        return check(source, presentations=True)
     finally:
         if ours is not None:
             ours.close()
-    return report

@@ -4,6 +4,10 @@ Input may be a dict, JSON text, a compact JWT, or a PNG/SVG with the credential 
 check is pass / fail / warning with a reason; nothing here raises on bad input. Network look-ups
 (did:web, key URLs, status lists) only happen through the injected resolver and status checker.
 
+A Verifiable Presentation (``type`` VerifiablePresentation) gets the presentation's own checks
+(the holder's ``authentication`` proof, challenge, domain, freshness) and then each embedded
+credential's full report, its checks named ``credential N · check``.
+
 JSON-LD: the context check is structural (the list must start with a VC context and every URL
 must be one we ship). Full JSON-LD processing happens where the securing mechanism needs it, in
 the canonicalisation of ``eddsa-rdfc-2022`` / ``Ed25519Signature2020`` proofs; JCS and JOSE
@@ -12,18 +16,21 @@ secure the JSON itself.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from microcred.credentials.baking import extract, image_kind
 from microcred.credentials.dids import KeyResolver, VerificationMethod
 from microcred.credentials.documents import issuer_id, parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.jsonld.loader import VC_V1, VC_V2, is_known_context
-from microcred.credentials.proofs.dataintegrity import verify_proofs
+from microcred.credentials.proofs.dataintegrity import ProofResult, verify_proofs
 from microcred.credentials.proofs.jwt import DecodedJwt, decode_jwt, looks_like_jwt, verify_jwt
 from microcred.credentials.schemas import validate_schema
 from microcred.credentials.status.bitstring import StatusChecker
@@ -39,6 +46,17 @@ ISSUER_KEY = "issuer key"
 VALIDITY = "validity"
 STATUS = "status"
 ISSUER = "issuer"
+HOLDER_PROOF = "holder proof"
+CHALLENGE = "challenge"
+DOMAIN = "domain"
+FRESHNESS = "freshness"
+CREDENTIALS = "credentials"
+
+PRESENTATION_TYPE = "VerifiablePresentation"
+ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+PRESENTATION_MAX_AGE = timedelta(hours=24)
+"""A presentation created longer ago than this is reported with a freshness warning."""
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,9 @@ class VerificationReport:
     jcs_digest: bytes | None = None
     """SHA-256 of the JCS form of the credential without its proofs, when a proof check already
     computed it (the hash the ledger records), so that the ledger check need not redo it."""
+    kind: Literal["credential", "presentation"] = "credential"
+    embedded: list[VerificationReport] = field(default_factory=list)
+    """A presentation's credentials' own reports (their checks are also in ``checks``)."""
 
     @property
     def valid(self) -> bool:
@@ -84,12 +105,24 @@ class VerificationReport:
         self.checks.append(Check(name, status, reason))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "valid": self.valid,
+            "kind": self.kind,
             "source": self.source,
             "checks": [asdict(item) for item in self.checks],
             "credential": self.credential,
         }
+        if self.kind == "presentation":
+            result["credentials"] = [
+                {
+                    "index": index,
+                    "valid": report.valid,
+                    "id": (report.credential or {}).get("id"),
+                    "source": report.source,
+                }
+                for index, report in enumerate(self.embedded, 1)
+            ]
+        return result
 
 
 MAX_JSON_DEPTH = 200
@@ -351,28 +384,272 @@ def _check_issuer(
         report.add(ISSUER, "pass", f"Issued by {known.name}, registered on this server")
 
 
+Source = bytes | str | Mapping[str, Any]
+EmbeddedVerifier = Callable[[Source], VerificationReport]
+"""Verifies one credential found in a presentation (the caller's full credential checks)."""
+
+
+def _read(report: VerificationReport, source: Source) -> _Parsed | None:
+    try:
+        parsed = _parse(source)
+    except CredentialError as error:
+        report.add(PARSE, "fail", error.message)
+        return None
+    report.credential, report.source = parsed.credential, parsed.source
+    return parsed
+
+
+def is_presentation(document: Mapping[str, Any]) -> bool:
+    types = document.get("type")
+    return PRESENTATION_TYPE in (types if isinstance(types, list) else [types])
+
+
+def _holder_id(presentation: Mapping[str, Any]) -> str | None:
+    holder = presentation.get("holder")
+    if isinstance(holder, Mapping):
+        holder = holder.get("id")
+    return holder if isinstance(holder, str) else None
+
+
+def _check_holder_proof(
+    report: VerificationReport, presentation: Mapping[str, Any], resolver: KeyResolver
+) -> list[Mapping[str, Any]]:
+    """Check the presentation's ``authentication`` proofs; the proofs that hold, by the holder."""
+    proof = presentation.get("proof")
+    proofs = [] if proof is None else proof if isinstance(proof, list) else [proof]
+    if not proofs:
+        report.add(HOLDER_PROOF, "fail", "The presentation has no proof: nothing shows who sent it")
+        return []
+    holder = _holder_id(presentation)
+    held: list[Mapping[str, Any]] = []
+    lines: list[Check] = []
+    results: list[ProofResult] = verify_proofs(presentation, resolver, purpose="authentication")
+    for item, result in zip(proofs, results, strict=True):
+        controller = result.method.controller if result.method is not None else None
+        if result.verified and holder is not None and controller != holder:
+            reason = f"Key {result.verification_method} is controlled by {controller}"
+            lines.append(Check(HOLDER_PROOF, "fail", f"{result.suite}: {reason}, not {holder}"))
+        elif result.verified:
+            held.append(item)
+            signer = holder or controller
+            lines.append(Check(HOLDER_PROOF, "pass", f"{result.suite}: signed by {signer}"))
+        else:
+            status: CheckStatus = "fail" if result.supported else "warning"
+            lines.append(Check(HOLDER_PROOF, status, f"{result.suite}: {result.reason}"))
+    if held:
+        lines = [
+            line if line.status != "fail" else Check(HOLDER_PROOF, "warning", line.reason)
+            for line in lines
+        ]
+    elif all(line.status == "warning" for line in lines):
+        lines.append(Check(HOLDER_PROOF, "fail", "No supported proof"))
+    report.checks.extend(lines)
+    if holder is None:
+        report.add(HOLDER_PROOF, "warning", "The presentation names no holder")
+    return held
+
+
+def _matches(given: Any, expected: str) -> bool:
+    return given == expected or (isinstance(given, list) and expected in given)
+
+
+def _check_binding(
+    report: VerificationReport,
+    proofs: list[Mapping[str, Any]],
+    challenge: str | None,
+    domain: str | None,
+) -> None:
+    """The challenge and domain the verifier asked for must be signed into the holder's proof."""
+    for name, expected in ((CHALLENGE, challenge), (DOMAIN, domain)):
+        given = [proof.get(name) for proof in proofs if proof.get(name) is not None]
+        if expected is None:
+            carried = f" (the presentation carries {given[0]!r})" if given else ""
+            report.add(name, "warning", f"Not checked: the verifier expects no {name}{carried}")
+        elif any(_matches(value, expected) for value in given):
+            report.add(name, "pass", f"The holder signed the expected {name} {expected!r}")
+        elif given:
+            report.add(name, "fail", f"The {name} {given[0]!r} is not the expected {expected!r}")
+        else:
+            report.add(name, "fail", f"The presentation carries no {name} (expected {expected!r})")
+
+
+def _check_freshness(
+    report: VerificationReport, proof: Mapping[str, Any], now: datetime, max_age: timedelta
+) -> None:
+    try:
+        created = parse_datetime(proof.get("created"), "created")
+        expires = proof.get("expires")
+        ends = parse_datetime(expires, "expires") if expires is not None else None
+    except CredentialError as error:
+        report.add(FRESHNESS, "fail", error.message)
+        return
+    if ends is not None and now > ends:
+        report.add(FRESHNESS, "fail", f"The holder's proof expired on {ends.isoformat()}")
+    elif created - now > CLOCK_SKEW:
+        report.add(FRESHNESS, "warning", f"Created in the future ({created.isoformat()})")
+    elif now - created > max_age:
+        hours = int((now - created).total_seconds() // 3600)
+        report.add(
+            FRESHNESS, "warning", f"Created {hours} hours ago ({created.isoformat()}): not fresh"
+        )
+    else:
+        report.add(FRESHNESS, "pass", f"Created {created.isoformat()}")
+
+
+def _enveloped_text(item: Mapping[str, Any]) -> str:
+    """The JWT inside an EnvelopedVerifiableCredential's ``data:`` URL."""
+    url = item.get("id")
+    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
+        raise CredentialError("An enveloped credential's id must be a data: URL")
+    header, _, data = url.partition(",")
+    if header.endswith(";base64"):
+        try:
+            return base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise CredentialError("An enveloped credential's data is not base64 text") from error
+    return unquote(data)
+
+
+def _check_credentials(
+    report: VerificationReport, presentation: Mapping[str, Any], verify_embedded: EmbeddedVerifier
+) -> None:
+    found = presentation.get("verifiableCredential")
+    items = [] if found is None else found if isinstance(found, list) else [found]
+    if not items:
+        report.add(CREDENTIALS, "warning", "The presentation carries no credentials")
+    for index, item in enumerate(items, 1):
+        label = f"credential {index}"
+        try:
+            if not isinstance(item, Mapping):
+                raise CredentialError("Not a credential: expected a JSON object")
+            types = item.get("type")
+            enveloped = ENVELOPED_CREDENTIAL in (types if isinstance(types, list) else [types])
+            embedded = verify_embedded(_enveloped_text(item) if enveloped else item)
+        except CredentialError as error:
+            report.add(label, "fail", error.message)
+            continue
+        report.embedded.append(embedded)
+        report.checks.extend(
+            Check(f"{label} · {check.name}", check.status, check.reason)
+            for check in embedded.checks
+        )
+
+
+def _verify_presentation(
+    report: VerificationReport,
+    presentation: Mapping[str, Any],
+    *,
+    resolver: KeyResolver,
+    verify_embedded: EmbeddedVerifier,
+    challenge: str | None,
+    domain: str | None,
+    now: datetime,
+    max_age: timedelta,
+) -> VerificationReport:
+    report.kind = "presentation"
+    report.add(PARSE, "pass", f"Read a presentation ({report.source})")
+    try:
+        _check_context(report, presentation)
+        held = _check_holder_proof(report, presentation, resolver)
+        if held:
+            _check_binding(report, held, challenge, domain)
+            _check_freshness(report, held[0], now, max_age)
+        _check_credentials(report, presentation, verify_embedded)
+    except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
+        reason = (
+            error.message
+            if isinstance(error, CredentialError)
+            else f"Malformed presentation: {error}"
+        )
+        report.add("presentation", "fail", reason)
+    except RecursionError:
+        report.add("presentation", "fail", "The presentation is nested too deeply to process")
+    return report
+
+
+def verify_presentation(
+    source: Source,
+    *,
+    resolver: KeyResolver,
+    verify_embedded: EmbeddedVerifier,
+    challenge: str | None = None,
+    domain: str | None = None,
+    now: datetime | None = None,
+    max_age: timedelta = PRESENTATION_MAX_AGE,
+) -> VerificationReport:
+    """Check a Verifiable Presentation: its holder's proof (``challenge`` and ``domain`` when the
+    verifier gives them) and, through ``verify_embedded``, every credential it carries."""
+    report = VerificationReport()
+    parsed = _read(report, source)
+    if parsed is None:
+        return report
+    if not is_presentation(parsed.credential) or parsed.jwt is not None:
+        report.add(PARSE, "fail", f"Not a {PRESENTATION_TYPE} in JSON")
+        return report
+    return _verify_presentation(
+        report,
+        parsed.credential,
+        resolver=resolver,
+        verify_embedded=verify_embedded,
+        challenge=challenge,
+        domain=domain,
+        now=now or datetime.now(UTC),
+        max_age=max_age,
+    )
+
+
 def verify_credential(
-    source: bytes | str | Mapping[str, Any],
+    source: Source,
     *,
     resolver: KeyResolver,
     status_checker: StatusChecker | None = None,
     known_issuer: IssuerLookup | None = None,
     now: datetime | None = None,
     prepare: Callable[[Mapping[str, Any]], bytes | None] | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
+    verify_embedded: EmbeddedVerifier | None = None,
+    presentations: bool = True,
 ) -> VerificationReport:
     """Check everything a relying party should; see the module docstring.
 
     ``prepare`` sees the parsed credential before any check (a caller may batch its look-ups);
     it may return the SHA-256 of the credential's JCS form without proofs, which an
     ``eddsa-jcs-2022`` proof check then need not compute again.
+
+    A presentation is checked by :func:`verify_presentation` (``challenge``, ``domain``), its
+    credentials by ``verify_embedded`` (by default this function with the same look-ups);
+    ``presentations=False`` refuses one (a credential inside a presentation).
     """
     report = VerificationReport()
-    try:
-        parsed = _parse(source)
-    except CredentialError as error:
-        report.add(PARSE, "fail", error.message)
+    parsed = _read(report, source)
+    if parsed is None:
         return report
-    report.credential, report.source = parsed.credential, parsed.source
+    if is_presentation(parsed.credential) and parsed.jwt is None:
+        if not presentations:
+            report.add(PARSE, "fail", "A presentation, where a credential was expected")
+            return report
+
+        def embedded(item: Source) -> VerificationReport:
+            return verify_credential(
+                item,
+                resolver=resolver,
+                status_checker=status_checker,
+                known_issuer=known_issuer,
+                now=now,
+                presentations=False,
+            )
+
+        return _verify_presentation(
+            report,
+            parsed.credential,
+            resolver=resolver,
+            verify_embedded=verify_embedded or embedded,
+            challenge=challenge,
+            domain=domain,
+            now=now or datetime.now(UTC),
+            max_age=PRESENTATION_MAX_AGE,
+        )
     report.add(PARSE, "pass", f"Read a credential ({parsed.source})")
     try:
         digest = prepare(parsed.credential) if prepare is not None else None

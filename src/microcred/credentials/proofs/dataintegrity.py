@@ -245,11 +245,13 @@ def verify_proof(
     *,
     all_proofs: list[Any],
     jcs_digest: bytes | None = None,
+    purpose: str = "assertionMethod",
 ) -> ProofResult:
     """Check one proof of ``document`` (never raises on bad input).
 
     ``jcs_digest``: SHA-256 of the JCS form of ``document`` without its proofs, when the caller
-    already computed it (verification on this server hashes it for the ledger)."""
+    already computed it (verification on this server hashes it for the ledger). ``purpose``: the
+    proof purpose required (``authentication`` for a holder's presentation)."""
     if not isinstance(proof, dict):
         return ProofResult("?", "", False, "The proof is not a JSON object", supported=False)
     suite = suite_of(proof)
@@ -263,10 +265,8 @@ def verify_proof(
         return ProofResult(label, "", False, "The proof names no verificationMethod")
     try:
         signature = multibase_decode(str(proof.get("proofValue", "")))
-        if proof.get("proofPurpose") != "assertionMethod":
-            raise CredentialError(
-                f"Proof purpose {proof.get('proofPurpose')!r} is not assertionMethod"
-            )
+        if proof.get("proofPurpose") != purpose:
+            raise CredentialError(f"Proof purpose {proof.get('proofPurpose')!r} is not {purpose}")
         _check_context(proof, document)
         unsecured = {name: value for name, value in document.items() if name != "proof"}
         previous = proof.get("previousProof")
@@ -316,11 +316,18 @@ def verify_proof(
 
 
 def verify_proofs(
-    document: Mapping[str, Any], resolver: KeyResolver, *, jcs_digest: bytes | None = None
+    document: Mapping[str, Any],
+    resolver: KeyResolver,
+    *,
+    jcs_digest: bytes | None = None,
+    purpose: str = "assertionMethod",
 ) -> list[ProofResult]:
-    """One result per proof attached to ``document`` (``jcs_digest``: see :func:`verify_proof`)."""
+    """One result per proof attached to ``document`` (``jcs_digest``, ``purpose``: see
+    :func:`verify_proof`)."""
     proofs = _proofs(document)
     return [
-        verify_proof(document, proof, resolver, all_proofs=proofs, jcs_digest=jcs_digest)
+        verify_proof(
+            document, proof, resolver, all_proofs=proofs, jcs_digest=jcs_digest, purpose=purpose
+        )
         for proof in proofs
     ]
