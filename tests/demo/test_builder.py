@@ -19,6 +19,7 @@ from microcred.credentials.models import IssuedCredential
 from microcred.credentials.resolvers import verify
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
+from microcred.demo.activity import DEMO_PROFILE
 from microcred.demo.builder import DEMO_LOGINS, DEMO_PASSWORD, build_demo
 from microcred.ledger import service as ledger
 from microcred.ledger.models import LedgerWitness
@@ -27,6 +28,7 @@ from microcred.pathways import service as pathways
 from microcred.pathways.models import ArticulationAgreement, CreditRecommendation
 from microcred.settings import Settings
 from microcred.skills.loader import load_default_taxonomy
+from microcred.wallet import profiles
 from tests.conftest import SHARED_DIR
 
 Fingerprint = list[tuple[str, str | None, str, int | None, tuple[str, ...]]]
@@ -223,3 +225,17 @@ def test_the_demo_registrar_evaluates_transfer_credit_with_named_reasons(
     )
     assert "1 articulation agreement (6 rules)" in report
     assert "registrar@metro-university.example.edu  registrar — Metropolitan State" in report
+
+
+def test_the_demo_learner_has_a_published_profile_of_valid_credentials(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    path, _, _ = demo_dbs
+    with demo_session(path) as session:
+        shown = profiles.public_profile(session, DEMO_PROFILE, "https://demo.example")
+        lee = session.scalar(select(User).where(User.email == DEMO_LOGINS[5].email))
+        assert lee is not None
+        assert accounts.has_consent(session, lee.id, profiles.PUBLIC_NAME_CONSENT)
+    assert shown.name == "Lee Learner"
+    assert len(shown.entries) >= 5 and all(e.kind == "earned" for e in shown.entries)
+    assert shown.skills, "the profile lists the skills Lee's credentials attest"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microcred.accounts import service as accounts
 from microcred.accounts.models import Membership, Role, User
 from microcred.assessment import service as assessment
 from microcred.catalogue import service as catalogue
@@ -25,6 +26,7 @@ from microcred.ledger import service as ledger
 from microcred.ledger.notes import COSIGNATURE_V1, NoteSigner, cosign_note, parse_note
 from microcred.pathways import service as pathways
 from microcred.settings import Settings
+from microcred.wallet import profiles
 
 PATHWAY_COURSES = (
     "Data Analysis with Spreadsheets",
@@ -120,6 +122,7 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     pathways_made = _pathway(session, by_name)
     issued, revoked = _credentials(session, settings, rng, by_name)
     recommendations, agreements = _transfer_credit(session, settings, by_name)
+    _public_profile(session)
     _cosigned_checkpoint(session, settings, rng)
     return ActivityCounts(
         issued + len(TRANSFER_HOLDINGS), revoked, pathways_made, assessments, recommendations,
@@ -128,6 +131,20 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
 
 
 DEMO_WITNESS = "witness.demo.microcred.org"
+DEMO_PROFILE = "lee-learner"
+
+
+def _public_profile(session: Session) -> None:
+    """Lee Learner publishes a profile of every credential earned here, name shown."""
+    named = session.scalar(select(User).where(User.email == "learner@demo.microcred.org"))
+    assert named is not None
+    earned = credentials.credentials_of_learner(session, named.id)
+    profiles.save_profile(
+        session, accounts.principal_for(session, named), handle=DEMO_PROFILE,
+        headline="Career changer into data analytics", published=True,
+        credential_ids=[c.id for c in reversed(earned)],
+    )  # fmt: skip
+    profiles.set_public_name(session, named.id, True)
 
 
 def _cosigned_checkpoint(session: Session, settings: Settings, rng: random.Random) -> None:
