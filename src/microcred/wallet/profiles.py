@@ -56,7 +56,9 @@ class ProfileEntry:
     issued_on: datetime
     valid_until: datetime | None
     page_url: str | None
-    image_url: str | None
+    """The public verification page (absolute, for JSON and for sharing)."""
+    page_path: str | None
+    """The same page as a path on this server (for links in its own pages)."""
     skills: tuple[str, ...]
     credential_id: str
 
@@ -209,7 +211,7 @@ def _earned_entry(row: IssuedCredential, base_url: str, now: datetime) -> Profil
         issued_on=_aware(row.valid_from),
         valid_until=until,
         page_url=f"{base_url}/credentials/{row.id}",
-        image_url=f"{base_url}/credentials/{row.id}/badge.png",
+        page_path=f"/credentials/{row.id}",
         skills=_skills(row.document),
         credential_id=str(row.document.get("id") or row.id),
     )
@@ -225,7 +227,7 @@ def _imported_entry(row: ImportedCredential) -> ProfileEntry | None:
         issued_on=_aware(row.earned_at),
         valid_until=None,
         page_url=None,
-        image_url=None,
+        page_path=None,
         skills=_skills(row.credential),
         credential_id=str(row.credential.get("id") or row.achievement_id),
     )
