@@ -45,6 +45,9 @@ class Suite:
     can_issue: bool = True
     proof_carries_context: bool = False
     """eddsa-jcs-2022 keeps the document's ``@context`` inside the proof it issues."""
+    proof_context_free: bool = False
+    """Linked Data Proofs before vc-data-integrity: the proof may carry an ``@context`` of its
+    own, not a prefix of the document's (DIDKit's presentations do)."""
 
 
 SUITES: dict[str, Suite] = {
@@ -59,9 +62,20 @@ SUITES: dict[str, Suite] = {
         proof_carries_context=True,
     ),
     # The draft name of eddsa-rdfc-2022 (2023 credentials): same algorithm, verify only.
-    "eddsa-2022": Suite("eddsa-2022", DATA_INTEGRITY_PROOF, "eddsa-2022", _rdfc_bytes, False),
+    "eddsa-2022": Suite(
+        "eddsa-2022",
+        DATA_INTEGRITY_PROOF,
+        "eddsa-2022",
+        _rdfc_bytes,
+        can_issue=False,
+        proof_context_free=True,
+    ),
     ED25519_SIGNATURE_2020: Suite(
-        ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020, None, _rdfc_bytes
+        ED25519_SIGNATURE_2020,
+        ED25519_SIGNATURE_2020,
+        None,
+        _rdfc_bytes,
+        proof_context_free=True,
     ),
 }
 
@@ -267,7 +281,8 @@ def verify_proof(
         signature = multibase_decode(str(proof.get("proofValue", "")))
         if proof.get("proofPurpose") != purpose:
             raise CredentialError(f"Proof purpose {proof.get('proofPurpose')!r} is not {purpose}")
-        _check_context(proof, document)
+        if not suite.proof_context_free:
+            _check_context(proof, document)
         unsecured = {name: value for name, value in document.items() if name != "proof"}
         previous = proof.get("previousProof")
         if previous is not None:
