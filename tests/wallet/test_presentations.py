@@ -1,4 +1,4 @@
-"""Verifiable Presentations: learners sign them as holder; the verifier checks holder and credentials."""
+"""Verifiable Presentations: learners sign them as holder; verifiers check them throughout."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from microcred.credentials import service

@@ -49,6 +49,7 @@ SCOPES = {
     "credentials:read": "Read issued credentials",
     "assessment:write": "Record assessment results",
     "accounts:admin": "Manage members and tokens of your organisations",
+    "wallet:present": "Sign verifiable presentations of your credentials",
 }
 
 

@@ -136,8 +136,12 @@ def verify_command(
     offline: Annotated[
         bool, typer.Option(help="No network look-ups (other issuers' keys and lists)")
     ] = False,
+    challenge: Annotated[
+        str | None, typer.Option(help="A presentation's expected challenge")
+    ] = None,
+    domain: Annotated[str | None, typer.Option(help="A presentation's expected domain")] = None,
 ) -> None:
-    """Verify a credential. Exit 0 valid, 1 invalid, 2 unreadable."""
+    """Verify a credential or a presentation. Exit 0 valid, 1 invalid, 2 unreadable."""
     from microcred.credentials.resolvers import verify
 
     try:
@@ -146,7 +150,10 @@ def verify_command(
         err_console.print(f"Cannot read {file}: {error.strerror}")
         raise typer.Exit(EXIT_USAGE) from None
     with unit_of_work() as session:
-        report = verify(session, data, get_settings(), allow_remote=not offline)
+        report = verify(
+            session, data, get_settings(), allow_remote=not offline, challenge=challenge,
+            domain=domain,
+        )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

@@ -14,6 +14,7 @@ from microcred.web.routers import (
     market,
     members,
     pathways,
+    presentations,
     profiles,
     skills,
 )
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
         market,
         assessment,
         pathways,
+        presentations,
         profiles,
     )
     for router in module.routers

@@ -338,13 +338,18 @@ async def _verification_input(request: Request) -> bytes:
     return await request.body()
 
 
-@api.post("/verify", summary="Verify a credential (JSON, JWT, or a baked PNG/SVG)")
-async def api_verify(request: Request) -> JSONResponse:
-    """The body is the credential: JSON, a compact JWT as text, or a multipart upload."""
+@api.post("/verify", summary="Verify a credential or a presentation (JSON, JWT, PNG/SVG)")
+async def api_verify(
+    request: Request,
+    challenge: Annotated[str | None, Query(max_length=500)] = None,
+    domain: Annotated[str | None, Query(max_length=500)] = None,
+) -> JSONResponse:
+    """The body is the credential: JSON, a compact JWT as text, or a multipart upload. For a
+    Verifiable Presentation, ``challenge`` and ``domain`` are what its holder must have signed."""
     data = await _verification_input(request)
     context = app_context(request)
     with context.sessions() as session:
-        report = verify(session, data, context.settings)
+        report = verify(session, data, context.settings, challenge=challenge, domain=domain)
     return JSONResponse(report.as_dict())
 
 
@@ -662,6 +667,8 @@ async def verify_submit(
     csrf_token: Annotated[str, Form()] = "",
     credential: Annotated[str, Form(max_length=1_000_000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    challenge: Annotated[str, Form(max_length=500)] = "",
+    domain: Annotated[str, Form(max_length=500)] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
     data = await file.read() if file is not None and file.filename else credential.encode()
@@ -672,10 +679,13 @@ async def verify_submit(
         )  # fmt: skip
     context = app_context(request)
     with context.sessions() as session:
-        report = verify(session, data, context.settings)
+        report = verify(
+            session, data, context.settings, challenge=challenge.strip() or None,
+            domain=domain.strip() or None,
+        )  # fmt: skip
     return render(
         request, "credentials/verify.html", principal, report=_report_view(report),
-        pasted=credential, credential=report.credential,
+        pasted=credential, credential=report.credential, challenge=challenge, domain=domain,
     )  # fmt: skip
 
 

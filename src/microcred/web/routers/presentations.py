@@ -1,0 +1,121 @@
+"""Verifiable presentations: a learner signs a selection of their credentials for a verifier."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from microcred.accounts.service import Principal
+from microcred.credentials import service as credentials
+from microcred.errors import MicrocredError, PermissionDenied
+from microcred.wallet.holders import holder_key, holder_verification_method
+from microcred.wallet.presentations import (
+    CRYPTOSUITES,
+    MAX_CHALLENGE_LENGTH,
+    MAX_CREDENTIALS,
+    create_presentation,
+)
+from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.downloads import attachment
+from microcred.web.rendering import render
+from microcred.web.security import check_csrf
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["wallet"])
+PRESENT_SCOPE = "wallet:present"
+PRESENTATION_MEDIA_TYPE = "application/vp+ld+json"
+
+
+def _presenter(principal: Principal) -> Principal:
+    if not principal.has_scope(PRESENT_SCOPE):
+        raise PermissionDenied(f"This token lacks the {PRESENT_SCOPE} scope.")
+    return principal
+
+
+class PresentationIn(BaseModel):
+    credential_ids: list[str] = Field(min_length=1, max_length=MAX_CREDENTIALS)
+    challenge: str = Field(max_length=MAX_CHALLENGE_LENGTH)
+    domain: str | None = Field(default=None, max_length=MAX_CHALLENGE_LENGTH)
+    cryptosuite: str = Field(default=CRYPTOSUITES[0], max_length=40)
+
+
+@api.post("/me/presentations", summary="Sign a Verifiable Presentation of my credentials")
+def api_create_presentation(
+    body: PresentationIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> JSONResponse:
+    presentation = create_presentation(
+        session,
+        _presenter(principal),
+        body.credential_ids,
+        challenge=body.challenge,
+        domain=body.domain,
+        cryptosuite=body.cryptosuite,
+        settings=app_context(request).settings,
+    )
+    return JSONResponse(presentation, status_code=201)
+
+
+@api.get("/me/holder", summary="My holder DID (made on first use)")
+def api_holder(request: Request, session: DbSession, principal: CurrentPrincipal) -> dict[str, str]:
+    row = holder_key(session, principal, app_context(request).settings)
+    return {"did": row.did, "verification_method": holder_verification_method(row)}
+
+
+def _page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    return render(
+        request, "wallet/presentations.html", principal, status_code=status_code,
+        earned=credentials.credentials_of_learner(session, principal.user_id, principal),
+        cryptosuites=CRYPTOSUITES, max_length=MAX_CHALLENGE_LENGTH, **context,
+    )  # fmt: skip
+
+
+@pages.get("/wallet/presentations", response_class=HTMLResponse)
+def presentations_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> HTMLResponse:
+    return _page(request, session, principal, chosen=[], challenge="", domain="")
+
+
+@pages.post("/wallet/presentations", response_model=None)
+def presentations_submit(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    credential_ids: Annotated[list[str] | None, Form(max_length=MAX_CREDENTIALS)] = None,
+    challenge: Annotated[str, Form(max_length=MAX_CHALLENGE_LENGTH)] = "",
+    domain: Annotated[str, Form(max_length=MAX_CHALLENGE_LENGTH)] = "",
+    cryptosuite: Annotated[str, Form(max_length=40)] = CRYPTOSUITES[0],
+) -> Response:
+    check_csrf(request, csrf_token)
+    chosen = credential_ids or []
+    try:
+        presentation = create_presentation(
+            session, principal, chosen, challenge=challenge, domain=domain,
+            cryptosuite=cryptosuite, settings=app_context(request).settings,
+        )  # fmt: skip
+    except MicrocredError as error:
+        session.rollback()
+        return _page(
+            request, session, principal, status_code=error.status_code, error=error.message,
+            chosen=chosen, challenge=challenge, domain=domain, cryptosuite=cryptosuite,
+        )  # fmt: skip
+    return Response(
+        json.dumps(presentation, ensure_ascii=False, indent=2),
+        media_type=PRESENTATION_MEDIA_TYPE,
+        headers={"Content-Disposition": attachment("presentation.json")},
+    )
+
+
+routers = [pages, api]
