@@ -5,6 +5,7 @@
   keyword.
 * SVG: an ``<openbadges:credential>`` element (namespace ``https://purl.imsglobal.org/ob/v3p0``)
   right inside the root, holding JSON in CDATA, or a JWT in its ``verify`` attribute.
+* PDF (read only): an embedded file attachment (:mod:`microcred.credentials.pdf_embedded`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from xml.etree import ElementTree
 
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.pdf_embedded import extract_pdf, is_pdf
 from microcred.credentials.proofs.jwt import looks_like_jwt
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -26,7 +28,7 @@ SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 OB2_SVG_NAMESPACE = "http://openbadges.org"
 _MAX_TEXT_BYTES = 8 * 1024 * 1024
 
-ImageKind = Literal["png", "svg"]
+ImageKind = Literal["png", "svg", "pdf"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class BakedCredential:
 def image_kind(data: bytes) -> ImageKind | None:
     if data.startswith(PNG_SIGNATURE):
         return "png"
+    if is_pdf(data):
+        return "pdf"
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!doctype svg", b"<!--")) and b"<svg" in data[:65536]:
         return "svg"
@@ -225,4 +229,6 @@ def extract(image: bytes) -> BakedCredential:
         return extract_png(image)
     if kind == "svg":
         return extract_svg(image)
-    raise CredentialError("Not a PNG or SVG image")
+    if kind == "pdf":
+        return BakedCredential(extract_pdf(image), "pdf", "3.0")
+    raise CredentialError("Not a PNG or SVG image or a PDF")

@@ -307,3 +307,35 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     issuer = credential.get("issuer")
     value = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     return value if isinstance(value, str) else None
+
+
+def result_labels(subject: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each ``credentialSubject.result`` as ``{name, value}``, a rubric level named rather than
+    shown as its id; entries that are not objects are skipped."""
+    achievement = subject.get("achievement")
+    if not isinstance(achievement, Mapping):
+        achievement = {}
+    descriptions = achievement.get("resultDescription")
+    levels: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for description in descriptions if isinstance(descriptions, list) else []:
+        if not isinstance(description, Mapping):
+            continue
+        names[str(description.get("id"))] = str(description.get("name", "Result"))
+        criterion_levels = description.get("rubricCriterionLevel")
+        for level in criterion_levels if isinstance(criterion_levels, list) else []:
+            if isinstance(level, Mapping):
+                levels[str(level.get("id"))] = str(level.get("name"))
+    results = subject.get("result")
+    labels = []
+    for result in results if isinstance(results, list) else []:
+        if not isinstance(result, Mapping):
+            continue
+        value = result.get("achievedLevel") or result.get("value") or ""
+        labels.append(
+            {
+                "name": names.get(str(result.get("resultDescription")), "Result"),
+                "value": levels.get(str(value), str(value)),
+            }
+        )
+    return labels

@@ -16,6 +16,7 @@ from microcred.web.routers import (
     pathways,
     presentations,
     profiles,
+    sharing,
     skills,
 )
 
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
         pathways,
         presentations,
         profiles,
+        sharing,
     )
     for router in module.routers
 ]

@@ -34,6 +34,7 @@ from microcred.catalogue.badge_image import default_badge_svg
 from microcred.credentials import bulk, service
 from microcred.credentials.badge_png import default_badge_png
 from microcred.credentials.baking import bake_png, bake_svg
+from microcred.credentials.documents import result_labels
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keystore import did_document_for_slug, issuer_keys, rotate_issuer_key
 from microcred.credentials.models import BulkJob, IssuedCredential
@@ -111,6 +112,18 @@ def _can_see_recipient(principal: Principal | None, credential: IssuedCredential
     return principal.user_id == credential.recipient_user_id or service.can_read(
         principal, credential.organisation_id
     )
+
+
+def visible_recipient_name(
+    session: Session, principal: Principal | None, credential: IssuedCredential
+) -> str | None:
+    """The recipient's name for the recipient and the issuer's staff; for anyone else only once
+    the recipient consented to showing it on their public pages."""
+    shown = _can_see_recipient(principal, credential) or (
+        credential.recipient_user_id is not None
+        and has_consent(session, credential.recipient_user_id, PUBLIC_NAME_CONSENT)
+    )
+    return credential.recipient_name if shown else None
 
 
 # --- API: issue, revoke, list ---------------------------------------------------------------
@@ -552,12 +565,16 @@ def credential_jwt(
     )
 
 
+def badge_image_png(session: Session, credential: IssuedCredential) -> bytes:
+    """The credential's badge image (not baked): its issuer's default badge."""
+    return default_badge_png(_organisation_name(session, credential))
+
+
 @pages.get("/credentials/{credential_id}/badge.png")
 def credential_png(credential_id: str, session: DbSession) -> Response:
     credential = service.get_credential(session, credential_id)
-    image = default_badge_png(_organisation_name(session, credential))
     return Response(
-        bake_png(image, service.preferred_text(credential)),
+        bake_png(badge_image_png(session, credential), service.preferred_text(credential)),
         media_type="image/png",
         headers={"Content-Disposition": f'attachment; filename="badge-{credential.id}.png"'},
     )
@@ -603,10 +620,6 @@ def credential_page(
     report = verify(session, service.preferred_text(credential), settings)
     ledger_checks = {"ledger"}
     report.checks = [c for c in report.checks if c.name not in ledger_checks]
-    show_name = _can_see_recipient(principal, credential) or (
-        credential.recipient_user_id is not None
-        and has_consent(session, credential.recipient_user_id, PUBLIC_NAME_CONSENT)
-    )
     document = credential.document
     subject = document.get("credentialSubject", {})
     page_url = f"{settings.base_url.rstrip('/')}/credentials/{credential.id}"
@@ -620,11 +633,11 @@ def credential_page(
         credential=credential,
         document=document,
         achievement=subject.get("achievement", {}),
-        results=_result_labels(subject),
+        results=result_labels(subject),
         evidence=document.get("evidence", []),
         issuer=document.get("issuer", {}),
         issuer_slug=getattr(_issuing_organisation(session, credential), "slug", None),
-        recipient_name=credential.recipient_name if show_name else None,
+        recipient_name=visible_recipient_name(session, principal, credential),
         report=_report_view(report),
         entries=_ledger_entries(session, credential),
         can_manage=service.can_manage(principal, credential.organisation_id),
@@ -632,27 +645,6 @@ def credential_page(
         if service.can_read(principal, credential.organisation_id)
         else [],
     )
-
-
-def _result_labels(subject: dict[str, Any]) -> list[dict[str, str]]:
-    """Each result as ``{name, value}``, a rubric level named rather than shown as its id."""
-    achievement = subject.get("achievement", {})
-    levels: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for description in achievement.get("resultDescription", []) or []:
-        names[str(description.get("id"))] = str(description.get("name", "Result"))
-        for level in description.get("rubricCriterionLevel", []) or []:
-            levels[str(level.get("id"))] = str(level.get("name"))
-    labels = []
-    for result in subject.get("result", []) or []:
-        value = result.get("achievedLevel") or result.get("value") or ""
-        labels.append(
-            {
-                "name": names.get(str(result.get("resultDescription")), "Result"),
-                "value": levels.get(str(value), str(value)),
-            }
-        )
-    return labels
 
 
 @pages.get("/verify", response_class=HTMLResponse)

@@ -1,0 +1,347 @@
+"""A credential as a one-page PDF certificate that carries the signed credential itself.
+
+The page shows what a person reads (recipient, achievement, issuer, dates, results) and a QR
+code of the live verification page. The signed JSON-LD (and any VC-JWT forms) travel inside the
+PDF as embedded files, as the EU Digital Credentials PDFs do, so a verifier can check the PDF
+itself (:mod:`microcred.credentials.pdf_embedded` reads them back).
+
+A credential that is revoked, suspended or expired is marked across the page: the PDF never
+presents it as valid. The creation date is the issuance date and nothing else varies, so the
+same credential in the same state gives byte-identical PDFs.
+
+Text is set in the bundled DejaVu Sans (Latin, Greek, Cyrillic, Hebrew, Arabic, Armenian,
+Georgian, many symbols). There is no shaping engine offline: right-to-left text is reordered
+but Arabic letters are not joined; characters the font lacks (CJK among them) print as U+FFFD.
+The PDF's metadata keeps the exact text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
+from fpdf.fonts import TTFFont
+
+from microcred.credentials.documents import parse_datetime, result_labels
+from microcred.credentials.errors import CredentialError
+from microcred.wallet.qr import QUIET_ZONE, qr_code
+
+JSON_ATTACHMENT = "credential.json"
+FONT = "DejaVuSans"
+FONTS_DIR = Path(__file__).parent / "fonts"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+REPLACEMENT = "\ufffd"
+ATTACHMENT_NOTE = (
+    f"This PDF carries the signed credential ({JSON_ATTACHMENT}): upload the PDF to any "
+    "Open Badges 3.0 verifier to check it."
+)
+MAX_FIELD_CHARS = 600
+"""Longer texts are cut before layout; the full text is in the embedded credential."""
+
+PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 18.0
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+BADGE_SIZE = 24.0
+QR_SIZE = 34.0
+INK, MUTED, ACCENT, ALERT = (27, 36, 48), (90, 98, 110), (11, 92, 173), (179, 38, 30)
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    style: str
+    sizes: tuple[float, ...]
+    max_lines: int
+    colour: tuple[int, int, int] = INK
+    gap_after: float = 2.0
+    link: str = ""
+
+
+def _line_height(size: float) -> float:
+    return size * 0.3528 * 1.25  # points to millimetres, with some leading
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _plain(value: Any) -> str:
+    """One line of text: whitespace and control characters collapsed, cut to a bound."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return ""
+    text = "".join(
+        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in str(value)
+    )
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 1] + "…"
+
+
+def _font_path(style: str) -> Path:
+    return FONTS_DIR / FONT_FILES[style]
+
+
+def _printable(text: str, covered: Container[int]) -> str:
+    """``text`` with characters the font cannot draw replaced (invisible ones dropped)."""
+    out = []
+    for char in text:
+        if ord(char) in covered:
+            out.append(char)
+        elif unicodedata.category(char) not in {"Cf", "Mn", "Me"}:
+            out.append(REPLACEMENT)
+    return "".join(out)
+
+
+def _date(value: Any, field: str) -> datetime | None:
+    try:
+        return parse_datetime(value, field)
+    except CredentialError:
+        return None
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def _warning(state: str, valid_until: datetime | None, now: datetime) -> str | None:
+    if state == "revoked":
+        return "REVOKED — the issuer has revoked this credential. It is not valid."
+    if state == "suspended":
+        return "SUSPENDED — the issuer has suspended this credential. It is not valid now."
+    if valid_until is not None and valid_until < now:
+        return f"EXPIRED on {_day(valid_until)} — this credential is no longer valid."
+    return None
+
+
+class _Certificate(FPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        for style in FONT_FILES:
+            self.add_font(FONT, style, fname=_font_path(style))
+        self.set_auto_page_break(False)
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.c_margin = 0
+
+    def fit(self, block: _Block, width: float) -> tuple[float, list[str]]:
+        """The largest of ``block``'s sizes at which it fits its lines, and those lines (cut with
+        "…" if even the smallest size does not fit)."""
+        font = self.fonts[f"{FONT.lower()}{block.style}"]
+        text = _printable(block.text, font.cmap if isinstance(font, TTFFont) else {})
+        for size in block.sizes:
+            self.set_font(FONT, block.style, size)
+            lines: list[str] = self.multi_cell(
+                width, text=text, dry_run=True, output=MethodReturnValue.LINES
+            )  # type: ignore[assignment]
+            if len(lines) <= block.max_lines:
+                return size, lines
+        lines = lines[: block.max_lines]
+        last = lines[-1].rstrip()
+        while last and self.get_string_width(last + "…") > width:
+            last = last[:-1]
+        return size, [*lines[:-1], last + "…"]
+
+    def height(self, blocks: list[_Block], width: float) -> float:
+        total = 0.0
+        for block in blocks:
+            size, lines = self.fit(block, width)
+            total += len(lines) * _line_height(size) + block.gap_after
+        return total
+
+    def write_blocks(self, blocks: list[_Block], x: float, width: float, align: Align) -> None:
+        for block in blocks:
+            size, lines = self.fit(block, width)
+            self.set_text_color(*block.colour)
+            for line in lines:
+                self.set_x(x)
+                self.cell(
+                    width, _line_height(size), line, align=align, link=block.link,
+                    new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                )  # fmt: skip
+            self.set_y(self.get_y() + block.gap_after)
+
+    def qr(self, url: str, x: float, y: float, size: float) -> None:
+        """The QR code as filled squares: sharp at any zoom, no image decoding."""
+        code = qr_code(url)
+        matrix = [list(row) for row in code.matrix_iter(scale=1, border=QUIET_ZONE)]
+        module = size / len(matrix)
+        self.set_fill_color(255, 255, 255)
+        self.rect(x, y, size, size, style="F")
+        self.set_fill_color(0, 0, 0)
+        for row, bits in enumerate(matrix):
+            column = 0
+            while column < len(bits):
+                if not bits[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(bits) and bits[column]:
+                    column += 1
+                self.rect(
+                    x + start * module, y + row * module, (column - start) * module, module, "F"
+                )
+        self.link(x, y, size, size, url)
+
+    def frame(self) -> None:
+        self.set_draw_color(*ACCENT)
+        self.set_line_width(0.8)
+        self.rect(8, 8, PAGE_WIDTH - 16, PAGE_HEIGHT - 16)
+        self.set_line_width(0.2)
+        self.rect(10, 10, PAGE_WIDTH - 20, PAGE_HEIGHT - 20)
+
+    def warning(self, text: str, top: float) -> None:
+        """A red banner with ``text`` and its first word across the page."""
+        self.watermark(text.split(" ", 1)[0])
+        self.set_fill_color(*ALERT)
+        self.set_text_color(255, 255, 255)
+        self.set_font(FONT, "B", 13)
+        self.set_xy(MARGIN, top - 4)
+        self.cell(TEXT_WIDTH, 10, text, align=Align.C, fill=True)
+
+    def watermark(self, word: str) -> None:
+        self.set_font(FONT, "B", 110)
+        self.set_text_color(*ALERT)
+        with (
+            self.local_context(fill_opacity=0.12),
+            self.rotation(28, PAGE_WIDTH / 2, PAGE_HEIGHT / 2),
+        ):
+            width = self.get_string_width(word)
+            self.text(PAGE_WIDTH / 2 - width / 2, PAGE_HEIGHT / 2 + 15, word)
+
+
+def _middle_blocks(
+    achievement: Mapping[str, Any], subject: Mapping[str, Any], achievement_name: str, name: str
+) -> list[_Block]:
+    blocks = [_Block("CERTIFICATE OF ACHIEVEMENT", "B", (10,), 1, MUTED, 3)]
+    if name:
+        blocks += [
+            _Block("This certifies that", "", (11,), 1, MUTED, 1),
+            _Block(name, "B", (26, 20, 15), 2, INK, 1),
+            _Block("has earned", "", (11,), 1, MUTED, 1),
+        ]
+    criteria = _plain(_mapping(achievement.get("criteria")).get("narrative"))
+    results = " · ".join(
+        f"{_plain(label['name'])}: {_plain(label['value'])}" for label in result_labels(subject)
+    )
+    blocks += [
+        _Block(achievement_name, "B", (24, 19, 15, 12), 3, ACCENT, 2),
+        _Block(_plain(achievement.get("description")), "", (10, 9), 3, INK, 1.5),
+        _Block(f"Criteria: {criteria}" if criteria else "", "", (9, 8), 2, MUTED, 1.5),
+        _Block(results, "B", (10, 9), 2, INK, 0),
+    ]
+    return [block for block in blocks if block.text]
+
+
+def _footer_blocks(
+    document: Mapping[str, Any],
+    issuer_name: str,
+    issued: datetime | None,
+    valid_until: datetime | None,
+    page_url: str,
+) -> list[_Block]:
+    dates = f"Issued on {_day(issued)}" if issued else "Issue date not stated"
+    if valid_until is not None:
+        dates += f" · valid until {_day(valid_until)}"
+    return [
+        _Block(f"Issued by {issuer_name}", "B", (12, 10), 2, INK, 0.5),
+        _Block(dates, "", (10,), 1, INK, 0.5),
+        _Block(f"Verify at {page_url}", "B", (9, 7), 2, ACCENT, 0.5, page_url),
+        _Block(f"Credential {_plain(document.get('id'))}", "", (7,), 1, MUTED, 0.5),
+        _Block(ATTACHMENT_NOTE, "", (7,), 2, MUTED, 0),
+    ]
+
+
+def _embed(
+    pdf: FPDF, document: Mapping[str, Any], jwts: Mapping[str, str], moment: datetime
+) -> None:
+    pdf.embed_file(
+        bytes=json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"),
+        basename=JSON_ATTACHMENT, mime_type="application/ld+json",
+        modification_date=moment, creation_date=moment,
+        desc="The signed Open Badges 3.0 credential (JSON-LD)", compress=True,
+    )  # fmt: skip
+    for fmt, token in sorted(jwts.items()):
+        pdf.embed_file(
+            bytes=token.encode("ascii"), basename=f"credential-{fmt}.jwt",
+            mime_type="application/vc+jwt" if fmt.startswith("vc-jose") else "application/jwt",
+            modification_date=moment, creation_date=moment,
+            desc=f"The same credential as a compact {fmt}",
+        )  # fmt: skip
+
+
+def certificate_pdf(
+    document: Mapping[str, Any],
+    *,
+    recipient_name: str | None,
+    badge_png: bytes | None,
+    page_url: str,
+    state: str = "active",
+    jwts: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The certificate of the signed OB 3.0 credential ``document`` (see the module docstring).
+
+    ``state`` is the issuer's status of the credential (active, suspended, revoked);
+    ``recipient_name`` None leaves the name out (the e-mail address is never printed);
+    ``jwts`` maps a format name to that format's compact VC-JWT, each embedded too.
+    """
+    subject = _mapping(_first(document.get("credentialSubject")))
+    achievement = _mapping(subject.get("achievement"))
+    issuer = _mapping(document.get("issuer"))
+    achievement_name = _plain(achievement.get("name")) or "Achievement"
+    issuer_name = _plain(issuer.get("name")) or _plain(issuer.get("id")) or "Unnamed issuer"
+    name = _plain(recipient_name)
+    issued = _date(document.get("validFrom") or document.get("issuanceDate"), "validFrom")
+    valid_until = _date(document.get("validUntil") or document.get("expirationDate"), "validUntil")
+    created = issued or now or datetime.now(UTC)
+    warning = _warning(state, valid_until, now or datetime.now(UTC))
+
+    pdf = _Certificate()
+    pdf.set_creation_date(created)
+    title = f"{achievement_name} — {name}" if name else achievement_name
+    pdf.set_title(f"{warning.split(' ', 1)[0]}: {title}" if warning else title)
+    pdf.set_author(issuer_name)
+    pdf.set_subject(f"Open Badges 3.0 credential issued by {issuer_name}")
+    pdf.set_creator("microcred")
+    pdf.set_lang("en")
+    pdf.add_page()
+    pdf.frame()
+    top = MARGIN
+    if warning is not None:
+        pdf.warning(warning, top)
+        top += 9
+
+    footer = _footer_blocks(document, issuer_name, issued, valid_until, page_url)
+    footer_width = TEXT_WIDTH - QR_SIZE - 8
+    footer_top = PAGE_HEIGHT - MARGIN - pdf.height(footer, footer_width)
+    pdf.set_y(footer_top)
+    pdf.write_blocks(footer, MARGIN, footer_width, Align.L)
+    pdf.qr(page_url, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE)
+
+    blocks = _middle_blocks(achievement, subject, achievement_name, name)
+    badge_height = BADGE_SIZE + 2 if badge_png else 0
+    spare = footer_top - 4 - top - badge_height - pdf.height(blocks, TEXT_WIDTH)
+    top += max(spare, 0) / 2
+    if badge_png:
+        pdf.image(
+            io.BytesIO(badge_png), x=(PAGE_WIDTH - BADGE_SIZE) / 2, y=top, w=BADGE_SIZE,
+            h=BADGE_SIZE, alt_text=f"Badge: {achievement_name}",
+        )  # fmt: skip
+    pdf.set_y(top + badge_height)
+    pdf.write_blocks(blocks, MARGIN, TEXT_WIDTH, Align.C)
+
+    _embed(pdf, document, jwts or {}, created)
+    return bytes(pdf.output())
