@@ -28,7 +28,8 @@ from tests.credentials.interop.test_didkit import VC_V1, vc11_badge
 pytest.importorskip("didkit")
 
 PEER = Path(__file__).with_name("didkit_presentation_peer.py")
-EXPECTED = {"challenge": "c-5521", "domain": "careers.acme.example"}
+CHALLENGE, DOMAIN = "c-5521", "careers.acme.example"
+EXPECTED = {"challenge": CHALLENGE, "domain": DOMAIN}
 PRESENTATION_CONTEXTS = [VC_V1, "https://w3id.org/security/suites/ed25519-2020/v1"]
 
 
@@ -48,7 +49,8 @@ def exchange() -> dict[str, Any]:
         holder,
         method_for(holder),
         cryptosuite="Ed25519Signature2020",
-        **EXPECTED,
+        challenge=CHALLENGE,
+        domain=DOMAIN,
     )
     jwk = {
         "kty": "OKP",
@@ -90,10 +92,12 @@ def test_didkit_verifies_our_presentation(exchange: dict[str, Any]) -> None:
 @pytest.mark.parametrize("issued", ["ed25519_2020", "eddsa_2022"])
 def test_we_verify_a_presentation_didkit_signs(exchange: dict[str, Any], issued: str) -> None:
     vp = exchange["issued"][issued]
-    report = verify_credential(vp, resolver=DidResolver(), **EXPECTED)
+    report = verify_credential(vp, resolver=DidResolver(), challenge=CHALLENGE, domain=DOMAIN)
     assert report.valid, report.checks
     assert [c.status for c in report.check("holder proof")] == ["pass"]
     wrong = verify_credential(vp, resolver=DidResolver(), challenge="other")
     assert wrong.failed("challenge")
     vp["verifiableCredential"][0]["name"] = "Something Else"
-    assert not verify_credential(vp, resolver=DidResolver(), **EXPECTED).valid
+    assert not verify_credential(
+        vp, resolver=DidResolver(), challenge=CHALLENGE, domain=DOMAIN
+    ).valid
