@@ -7,7 +7,7 @@ scope; drafts are visible only to them (or to tokens with ``catalogue:read``). A
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -695,6 +695,27 @@ def definitions_aligned_to(session: Session, skill_uri: str) -> list[CredentialD
     return search_definitions(
         session, SearchFilters(skill=skill_uri), page=1, per_page=MAX_PER_PAGE
     ).items
+
+
+def definitions_teaching(
+    session: Session, skill_uris: Iterable[str], limit: int = 2000
+) -> list[CredentialDefinition]:
+    """Published (current) definitions aligned to any of the skills (for learning plans)."""
+    uris = list(dict.fromkeys(skill_uris))
+    if not uris:
+        return []
+    aligned = select(DefinitionSkill.definition_row_id).where(DefinitionSkill.skill_uri.in_(uris))
+    return list(
+        session.scalars(
+            select(CredentialDefinition)
+            .where(
+                CredentialDefinition.status == DefinitionStatus.published,
+                CredentialDefinition.id.in_(aligned),
+            )
+            .order_by(CredentialDefinition.name, CredentialDefinition.id)
+            .limit(limit)
+        )
+    )
 
 
 def featured_definitions(session: Session, limit: int = 6) -> list[CredentialDefinition]:

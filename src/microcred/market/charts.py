@@ -46,6 +46,43 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], value_format: str 
     return "".join(parts)
 
 
+def timeline_chart(
+    title: str, items: Sequence[tuple[str, float, float]], unit: str = "week"
+) -> str:
+    """A Gantt-style timeline: one bar per item from its start to its end (e.g. in weeks)."""
+    height = max(len(items), 1) * BAR_HEIGHT + 30
+    last = max((end for _, _, end in items), default=0.0) or 1.0
+    span = WIDTH - LABEL_WIDTH - 70
+    axis_y = height - 20
+    parts = [
+        f'<svg class="chart timeline-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="chart-axis" x1="{LABEL_WIDTH}" y1="{axis_y}" x2="{LABEL_WIDTH + span}" '
+        f'y2="{axis_y}"/>',
+    ]
+    for row, (label, start, end) in enumerate(items):
+        y = 5 + row * BAR_HEIGHT
+        x = LABEL_WIDTH + start / last * span
+        length = max((end - start) / last * span, 2.0)
+        short = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
+        when = f"{unit}s {start:g}–{end:g}"
+        parts.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end">'
+            f"<title>{escape(label)}</title>{escape(short)}</text>"
+            f'<rect class="chart-bar" x="{x:.1f}" y="{y + 3}" width="{length:.1f}" '
+            f'height="{BAR_HEIGHT - 6}"><title>{escape(label)}: {when}</title></rect>'
+        )
+    for tick in (0.0, last / 2, last):
+        x = LABEL_WIDTH + tick / last * span
+        parts.append(
+            f'<text class="chart-label" x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">'
+            f"{unit} {tick:.0f}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def line_chart(
     title: str, points: Sequence[tuple[date, float]], value_format: str = "{:.1%}"
 ) -> str:

@@ -1,0 +1,258 @@
+"""Learning plans: what to take, in what order, to close a learner's gap for a target job.
+
+What the job needs comes from the skills taxonomy (ESCO / O*NET: essential and optional skills of
+the occupation) weighted by the job market (the share of job postings for that occupation in the
+learner's region naming each skill, from the market store). What the learner holds comes only
+from credentials that verify now: issued here, active and unexpired, or imported and verified.
+The catalogue's published micro-credentials are the offers; :mod:`microcred.wallet.planning`
+chooses among them within the learner's budget, pace, deadline, formats and languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcred.catalogue.service import definitions_teaching
+from microcred.credentials.models import CredentialState, IssuedCredential
+from microcred.market.analytics import Analytics, Filters
+from microcred.skills.service import get_occupation, occupation_skills
+from microcred.wallet.models import ImportedCredential
+from microcred.wallet.planning import DEFAULT_HOURS_PER_WEEK, Limits, Need, Offer, Plan, make_plan
+from microcred.wallet.service import WalletError
+
+ESSENTIAL_WEIGHT = 1.0
+OPTIONAL_WEIGHT = 0.3
+DEMAND_WEIGHT = 2.0
+"""A skill named by every posting for the job adds this much to its weight (linear in share)."""
+MIN_POSTINGS = 20
+"""Fewer postings than this for a scope and the planner widens it (all regions, then all jobs)."""
+POSTING_SKILLS = 25
+MIN_POSTING_SHARE = 0.05
+"""A skill the taxonomy does not list joins the needs when at least this share of the job's
+postings name it."""
+PARTICIPATION_FORMS = ("online", "on-site", "blended")
+
+
+class PlanError(WalletError):
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    occupation_uri: str
+    region: str | None = None
+    budget: float | None = None
+    currency: str | None = None
+    hours_per_week: float = DEFAULT_HOURS_PER_WEEK
+    max_weeks: float | None = None
+    forms: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+@dataclass
+class LearningPlan:
+    occupation_uri: str
+    occupation_label: str
+    region: str | None
+    plan: Plan
+    demand_basis: str
+    """Which postings weighted the needs, in words ("63 postings for this job in Ohio")."""
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    """For each held skill, the credentials that attest it."""
+
+
+def _percent(share: float) -> str:
+    return "under 1%" if share < 0.005 else f"{share:.0%}"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _alignment_uris(document: Mapping[str, Any]) -> list[str]:
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    alignments = achievement.get("alignment") if isinstance(achievement, Mapping) else None
+    return [
+        str(a["targetUrl"])
+        for a in alignments or []
+        if isinstance(a, Mapping) and isinstance(a.get("targetUrl"), str)
+    ]
+
+
+def verified_skills(
+    session: Session, user_id: str, *, now: datetime | None = None
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Skills the learner's valid credentials attest (skill → credential names), and the
+    definitions they completed here. Self-declared skills never count."""
+    now = now or datetime.now(UTC)
+    evidence: dict[str, list[str]] = {}
+    completed: set[str] = set()
+    for row in session.scalars(
+        select(IssuedCredential).where(
+            IssuedCredential.recipient_user_id == user_id,
+            IssuedCredential.state == CredentialState.active,
+        )
+    ):
+        if row.valid_until is not None and _aware(row.valid_until) <= now:
+            continue
+        completed.add(row.definition_id)
+        for uri in _alignment_uris(row.document):
+            evidence.setdefault(uri, []).append(row.achievement_name)
+    for imported in session.scalars(
+        select(ImportedCredential).where(
+            ImportedCredential.user_id == user_id, ImportedCredential.verified.is_(True)
+        )
+    ):
+        if imported.definition_id:
+            completed.add(imported.definition_id)
+        for uri in imported.skills or []:
+            evidence.setdefault(uri, []).append(f"{imported.achievement_name} (imported)")
+    return evidence, completed
+
+
+def _demand_scope(
+    analytics: Analytics, occupation_uri: str, region: str | None
+) -> tuple[Filters, str, bool]:
+    """The narrowest set of postings with enough of them: (filters, description, job-specific)."""
+    scopes: list[tuple[Filters, str, bool]] = []
+    if region:
+        scopes.append(
+            (
+                Filters(region=region, occupation_uri=occupation_uri),
+                f"for this job in {region}",
+                True,
+            )
+        )
+    scopes.append((Filters(occupation_uri=occupation_uri), "for this job in all regions", True))
+    if region:
+        scopes.append((Filters(region=region), f"for any job in {region}", False))
+    scopes.append((Filters(), "for any job", False))
+    for filters, words, specific in scopes:
+        if analytics.total(filters) >= MIN_POSTINGS:
+            return filters, words, specific
+    return scopes[-1]
+
+
+def occupation_needs(
+    session: Session, occupation_uri: str, analytics: Analytics | None, region: str | None
+) -> tuple[list[Need], str]:
+    """The weighted needs of an occupation and, in words, which postings weighted them."""
+    needs = occupation_skills(session, occupation_uri)
+    shares: dict[str, float] = {}
+    basis = "No job postings are loaded: weights come from the taxonomy alone."
+    extra: list[Need] = []
+    if analytics is not None:
+        filters, words, specific = _demand_scope(analytics, occupation_uri, region)
+        total = analytics.total(filters)
+        if total:
+            basis = f"{total:,} job postings {words}"
+            counts = analytics.skill_shares([n.skill_uri for n in needs], filters)
+            shares = {uri: count / total for uri, count in counts.items()}
+            if specific:
+                listed = {n.skill_uri for n in needs}
+                for hit in analytics.top_skills(filters, POSTING_SKILLS):
+                    if hit.skill_uri not in listed and hit.share >= MIN_POSTING_SHARE:
+                        extra.append(
+                            Need(
+                                hit.skill_uri,
+                                hit.label,
+                                round(DEMAND_WEIGHT * hit.share, 4),
+                                (f"named in {_percent(hit.share)} of postings {words}",),
+                            )
+                        )
+    weighted: list[Need] = []
+    for need in needs:
+        essential = need.relation_type == "essential"
+        share = shares.get(need.skill_uri, 0.0)
+        if not essential and share <= 0 and not (need.hot_technology or need.in_demand):
+            continue
+        source = "ESCO" if need.source.startswith("esco") else need.source.replace("onet", "O*NET")
+        reasons = [f"{'essential' if essential else 'optional'} for the job ({source})"]
+        if need.hot_technology or need.in_demand:
+            reasons.append("a hot technology (O*NET)" if need.hot_technology else "in demand")
+        if share > 0:
+            reasons.append(f"named in {_percent(share)} of postings")
+        weight = (ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT) + DEMAND_WEIGHT * share
+        weighted.append(
+            Need(need.skill_uri, need.skill_label, round(weight, 4), tuple(reasons), essential)
+        )
+    merged = {n.uri: n for n in [*extra, *weighted]}
+    return sorted(merged.values(), key=lambda n: (-n.weight, n.label.lower())), basis
+
+
+def _offers(session: Session, skill_uris: Sequence[str]) -> list[Offer]:
+    return [
+        Offer(
+            definition_id=d.definition_id,
+            name=d.name,
+            issuer_name=d.issuer.name,
+            skills=frozenset(link.skill_uri for link in d.skills),
+            price=d.price_amount or 0.0,
+            currency=d.price_currency,
+            hours=d.workload_hours or 0.0,
+            weeks=d.duration_weeks,
+            eqf_level=d.eqf_level,
+            participation_form=d.participation_form.value,
+            language=d.in_language,
+            prerequisites=tuple(d.prerequisite_definition_ids or ()),
+        )
+        for d in definitions_teaching(session, skill_uris)
+    ]
+
+
+def _check(request: PlanRequest) -> None:
+    if request.budget is not None and (request.budget < 0 or not request.currency):
+        raise PlanError("A budget needs an amount of 0 or more and its currency.", field="budget")
+    if not 0 < request.hours_per_week <= 80:
+        raise PlanError("Hours a week must be more than 0 and at most 80.", field="hours_per_week")
+    if request.max_weeks is not None and request.max_weeks <= 0:
+        raise PlanError("The deadline must be at least one week away.", field="max_weeks")
+    unknown = [f for f in request.forms if f not in PARTICIPATION_FORMS]
+    if unknown:
+        raise PlanError(
+            f"Unknown format {unknown[0]!r}: use {', '.join(PARTICIPATION_FORMS)}.", field="forms"
+        )
+
+
+def learning_plan(
+    session: Session,
+    user_id: str | None,
+    request: PlanRequest,
+    analytics: Analytics | None,
+    *,
+    now: datetime | None = None,
+) -> LearningPlan:
+    """A plan for the learner (or, without ``user_id``, for someone holding nothing yet)."""
+    _check(request)
+    occupation = get_occupation(session, request.occupation_uri)
+    needs, basis = occupation_needs(session, occupation.uri, analytics, request.region)
+    evidence, completed = verified_skills(session, user_id, now=now) if user_id else ({}, set())
+    limits = Limits(
+        budget=request.budget,
+        currency=request.currency.upper() if request.currency else None,
+        hours_per_week=request.hours_per_week,
+        max_weeks=request.max_weeks,
+        forms=frozenset(request.forms),
+        languages=frozenset(lang.lower().split("-")[0] for lang in request.languages),
+    )
+    plan = make_plan(
+        needs, evidence.keys(), _offers(session, [n.uri for n in needs]), limits,
+        completed=completed,
+    )  # fmt: skip
+    if not needs:
+        plan.notes.append("The taxonomy lists no skills for this occupation.")
+    return LearningPlan(
+        occupation_uri=occupation.uri,
+        occupation_label=occupation.preferred_label,
+        region=request.region,
+        plan=plan,
+        demand_basis=basis,
+        evidence={n.uri: evidence[n.uri] for n in plan.held},
+    )
