@@ -117,6 +117,9 @@ def test_the_wallet_page_downloads_a_presentation_of_the_ticked_credentials(
     page = client.get("/wallet/presentations")
     assert page.status_code == 200 and all(f'value="{i}"' in page.text for i in ids)
     assert theirs not in page.text
+    preselected = client.get("/wallet/presentations", params={"credential": ids[0]}).text
+    assert f'id="present-{ids[0]}" name="credential_ids" value="{ids[0]}" checked' in preselected
+    assert f'value="{ids[1]}" checked' not in preselected
     form = {"csrf_token": _csrf(page.text), "challenge": CHALLENGE, "domain": DOMAIN,
             "cryptosuite": "eddsa-rdfc-2022"}  # fmt: skip
     response = client.post("/wallet/presentations", data={**form, "credential_ids": ids[1:]})

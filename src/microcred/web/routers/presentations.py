@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -82,9 +82,14 @@ def _page(
 
 @pages.get("/wallet/presentations", response_class=HTMLResponse)
 def presentations_page(
-    request: Request, session: DbSession, principal: CurrentPrincipal
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    credential: Annotated[list[str] | None, Query(max_length=MAX_CREDENTIALS)] = None,
 ) -> HTMLResponse:
-    return _page(request, session, principal, chosen=[], challenge="", domain="")
+    """``?credential=ID`` (from a credential's share panel) ticks that credential."""
+    chosen = list(credential or [])
+    return _page(request, session, principal, chosen=chosen, challenge="", domain="")
 
 
 @pages.post("/wallet/presentations", response_model=None)
