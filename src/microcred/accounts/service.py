@@ -50,6 +50,7 @@ SCOPES = {
     "assessment:write": "Record assessment results",
     "accounts:admin": "Manage members and tokens of your organisations",
     "wallet:present": "Sign verifiable presentations of your credentials",
+    "talent:search": "Search consenting learners by their verified skills (employers)",
 }
 
 

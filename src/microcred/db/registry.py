@@ -9,6 +9,7 @@ import microcred.credentials.models
 import microcred.ledger.models
 import microcred.pathways.models
 import microcred.skills.models
+import microcred.talent.models
 import microcred.wallet.models  # noqa: F401
 from microcred.db.base import Base
 

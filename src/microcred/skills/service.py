@@ -8,7 +8,7 @@ used.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +42,7 @@ __all__ = [
     "skill_broader",
     "skill_narrower",
     "skill_occupations",
+    "skills_below",
     "skills_by_uri",
     "taxonomy_versions",
 ]
@@ -253,6 +254,39 @@ def skill_broader(session: Session, skill_uri: str) -> list[RelatedSkill]:
 
 def skill_narrower(session: Session, skill_uri: str) -> list[RelatedSkill]:
     return _related(session, skill_uri, upwards=False)
+
+
+def skills_below(
+    session: Session, uris: Sequence[str], depth: int = 2, limit: int = 100
+) -> dict[str, list[str]]:
+    """For each of ``uris``, the skills below it (narrower skills, members of a group) down to
+    ``depth`` levels, nearest first, at most ``limit`` each; one query per level for all of them."""
+    below: dict[str, list[str]] = {uri: [] for uri in uris}
+    roots_of: dict[str, set[str]] = {uri: {uri} for uri in uris}
+    broader, narrower = aliased(Skill), aliased(Skill)
+    for _ in range(depth):
+        if not roots_of:
+            break
+        found: dict[str, set[str]] = {}
+        frontier = list(roots_of)
+        for start in range(0, len(frontier), 500):
+            rows = session.execute(
+                select(broader.uri, narrower.uri)
+                .join(SkillRelation, SkillRelation.broader_id == broader.id)
+                .join(narrower, narrower.id == SkillRelation.narrower_id)
+                .where(
+                    broader.uri.in_(frontier[start : start + 500]),
+                    SkillRelation.relation_type != EXACT_MATCH,
+                )
+                .order_by(narrower.preferred_label)
+            )
+            for parent, child in rows:
+                for root in roots_of[parent]:
+                    if child != root and child not in below[root] and len(below[root]) < limit:
+                        below[root].append(child)
+                        found.setdefault(child, set()).add(root)
+        roots_of = found
+    return below
 
 
 def taxonomy_versions(session: Session) -> list[TaxonomyVersion]:

@@ -1,0 +1,1 @@
+"""Talent search: employers find consenting learners by skills their credentials verify."""

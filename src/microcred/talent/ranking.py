@@ -1,0 +1,107 @@
+"""How a learner's match is scored and explained: plain functions over plain data.
+
+A learner earns points for each query skill their verified credentials attest (a credential for a
+narrower skill counts a little less than one for the skill itself), for how recent the newest
+matching credential is, and for the highest EQF level among the matching credentials. The
+database orders results by the same formula (:mod:`microcred.talent.service` builds it from the
+constants here), and every result shows each part, so an employer can see why it ranks where it
+does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+SKILL_POINTS = 10.0
+"""Points for one query skill matched by a credential for that very skill."""
+NARROWER_WEIGHT = 0.75
+"""A credential for a narrower skill (e.g. 'Python' for 'programming') counts this share."""
+RECENCY_STEPS: tuple[tuple[int, float], ...] = ((12, 3.0), (36, 1.5))
+"""(months, points): the newest matching credential issued within that many months earns the
+points of the first step it falls in; older ones earn none."""
+EQF_POINTS = 0.5
+"""Points per EQF level of the highest-level matching credential (level 8: 4 points)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """A learner's score and its parts."""
+
+    skill_points: float
+    recency_points: float
+    eqf_points: float
+    matched: int
+    asked: int
+    latest: datetime | None
+    top_eqf: int | None
+
+    @property
+    def total(self) -> float:
+        return round(self.skill_points + self.recency_points + self.eqf_points, 2)
+
+    def explanation(self) -> list[str]:
+        """One line per part of the score, as shown beside each result."""
+        lines = [
+            f"{self.matched} of {self.asked} skill{'s' if self.asked != 1 else ''} matched "
+            f"(+{self.skill_points:g})"
+        ]
+        if self.latest is not None:
+            lines.append(
+                f"newest matching credential {self.latest:%Y-%m-%d} (+{self.recency_points:g})"
+            )
+        if self.top_eqf is not None:
+            lines.append(f"EQF level {self.top_eqf} (+{self.eqf_points:g})")
+        return lines
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` calendar months earlier (the month's last day when it is short)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")  # pragma: no cover
+
+
+def recency_cutoffs(now: datetime) -> list[tuple[datetime, float]]:
+    """The recency steps as (issued on or after, points), most recent first."""
+    return [(months_before(now, months), points) for months, points in RECENCY_STEPS]
+
+
+def recency_points(latest: datetime | None, now: datetime) -> float:
+    if latest is None:
+        return 0.0
+    for cutoff, points in recency_cutoffs(now):
+        if latest >= cutoff:
+            return points
+    return 0.0
+
+
+def skill_weight(via_narrower: bool) -> float:
+    return NARROWER_WEIGHT if via_narrower else 1.0
+
+
+def score(
+    weights: Sequence[float],
+    asked: int,
+    latest: datetime | None,
+    top_eqf: int | None,
+    now: datetime,
+) -> Score:
+    """The score of a learner whose credentials match query skills with ``weights`` (one per
+    matched query skill: 1 for the skill itself, :data:`NARROWER_WEIGHT` through a narrower)."""
+    return Score(
+        skill_points=round(sum(weights) * SKILL_POINTS, 2),
+        recency_points=recency_points(latest, now),
+        eqf_points=(top_eqf or 0) * EQF_POINTS,
+        matched=len(weights),
+        asked=asked,
+        latest=latest,
+        top_eqf=top_eqf,
+    )
