@@ -61,6 +61,7 @@ def test_a_published_profile_shows_the_chosen_valid_credentials_with_their_skill
     skill_names = dict(shown.skills)
     assert skill_names, "the definitions' aligned skills are listed"
     assert all(count >= 1 for count in skill_names.values())
+    assert not [name for name in skill_names if name.startswith("EQF")], "a level is no skill"
 
 
 @pytest.mark.both_databases
@@ -184,7 +185,7 @@ def test_imported_credentials_show_while_they_verify(
         row = ImportedCredential(
             user_id=world.learner.id, source_format="ob3-json", original="{}", fingerprint="f" * 64,
             credential={"id": "urn:uuid:1", "credentialSubject": {"achievement": {
-                "alignment": [{"targetName": "Teamwork"}]}}},
+                "alignment": [{"targetName": "Teamwork", "targetUrl": "urn:x:teamwork"}]}}},
             issuer_id="did:web:elsewhere.example", issuer_name="Elsewhere U",
             achievement_id="urn:a", achievement_name="Team player",
             earned_at=datetime(2025, 5, 1, tzinfo=UTC),

@@ -10,10 +10,9 @@ chooses among them within the learner's budget, pace, deadline, formats and lang
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from microcred.market.analytics import Analytics, Filters
 from microcred.skills.service import get_occupation, occupation_skills
 from microcred.wallet.models import ImportedCredential
 from microcred.wallet.planning import DEFAULT_HOURS_PER_WEEK, Limits, Need, Offer, Plan, make_plan
-from microcred.wallet.service import WalletError
+from microcred.wallet.service import WalletError, achievement_skills
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.3
@@ -75,17 +74,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _alignment_uris(document: Mapping[str, Any]) -> list[str]:
-    subject = document.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
-    alignments = achievement.get("alignment") if isinstance(achievement, Mapping) else None
-    return [
-        str(a["targetUrl"])
-        for a in alignments or []
-        if isinstance(a, Mapping) and isinstance(a.get("targetUrl"), str)
-    ]
-
-
 def verified_skills(
     session: Session, user_id: str, *, now: datetime | None = None
 ) -> tuple[dict[str, list[str]], set[str]]:
@@ -103,7 +91,7 @@ def verified_skills(
         if row.valid_until is not None and _aware(row.valid_until) <= now:
             continue
         completed.add(row.definition_id)
-        for uri in _alignment_uris(row.document):
+        for uri, _ in achievement_skills(row.document):
             evidence.setdefault(uri, []).append(row.achievement_name)
     for imported in session.scalars(
         select(ImportedCredential).where(

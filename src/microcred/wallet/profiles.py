@@ -31,7 +31,7 @@ from microcred.accounts.service import (
 from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.errors import NotFound
 from microcred.wallet.models import ImportedCredential, LearnerProfile, ProfileItem
-from microcred.wallet.service import WalletError
+from microcred.wallet.service import WalletError, achievement_skills
 
 HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 MAX_HEADLINE = 200
@@ -188,15 +188,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _skills(document: Mapping[str, Any]) -> tuple[str, ...]:
-    subject = document.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
-    alignments = achievement.get("alignment") if isinstance(achievement, Mapping) else None
-    names = (
-        str(a.get("targetName")).strip()
-        for a in alignments or []
-        if isinstance(a, Mapping) and a.get("targetName")
-    )
-    return tuple(dict.fromkeys(n for n in names if n))
+    return tuple(dict.fromkeys(name for _, name in achievement_skills(document) if name))
 
 
 def _earned_entry(row: IssuedCredential, base_url: str, now: datetime) -> ProfileEntry | None:

@@ -107,13 +107,34 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
 
 
-def _alignment_urls(alignment: Any) -> list[str]:
+EQF_LEVEL_URL = "http://data.europa.eu/snb/eqf/"
+
+
+def skill_alignments(alignment: Any) -> list[tuple[str, str]]:
+    """An achievement's aligned skills as ``(url, name)``; its EQF level alignment is a level,
+    not a skill, and is left out."""
     items = alignment if isinstance(alignment, list) else []
     return [
-        str(item["targetUrl"])
+        (str(item["targetUrl"]), str(item.get("targetName") or item["targetUrl"]).strip())
         for item in items
-        if isinstance(item, Mapping) and isinstance(item.get("targetUrl"), str)
+        if isinstance(item, Mapping)
+        and isinstance(item.get("targetUrl"), str)
+        and item.get("targetType") != "ext:EQFLevel"
+        and not str(item["targetUrl"]).startswith(EQF_LEVEL_URL)
     ]
+
+
+def achievement_skills(credential: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The skills an OB 3.0 credential's achievement is aligned to, as ``(url, name)``."""
+    subject = _first(credential.get("credentialSubject"))
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    return skill_alignments(
+        achievement.get("alignment") if isinstance(achievement, Mapping) else None
+    )
+
+
+def _alignment_urls(alignment: Any) -> list[str]:
+    return [url for url, _ in skill_alignments(alignment)]
 
 
 def _name(value: Any, fallback: str) -> str:
