@@ -215,7 +215,7 @@ def searching_organisation(
 # --- what is searched --------------------------------------------------------------------------
 
 
-def _is_uri(text: str) -> bool:
+def is_uri(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
@@ -228,10 +228,10 @@ def resolve_skills(
         raise TalentError("Name at least one skill.", field="skills")
     if len(wanted) > MAX_QUERY_SKILLS:
         raise TalentError(f"Search for at most {MAX_QUERY_SKILLS} skills.", field="skills")
-    known = skills_by_uri(session, [a for a in wanted if _is_uri(a)])
+    known = skills_by_uri(session, [a for a in wanted if is_uri(a)])
     resolved: dict[str, QuerySkill] = {}
     for text in wanted:
-        if _is_uri(text):
+        if is_uri(text):
             skill = known.get(text)
             if skill is None:
                 raise TalentError(f"No skill {text!r} in the taxonomy.", field="skills")

@@ -19,6 +19,7 @@ from microcred.web.routers import (
     profiles,
     sharing,
     skills,
+    talent,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -38,6 +39,7 @@ ROUTERS: list[APIRouter] = [
         presentations,
         profiles,
         sharing,
+        talent,
     )
     for router in module.routers
 ]
