@@ -95,9 +95,7 @@ def test_the_settings_page_keeps_what_was_typed_when_the_handle_is_refused(
     assert client.get("/people/no-spaces").status_code == 404
 
 
-def test_profile_form_needs_csrf_and_a_signed_in_learner(
-    client: TestClient, world: World
-) -> None:
+def test_profile_form_needs_csrf_and_a_signed_in_learner(client: TestClient, world: World) -> None:
     assert client.get("/wallet/profile", follow_redirects=False).status_code in (303, 401)
     sign_in_client(client, world.learner.email)
     response = client.post("/wallet/profile", data={"handle": "ana", "csrf_token": "forged"})
