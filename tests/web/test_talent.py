@@ -181,3 +181,15 @@ def test_the_learner_switches_consent_with_csrf_and_sees_who_found_them(
     with sessions() as session:
         assert not talent.is_searchable(session, world.learner.id)
     assert client.get("/api/v1/me/talent").json()["searchable"] is False
+
+
+def test_find_talent_is_in_the_menu_of_employers_only(client: TestClient, world: World) -> None:
+    sign_in_client(client, world.employer.email)
+    assert 'href="/talent"' in client.get("/wallet").text
+    client.cookies.clear()
+    sign_in_client(client, world.admin.email)  # an issuer's admin
+    assert 'href="/talent"' not in client.get("/wallet").text
+    client.cookies.clear()
+    sign_in_client(client, world.learner.email)
+    wallet = client.get("/wallet").text
+    assert 'href="/talent"' not in wallet and 'href="/wallet/talent"' in wallet

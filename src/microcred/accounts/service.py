@@ -91,6 +91,10 @@ class Principal:
         if not self.can(organisation_id, *roles, scope=scope):
             raise PermissionDenied("You do not have permission to do this for that organisation.")
 
+    def holds(self, role: Role) -> bool:
+        """Whether the role itself is held somewhere (an admin role stands in for none)."""
+        return any(role in held for held in self.roles.values())
+
     def organisations_with(self, *roles: Role) -> list[str]:
         return [
             org_id
