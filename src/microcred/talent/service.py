@@ -55,7 +55,8 @@ from microcred.skills.service import search_skills, skills_below, skills_by_uri
 from microcred.talent import ranking
 from microcred.talent.errors import TalentError, TalentForbidden
 from microcred.talent.models import TalentSighting
-from microcred.wallet.models import ImportedCredential, LearnerProfile
+from microcred.wallet.models import ImportedCredential
+from microcred.wallet.profiles import published_handles
 
 TALENT_CONSENT = "talent_search"
 SEARCH_SCOPE = "talent:search"
@@ -504,13 +505,7 @@ def _candidates(
         )
         by_skill[row.q] = (max(weight, float(row.weight)), items)
     people = {user.id: user for user in session.scalars(select(User).where(User.id.in_(user_ids)))}
-    handles = dict(
-        session.execute(
-            select(LearnerProfile.user_id, LearnerProfile.handle).where(
-                LearnerProfile.user_id.in_(user_ids), LearnerProfile.published.is_(True)
-            )
-        ).all()
-    )
+    handles = published_handles(session, list(user_ids))
     candidates = []
     for user_id in user_ids:
         by_skill = evidence.get(user_id, {})

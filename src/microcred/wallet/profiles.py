@@ -86,6 +86,18 @@ def profile_of(session: Session, user_id: str) -> LearnerProfile | None:
     return session.get(LearnerProfile, user_id)
 
 
+def published_handles(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
+    """The handle of each of these learners who has published a profile."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(LearnerProfile.user_id, LearnerProfile.handle).where(
+            LearnerProfile.user_id.in_(user_ids), LearnerProfile.published.is_(True)
+        )
+    )
+    return {user_id: handle for user_id, handle in rows}
+
+
 def chosen_items(session: Session, user_id: str) -> list[ProfileItem]:
     return list(
         session.scalars(
