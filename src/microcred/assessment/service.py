@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from microcred.accounts.models import Membership, Role, User
 from microcred.accounts.service import Principal, record_audit
 from microcred.assessment.errors import AssessmentError, InvalidAssessment
-from microcred.assessment.models import ASSESSMENT_KINDS, Assessment, AssessmentKind, Question
+from microcred.assessment.models import (
+    ASSESSMENT_KINDS,
+    Assessment,
+    AssessmentKind,
+    AssessmentResult,
+    Question,
+    QuizAttempt,
+    Submission,
+)
 from microcred.assessment.quizzes import Question as QuizQuestion
 from microcred.assessment.quizzes import QuestionKind, check_question, split_lines
 from microcred.assessment.rubrics import (
@@ -398,12 +406,48 @@ def update_assessment(
 
 
 def _has_activity(session: Session, assessment: Assessment) -> bool:
-    from microcred.assessment.models import AssessmentResult, QuizAttempt, Submission
-
     return any(
         session.scalar(select(func.count()).where(model.assessment_id == assessment.id))
         for model in (QuizAttempt, Submission, AssessmentResult)
     )
+
+
+@dataclass(frozen=True)
+class AssessmentActivity:
+    """Which lineages have assessments, and when each learner first worked on each one's."""
+
+    assessed: set[str]
+    first: dict[tuple[str, str], datetime]
+    """(definition_id, learner_id) → the first quiz attempt, submission or recorded result."""
+
+
+def assessment_activity(session: Session, definition_ids: Sequence[str]) -> AssessmentActivity:
+    """When learners started on these lineages (read for the outcome KPIs)."""
+    if not definition_ids:
+        return AssessmentActivity(set(), {})
+    lineage = dict(
+        session.execute(
+            select(Assessment.id, Assessment.definition_id).where(
+                Assessment.definition_id.in_(list(definition_ids))
+            )
+        ).tuples()
+    )
+    first: dict[tuple[str, str], datetime] = {}
+    for model, moment in (
+        (QuizAttempt, QuizAttempt.started_at),
+        (Submission, Submission.submitted_at),
+        (AssessmentResult, AssessmentResult.achieved_at),
+    ):
+        rows = session.execute(
+            select(model.assessment_id, model.learner_id, func.min(moment))
+            .where(model.assessment_id.in_(list(lineage)))
+            .group_by(model.assessment_id, model.learner_id)
+        ).tuples()
+        for assessment_id, learner_id, at in rows:
+            key = (lineage[assessment_id], learner_id)
+            started = aware(at)
+            first[key] = min(first.get(key, started), started)
+    return AssessmentActivity(set(lineage.values()), first)
 
 
 def archive_assessment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -91,3 +92,26 @@ def survey_summary(session: Session, definition_id: str, comments: int = 20) -> 
         ratings={score: counts.get(score, 0) for score in range(1, 6)},
         comments=[row.comment for row in rows if row.comment][:comments],
     )
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    definition_id: str
+    learner_id: str
+    rating: int
+    would_recommend: bool
+
+
+def survey_answers(session: Session, definition_ids: Sequence[str]) -> list[SurveyAnswer]:
+    """Every learner's answer for these lineages, without comments (read for outcome KPIs)."""
+    if not definition_ids:
+        return []
+    rows = session.execute(
+        select(
+            SurveyResponse.definition_id,
+            SurveyResponse.learner_id,
+            SurveyResponse.rating,
+            SurveyResponse.would_recommend,
+        ).where(SurveyResponse.definition_id.in_(list(definition_ids)))
+    ).tuples()
+    return [SurveyAnswer(*row) for row in rows]

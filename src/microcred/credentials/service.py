@@ -1060,6 +1060,51 @@ def credentials_of_learner(
     )
 
 
+@dataclass(frozen=True)
+class Completion:
+    """An issued credential as the outcome KPIs read it: no document, no recipient details."""
+
+    credential_id: str
+    definition_id: str
+    achievement_name: str
+    recipient_user_id: str | None
+    recipient_key: str
+    """The recipient's account id, else their e-mail address, else the credential id."""
+    completed_at: datetime
+    """``valid_from``: the issue date unless the issuer dated the achievement earlier."""
+    state: CredentialState
+
+
+def completions_of_issuer(
+    session: Session, organisation_id: str, *, since: datetime
+) -> list[Completion]:
+    """An issuer's credentials valid from ``since`` on, oldest first (read for outcome KPIs)."""
+    rows = session.execute(
+        select(
+            IssuedCredential.id, IssuedCredential.definition_id, IssuedCredential.achievement_name,
+            IssuedCredential.recipient_user_id, IssuedCredential.recipient_email,
+            IssuedCredential.valid_from, IssuedCredential.state,
+        )
+        .where(
+            IssuedCredential.organisation_id == organisation_id,
+            IssuedCredential.valid_from >= since,
+        )
+        .order_by(IssuedCredential.valid_from, IssuedCredential.id)
+    )  # fmt: skip
+    return [
+        Completion(
+            credential_id=row.id,
+            definition_id=row.definition_id,
+            achievement_name=row.achievement_name,
+            recipient_user_id=row.recipient_user_id,
+            recipient_key=row.recipient_user_id or row.recipient_email or row.id,
+            completed_at=_aware(row.valid_from) or row.valid_from,
+            state=row.state,
+        )
+        for row in rows
+    ]
+
+
 def can_manage(principal: Principal | None, organisation_id: str) -> bool:
     return principal is not None and principal.can(
         organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE

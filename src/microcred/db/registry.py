@@ -7,6 +7,7 @@ import microcred.assessment.models
 import microcred.catalogue.models
 import microcred.credentials.models
 import microcred.ledger.models
+import microcred.outcomes.models
 import microcred.pathways.models
 import microcred.skills.models
 import microcred.talent.models

@@ -1,0 +1,1 @@
+"""Programme outcomes: learners' employment reports and the issuer's outcome KPIs."""
