@@ -51,6 +51,8 @@ SCOPES = {
     "accounts:admin": "Manage members and tokens of your organisations",
     "wallet:present": "Sign verifiable presentations of your credentials",
     "talent:search": "Search consenting learners by their verified skills (employers)",
+    "outcomes:read": "Read the outcome KPIs of your organisations' programmes",
+    "outcomes:report": "Report your employment after a credential you earned (learners)",
 }
 
 

@@ -430,7 +430,7 @@ def assessment_activity(session: Session, definition_ids: Sequence[str]) -> Asse
             select(Assessment.id, Assessment.definition_id).where(
                 Assessment.definition_id.in_(list(definition_ids))
             )
-        ).tuples()
+        ).all()
     )
     first: dict[tuple[str, str], datetime] = {}
     for model, moment in (
@@ -442,7 +442,7 @@ def assessment_activity(session: Session, definition_ids: Sequence[str]) -> Asse
             select(model.assessment_id, model.learner_id, func.min(moment))
             .where(model.assessment_id.in_(list(lineage)))
             .group_by(model.assessment_id, model.learner_id)
-        ).tuples()
+        ).all()
         for assessment_id, learner_id, at in rows:
             key = (lineage[assessment_id], learner_id)
             started = aware(at)

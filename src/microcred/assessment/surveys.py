@@ -113,5 +113,5 @@ def survey_answers(session: Session, definition_ids: Sequence[str]) -> list[Surv
             SurveyResponse.rating,
             SurveyResponse.would_recommend,
         ).where(SurveyResponse.definition_id.in_(list(definition_ids)))
-    ).tuples()
+    ).all()
     return [SurveyAnswer(*row) for row in rows]

@@ -220,7 +220,8 @@ def programme_kpis(
         for learner in completed
         if learner in facts.starts and facts.starts[learner] <= completions[learner]
     ]
-    answers = [answer for answer in facts.surveys if answer.learner in completed]
+    # One answer per learner (the survey allows one; the last one counts should there be more).
+    answers = list({a.learner: a for a in facts.surveys if a.learner in completed}.values())
     employment = employment_outcome(facts.employment, period, today)
     months = Counter(
         at.astimezone(UTC).date().replace(day=1)

@@ -32,6 +32,7 @@ from microcred.settings import Settings
 from microcred.spreadsheet import safe_writer
 
 READ_SCOPE = "outcomes:read"
+REPORT_SCOPE = "outcomes:report"
 MAX_JOB_TITLE = 200
 EARLIEST_STATUS = date(1950, 1, 1)
 
@@ -56,7 +57,13 @@ def _own_credential(session: Session, principal: Principal, credential_id: str) 
     return credential
 
 
+def _require_report_scope(principal: Principal) -> None:
+    if not principal.has_scope(REPORT_SCOPE):
+        raise OutcomeForbidden(f"This token lacks the {REPORT_SCOPE} scope.")
+
+
 def _reportable(session: Session, principal: Principal, credential_id: str) -> IssuedCredential:
+    _require_report_scope(principal)
     credential = _own_credential(session, principal, credential_id)
     if credential.state is CredentialState.revoked:
         raise OutcomeError("This credential was revoked: there is no outcome to report for it.")
@@ -156,6 +163,7 @@ def save_report(
 
 
 def withdraw_report(session: Session, principal: Principal, credential_id: str) -> None:
+    _require_report_scope(principal)
     report = report_of(session, principal, credential_id)
     if report is None:
         raise NotFound("You have not reported an outcome for this credential.")
@@ -184,20 +192,23 @@ def readable_organisation(
     return org
 
 
+def parse_day(value: str | None, field: str) -> date | None:
+    """An ISO date (YYYY-MM-DD, or YYYY-MM for the month's first day); blank: None."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+    except ValueError:
+        raise OutcomeError(f"'{text}' is not a date (YYYY-MM-DD).", field=field) from None
+
+
 def parse_period(since: str | None, until: str | None, today: date) -> kpis.Period:
-    """The period from ISO dates (YYYY-MM-DD or YYYY-MM); either missing: the last 12 months."""
+    """The period from ISO dates; either missing: that end of the last 12 months."""
     default = kpis.default_period(today)
-
-    def day(value: str | None, name: str, fallback: date) -> date:
-        if not value or not value.strip():
-            return fallback
-        text = value.strip()
-        try:
-            return date.fromisoformat(text if len(text) > 7 else f"{text}-01")
-        except ValueError:
-            raise OutcomeError(f"'{text}' is not a date (YYYY-MM-DD).", field=name) from None
-
-    period = kpis.Period(day(since, "since", default.since), day(until, "until", default.until))
+    period = kpis.Period(
+        parse_day(since, "since") or default.since, parse_day(until, "until") or default.until
+    )
     if period.since > period.until:
         raise OutcomeError("The period ends before it starts.", field="until")
     if len(period.months()) > 120:
@@ -288,7 +299,7 @@ def _employment(
         select(
             EmploymentReport.credential_id, EmploymentReport.status, EmploymentReport.status_since
         ).where(EmploymentReport.organisation_id == organisation_id)
-    ).tuples()
+    ).all()
     for credential_id, status, since in rows:
         completion = completed.get(credential_id)
         if completion is not None:

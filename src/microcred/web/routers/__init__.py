@@ -13,6 +13,7 @@ from microcred.web.routers import (
     ledger,
     market,
     members,
+    outcomes,
     pathways,
     plans,
     presentations,
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
         profiles,
         sharing,
         talent,
+        outcomes,
     )
     for router in module.routers
 ]
