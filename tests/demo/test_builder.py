@@ -239,3 +239,26 @@ def test_the_demo_learner_has_a_published_profile_of_valid_credentials(
     assert shown.name == "Lee Learner"
     assert len(shown.entries) >= 5 and all(e.kind == "earned" for e in shown.entries)
     assert shown.skills, "the profile lists the skills Lee's credentials attest"
+
+
+def test_demo_issuers_see_outcome_kpis_from_synthetic_employment_reports(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    from datetime import date
+
+    from microcred.outcomes import kpis
+    from microcred.outcomes import service as outcomes
+    from microcred.outcomes.models import EmploymentReport
+
+    path, _, _ = demo_dbs
+    with demo_session(path) as session:
+        reports = session.scalar(select(func.count()).select_from(EmploymentReport))
+        staff = session.scalar(select(User).where(User.email == DEMO_LOGINS[1].email))
+        assert staff is not None
+        found = outcomes.outcome_report(
+            session, accounts.principal_for(session, staff), "northbridge-college",
+            kpis.default_period(date.today()), _settings(path),
+        )  # fmt: skip
+    assert reports and reports >= 50
+    assert found.overall.completed >= 5 and found.programmes
+    assert not found.overall.employment.breakdown_suppressed

@@ -22,6 +22,7 @@ from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
+from microcred.demo.outcomes import seed_employment_reports
 from microcred.ledger import service as ledger
 from microcred.ledger.notes import COSIGNATURE_V1, NoteSigner, cosign_note, parse_note
 from microcred.pathways import service as pathways
@@ -124,6 +125,7 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     recommendations, agreements = _transfer_credit(session, settings, by_name)
     _public_profile(session)
     _cosigned_checkpoint(session, settings, rng)
+    seed_employment_reports(session, rng)
     return ActivityCounts(
         issued + len(TRANSFER_HOLDINGS), revoked, pathways_made, assessments, recommendations,
         agreements, len(TRANSFER_RULES),
