@@ -43,3 +43,7 @@ def test_wallet_shows_own_earned_credentials_only(
     assert f'href="/credentials/{issued.id}"' in page.text
     assert "Mine to keep" in page.text
     assert "Someone else" not in page.text
+    assert f'href="/wallet/outcomes?credential={issued.id}"' in page.text
+    share = client.get(f"/credentials/{issued.id}").text
+    assert f'href="/wallet/outcomes?credential={issued.id}"' in share
+    assert client.get(f"/wallet/outcomes?credential={issued.id}").status_code == 200
