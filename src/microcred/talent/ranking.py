@@ -3,9 +3,9 @@
 A learner earns points for each query skill their verified credentials attest (a credential for a
 narrower skill counts a little less than one for the skill itself), for how recent the newest
 matching credential is, and for the highest EQF level among the matching credentials. The
-database orders results by the same formula (:mod:`microcred.talent.service` builds it from the
-constants here), and every result shows each part, so an employer can see why it ranks where it
-does.
+search ranks every matching learner with these functions (:mod:`microcred.talent.service` reads
+from the database only what they need), and every result shows each part, so an employer can see
+why it ranks where it does.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 SKILL_POINTS = 10.0
 """Points for one query skill matched by a credential for that very skill."""
@@ -69,9 +70,11 @@ def months_before(moment: datetime, months: int) -> datetime:
     raise ValueError("unreachable")  # pragma: no cover
 
 
-def recency_cutoffs(now: datetime) -> list[tuple[datetime, float]]:
-    """The recency steps as (issued on or after, points), most recent first."""
-    return [(months_before(now, months), points) for months, points in RECENCY_STEPS]
+@lru_cache(maxsize=16)
+def recency_cutoffs(now: datetime) -> tuple[tuple[datetime, float], ...]:
+    """The recency steps as (issued on or after, points), most recent first (computed once per
+    search: every learner's score asks for them)."""
+    return tuple((months_before(now, months), points) for months, points in RECENCY_STEPS)
 
 
 def recency_points(latest: datetime | None, now: datetime) -> float:

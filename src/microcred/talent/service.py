@@ -17,19 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Float,
     Integer,
-    Select,
     String,
     Text,
     and_,
-    case,
     cast,
-    distinct,
     exists,
     func,
     literal,
@@ -333,11 +331,30 @@ def _attested(
     filters: Filters,
     now: datetime,
     user_ids: Sequence[str] | None = None,
+    *,
+    detailed: bool = True,
 ) -> Any:
     """Every (learner, query skill) attestation by a credential that verifies now, as a
-    subquery: user_id, q, weight, at, eqf, kind, item_id, name, issuer_name."""
+    subquery: user_id, q, weight, at, eqf, and when ``detailed`` (the evidence shown) kind,
+    item_id, name, issuer_name."""
     wanted = _wanted(skills, filters)
     issued, definition, aligned = IssuedCredential, CredentialDefinition, DefinitionSkill
+    imported = ImportedCredential
+    earned_details: list[Any] = []
+    kept_details: list[Any] = []
+    if detailed:
+        earned_details = [
+            cast(literal("earned"), String).label("kind"),
+            issued.id.label("item_id"),
+            issued.achievement_name.label("name"),
+            Organisation.name.label("issuer_name"),
+        ]
+        kept_details = [
+            cast(literal("imported"), String).label("kind"),
+            imported.id.label("item_id"),
+            imported.achievement_name.label("name"),
+            imported.issuer_name.label("issuer_name"),
+        ]
     earned = (
         select(
             issued.recipient_user_id.label("user_id"),
@@ -345,10 +362,7 @@ def _attested(
             wanted.c.weight,
             issued.issued_at.label("at"),
             definition.eqf_level.label("eqf"),
-            cast(literal("earned"), String).label("kind"),
-            issued.id.label("item_id"),
-            issued.achievement_name.label("name"),
-            Organisation.name.label("issuer_name"),
+            *earned_details,
         )
         .select_from(wanted)
         .join(aligned, aligned.skill_uri == wanted.c.skill_uri)
@@ -360,7 +374,6 @@ def _attested(
                 issued.definition_version == definition.version,
             ),
         )
-        .join(Organisation, Organisation.id == issued.organisation_id)
         .where(
             issued.recipient_user_id.is_not(None),
             issued.state == CredentialState.active,
@@ -368,7 +381,8 @@ def _attested(
             or_(issued.valid_until.is_(None), issued.valid_until > now),
         )
     )
-    imported = ImportedCredential
+    if detailed:
+        earned = earned.join(Organisation, Organisation.id == issued.organisation_id)
     kept = (
         select(
             imported.user_id,
@@ -376,10 +390,7 @@ def _attested(
             wanted.c.weight,
             imported.earned_at.label("at"),
             imported.eqf_level.label("eqf"),
-            cast(literal("imported"), String).label("kind"),
-            imported.id.label("item_id"),
-            imported.achievement_name.label("name"),
-            imported.issuer_name.label("issuer_name"),
+            *kept_details,
         )
         .select_from(wanted)
         .join(imported, cast(imported.skills, Text).like(wanted.c.pattern, escape="\\"))
@@ -410,11 +421,21 @@ def _searchable(user_id: Any) -> list[Any]:
     ]
 
 
-def _ranked(
-    skills: Sequence[QuerySkill], filters: Filters, now: datetime, page: int, per_page: int
-) -> Select[Any]:
-    """One page of learners, best first, with the number of learners matching in all."""
-    attested = _attested(skills, filters, now)
+@dataclass(frozen=True)
+class _Standing:
+    user_id: str
+    total: float
+    latest: datetime
+
+
+def _standings(
+    session: Session, skills: Sequence[QuerySkill], filters: Filters, now: datetime
+) -> tuple[list[_Standing], list[SkillHolders]]:
+    """Every searchable learner matching, best first, and how many hold each query skill.
+
+    One pass over the attesting credentials (grouped per learner and query skill in the
+    database, only the columns ranking needs); the score comes from :mod:`ranking` itself."""
+    attested = _attested(skills, filters, now, detailed=False)
     per_skill = (
         select(
             attested.c.user_id,
@@ -426,50 +447,33 @@ def _ranked(
         .group_by(attested.c.user_id, attested.c.q)
         .subquery("per_skill")
     )
-    per_user = (
-        select(
-            per_skill.c.user_id,
-            func.sum(per_skill.c.weight).label("weights"),
-            func.max(per_skill.c.latest).label("latest"),
-            func.max(per_skill.c.eqf).label("top_eqf"),
+    rows = session.execute(
+        select(per_skill)
+        .join(User, User.id == per_skill.c.user_id)
+        .where(*_searchable(per_skill.c.user_id))
+    )
+    by_user: dict[str, list[Any]] = {}
+    holders = [0] * len(skills)
+    for row in rows:
+        by_user.setdefault(row.user_id, []).append(row)
+        holders[row.q] += 1
+    standings = []
+    for user_id, matched in by_user.items():
+        if len(matched) < filters.min_matched:
+            continue
+        latest = max(_aware(row.latest) for row in matched)
+        levels = [row.eqf for row in matched if row.eqf is not None]
+        score = ranking.score(
+            [float(row.weight) for row in matched],
+            asked=len(skills),
+            latest=latest,
+            top_eqf=max(levels, default=None),
+            now=now,
         )
-        .group_by(per_skill.c.user_id)
-        .having(func.count() >= filters.min_matched)
-        .subquery("per_user")
-    )
-    recency = case(
-        *[(per_user.c.latest >= cutoff, points) for cutoff, points in ranking.recency_cutoffs(now)],
-        else_=0.0,
-    )
-    score = (
-        per_user.c.weights * ranking.SKILL_POINTS
-        + recency
-        + func.coalesce(per_user.c.top_eqf, 0) * ranking.EQF_POINTS
-    )
-    return (
-        select(per_user.c.user_id, func.count().over().label("total"))
-        .join(User, User.id == per_user.c.user_id)
-        .where(*_searchable(per_user.c.user_id))
-        .order_by(score.desc(), per_user.c.latest.desc(), per_user.c.user_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-
-
-def _holders(
-    session: Session, skills: Sequence[QuerySkill], filters: Filters, now: datetime
-) -> list[SkillHolders]:
-    """How many searchable learners hold each query skill (the chart above the results)."""
-    attested = _attested(skills, filters, now)
-    counts: dict[int, int] = dict(
-        session.execute(
-            select(attested.c.q, func.count(distinct(attested.c.user_id)))
-            .join(User, User.id == attested.c.user_id)
-            .where(*_searchable(attested.c.user_id))
-            .group_by(attested.c.q)
-        ).all()
-    )
-    return [SkillHolders(skill, int(counts.get(q, 0))) for q, skill in enumerate(skills)]
+        standings.append(_Standing(user_id, score.total, latest))
+    standings.sort(key=attrgetter("user_id"))
+    standings.sort(key=attrgetter("total", "latest"), reverse=True)  # stable: ties by user id
+    return standings, [SkillHolders(skill, holders[q]) for q, skill in enumerate(skills)]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -562,14 +566,10 @@ def search_talent(
     check_filters(filters)
     _check_page(page, per_page)
     now = now or datetime.now(UTC)
-    rows = session.execute(_ranked(skills, filters, now, page, per_page)).all()
-    user_ids = [row.user_id for row in rows]
-    if rows:
-        total = int(rows[0].total)
-    elif page > 1:
-        total = len(session.execute(_ranked(skills, filters, now, 1, MAX_RESULTS)).all())
-    else:
-        total = 0
+    standings, holders = _standings(session, skills, filters, now)
+    shown = standings[(page - 1) * per_page : page * per_page]
+    user_ids = [standing.user_id for standing in shown]
+    total = len(standings)
     results = TalentResults(
         skills=list(skills),
         filters=filters,
@@ -577,7 +577,7 @@ def search_talent(
         total=total,
         page=page,
         per_page=per_page,
-        holders=_holders(session, skills, filters, now),
+        holders=holders,
         organisation_name=searcher.name if searcher else None,
     )
     _record(session, principal, searcher, results, ip)
