@@ -436,11 +436,12 @@ def cases(
 
 
 def ranking_plan(engine: Engine, sessions: sessionmaker[Session], case: Case) -> list[str]:
-    """SQLite's plan for the ranking query of one search (captured as it runs)."""
+    """SQLite's plan for the ranking query of one search (the grouped pass over the attesting
+    credentials, captured as it runs)."""
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "OVER ()" in statement and not captured:
+        if "per_skill" in statement and not captured:
             captured.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
