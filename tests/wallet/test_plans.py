@@ -200,3 +200,31 @@ def test_limits_are_checked_and_an_unknown_occupation_is_named(
                 plans.learning_plan(session, None, request, None)
         with pytest.raises(Exception, match="No occupation with URI"):
             plans.learning_plan(session, None, plans.PlanRequest("urn:nope"), None)
+
+
+def test_a_step_says_which_pathways_it_counts_towards(
+    sessions: sessionmaker[Session], world: World, occupation: str
+) -> None:
+    from microcred.pathways import service as pathways
+    from microcred.pathways.service import PathwayInput
+
+    with sessions.begin() as session:
+        sql = _publish(session, "north-college", name="SQL 1", human_code="SQL", skills=[SQL])
+        qualification = _publish(
+            session, "north-college", name="Analyst Certificate", human_code="CERT",
+            skills=[SQL], achievement_type="Certificate", workload_hours=0,
+        )  # fmt: skip
+        pathways.create_pathway(
+            session, None, "north-college",
+            PathwayInput(
+                name="Analyst pathway", kind="certificate",
+                requirements={"type": "credential", "definition_id": sql},
+                qualification_definition_id=qualification,
+            ),
+            publish=True,
+        )  # fmt: skip
+    with sessions() as session:
+        result = plans.learning_plan(session, None, plans.PlanRequest(ANALYST), None)
+    steps = [s.offer.definition_id for s in result.plan.steps]
+    assert steps == [sql], "the certificate is earned through its pathway, not taken"
+    assert result.pathways == {sql: ["Analyst pathway"]}

@@ -10,7 +10,7 @@ chooses among them within the learner's budget, pace, deadline, formats and lang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,12 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.catalogue.service import definitions_teaching
-from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.market.analytics import Analytics, Filters
+from microcred.pathways.requirements import referenced_definitions
+from microcred.pathways.service import (
+    imported_achievements,
+    issued_achievements,
+    list_pathways,
+    tree_of,
+)
 from microcred.skills.service import get_occupation, occupation_skills
 from microcred.wallet.models import ImportedCredential
 from microcred.wallet.planning import DEFAULT_HOURS_PER_WEEK, Limits, Need, Offer, Plan, make_plan
-from microcred.wallet.service import WalletError, achievement_skills
+from microcred.wallet.service import WalletError
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.3
@@ -64,45 +70,48 @@ class LearningPlan:
     """Which postings weighted the needs, in words ("63 postings for this job in Ohio")."""
     evidence: dict[str, list[str]] = field(default_factory=dict)
     """For each held skill, the credentials that attest it."""
+    pathways: dict[str, list[str]] = field(default_factory=dict)
+    """For each step's definition, the pathways it counts towards."""
 
 
 def _percent(share: float) -> str:
     return "under 1%" if share < 0.005 else f"{share:.0%}"
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def verified_skills(
     session: Session, user_id: str, *, now: datetime | None = None
 ) -> tuple[dict[str, list[str]], set[str]]:
     """Skills the learner's valid credentials attest (skill → credential names), and the
-    definitions they completed here. Self-declared skills never count."""
+    definitions they completed: the holdings pathways count, imports as last verified (a plan
+    makes no remote look-ups). Self-declared skills never count."""
     now = now or datetime.now(UTC)
-    evidence: dict[str, list[str]] = {}
-    completed: set[str] = set()
-    for row in session.scalars(
-        select(IssuedCredential).where(
-            IssuedCredential.recipient_user_id == user_id,
-            IssuedCredential.state == CredentialState.active,
-        )
-    ):
-        if row.valid_until is not None and _aware(row.valid_until) <= now:
-            continue
-        completed.add(row.definition_id)
-        for uri, _ in achievement_skills(row.document):
-            evidence.setdefault(uri, []).append(row.achievement_name)
-    for imported in session.scalars(
+    imported = session.scalars(
         select(ImportedCredential).where(
             ImportedCredential.user_id == user_id, ImportedCredential.verified.is_(True)
         )
-    ):
-        if imported.definition_id:
-            completed.add(imported.definition_id)
-        for uri in imported.skills or []:
-            evidence.setdefault(uri, []).append(f"{imported.achievement_name} (imported)")
+    )
+    evidence: dict[str, list[str]] = {}
+    completed: set[str] = set()
+    held = issued_achievements(session, user_id, now) + imported_achievements(list(imported))
+    for achievement in held:
+        if not achievement.verified:
+            continue
+        if achievement.definition_id:
+            completed.add(achievement.definition_id)
+        name = achievement.name + (" (imported)" if achievement.source == "imported" else "")
+        for uri in sorted(achievement.skills):
+            evidence.setdefault(uri, []).append(name)
     return evidence, completed
+
+
+def pathways_through(session: Session, definition_ids: Iterable[str]) -> dict[str, list[str]]:
+    """For each definition, the published pathways (larger qualifications) it counts towards."""
+    wanted = set(definition_ids)
+    found: dict[str, list[str]] = {}
+    for pathway in list_pathways(session):
+        for definition_id in referenced_definitions(tree_of(pathway)) & wanted:
+            found.setdefault(definition_id, []).append(pathway.name)
+    return found
 
 
 def _demand_scope(
@@ -176,6 +185,9 @@ def occupation_needs(
 
 
 def _offers(session: Session, skill_uris: Sequence[str]) -> list[Offer]:
+    """Published definitions teaching the skills, but not a pathway's qualification: that is
+    earned by completing the pathway, not taken as a course."""
+    stacked = {p.qualification_definition_id for p in list_pathways(session)}
     return [
         Offer(
             definition_id=d.definition_id,
@@ -192,6 +204,7 @@ def _offers(session: Session, skill_uris: Sequence[str]) -> list[Offer]:
             prerequisites=tuple(d.prerequisite_definition_ids or ()),
         )
         for d in definitions_teaching(session, skill_uris)
+        if d.definition_id not in stacked
     ]
 
 
@@ -243,4 +256,5 @@ def learning_plan(
         plan=plan,
         demand_basis=basis,
         evidence={n.uri: evidence[n.uri] for n in plan.held},
+        pathways=pathways_through(session, [step.offer.definition_id for step in plan.steps]),
     )

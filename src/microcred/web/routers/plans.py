@@ -165,6 +165,7 @@ class StepOut(BaseModel):
     covers: list[NeedOut]
     reason: str
     prerequisite_of: list[str]
+    pathways: list[str] = Field(description="Pathways (larger qualifications) it counts towards")
 
 
 class OpenOut(BaseModel):
@@ -237,6 +238,7 @@ def api_plan(
                 covers=[_need_out(n) for n in s.covers],
                 reason=s.reason,
                 prerequisite_of=list(s.prerequisite_of),
+                pathways=result.pathways.get(s.offer.definition_id, []),
             )
             for s in plan.steps
         ],
