@@ -80,3 +80,17 @@ def test_bad_limits_and_unknown_jobs_are_explained(client: TestClient, occupatio
         ]
         == "budget"
     )
+
+
+def test_the_language_starts_as_the_browsers_and_can_be_cleared(
+    client: TestClient, occupation: str
+) -> None:
+    headers = {"accept-language": "de-CH,de;q=0.9,en;q=0.8"}
+    page = client.get("/learning-plan", headers=headers)
+    assert 'id="language" name="language" value="de"' in page.text
+    cleared = client.get("/learning-plan", params={"language": ""}, headers=headers)
+    assert 'id="language" name="language" value=""' in cleared.text
+    assert (
+        'name="language" value=""'
+        in client.get("/learning-plan", headers={"accept-language": "*"}).text
+    )

@@ -59,9 +59,11 @@ def plan_page(
     hours_per_week: Annotated[str, Query(max_length=10)] = "",
     max_weeks: Annotated[str, Query(max_length=10)] = "",
     form: Annotated[list[str] | None, Query(max_length=3)] = None,
-    language: Annotated[str, Query(max_length=40)] = "",
+    language: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     settings = app_context(request).settings
+    if language is None:  # not chosen yet: the browser's language, which the learner may clear
+        language = _browser_language(request.headers.get("accept-language", ""))
     fields = {
         "job": job, "occupation": occupation, "region": region, "budget": budget,
         "currency": currency.upper(), "hours_per_week": hours_per_week, "max_weeks": max_weeks,
@@ -104,6 +106,13 @@ def plan_page(
         request, "wallet/plan.html", principal, status_code=status, regions=regions,
         forms=plans.PARTICIPATION_FORMS, signed_in=principal is not None, **context,
     )  # fmt: skip
+
+
+def _browser_language(header: str) -> str:
+    """The primary language of an ``Accept-Language`` header (``de-CH,de;q=0.9`` → ``de``)."""
+    first = header.split(",")[0].split(";")[0].strip().lower()
+    primary = first.split("-")[0]
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else ""
 
 
 def _number(text: str, field: str) -> float | None:
