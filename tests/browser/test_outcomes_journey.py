@@ -25,7 +25,7 @@ def test_learner_reports_an_outcome_and_staff_see_it_in_the_charts(
     cohort(definition_id, 4)  # four others reported: the learner's report makes five
     sign_in(page, live_server, "learner@example.org", PASSWORD)
     page.goto(f"{live_server}/wallet")
-    page.get_by_role("link", name="Tell the issuer what you did next").click()
+    page.get_by_role("link", name="What next?").click()
     page.wait_for_url(f"**/wallet/outcomes?credential={learner_credential}")
     page.get_by_label("Employed in a role related to this credential").check()
     page.get_by_label("Since when").fill("2025-03-01")
