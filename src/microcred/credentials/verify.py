@@ -19,7 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -535,6 +536,21 @@ def _check_credentials(
         )
 
 
+@contextmanager
+def _failing_as(report: VerificationReport, what: str) -> Iterator[None]:
+    """Malformed input met while checking ``what`` (a credential or a presentation) becomes one
+    failed check naming it, never an exception."""
+    try:
+        yield
+    except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
+        reason = (
+            error.message if isinstance(error, CredentialError) else f"Malformed {what}: {error}"
+        )
+        report.add(what, "fail", reason)
+    except RecursionError:
+        report.add(what, "fail", f"The {what} is nested too deeply to process")
+
+
 def _verify_presentation(
     report: VerificationReport,
     presentation: Mapping[str, Any],
@@ -548,22 +564,13 @@ def _verify_presentation(
 ) -> VerificationReport:
     report.kind = "presentation"
     report.add(PARSE, "pass", f"Read a presentation ({report.source})")
-    try:
+    with _failing_as(report, "presentation"):
         _check_context(report, presentation)
         held = _check_holder_proof(report, presentation, resolver)
         if held:
             _check_binding(report, held, challenge, domain)
             _check_freshness(report, held[0], now, max_age)
         _check_credentials(report, presentation, verify_embedded)
-    except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
-        reason = (
-            error.message
-            if isinstance(error, CredentialError)
-            else f"Malformed presentation: {error}"
-        )
-        report.add("presentation", "fail", reason)
-    except RecursionError:
-        report.add("presentation", "fail", "The presentation is nested too deeply to process")
     return report
 
 
@@ -651,7 +658,7 @@ def verify_credential(
             max_age=PRESENTATION_MAX_AGE,
         )
     report.add(PARSE, "pass", f"Read a credential ({parsed.source})")
-    try:
+    with _failing_as(report, "credential"):
         digest = prepare(parsed.credential) if prepare is not None else None
         report.jcs_digest = digest
         _check_context(report, parsed.credential)
@@ -660,15 +667,6 @@ def verify_credential(
         _check_validity(report, parsed, now or datetime.now(UTC))
         _check_status(report, parsed.credential, status_checker)
         _check_issuer(report, parsed.credential, known_issuer)
-    except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
-        reason = (
-            error.message
-            if isinstance(error, CredentialError)
-            else f"Malformed credential: {error}"
-        )
-        report.add("credential", "fail", reason)
-    except RecursionError:
-        report.add("credential", "fail", "The credential is nested too deeply to process")
     return report
 
 
