@@ -262,3 +262,20 @@ def test_demo_issuers_see_outcome_kpis_from_synthetic_employment_reports(
     assert reports and reports >= 50
     assert found.overall.completed >= 5 and found.programmes
     assert not found.overall.employment.breakdown_suppressed
+
+
+def test_the_assessed_programme_has_learners_who_finish_fail_drop_out_and_answer_the_survey(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    from microcred.assessment.models import AssessmentResult, SurveyResponse
+    from microcred.demo.activity import COHORT_SIZE
+
+    path, _, _ = demo_dbs
+    with demo_session(path) as session:
+        results = session.scalars(select(AssessmentResult)).all()
+        surveys = session.scalars(select(SurveyResponse)).all()
+    learners = {r.learner_id for r in results}
+    assert len(learners) == COHORT_SIZE
+    assert any(not r.passed for r in results), "some fail"
+    assert 5 <= len(surveys) < COHORT_SIZE, "some finish and answer; not everyone finishes"
+    assert {s.learner_id for s in surveys} <= learners

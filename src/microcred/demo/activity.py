@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 from microcred.accounts import service as accounts
 from microcred.accounts.models import Membership, Role, User
 from microcred.assessment import service as assessment
+from microcred.assessment.awards import record_result
+from microcred.assessment.models import ResultSource
+from microcred.assessment.surveys import submit_survey
 from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials import service as credentials
@@ -124,6 +127,7 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     issued, revoked = _credentials(session, settings, rng, by_name)
     recommendations, agreements = _transfer_credit(session, settings, by_name)
     _public_profile(session)
+    issued += _assessed_cohort(session, settings, rng, by_name["Foundations of Data Analytics"])
     _cosigned_checkpoint(session, settings, rng)
     seed_employment_reports(session, rng)
     return ActivityCounts(
@@ -133,6 +137,61 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
 
 
 DEMO_WITNESS = "witness.demo.microcred.org"
+COHORT_SIZE = 30
+
+
+def _assessed_cohort(
+    session: Session, settings: Settings, rng: random.Random, definition: CredentialDefinition
+) -> int:
+    """Learners working through the assessed programme over the past year: each takes the quiz;
+    those who pass and go on hand in the project weeks later; those who pass it hold the
+    credential from that day and answer the satisfaction survey. Some fail, drop out or are
+    still at it, so the programme's outcome KPIs (completion, time, satisfaction) have data."""
+    quiz, project = (
+        next(a for a in assessment.assessments_for_definition(session, definition.definition_id)
+             if a.kind.value == kind)
+        for kind in ("quiz", "project")
+    )  # fmt: skip
+    learners = list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == Role.learner, User.email.like("%@learners.example.org"))
+            .order_by(User.email.desc())
+            .limit(COHORT_SIZE)
+        )
+    )
+    now, completed = utcnow(), 0
+    for number, learner in enumerate(learners):
+        started = now - timedelta(days=rng.randint(30, 340))
+        quiz_score = float(rng.choice((55, 65, 75, 80, 85, 90, 100)))
+        record_result(
+            session, quiz, learner.id, source=ResultSource.gradebook, score=quiz_score,
+            max_score=100.0, passed=quiz_score >= 70, achieved_at=started,
+        )  # fmt: skip
+        handed_in = started + timedelta(days=rng.randint(21, 80))
+        if quiz_score < 70 or rng.random() < 0.15 or handed_in > now:
+            continue  # failed the quiz, dropped out, or still working on the project
+        project_score = float(rng.choice((3, 4, 4, 5, 5)))
+        record_result(
+            session, project, learner.id, source=ResultSource.gradebook, score=project_score,
+            max_score=5.0, passed=project_score >= 4, achieved_at=handed_in,
+        )  # fmt: skip
+        if project_score < 4:
+            continue
+        credentials.issue_credential(
+            session, None, definition_id=definition.definition_id, recipient_user_id=learner.id,
+            results=[{"level": "Merit" if project_score == 5 else "Pass"}], valid_from=handed_in,
+            idempotency_key=f"demo-assessed-{number}", settings=settings,
+        )  # fmt: skip
+        submit_survey(
+            session, accounts.principal_for(session, learner), definition.definition_id,
+            rating=rng.choice((3, 4, 4, 5, 5)), would_recommend=rng.random() < 0.8,
+        )  # fmt: skip
+        completed += 1
+    return completed
+
+
 DEMO_PROFILE = "lee-learner"
 
 
