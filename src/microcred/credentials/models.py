@@ -119,13 +119,27 @@ class IssuedCredential(Base):
             "state",
             "issued_at",
         ),
+        # The credentials of a definition version, covering what talent search reads of each
+        # (the holder, whether it is active and in force, when): a search for a common skill
+        # reads tens of thousands of them without touching the wide rows. It replaces the
+        # single-column definition_id index, so an issuance writes as many B-trees as before.
+        Index(
+            "ix_issued_credentials_definition_holders",
+            "definition_id",
+            "definition_version",
+            "state",
+            "recipient_user_id",
+            "valid_from",
+            "valid_until",
+            "issued_at",
+        ),
     )
 
     id: Mapped[str] = id_column()
     # Not indexed on its own: the unique (organisation_id, idempotency_key) index serves it (a
     # B-tree fewer for every issuance).
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    definition_id: Mapped[str] = mapped_column(String(32), index=True)
+    definition_id: Mapped[str] = mapped_column(String(32))
     definition_version: Mapped[int] = mapped_column(Integer)
     achievement_name: Mapped[str] = mapped_column(String(200))
     recipient_user_id: Mapped[str | None] = mapped_column(
