@@ -1,0 +1,74 @@
+"""A learner downloads a PDF certificate and a presentation for an employer's challenge; the
+employer verifies both on the verify page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.catalogue import service as catalogue
+from microcred.credentials import service as credentials
+from microcred.settings import Settings
+from tests.browser.conftest import sign_in
+from tests.catalogue.factories import definition_input, skills
+from tests.conftest import PASSWORD, World
+
+__all__ = ["skills"]
+CHALLENGE = "interview-2026-0412"
+DOMAIN = "careers.acme.example"
+
+
+def _verify(page: Any, base: str, upload: Path, challenge: str = "", domain: str = "") -> str:
+    page.goto(f"{base}/verify")
+    page.locator("#file").set_input_files(str(upload))
+    if challenge or domain:
+        page.locator("#presentation-options summary").click()
+        page.locator("#challenge").fill(challenge)
+        page.locator("#domain").fill(domain)
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+    return str(page.locator(".verification-verdict").inner_text())
+
+
+def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
+    live_server: str, page: Any, browser: Any, sessions: sessionmaker[Session], world: World,
+    settings: Settings, skills: dict[str, str], tmp_path: Path,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        definition = catalogue.create_definition(
+            session, None, "north-college", definition_input(name="Spreadsheet modelling"),
+            publish=True,
+        )  # fmt: skip
+        issued = credentials.issue_credential(
+            session, None, definition_id=definition.definition_id,
+            recipient_user_id=world.learner.id, settings=settings,
+        )  # fmt: skip
+    sign_in(page, live_server, "learner@example.org", PASSWORD)
+    page.goto(f"{live_server}/credentials/{issued.id}")
+    with page.expect_download() as pdf_download:
+        page.locator("#certificate-pdf").click()
+    pdf = tmp_path / "certificate.pdf"
+    pdf_download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    page.locator("#make-presentation").click()
+    page.wait_for_url("**/wallet/presentations?credential=*")
+    assert page.locator(f"#present-{issued.id}").is_checked()
+    page.locator("#challenge").fill(CHALLENGE)
+    page.locator("#domain").fill(DOMAIN)
+    with page.expect_download() as vp_download:
+        page.get_by_role("button", name="Download presentation.json").click()
+    presentation = tmp_path / "presentation.json"
+    vp_download.value.save_as(presentation)
+
+    employer = browser.new_context().new_page()
+    try:
+        assert _verify(employer, live_server, pdf).strip().endswith("Valid")
+        verdict = _verify(employer, live_server, presentation, CHALLENGE, DOMAIN)
+        assert verdict.strip().endswith("Valid"), employer.locator("main").inner_text()
+        replayed = _verify(employer, live_server, presentation, "another-challenge", DOMAIN)
+        assert "Not valid" in replayed
+    finally:
+        employer.context.close()
