@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.settings import Settings
 
@@ -91,3 +92,25 @@ def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def issue_to_learner(
+    sessions: sessionmaker[Session], settings: Settings, user_id: str, name: str
+) -> str:
+    """Publish a North College definition called ``name`` and issue it to ``user_id``; the
+    credential's id (the journeys that start from a learner holding one credential)."""
+    from microcred.catalogue import service as catalogue
+    from microcred.credentials import service as credentials
+    from tests.catalogue.factories import definition_input
+
+    with sessions.begin() as session:
+        definition = catalogue.create_definition(
+            session, None, "north-college", definition_input(name=name), publish=True
+        )
+        return credentials.issue_credential(
+            session,
+            None,
+            definition_id=definition.definition_id,
+            recipient_user_id=user_id,
+            settings=settings,
+        ).id

@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.catalogue import service as catalogue
-from microcred.credentials import service as credentials
 from microcred.settings import Settings
-from tests.browser.conftest import sign_in
-from tests.catalogue.factories import definition_input, skills
+from tests.browser.conftest import issue_to_learner, sign_in
+from tests.catalogue.factories import skills
 from tests.conftest import PASSWORD, World
 
 __all__ = ["skills"]
@@ -36,17 +34,9 @@ def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
     live_server: str, page: Any, browser: Any, sessions: sessionmaker[Session], world: World,
     settings: Settings, skills: dict[str, str], tmp_path: Path,
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        definition = catalogue.create_definition(
-            session, None, "north-college", definition_input(name="Spreadsheet modelling"),
-            publish=True,
-        )  # fmt: skip
-        issued = credentials.issue_credential(
-            session, None, definition_id=definition.definition_id,
-            recipient_user_id=world.learner.id, settings=settings,
-        )  # fmt: skip
+    issued = issue_to_learner(sessions, settings, world.learner.id, "Spreadsheet modelling")
     sign_in(page, live_server, "learner@example.org", PASSWORD)
-    page.goto(f"{live_server}/credentials/{issued.id}")
+    page.goto(f"{live_server}/credentials/{issued}")
     with page.expect_download() as pdf_download:
         page.locator("#certificate-pdf").click()
     pdf = tmp_path / "certificate.pdf"
@@ -55,7 +45,7 @@ def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
 
     page.locator("#make-presentation").click()
     page.wait_for_url("**/wallet/presentations?credential=*")
-    assert page.locator(f"#present-{issued.id}").is_checked()
+    assert page.locator(f"#present-{issued}").is_checked()
     page.locator("#challenge").fill(CHALLENGE)
     page.locator("#domain").fill(DOMAIN)
     with page.expect_download() as vp_download:

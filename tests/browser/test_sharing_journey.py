@@ -7,11 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.catalogue import service as catalogue
-from microcred.credentials import service as credentials
 from microcred.settings import Settings
-from tests.browser.conftest import sign_in
-from tests.catalogue.factories import definition_input, skills
+from tests.browser.conftest import issue_to_learner, sign_in
+from tests.catalogue.factories import skills
 from tests.conftest import PASSWORD, World
 
 __all__ = ["skills"]
@@ -21,26 +19,18 @@ def test_learner_shares_a_credential_and_publishes_a_profile_a_stranger_can_read
     live_server: str, page: Any, browser: Any, sessions: sessionmaker[Session], world: World,
     settings: Settings, skills: dict[str, str],
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        definition = catalogue.create_definition(
-            session, None, "north-college", definition_input(name="Spreadsheet modelling"),
-            publish=True,
-        )  # fmt: skip
-        issued = credentials.issue_credential(
-            session, None, definition_id=definition.definition_id,
-            recipient_user_id=world.learner.id, settings=settings,
-        )  # fmt: skip
+    issued = issue_to_learner(sessions, settings, world.learner.id, "Spreadsheet modelling")
     sign_in(page, live_server, "learner@example.org", PASSWORD)
     page.goto(f"{live_server}/wallet")
     page.get_by_role("link", name="Spreadsheet modelling").click()
-    page.wait_for_url(f"**/credentials/{issued.id}")
+    page.wait_for_url(f"**/credentials/{issued}")
     share = page.locator("#share")
     assert share.is_visible()
     linkedin = urlsplit(page.locator("#linkedin-add").get_attribute("href"))
     fields = {k: v[0] for k, v in parse_qs(linkedin.query).items()}
     assert linkedin.netloc == "www.linkedin.com" and fields["name"] == "Spreadsheet modelling"
-    assert fields["certUrl"].endswith(f"/credentials/{issued.id}")
-    assert page.locator("#share-url").input_value().endswith(f"/credentials/{issued.id}")
+    assert fields["certUrl"].endswith(f"/credentials/{issued}")
+    assert page.locator("#share-url").input_value().endswith(f"/credentials/{issued}")
 
     page.locator("#profile-link").click()
     page.wait_for_url("**/wallet/profile")
@@ -59,7 +49,7 @@ def test_learner_shares_a_credential_and_publishes_a_profile_a_stranger_can_read
         assert stranger.locator("#profile-name").inner_text() == "Lee Learner"
         assert stranger.locator("#profile-headline").inner_text() == "Analyst in training"
         stranger.get_by_role("link", name="Spreadsheet modelling").click()
-        stranger.wait_for_url(f"**/credentials/{issued.id}")
+        stranger.wait_for_url(f"**/credentials/{issued}")
         assert stranger.locator(".verification-verdict").inner_text().strip().endswith("Valid")
         assert "Lee Learner" in stranger.locator(".credential-head").inner_text()
         assert stranger.locator("#share").count() == 0

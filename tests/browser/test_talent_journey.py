@@ -7,11 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.catalogue import service as catalogue
-from microcred.credentials import service as credentials
 from microcred.settings import Settings
-from tests.browser.conftest import sign_in
-from tests.catalogue.factories import definition_input, skills
+from tests.browser.conftest import issue_to_learner, sign_in
+from tests.catalogue.factories import skills
 from tests.conftest import PASSWORD, World
 
 __all__ = ["skills"]
@@ -21,15 +19,7 @@ def test_learner_consents_and_an_employer_finds_them_by_a_verified_skill(
     live_server: str, browser: Any, sessions: sessionmaker[Session], world: World,
     settings: Settings, skills: dict[str, str],
 ) -> None:  # fmt: skip
-    with sessions.begin() as session:
-        definition = catalogue.create_definition(
-            session, None, "north-college", definition_input(name="Data analysis with Python"),
-            publish=True,
-        )  # fmt: skip
-        issued = credentials.issue_credential(
-            session, None, definition_id=definition.definition_id,
-            recipient_user_id=world.learner.id, settings=settings,
-        )  # fmt: skip
+    issued = issue_to_learner(sessions, settings, world.learner.id, "Data analysis with Python")
     learner = browser.new_context().new_page()
     sign_in(learner, live_server, "learner@example.org", PASSWORD)
     learner.goto(f"{live_server}/wallet/talent")
@@ -50,7 +40,7 @@ def test_learner_consents_and_an_employer_finds_them_by_a_verified_skill(
     assert "Lee Learner" in result.inner_text()
     assert "1 of 1 skill matched" in result.locator(".talent-why").inner_text()
     result.get_by_role("link", name="Data analysis with Python").click()
-    employer.wait_for_url(f"**/credentials/{issued.id}")
+    employer.wait_for_url(f"**/credentials/{issued}")
     assert employer.locator(".verification-verdict").inner_text().strip().endswith("Valid")
 
     learner.reload()
