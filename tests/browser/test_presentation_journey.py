@@ -49,7 +49,7 @@ def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
     page.locator("#challenge").fill(CHALLENGE)
     page.locator("#domain").fill(DOMAIN)
     with page.expect_download() as vp_download:
-        page.get_by_role("button", name="Download presentation.json").click()
+        page.get_by_role("button", name="Download presentation").click()
     presentation = tmp_path / "presentation.json"
     vp_download.value.save_as(presentation)
 

@@ -6,7 +6,10 @@ check is pass / fail / warning with a reason; nothing here raises on bad input. 
 
 A Verifiable Presentation (``type`` VerifiablePresentation) gets the presentation's own checks
 (the holder's ``authentication`` proof, challenge, domain, freshness) and then each embedded
-credential's full report, its checks named ``credential N · check``.
+credential's full report, its checks named ``credential N · check``. A presentation secured as
+a JWT (VC-JOSE-COSE ``vp+jwt``: typed so, or a JWS whose payload is a presentation) gets the same
+checks: the holder's proof is the JWS signature by the key its ``kid`` names, the challenge and
+domain are its ``nonce`` and ``aud`` claims, its freshness is ``iat`` / ``exp``.
 
 JSON-LD: the context check is structural (the list must start with a VC context and every URL
 must be one we ship). Full JSON-LD processing happens where the securing mechanism needs it, in
@@ -32,7 +35,13 @@ from microcred.credentials.documents import issuer_id, parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.jsonld.loader import VC_V1, VC_V2, is_known_context
 from microcred.credentials.proofs.dataintegrity import ProofResult, verify_proofs
-from microcred.credentials.proofs.jwt import DecodedJwt, decode_jwt, looks_like_jwt, verify_jwt
+from microcred.credentials.proofs.jwt import (
+    JOSE_TYPES,
+    DecodedJwt,
+    decode_jwt,
+    looks_like_jwt,
+    verify_jwt,
+)
 from microcred.credentials.schemas import validate_schema
 from microcred.credentials.status.bitstring import StatusChecker
 
@@ -55,6 +64,7 @@ CREDENTIALS = "credentials"
 
 PRESENTATION_TYPE = "VerifiablePresentation"
 ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+VP_JWT_TYPE = JOSE_TYPES["vp-jose"][0]
 PRESENTATION_MAX_AGE = timedelta(hours=24)
 """A presentation created longer ago than this is reported with a freshness warning."""
 CLOCK_SKEW = timedelta(minutes=5)
@@ -405,6 +415,23 @@ def is_presentation(document: Mapping[str, Any]) -> bool:
     return PRESENTATION_TYPE in (types if isinstance(types, list) else [types])
 
 
+def _secures_presentation(parsed: _Parsed) -> bool:
+    """A presentation by its type, or a JWS whose header says it secures one (``vp+jwt``)."""
+    typed = parsed.jwt is not None and parsed.jwt.header.get("typ") == VP_JWT_TYPE
+    return typed or is_presentation(parsed.credential)
+
+
+def _not_a_presentation(parsed: _Parsed) -> str | None:
+    """Why what was read cannot be checked as a presentation; None when it can."""
+    if is_presentation(parsed.credential):
+        return None
+    if parsed.jwt is not None and parsed.jwt.header.get("typ") == VP_JWT_TYPE:
+        return f"The JWT is typed {VP_JWT_TYPE} but its payload is not a {PRESENTATION_TYPE}"
+    if parsed.jwt is not None:
+        return f"The JWT secures a credential, not a {PRESENTATION_TYPE}"
+    return f"Not a {PRESENTATION_TYPE}"
+
+
 def _holder_id(presentation: Mapping[str, Any]) -> str | None:
     holder = presentation.get("holder")
     if isinstance(holder, Mapping):
@@ -450,6 +477,43 @@ def _check_holder_proof(
     return held
 
 
+def _check_jose_holder_proof(
+    report: VerificationReport,
+    decoded: DecodedJwt,
+    presentation: Mapping[str, Any],
+    resolver: KeyResolver,
+) -> bool:
+    """Check a ``vp+jwt``'s JWS signature by the key its ``kid`` names, the holder's."""
+    typ = decoded.header.get("typ")
+    if typ != VP_JWT_TYPE:
+        report.add(HOLDER_PROOF, "warning", f"The JWT is typed {typ!r}, not {VP_JWT_TYPE!r}")
+    kid = decoded.header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        report.add(HOLDER_PROOF, "fail", "The JWT names no key: its header has no kid")
+        return False
+    outcome = verify_jwt(decoded, resolver)
+    label = f"{VP_JWT_TYPE} {outcome.algorithm or '(no alg)'}"
+    holder = _holder_id(presentation)
+    controller = outcome.method.controller if outcome.method is not None else None
+    if not outcome.verified:
+        report.add(HOLDER_PROOF, "fail", f"{label}: {outcome.reason}")
+        return False
+    if holder is None:
+        report.add(HOLDER_PROOF, "pass", f"{label}: signed by {controller or kid}")
+        report.add(HOLDER_PROOF, "warning", "The presentation names no holder")
+    elif not controller:
+        reason = f"the key in the JWT header is not tied to the holder {holder}"
+        report.add(HOLDER_PROOF, "fail", f"{label}: {reason}")
+        return False
+    elif controller != holder:
+        reason = f"Key {kid} is controlled by {controller}, not {holder}"
+        report.add(HOLDER_PROOF, "fail", f"{label}: {reason}")
+        return False
+    else:
+        report.add(HOLDER_PROOF, "pass", f"{label}: signed by {holder}")
+    return True
+
+
 def _matches(given: Any, expected: str) -> bool:
     return given == expected or (isinstance(given, list) and expected in given)
 
@@ -484,6 +548,43 @@ def _check_freshness(
     except CredentialError as error:
         report.add(FRESHNESS, "fail", error.message)
         return
+    _check_signed_when(report, created, ends, now, max_age)
+
+
+def _claim_time(claims: Mapping[str, Any], name: str) -> datetime | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CredentialError(f"The JWT claim {name!r} must be a number of seconds")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise CredentialError(f"The JWT claim {name!r} is not a time") from error
+
+
+def _check_jose_freshness(
+    report: VerificationReport, claims: Mapping[str, Any], now: datetime, max_age: timedelta
+) -> None:
+    """``iat`` / ``exp``: when the holder signed, and until when (VC-JOSE-COSE §3.1.3)."""
+    try:
+        created, ends = _claim_time(claims, "iat"), _claim_time(claims, "exp")
+    except CredentialError as error:
+        report.add(FRESHNESS, "fail", error.message)
+        return
+    if created is None:
+        report.add(FRESHNESS, "fail", "The JWT has no iat claim: nothing says when it was signed")
+        return
+    _check_signed_when(report, created, ends, now, max_age)
+
+
+def _check_signed_when(
+    report: VerificationReport,
+    created: datetime,
+    ends: datetime | None,
+    now: datetime,
+    max_age: timedelta,
+) -> None:
     if ends is not None and now > ends:
         report.add(FRESHNESS, "fail", f"The holder's proof expired on {ends.isoformat()}")
     elif created - now > CLOCK_SKEW:
@@ -495,6 +596,24 @@ def _check_freshness(
         )
     else:
         report.add(FRESHNESS, "pass", f"Created {created.isoformat()}")
+
+
+def _check_validity_period(
+    report: VerificationReport, presentation: Mapping[str, Any], now: datetime
+) -> None:
+    """A presentation's own ``validFrom`` / ``validUntil``, when it has them."""
+    try:
+        start, end = (
+            parse_datetime(presentation[name], name) if name in presentation else None
+            for name in ("validFrom", "validUntil")
+        )
+    except CredentialError as error:
+        report.add(FRESHNESS, "fail", error.message)
+        return
+    if start is not None and now + CLOCK_SKEW < start:
+        report.add(FRESHNESS, "fail", f"The presentation is not valid until {start.isoformat()}")
+    if end is not None and now > end:
+        report.add(FRESHNESS, "fail", f"The presentation expired on {end.isoformat()}")
 
 
 def _enveloped_text(item: Mapping[str, Any]) -> str:
@@ -553,7 +672,7 @@ def _failing_as(report: VerificationReport, what: str) -> Iterator[None]:
 
 def _verify_presentation(
     report: VerificationReport,
-    presentation: Mapping[str, Any],
+    parsed: _Parsed,
     *,
     resolver: KeyResolver,
     verify_embedded: EmbeddedVerifier,
@@ -563,13 +682,27 @@ def _verify_presentation(
     max_age: timedelta,
 ) -> VerificationReport:
     report.kind = "presentation"
-    report.add(PARSE, "pass", f"Read a presentation ({report.source})")
+    why_not = _not_a_presentation(parsed)
+    if why_not is not None:
+        report.add(PARSE, "fail", why_not)
+        return report
+    presentation, jwt = parsed.credential, parsed.jwt
+    secured = f"secured as a JWT ({VP_JWT_TYPE})" if jwt is not None else f"({report.source})"
+    report.add(PARSE, "pass", f"Read a presentation {secured}")
     with _failing_as(report, "presentation"):
         _check_context(report, presentation)
-        held = _check_holder_proof(report, presentation, resolver)
-        if held:
-            _check_binding(report, held, challenge, domain)
-            _check_freshness(report, held[0], now, max_age)
+        if jwt is not None:
+            if _check_jose_holder_proof(report, jwt, presentation, resolver):
+                claims = jwt.payload
+                bound = {CHALLENGE: claims.get("nonce"), DOMAIN: claims.get("aud")}
+                _check_binding(report, [bound], challenge, domain)
+                _check_jose_freshness(report, claims, now, max_age)
+        else:
+            held = _check_holder_proof(report, presentation, resolver)
+            if held:
+                _check_binding(report, held, challenge, domain)
+                _check_freshness(report, held[0], now, max_age)
+        _check_validity_period(report, presentation, now)
         _check_credentials(report, presentation, verify_embedded)
     return report
 
@@ -590,12 +723,9 @@ def verify_presentation(
     parsed = _read(report, source)
     if parsed is None:
         return report
-    if not is_presentation(parsed.credential) or parsed.jwt is not None:
-        report.add(PARSE, "fail", f"Not a {PRESENTATION_TYPE} in JSON")
-        return report
     return _verify_presentation(
         report,
-        parsed.credential,
+        parsed,
         resolver=resolver,
         verify_embedded=verify_embedded,
         challenge=challenge,
@@ -632,7 +762,7 @@ def verify_credential(
     parsed = _read(report, source)
     if parsed is None:
         return report
-    if is_presentation(parsed.credential) and parsed.jwt is None:
+    if _secures_presentation(parsed):
         if not presentations:
             report.add(PARSE, "fail", "A presentation, where a credential was expected")
             return report
@@ -649,7 +779,7 @@ def verify_credential(
 
         return _verify_presentation(
             report,
-            parsed.credential,
+            parsed,
             resolver=resolver,
             verify_embedded=verify_embedded or embedded,
             challenge=challenge,

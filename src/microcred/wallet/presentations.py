@@ -4,13 +4,21 @@ A presentation embeds each credential's signed document unchanged (a credential 
 a JWT goes in as an ``EnvelopedVerifiableCredential``), names the learner's did:key as
 ``holder`` and carries a Data Integrity proof with purpose ``authentication`` over the verifier's
 ``challenge`` and ``domain``, so that it cannot be replayed to another verifier or another time.
+
+Format ``vp-jose`` secures the same presentation as a JWT instead (W3C VC-JOSE-COSE §3.1.2,
+media type ``application/vp+jwt``): a compact JWS by the holder key, ``kid`` its did:key URL,
+whose payload is the presentation itself. That specification names no property for the
+challenge and domain; it defers to the registered JWT claims (§3.1.3), so the challenge is the
+``nonce`` claim and the domain the ``aud`` claim, and ``iat`` says when the holder signed. Its
+credentials go in enveloped (``data:application/vc+jwt,…``) wherever they have a JWT form, as
+§3.1.2 requires; one secured only by Data Integrity goes in as its signed JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal, overload
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +28,7 @@ from microcred.credentials.jsonld.loader import VC_V2
 from microcred.credentials.keys import Ed25519Key
 from microcred.credentials.models import CredentialState
 from microcred.credentials.proofs.dataintegrity import add_proof
+from microcred.credentials.proofs.jwt import JoseKey, sign_jwt
 from microcred.credentials.verify import ENVELOPED_CREDENTIAL, PRESENTATION_TYPE
 from microcred.db.base import new_id
 from microcred.settings import Settings
@@ -27,6 +36,10 @@ from microcred.wallet.holders import holder_key, holder_verification_method, uns
 from microcred.wallet.service import WalletError
 
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+VP_JOSE = "vp-jose"
+FORMATS = (*CRYPTOSUITES, VP_JOSE)
+"""How a presentation may be secured: a Data Integrity cryptosuite, or as a ``vp+jwt``."""
+VP_JWT_MEDIA_TYPE = "application/vp+jwt"
 MAX_CREDENTIALS = 50
 MAX_CHALLENGE_LENGTH = 500
 JWT_MEDIA_TYPES = {"vc-jose": "application/vc+jwt", "vc-jwt": "application/jwt"}
@@ -36,13 +49,22 @@ class PresentationError(WalletError):
     """A presentation that cannot be made as asked."""
 
 
-def embedded_credential(document: Mapping[str, Any], jwts: Mapping[str, str]) -> dict[str, Any]:
-    """The credential as a presentation carries it: its signed JSON, or its JWT enveloped."""
-    if "proof" in document or not jwts:
+def jwt_media_type(form: str) -> str:
+    """The media type of a credential's JWT form (``vc-jose-eddsa``, ``vc-jwt-rs256``, …)."""
+    family = next((name for name in JWT_MEDIA_TYPES if form.startswith(name)), "vc-jwt")
+    return JWT_MEDIA_TYPES[family]
+
+
+def embedded_credential(
+    document: Mapping[str, Any], jwts: Mapping[str, str], *, enveloped: bool = False
+) -> dict[str, Any]:
+    """The credential as a presentation carries it: its signed JSON, or its JWT enveloped
+    (``enveloped``: whenever it has a JWT form, a VC-JOSE one first)."""
+    if not jwts or ("proof" in document and not enveloped):
         return dict(document)
-    form, token = next(iter(jwts.items()))
-    media_type = JWT_MEDIA_TYPES.get(form, "application/jwt")
-    return {"@context": [VC_V2], "id": f"data:{media_type},{token}", "type": ENVELOPED_CREDENTIAL}
+    form = min(jwts, key=lambda name: not name.startswith("vc-jose"))
+    url = f"data:{jwt_media_type(form)},{jwts[form]}"
+    return {"@context": [VC_V2], "id": url, "type": ENVELOPED_CREDENTIAL}
 
 
 def build_presentation(
@@ -64,6 +86,33 @@ def _bounded(value: str | None, name: str) -> str:
     return text
 
 
+@overload
+def sign_presentation(
+    presentation: Mapping[str, Any],
+    key: Ed25519Key,
+    verification_method: str,
+    *,
+    challenge: str,
+    domain: str | None,
+    cryptosuite: Literal["vp-jose"],
+    created: datetime | None = None,
+) -> str: ...
+
+
+@overload
+def sign_presentation(
+    presentation: Mapping[str, Any],
+    key: Ed25519Key,
+    verification_method: str,
+    *,
+    challenge: str,
+    domain: str | None,
+    cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"],
+    created: datetime | None = None,
+) -> dict[str, Any]: ...
+
+
+@overload
 def sign_presentation(
     presentation: Mapping[str, Any],
     key: Ed25519Key,
@@ -73,9 +122,31 @@ def sign_presentation(
     domain: str | None,
     cryptosuite: str,
     created: datetime | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | str: ...
+
+
+def sign_presentation(
+    presentation: Mapping[str, Any],
+    key: Ed25519Key,
+    verification_method: str,
+    *,
+    challenge: str,
+    domain: str | None,
+    cryptosuite: str,
+    created: datetime | None = None,
+) -> dict[str, Any] | str:
     """The presentation with the holder's ``authentication`` proof over challenge and domain
-    (``cryptosuite``: any Data Integrity suite we issue with)."""
+    (``cryptosuite``: any Data Integrity suite we issue with), or, for ``vp-jose``, the
+    ``vp+jwt`` securing it with the challenge as ``nonce`` and the domain as ``aud``."""
+    if cryptosuite == VP_JOSE:
+        claims = {"nonce": challenge, "iat": int((created or datetime.now(UTC)).timestamp())}
+        return sign_jwt(
+            presentation,
+            JoseKey.from_ed25519(key),
+            kid=verification_method,
+            form="vp-jose",
+            claims=claims | ({"aud": domain} if domain else {}),
+        )
     extra = {"challenge": challenge} | ({"domain": domain} if domain else {})
     return add_proof(
         presentation,
@@ -97,13 +168,14 @@ def create_presentation(
     domain: str | None,
     cryptosuite: str = "eddsa-rdfc-2022",
     settings: Settings,
-) -> dict[str, Any]:
-    """A presentation of the learner's own credentials, signed with their holder key.
+) -> dict[str, Any] | str:
+    """A presentation of the learner's own credentials, signed with their holder key (a
+    ``vp+jwt`` for ``cryptosuite="vp-jose"``).
 
     A credential that is not the learner's gets the same answer as one that does not exist.
     """
-    if cryptosuite not in CRYPTOSUITES:
-        allowed = " or ".join(CRYPTOSUITES)
+    if cryptosuite not in FORMATS:
+        allowed = ", ".join(FORMATS[:-1]) + f" or {FORMATS[-1]}"
         raise PresentationError(f"cryptosuite must be {allowed}.", field="cryptosuite")
     wanted = list(dict.fromkeys(credential_ids))
     if not wanted:
@@ -134,7 +206,11 @@ def create_presentation(
                 field="credential_ids",
                 status_code=409,
             )
-        chosen.append(embedded_credential(credential.document, credential.jwts))
+        chosen.append(
+            embedded_credential(
+                credential.document, credential.jwts, enveloped=cryptosuite == VP_JOSE
+            )
+        )
     row = holder_key(session, principal, settings)
     return sign_presentation(
         build_presentation(row.did, chosen),

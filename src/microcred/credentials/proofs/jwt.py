@@ -7,7 +7,10 @@ in the header must match the type of the key that verifies it (no algorithm conf
 * ``vc-jwt`` (OB 3.0 §8.2): header ``typ: JWT``; payload ``{"vc": credential}`` with ``iss`` =
   issuer.id, ``jti`` = id, ``sub`` = credentialSubject.id, ``nbf``/``exp`` from
   validFrom/validUntil, ``iat``.
-* ``vc-jose`` (W3C VC-JOSE-COSE): header ``typ: vc+jwt``, ``cty: vc``; payload = the credential.
+* ``vc-jose`` (W3C VC-JOSE-COSE §3.1.1): header ``typ: vc+jwt``, ``cty: vc``; payload = the
+  credential.
+* ``vp-jose`` (W3C VC-JOSE-COSE §3.1.2): header ``typ: vp+jwt``, ``cty: vp``; payload = the
+  presentation, with registered JWT claims (``nonce``, ``aud``, ``iat``) beside its properties.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from microcred.credentials.keys import Ed25519Key, base64url_decode, base64url_e
 from microcred.db.engine import json_loads
 
 Algorithm = Literal["RS256", "ES256", "EdDSA"]
-JwtFormat = Literal["vc-jwt", "vc-jose"]
+JwtFormat = Literal["vc-jwt", "vc-jose", "vp-jose"]
+JOSE_TYPES: dict[str, tuple[str, str]] = {"vc-jose": ("vc+jwt", "vc"), "vp-jose": ("vp+jwt", "vp")}
+"""The VC-JOSE-COSE forms: their ``typ`` and ``cty`` header parameters."""
 ALGORITHMS: tuple[Algorithm, ...] = ("RS256", "ES256", "EdDSA")
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | Ed25519PrivateKey
 
@@ -163,12 +168,15 @@ def sign_jwt(
     embed_jwk: bool = False,
     form: JwtFormat = "vc-jwt",
     issued_at: datetime | None = None,
+    claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """A compact JWS securing ``credential`` (see the module docstring for the two forms)."""
+    """A compact JWS securing ``credential`` or a presentation (see the module docstring for the
+    forms); ``claims``: registered JWT claims added to a VC-JOSE-COSE payload."""
     header: dict[str, Any] = {"alg": key.algorithm}
-    if form == "vc-jose":
-        header.update(typ="vc+jwt", cty="vc")
-        payload: dict[str, Any] = dict(credential)
+    if form in JOSE_TYPES:
+        typ, cty = JOSE_TYPES[form]
+        header.update(typ=typ, cty=cty)
+        payload: dict[str, Any] = dict(credential) | dict(claims or {})
     else:
         header["typ"] = "JWT"
         payload = {"vc": dict(credential)}

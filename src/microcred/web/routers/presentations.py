@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -15,8 +15,10 @@ from microcred.errors import MicrocredError, PermissionDenied
 from microcred.wallet.holders import holder_key, holder_verification_method
 from microcred.wallet.presentations import (
     CRYPTOSUITES,
+    FORMATS,
     MAX_CHALLENGE_LENGTH,
     MAX_CREDENTIALS,
+    VP_JWT_MEDIA_TYPE,
     create_presentation,
 )
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
@@ -40,13 +42,41 @@ class PresentationIn(BaseModel):
     credential_ids: list[str] = Field(min_length=1, max_length=MAX_CREDENTIALS)
     challenge: str = Field(max_length=MAX_CHALLENGE_LENGTH)
     domain: str | None = Field(default=None, max_length=MAX_CHALLENGE_LENGTH)
-    cryptosuite: str = Field(default=CRYPTOSUITES[0], max_length=40)
+    cryptosuite: str = Field(
+        default=CRYPTOSUITES[0],
+        max_length=40,
+        description="How the presentation is secured: a Data Integrity cryptosuite (JSON, "
+        f"{PRESENTATION_MEDIA_TYPE}), or vp-jose for a VC-JOSE-COSE JWT ({VP_JWT_MEDIA_TYPE}: "
+        "the challenge is its nonce claim, the domain its aud claim).",
+        json_schema_extra={"enum": list(FORMATS)},
+    )
 
 
-@api.post("/me/presentations", summary="Sign a Verifiable Presentation of my credentials")
+def _presentation_response(presentation: dict[str, Any] | str, status_code: int) -> Response:
+    if isinstance(presentation, str):
+        return Response(presentation, status_code=status_code, media_type=VP_JWT_MEDIA_TYPE)
+    return JSONResponse(presentation, status_code=status_code)
+
+
+@api.post(
+    "/me/presentations",
+    summary="Sign a Verifiable Presentation of my credentials",
+    status_code=201,
+    response_class=JSONResponse,
+    responses={
+        201: {
+            "description": "The signed presentation: JSON with a Data Integrity proof, or a "
+            "compact JWS for vp-jose",
+            "content": {
+                PRESENTATION_MEDIA_TYPE: {"schema": {"type": "object"}},
+                VP_JWT_MEDIA_TYPE: {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def api_create_presentation(
     body: PresentationIn, request: Request, session: DbSession, principal: CurrentPrincipal
-) -> JSONResponse:
+) -> Response:
     presentation = create_presentation(
         session,
         _presenter(principal),
@@ -56,7 +86,7 @@ def api_create_presentation(
         cryptosuite=body.cryptosuite,
         settings=app_context(request).settings,
     )
-    return JSONResponse(presentation, status_code=201)
+    return _presentation_response(presentation, 201)
 
 
 @api.get("/me/holder", summary="My holder DID (made on first use)")
@@ -76,7 +106,7 @@ def _page(
     return render(
         request, "wallet/presentations.html", principal, status_code=status_code,
         earned=credentials.credentials_of_learner(session, principal.user_id, principal),
-        cryptosuites=CRYPTOSUITES, max_length=MAX_CHALLENGE_LENGTH, **context,
+        cryptosuites=FORMATS, max_length=MAX_CHALLENGE_LENGTH, **context,
     )  # fmt: skip
 
 
@@ -116,6 +146,12 @@ def presentations_submit(
             request, session, principal, status_code=error.status_code, error=error.message,
             chosen=chosen, challenge=challenge, domain=domain, cryptosuite=cryptosuite,
         )  # fmt: skip
+    if isinstance(presentation, str):
+        return Response(
+            presentation,
+            media_type=VP_JWT_MEDIA_TYPE,
+            headers={"Content-Disposition": attachment("presentation.jwt")},
+        )
     return Response(
         json.dumps(presentation, ensure_ascii=False, indent=2),
         media_type=PRESENTATION_MEDIA_TYPE,
