@@ -15,6 +15,7 @@ from microcred.accounts import service as accounts
 from microcred.accounts.models import User
 from microcred.cli.main import app
 from microcred.credentials import service
+from microcred.credentials.keys import base64url_decode, base64url_encode
 from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
@@ -166,4 +167,71 @@ def _cli_verifies(runner: CliRunner, path: Path) -> None:
     path.write_text(json.dumps(tampered))
     assert runner.invoke(app, good).exit_code == 1
     path.write_text("{not json")
+    assert runner.invoke(app, good).exit_code == 2
+
+
+def test_a_vp_jwt_through_the_api_form_verify_page_and_cli(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    world: World,
+    definition_id: str,
+    tmp_path: Path,
+    runner: CliRunner,
+) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    schema = spec["components"]["schemas"]["PresentationIn"]
+    assert "vp-jose" in schema["properties"]["cryptosuite"]["enum"]
+    credential_id = _issue(
+        sessions, settings, definition_id, formats=["eddsa-rdfc-2022", "vc-jose-eddsa"]
+    )
+    headers = {"Authorization": f"Bearer {_token(sessions, world.learner, ['wallet:present'])}"}
+    response = client.post(
+        "/api/v1/me/presentations",
+        json={"credential_ids": [credential_id], "challenge": CHALLENGE, "domain": DOMAIN,
+              "cryptosuite": "vp-jose"},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"].startswith("application/vp+jwt")
+    token = response.text
+    verified = client.post("/api/v1/verify", content=token, params={"challenge": CHALLENGE})
+    assert verified.status_code == 200 and verified.json()["kind"] == "presentation"
+    assert verified.json()["valid"], verified.json()["checks"]
+
+    sign_in_client(client, world.learner.email)
+    page = client.get("/wallet/presentations")
+    assert '<option value="vp-jose"' in page.text and "presentation.jwt" in page.text
+    form = {"csrf_token": _csrf(page.text), "challenge": CHALLENGE, "domain": DOMAIN,
+            "cryptosuite": "vp-jose", "credential_ids": [credential_id]}  # fmt: skip
+    download = client.post("/wallet/presentations", data=form)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"].startswith("application/vp+jwt")
+    assert 'filename="presentation.jwt"' in download.headers["content-disposition"]
+    assert download.text.count(".") == 2 and download.text.startswith("eyJ")
+
+    verify_page = client.get("/verify")
+    shown = client.post(
+        "/verify",
+        data={"csrf_token": _csrf(verify_page.text), "credential": download.text,
+              "challenge": CHALLENGE, "domain": DOMAIN},
+    )  # fmt: skip
+    assert "verification-valid" in shown.text and "vp+jwt" in shown.text
+    assert "credential 1 · proof" in shown.text
+
+    path = tmp_path / "presentation.jwt"
+    path.write_text(download.text)
+    good = ["verify", str(path), "--offline", "--challenge", CHALLENGE, "--domain", DOMAIN]
+    result = runner.invoke(app, good)
+    assert result.exit_code == 0, result.output
+    assert "holder proof" in result.output and "credential 1 · proof" in result.output
+    replayed = [*good[:3], "--challenge", "other", "--domain", DOMAIN]
+    assert runner.invoke(app, replayed).exit_code == 1
+    header, payload, signature = download.text.split(".")
+    claims = json.loads(base64url_decode(payload)) | {"id": "urn:uuid:another"}
+    forged = base64url_encode(json.dumps(claims).encode())
+    path.write_text(f"{header}.{forged}.{signature}")
+    tampered = runner.invoke(app, good)
+    assert tampered.exit_code == 1 and "signature does not match" in tampered.output
+    path.write_text(download.text[:20])
     assert runner.invoke(app, good).exit_code == 2
