@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, overload
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -84,45 +84,6 @@ def _bounded(value: str | None, name: str) -> str:
     if len(text) > MAX_CHALLENGE_LENGTH:
         raise PresentationError(f"The {name} is longer than {MAX_CHALLENGE_LENGTH}.", field=name)
     return text
-
-
-@overload
-def sign_presentation(
-    presentation: Mapping[str, Any],
-    key: Ed25519Key,
-    verification_method: str,
-    *,
-    challenge: str,
-    domain: str | None,
-    cryptosuite: Literal["vp-jose"],
-    created: datetime | None = None,
-) -> str: ...
-
-
-@overload
-def sign_presentation(
-    presentation: Mapping[str, Any],
-    key: Ed25519Key,
-    verification_method: str,
-    *,
-    challenge: str,
-    domain: str | None,
-    cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"],
-    created: datetime | None = None,
-) -> dict[str, Any]: ...
-
-
-@overload
-def sign_presentation(
-    presentation: Mapping[str, Any],
-    key: Ed25519Key,
-    verification_method: str,
-    *,
-    challenge: str,
-    domain: str | None,
-    cryptosuite: str,
-    created: datetime | None = None,
-) -> dict[str, Any] | str: ...
 
 
 def sign_presentation(
