@@ -52,6 +52,12 @@ def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
         page.get_by_role("button", name="Download presentation").click()
     presentation = tmp_path / "presentation.json"
     vp_download.value.save_as(presentation)
+    page.locator("#cryptosuite").select_option("vp-jose")
+    with page.expect_download() as jwt_download:
+        page.get_by_role("button", name="Download presentation").click()
+    assert jwt_download.value.suggested_filename == "presentation.jwt"
+    as_jwt = tmp_path / "presentation.jwt"
+    jwt_download.value.save_as(as_jwt)
 
     employer = browser.new_context().new_page()
     try:
@@ -60,5 +66,7 @@ def test_learner_shares_a_pdf_and_a_presentation_that_an_employer_verifies(
         assert verdict.strip().endswith("Valid"), employer.locator("main").inner_text()
         replayed = _verify(employer, live_server, presentation, "another-challenge", DOMAIN)
         assert "Not valid" in replayed
+        assert _verify(employer, live_server, as_jwt, CHALLENGE, DOMAIN).strip().endswith("Valid")
+        assert "Not valid" in _verify(employer, live_server, as_jwt, "another-challenge", DOMAIN)
     finally:
         employer.context.close()
