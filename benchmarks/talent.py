@@ -45,7 +45,7 @@ from microcred.accounts import service as accounts
 from microcred.accounts.models import User
 from microcred.catalogue.models import CredentialDefinition, DefinitionSkill
 from microcred.credentials.models import IssuedCredential
-from microcred.db.engine import create_db_engine, json_dumps, make_session_factory
+from microcred.db.engine import create_db_engine, json_dumps, json_loads, make_session_factory
 from microcred.db.registry import metadata
 from microcred.demo.builder import build_demo
 from microcred.market.analytics import Analytics
@@ -54,6 +54,7 @@ from microcred.settings import Settings
 from microcred.skills.models import Skill, SkillRelation
 from microcred.talent import service as talent
 from microcred.wallet import plans, profiles
+from microcred.wallet.models import imported_skill_rows
 
 EMPLOYER_EMAIL = "hiring@meridian-health.example.com"
 PLAN_OCCUPATION = "http://data.europa.eu/esco/occupation/0ce5a9f4-e00a-4bbe-b255-3c63407167a4"
@@ -242,6 +243,23 @@ def insert_imports(
         "definition_id, skills, ects, hours, eqf_level, earned_at, imported_at, verified, "
         "verified_at, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
+    )
+    cursor.executemany(  # the wallet indexes an import's skills with it (wallet/models.py)
+        "INSERT INTO wallet_imported_skills (skill_uri, imported_id, user_id, earned_at, "
+        "eqf_level, verified) VALUES (:skill_uri, :imported_id, :user_id, :earned_at, "
+        ":eqf_level, :verified)",
+        [
+            entry
+            for row in rows
+            for entry in imported_skill_rows(
+                row[0],
+                user_id=row[1],
+                skills=json_loads(row[11]),
+                earned_at=row[15],
+                eqf_level=row[14],
+                verified=row[17],
+            )
+        ],
     )
     return ids
 

@@ -1,11 +1,13 @@
-"""The score formula and its explanation, without a database."""
+"""The score formula and its explanation, and the same formula in the database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import DateTime, Engine, Float, Integer, literal, select
 
 from microcred.talent import ranking
 
@@ -60,3 +62,29 @@ def test_months_before_is_never_later_and_lands_that_many_months_back(
     earlier = ranking.months_before(moment, months)
     assert earlier <= moment
     assert (moment.year * 12 + moment.month) - (earlier.year * 12 + earlier.month) == months
+
+
+@pytest.mark.both_databases
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    weights=st.lists(st.sampled_from([1.0, ranking.NARROWER_WEIGHT]), min_size=1, max_size=20),
+    latest=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+    ),
+    top_eqf=st.one_of(st.none(), st.integers(1, 8)),
+)
+def test_the_database_scores_exactly_as_python_does(
+    db_backend: str, engine: Engine, weights: list[float], latest: datetime, top_eqf: int | None
+) -> None:
+    """The search ranks with total_sql and explains with score: the two agree to the point."""
+    total = ranking.total_sql(
+        literal(sum(weights), Float),
+        literal(latest, DateTime(timezone=True)),
+        literal(top_eqf, Integer),
+        NOW,
+    )
+    with engine.connect() as connection:
+        in_database = connection.execute(select(total)).scalar_one()
+    assert in_database == ranking.score(weights, len(weights), latest, top_eqf, NOW).total

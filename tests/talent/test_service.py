@@ -152,7 +152,15 @@ def test_filters_minimum_matches_eqf_level_and_recency(
     issue(definitions.data_python, both)
     issue(definitions.sql_only, sql_only)
     add_import(sessions, old, [SQL], earned_at=datetime(2015, 1, 1, tzinfo=UTC), eqf_level=7)
-    assert names(search(sessions, world, [PYTHON, SQL], min_matched=2)) == ["Both"]
+    both_skills = search(sessions, world, [PYTHON, SQL], min_matched=2)
+    assert (names(both_skills), both_skills.total) == (["Both"], 1)
+    # The holders count every learner holding each skill, whatever the minimum
+    assert [h.learners for h in both_skills.holders] == [1, 3]
+    # Learners below the minimum never fill a page, nor does the page past the last one lose
+    # the counts
+    for page in (2, 3, 4):
+        past = search(sessions, world, [PYTHON, SQL], min_matched=2, page=page, per_page=1)
+        assert (past.candidates, past.total, [h.learners for h in past.holders]) == ([], 1, [1, 3])
     assert names(search(sessions, world, [SQL], min_eqf=6)) == ["SQL only", "Old import"]
     assert set(names(search(sessions, world, [SQL], within_months=12))) == {"Both", "SQL only"}
 

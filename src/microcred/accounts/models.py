@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -143,9 +144,14 @@ class Consent(Base):
     """A learner's consent for a purpose (e.g. ``talent_search``); withdrawn consent is kept."""
 
     __tablename__ = "consents"
+    __table_args__ = (
+        # A learner's consents by purpose, and whether withdrawn, from the index alone: talent
+        # search checks one per matching learner (migration 0013).
+        Index("ix_consents_user_id_purpose", "user_id", "purpose", "withdrawn_at"),
+    )
 
     id: Mapped[str] = id_column()
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(60))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

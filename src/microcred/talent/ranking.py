@@ -1,11 +1,13 @@
-"""How a learner's match is scored and explained: plain functions over plain data.
+"""How a learner's match is scored and explained: plain functions over plain data, and the same
+formula as a SQL expression.
 
 A learner earns points for each query skill their verified credentials attest (a credential for a
 narrower skill counts a little less than one for the skill itself), for how recent the newest
 matching credential is, and for the highest EQF level among the matching credentials. The
-search ranks every matching learner with these functions (:mod:`microcred.talent.service` reads
-from the database only what they need), and every result shows each part, so an employer can see
-why it ranks where it does.
+search ranks every matching learner in the database with :func:`total_sql` (so only one page
+of learners leaves it), then scores the page's learners with :func:`score` to explain each part,
+so an employer can see why a learner ranks where it does. Both are built from the constants
+below, and a test holds them equal.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Float, case, func, literal
 
 SKILL_POINTS = 10.0
 """Points for one query skill matched by a credential for that very skill."""
@@ -108,3 +113,15 @@ def score(
         latest=latest,
         top_eqf=top_eqf,
     )
+
+
+def total_sql(weights: Any, latest: Any, top_eqf: Any, now: datetime) -> Any:
+    """:attr:`Score.total` as a SQL expression over a learner's summed skill ``weights``, newest
+    matching credential ``latest`` and highest EQF level ``top_eqf`` (each a column). Weights are
+    sums of 1 and :data:`NARROWER_WEIGHT` and every part a multiple of a quarter point, so the
+    database's floating-point sum equals the Python one exactly."""
+    recency = case(
+        *[(latest >= cutoff, literal(points, Float)) for cutoff, points in recency_cutoffs(now)],
+        else_=literal(0.0, Float),
+    )
+    return weights * SKILL_POINTS + recency + func.coalesce(top_eqf, 0) * literal(EQF_POINTS, Float)

@@ -14,10 +14,11 @@ names and profiles are then read for those learners only.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
-    Text,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -47,13 +48,12 @@ from microcred.accounts.service import (
 )
 from microcred.catalogue.models import CredentialDefinition, DefinitionSkill
 from microcred.credentials.models import CredentialState, IssuedCredential
-from microcred.db.engine import json_dumps
 from microcred.skills.extraction.service import extract_skills
 from microcred.skills.service import search_skills, skills_below, skills_by_uri
 from microcred.talent import ranking
 from microcred.talent.errors import TalentError, TalentForbidden
 from microcred.talent.models import TalentSighting
-from microcred.wallet.models import ImportedCredential
+from microcred.wallet.models import ImportedCredential, ImportedSkill
 from microcred.wallet.profiles import published_handles
 
 TALENT_CONSENT = "talent_search"
@@ -300,15 +300,8 @@ def _check_page(page: int, per_page: int) -> None:
 # --- the queries -------------------------------------------------------------------------------
 
 
-def _like_pattern(uri: str) -> str:
-    """Matches the URI as one element of a JSON array of strings, as the column stores it."""
-    quoted = json_dumps(uri)
-    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _wanted(skills: Sequence[QuerySkill], filters: Filters) -> Any:
-    """Rows (skill_uri, pattern, q, weight): each URI that attests query skill number q."""
+    """Rows (skill_uri, q, weight): each URI that attests query skill number q."""
     rows = []
     for q, skill in enumerate(skills):
         pairs = [(skill.uri, False)]
@@ -318,7 +311,6 @@ def _wanted(skills: Sequence[QuerySkill], filters: Filters) -> Any:
             rows.append(
                 select(
                     cast(literal(uri), String).label("skill_uri"),
-                    cast(literal(_like_pattern(uri)), String).label("pattern"),
                     cast(literal(q), Integer).label("q"),
                     cast(literal(ranking.skill_weight(via_narrower)), Float).label("weight"),
                 )
@@ -383,29 +375,32 @@ def _attested(
     )
     if detailed:
         earned = earned.join(Organisation, Organisation.id == issued.organisation_id)
+    indexed = ImportedSkill
     kept = (
         select(
-            imported.user_id,
+            indexed.user_id,
             wanted.c.q,
             wanted.c.weight,
-            imported.earned_at.label("at"),
-            imported.eqf_level.label("eqf"),
+            indexed.earned_at.label("at"),
+            indexed.eqf_level.label("eqf"),
             *kept_details,
         )
         .select_from(wanted)
-        .join(imported, cast(imported.skills, Text).like(wanted.c.pattern, escape="\\"))
-        .where(imported.verified.is_(True))
+        .join(indexed, indexed.skill_uri == wanted.c.skill_uri)
+        .where(indexed.verified.is_(True))
     )
+    if detailed:
+        kept = kept.join(imported, imported.id == indexed.imported_id)
     if filters.min_eqf is not None:
         earned = earned.where(definition.eqf_level >= filters.min_eqf)
-        kept = kept.where(imported.eqf_level >= filters.min_eqf)
+        kept = kept.where(indexed.eqf_level >= filters.min_eqf)
     if filters.within_months is not None:
         since = ranking.months_before(now, filters.within_months)
         earned = earned.where(issued.issued_at >= since)
-        kept = kept.where(imported.earned_at >= since)
+        kept = kept.where(indexed.earned_at >= since)
     if user_ids is not None:
         earned = earned.where(issued.recipient_user_id.in_(user_ids))
-        kept = kept.where(imported.user_id.in_(user_ids))
+        kept = kept.where(indexed.user_id.in_(user_ids))
     return union_all(earned, kept).subquery("attested")
 
 
@@ -422,58 +417,115 @@ def _searchable(user_id: Any) -> list[Any]:
 
 
 @dataclass(frozen=True)
-class _Standing:
-    user_id: str
-    total: float
-    latest: datetime
+class _Ranking:
+    """One page of the ranking: the learners shown, best first; how many match in all; how many
+    searchable learners hold each query skill."""
+
+    user_ids: list[str]
+    total: int
+    holders: list[int]
 
 
-def _standings(
-    session: Session, skills: Sequence[QuerySkill], filters: Filters, now: datetime
-) -> tuple[list[_Standing], list[SkillHolders]]:
-    """Every searchable learner matching, best first, and how many hold each query skill.
+def _weight_column(q: int) -> str:
+    return f"w{q}"
 
-    One pass over the attesting credentials (grouped per learner and query skill in the
-    database, only the columns ranking needs); the score comes from :mod:`ranking` itself."""
+
+def _per_learner(skills: Sequence[QuerySkill], filters: Filters, now: datetime) -> Any:
+    """Every learner with at least one query skill attested, one row each (one grouping of the
+    attesting credentials): per query skill q its weight ``w<q>`` (NULL when unmatched: 1 for a
+    credential for the skill itself, less through a narrower one), the newest matching
+    credential, the highest EQF level."""
     attested = _attested(skills, filters, now, detailed=False)
-    per_skill = (
+    weights = [
+        func.max(case((attested.c.q == q, attested.c.weight))).label(_weight_column(q))
+        for q in range(len(skills))
+    ]
+    return (
         select(
             attested.c.user_id,
-            attested.c.q,
-            func.max(attested.c.weight).label("weight"),
+            *weights,
             func.max(attested.c.at).label("latest"),
             func.max(attested.c.eqf).label("eqf"),
         )
-        .group_by(attested.c.user_id, attested.c.q)
-        .subquery("per_skill")
+        .group_by(attested.c.user_id)
+        .subquery("per_learner")
     )
-    rows = session.execute(
-        select(per_skill)
-        .join(User, User.id == per_skill.c.user_id)
-        .where(*_searchable(per_skill.c.user_id))
-    )
-    by_user: dict[str, list[Any]] = {}
-    holders = [0] * len(skills)
-    for row in rows:
-        by_user.setdefault(row.user_id, []).append(row)
-        holders[row.q] += 1
-    standings = []
-    for user_id, matched in by_user.items():
-        if len(matched) < filters.min_matched:
-            continue
-        latest = max(_aware(row.latest) for row in matched)
-        levels = [row.eqf for row in matched if row.eqf is not None]
-        score = ranking.score(
-            [float(row.weight) for row in matched],
-            asked=len(skills),
-            latest=latest,
-            top_eqf=max(levels, default=None),
-            now=now,
+
+
+def _ranking(
+    session: Session,
+    skills: Sequence[QuerySkill],
+    filters: Filters,
+    now: datetime,
+    page: int,
+    per_page: int,
+) -> _Ranking:
+    """The ranking in one statement over the attesting credentials: every matching learner is
+    scored in the database by :func:`ranking.total_sql` (the same formula as
+    :func:`ranking.score`), the learners reaching ``min_matched`` sort first, and window sums
+    over all of them give the total and the holders of each skill; only the page comes back."""
+    learners = _per_learner(skills, filters, now)
+    weights = [learners.c[_weight_column(q)] for q in range(len(skills))]
+    searchable = (
+        select(
+            learners,
+            _sum_all(case((w.is_not(None), 1), else_=0) for w in weights).label("matched"),
+            _sum_all(func.coalesce(w, 0.0) for w in weights).label("weights"),
         )
-        standings.append(_Standing(user_id, score.total, latest))
-    standings.sort(key=attrgetter("user_id"))
-    standings.sort(key=attrgetter("total", "latest"), reverse=True)  # stable: ties by user id
-    return standings, [SkillHolders(skill, holders[q]) for q, skill in enumerate(skills)]
+        .join(User, User.id == learners.c.user_id)
+        .where(*_searchable(learners.c.user_id))
+        .subquery("searchable")
+    )
+    qualifies = case((searchable.c.matched >= filters.min_matched, 1), else_=0)
+    total = ranking.total_sql(searchable.c.weights, searchable.c.latest, searchable.c.eqf, now)
+    holders = [
+        func.sum(_holds(searchable, q)).over().label(f"holders_{q}") for q in range(len(skills))
+    ]
+    rows = session.execute(
+        select(
+            searchable.c.user_id,
+            qualifies.label("qualifies"),
+            func.sum(qualifies).over().label("total"),
+            *holders,
+        )
+        .order_by(
+            qualifies.desc(),
+            total.desc(),
+            searchable.c.latest.desc(),
+            searchable.c.user_id,
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    if not rows:
+        return _counts(session, searchable, len(skills), filters)
+    first = rows[0]._mapping
+    return _Ranking(
+        user_ids=[row.user_id for row in rows if row.qualifies],
+        total=int(first["total"] or 0),
+        holders=[int(first[f"holders_{q}"] or 0) for q in range(len(skills))],
+    )
+
+
+def _holds(searchable: Any, q: int) -> Any:
+    """1 when query skill ``q`` is matched, else 0."""
+    return case((searchable.c[_weight_column(q)].is_not(None), 1), else_=0)
+
+
+def _sum_all(terms: Iterable[Any]) -> Any:
+    """``a + b + …`` over SQL expressions."""
+    return functools.reduce(operator.add, terms)
+
+
+def _counts(session: Session, searchable: Any, asked: int, filters: Filters) -> _Ranking:
+    """Past the last page: no learners to show, but still the total and the holders."""
+    row = session.execute(
+        select(
+            func.sum(case((searchable.c.matched >= filters.min_matched, 1), else_=0)),
+            *[func.sum(_holds(searchable, q)) for q in range(asked)],
+        )
+    ).one()
+    return _Ranking(user_ids=[], total=int(row[0] or 0), holders=[int(n or 0) for n in row[1:]])
 
 
 def _aware(moment: datetime) -> datetime:
@@ -566,18 +618,15 @@ def search_talent(
     check_filters(filters)
     _check_page(page, per_page)
     now = now or datetime.now(UTC)
-    standings, holders = _standings(session, skills, filters, now)
-    shown = standings[(page - 1) * per_page : page * per_page]
-    user_ids = [standing.user_id for standing in shown]
-    total = len(standings)
+    ranked = _ranking(session, skills, filters, now, page, per_page)
     results = TalentResults(
         skills=list(skills),
         filters=filters,
-        candidates=_candidates(session, skills, filters, now, user_ids),
-        total=total,
+        candidates=_candidates(session, skills, filters, now, ranked.user_ids),
+        total=ranked.total,
         page=page,
         per_page=per_page,
-        holders=holders,
+        holders=[SkillHolders(skill, ranked.holders[q]) for q, skill in enumerate(skills)],
         organisation_name=searcher.name if searcher else None,
     )
     _record(session, principal, searcher, results, ip)

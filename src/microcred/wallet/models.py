@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    insert,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcred.db.base import Base, TimestampMixin, id_column, utcnow
@@ -37,6 +51,89 @@ class ImportedCredential(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+MAX_SKILL_URI = 300
+"""A taxonomy skill's URI fits this (as in the catalogue); longer alignment URLs are no
+taxonomy skill, so nothing searches for them."""
+
+
+class ImportedSkill(Base):
+    """One skill an imported credential attests (its ``skills``, a row each), with what talent
+    search filters and ranks on copied from the import, so that a search reads the imports
+    attesting a skill through its primary key (skill_uri, imported_id) alone instead of every
+    import's JSON list. Kept in step with the import by the mapper events below, in the same
+    transaction; removed with it (the foreign key cascades)."""
+
+    __tablename__ = "wallet_imported_skills"
+
+    skill_uri: Mapped[str] = mapped_column(String(MAX_SKILL_URI), primary_key=True)
+    imported_id: Mapped[str] = mapped_column(
+        ForeignKey("wallet_imported_credentials.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,  # the cascade finds an import's rows by it
+    )
+    user_id: Mapped[str] = mapped_column(String(32))
+    earned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    eqf_level: Mapped[int | None] = mapped_column(default=None)
+    verified: Mapped[bool] = mapped_column(Boolean)
+
+
+INDEXED_FIELDS = ("user_id", "skills", "earned_at", "eqf_level", "verified")
+"""The import's fields its skill rows carry: a change to any rewrites them."""
+
+
+def imported_skill_rows(
+    imported_id: str,
+    *,
+    user_id: str,
+    skills: Any,
+    earned_at: datetime,
+    eqf_level: int | None,
+    verified: bool,
+) -> list[dict[str, Any]]:
+    """The skill rows of one import (each skill once; over-long URLs left out)."""
+    listed = skills if isinstance(skills, list) else []
+    return [
+        {
+            "skill_uri": uri,
+            "imported_id": imported_id,
+            "user_id": user_id,
+            "earned_at": earned_at,
+            "eqf_level": eqf_level,
+            "verified": verified,
+        }
+        for uri in dict.fromkeys(listed)
+        if isinstance(uri, str) and 0 < len(uri) <= MAX_SKILL_URI
+    ]
+
+
+@event.listens_for(ImportedCredential, "after_insert")
+def _index_new_import(_mapper: Any, connection: Connection, row: ImportedCredential) -> None:
+    """An import's skills are indexed in the statement's own transaction, whoever inserts it."""
+    _index_skills(connection, row)
+
+
+@event.listens_for(ImportedCredential, "after_update")
+def _reindex_import(_mapper: Any, connection: Connection, row: ImportedCredential) -> None:
+    """A re-verification (``verified``) or any other change to what the rows carry."""
+    state = inspect(row)
+    if any(state.attrs[name].history.has_changes() for name in INDEXED_FIELDS):
+        connection.execute(delete(ImportedSkill).where(ImportedSkill.imported_id == row.id))
+        _index_skills(connection, row)
+
+
+def _index_skills(connection: Connection, row: ImportedCredential) -> None:
+    rows = imported_skill_rows(
+        row.id,
+        user_id=row.user_id,
+        skills=row.skills,
+        earned_at=row.earned_at,
+        eqf_level=row.eqf_level,
+        verified=bool(row.verified),
+    )
+    if rows:
+        connection.execute(insert(ImportedSkill), rows)
 
 
 class HolderKey(Base):
