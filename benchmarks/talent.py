@@ -459,7 +459,7 @@ def ranking_plan(engine: Engine, sessions: sessionmaker[Session], case: Case) ->
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "per_skill" in statement and not captured:
+        if "per_learner" in statement and not captured:
             captured.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
