@@ -32,6 +32,7 @@ from fpdf.fonts import TTFFont
 
 from microcred.credentials.documents import parse_datetime, result_labels
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.proofs.jwt import media_type
 from microcred.wallet.qr import QUIET_ZONE, qr_code
 
 JSON_ATTACHMENT = "credential.json"
@@ -276,7 +277,7 @@ def _embed(
     for fmt, token in sorted(jwts.items()):
         pdf.embed_file(
             bytes=token.encode("ascii"), basename=f"credential-{fmt}.jwt",
-            mime_type="application/vc+jwt" if fmt.startswith("vc-jose") else "application/jwt",
+            mime_type=media_type(fmt),
             modification_date=moment, creation_date=moment,
             desc=f"The same credential as a compact {fmt}",
         )  # fmt: skip

@@ -28,7 +28,7 @@ from microcred.credentials.jsonld.loader import VC_V2
 from microcred.credentials.keys import Ed25519Key
 from microcred.credentials.models import CredentialState
 from microcred.credentials.proofs.dataintegrity import add_proof
-from microcred.credentials.proofs.jwt import JoseKey, sign_jwt
+from microcred.credentials.proofs.jwt import JoseKey, media_type, sign_jwt
 from microcred.credentials.verify import ENVELOPED_CREDENTIAL, PRESENTATION_TYPE
 from microcred.db.base import new_id
 from microcred.settings import Settings
@@ -42,17 +42,10 @@ FORMATS = (*CRYPTOSUITES, VP_JOSE)
 VP_JWT_MEDIA_TYPE = "application/vp+jwt"
 MAX_CREDENTIALS = 50
 MAX_CHALLENGE_LENGTH = 500
-JWT_MEDIA_TYPES = {"vc-jose": "application/vc+jwt", "vc-jwt": "application/jwt"}
 
 
 class PresentationError(WalletError):
     """A presentation that cannot be made as asked."""
-
-
-def jwt_media_type(form: str) -> str:
-    """The media type of a credential's JWT form (``vc-jose-eddsa``, ``vc-jwt-rs256``, …)."""
-    family = next((name for name in JWT_MEDIA_TYPES if form.startswith(name)), "vc-jwt")
-    return JWT_MEDIA_TYPES[family]
 
 
 def embedded_credential(
@@ -63,7 +56,7 @@ def embedded_credential(
     if not jwts or ("proof" in document and not enveloped):
         return dict(document)
     form = min(jwts, key=lambda name: not name.startswith("vc-jose"))
-    url = f"data:{jwt_media_type(form)},{jwts[form]}"
+    url = f"data:{media_type(form)},{jwts[form]}"
     return {"@context": [VC_V2], "id": url, "type": ENVELOPED_CREDENTIAL}
 
 

@@ -219,6 +219,12 @@ class DecodedJwt:
         raise CredentialError("The JWT carries no credential (no 'vc' claim)")
 
 
+def media_type(form: str) -> str:
+    """The media type of a credential's JWT form by its name (``vc-jose-eddsa`` is a VC-JOSE
+    ``application/vc+jwt``; ``vc-jwt-rs256`` and the other VC-JWT forms ``application/jwt``)."""
+    return "application/vc+jwt" if form.startswith("vc-jose") else "application/jwt"
+
+
 def looks_like_jwt(text: str) -> bool:
     parts = text.strip().split(".")
     return len(parts) == 3 and all(parts[:2]) and text.strip()[:1] == "e"

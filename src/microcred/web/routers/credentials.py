@@ -38,6 +38,7 @@ from microcred.credentials.documents import result_labels
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keystore import did_document_for_slug, issuer_keys, rotate_issuer_key
 from microcred.credentials.models import BulkJob, IssuedCredential
+from microcred.credentials.proofs.jwt import media_type
 from microcred.credentials.resolvers import verify
 from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import VerificationReport
@@ -560,7 +561,7 @@ def credential_jwt(
         raise CredentialError("This credential was not issued as a JWT.", status_code=404)
     return Response(
         credential.jwts[chosen],
-        media_type="application/vc+jwt" if chosen.startswith("vc-jose") else "application/jwt",
+        media_type=media_type(chosen),
         headers={"Content-Disposition": f'attachment; filename="credential-{credential.id}.jwt"'},
     )
 
