@@ -26,6 +26,7 @@ from microcred.settings import Settings, get_settings
 # Apps made here sign no checkpoints behind a test's back (tests/ledger/test_scheduler.py turns
 # the background checkpointer on where it is the subject).
 os.environ.setdefault("MICROCRED_LEDGER_CHECKPOINT_IN_SERVER", "false")
+os.environ.setdefault("MICROCRED_WEBHOOKS_IN_SERVER", "false")  # tests/webhooks deliver by hand
 
 
 def _worker_postgres_url() -> str | None:

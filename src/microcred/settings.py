@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     """Let verification fetch DID documents, keys and status lists from loopback, private and
     link-local addresses (issuers on your own network); off, so that whoever posts a credential
     cannot make the server reach into its own network."""
+    webhooks_allow_private: bool = False
+    """Let webhooks go to http:// URLs and to loopback, private and link-local addresses (an
+    endpoint on your own network, tests); off, so that no issuer can aim the server inward."""
+    webhooks_in_server: bool = True
+    """Web workers deliver webhooks in a background thread; false where
+    ``microcred webhooks deliver`` runs from cron instead."""
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
 

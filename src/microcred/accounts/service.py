@@ -53,6 +53,7 @@ SCOPES = {
     "talent:search": "Search consenting learners by their verified skills (employers)",
     "outcomes:read": "Read the outcome KPIs of your organisations' programmes",
     "outcomes:report": "Report your employment after a credential you earned (learners)",
+    "webhooks:manage": "Manage your organisations' webhook endpoints and deliveries (admins)",
 }
 
 

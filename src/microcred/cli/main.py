@@ -94,7 +94,7 @@ def _redact(url: str) -> str:
 def _register_capabilities() -> None:
     from microcred.cli import accounts as accounts_cli
     from microcred.cli import assessment as assessment_cli
-    from microcred.cli import catalogue, credentials, market, pathways, skills
+    from microcred.cli import catalogue, credentials, market, pathways, skills, webhooks
     from microcred.cli import ledger as ledger_cli
 
     accounts_cli.register(app, import_app)
@@ -105,6 +105,7 @@ def _register_capabilities() -> None:
     market.register(app, import_app)
     credentials.register(app, import_app)
     pathways.register(app, import_app)
+    webhooks.register(app, import_app)
 
 
 _register_capabilities()

@@ -43,6 +43,7 @@ from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.runtime import paused_gc
 from microcred.settings import Settings
 from microcred.spreadsheet import NotText, decode_text, safe_writer, sniff_delimiter
+from microcred.webhooks import outbox as webhooks
 
 BATCH_SIZE = 1000
 MAX_ROWS = 200_000
@@ -334,6 +335,7 @@ def run_job(
                         details={"issued": job.issued_count, "existing": job.existing_count,
                                  "errors": job.error_count},
                     )  # fmt: skip
+                    webhooks.issuance_job_completed(session, settings, job)
             if progress is not None:
                 progress(job)
             if handled == 0:

@@ -71,6 +71,7 @@ from microcred.ledger import service as ledger
 from microcred.ledger.leaves import LeafData, LedgerEvent
 from microcred.settings import Settings, get_settings
 from microcred.spreadsheet import safe_writer
+from microcred.webhooks import outbox as webhooks
 
 ISSUE_SCOPE = "credentials:issue"
 READ_SCOPE = "credentials:read"
@@ -272,6 +273,8 @@ class Issuance:
     _pending_leaves: list[tuple[IssuedCredential, LeafData]] = field(default_factory=list)
     _queued: list[tuple[dict[str, Any], LeafData]] = field(default_factory=list)
     _queued_keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    _issued: list[dict[str, Any]] = field(default_factory=list)
+    """Column values of the credentials issued since :meth:`finish` (their webhook events)."""
     _recipients: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Learner accounts by e-mail address (a row of id, email, name), None for no account."""
     _definitions: dict[str, _DefinitionDocs] = field(default_factory=dict)
@@ -352,6 +355,7 @@ class Issuance:
         else:
             row.ledger_leaf_index = ledger.record_events(self.session, [leaf])[0].leaf_index
         self._audit(prepared.principal, values)
+        self._issued.append(values)
         return row
 
     def queue(self, principal: Principal | None, **request: Unpack[IssueRequest]) -> str:
@@ -370,6 +374,7 @@ class Issuance:
         if prepared.idempotency_key is not None:
             self._queued_keys[(values["organisation_id"], prepared.idempotency_key)] = values["id"]
         self._audit(prepared.principal, values)
+        self._issued.append(values)
         return str(values["id"])
 
     def prefetch_recipients(self, emails: Sequence[str], organisation_id: str) -> None:
@@ -617,6 +622,9 @@ class Issuance:
             for (row, _), receipt in zip(self._pending_leaves, receipts, strict=True):
                 row.ledger_leaf_index = receipt.leaf_index
             self._pending_leaves.clear()
+        if self._issued:
+            webhooks.credentials_issued(self.session, self.settings, self._issued)
+            self._issued.clear()
 
 
 def issue_credential(
@@ -852,6 +860,7 @@ def _change_status(
     event = StatusChangeEvent((credential,), new_state, reason, settings)
     for listener in _STATUS_LISTENERS:
         listener(session, event)
+    webhooks.credentials_changed(session, settings, [credential], new_state.value, reason)
     return credential
 
 
@@ -995,6 +1004,7 @@ def revoke_credentials(
             event = StatusChangeEvent(tuple(changed), CredentialState.revoked, cleaned, settings)
             for listener in _STATUS_LISTENERS:
                 listener(session, event)
+            webhooks.credentials_changed(session, settings, changed, "revoked", cleaned)
         revoked += len(changed)
         if on_progress is not None:
             on_progress(min(start + REVOKE_CHUNK, len(unique)), len(unique))

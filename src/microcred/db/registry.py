@@ -11,7 +11,8 @@ import microcred.outcomes.models
 import microcred.pathways.models
 import microcred.skills.models
 import microcred.talent.models
-import microcred.wallet.models  # noqa: F401
+import microcred.wallet.models
+import microcred.webhooks.models  # noqa: F401
 from microcred.db.base import Base
 
 metadata = Base.metadata

@@ -78,6 +78,7 @@ from microcred.settings import Settings
 from microcred.skills.models import Skill
 from microcred.wallet import service as wallet
 from microcred.wallet.models import ImportedCredential
+from microcred.webhooks import outbox as webhooks
 
 AUTHOR_ROLES = (Role.issuer_staff,)
 MAX_NAME = 200
@@ -740,6 +741,7 @@ def award_pathway(
         object_type="pathway_award", object_id=award.id,
         details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
     )  # fmt: skip
+    webhooks.pathway_awarded(session, settings, award, pathway, user.email)
     return award
 
 

@@ -26,6 +26,7 @@ from microcred.web.context import WEB_DIR, AppContext
 from microcred.web.markdown import render_markdown
 from microcred.web.routers import ROUTERS
 from microcred.web.security import csrf_token
+from microcred.webhooks.dispatcher import Dispatcher
 
 API_DESCRIPTION = """
 The microcred JSON API. Authenticate with a scoped bearer token
@@ -114,11 +115,17 @@ def create_app(
             checkpointer = Checkpointer(context.sessions, settings, ledger_settings)
             checkpointer.start()
         app.state.checkpointer = checkpointer
+        webhooks = Dispatcher(context.sessions, settings) if settings.webhooks_in_server else None
+        if webhooks is not None:
+            webhooks.start()
+        app.state.webhooks = webhooks
         try:
             yield
         finally:
             if checkpointer is not None:
                 checkpointer.stop()
+            if webhooks is not None:
+                webhooks.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -21,6 +21,7 @@ from microcred.web.routers import (
     sharing,
     skills,
     talent,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
         sharing,
         talent,
         outcomes,
+        webhooks,
     )
     for router in module.routers
 ]

@@ -1,0 +1,176 @@
+"""The transactional outbox: an event becomes delivery rows in the transaction of the change.
+
+A rolled-back issuance leaves no delivery behind, a committed one never loses its delivery. Each
+call asks once (one indexed query, whatever the number of credentials) whether the organisations
+concerned listen for the event; with no subscription that is all it costs. Rows go in with one
+executemany per call (:func:`microcred.db.fastinsert.insert_rows`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from microcred.credentials.models import BulkJob, IssuedCredential
+from microcred.db.base import new_id, utcnow
+from microcred.db.fastinsert import insert_rows
+from microcred.pathways.models import Pathway, PathwayAward
+from microcred.settings import Settings
+from microcred.webhooks import events
+from microcred.webhooks.models import DeliveryState, WebhookDelivery, WebhookSubscription
+
+_PAYLOAD_COLUMNS = (
+    IssuedCredential.id, IssuedCredential.organisation_id, IssuedCredential.definition_id,
+    IssuedCredential.achievement_name, IssuedCredential.recipient_email,
+    IssuedCredential.recipient_did, IssuedCredential.issued_at, IssuedCredential.bulk_job_id,
+)  # fmt: skip
+
+
+def subscribers(
+    session: Session, organisation_ids: Iterable[str], event_type: str
+) -> dict[str, list[str]]:
+    """The active subscriptions wanting ``event_type``, by organisation (one indexed query)."""
+    wanted = sorted(set(organisation_ids))
+    if not wanted:
+        return {}
+    found: dict[str, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            WebhookSubscription.id, WebhookSubscription.organisation_id, WebhookSubscription.events
+        ).where(
+            WebhookSubscription.organisation_id.in_(wanted),
+            WebhookSubscription.active.is_(True),
+        )
+    )
+    for subscription_id, organisation_id, wants in rows:
+        if event_type in wants:
+            found[organisation_id].append(subscription_id)
+    return found
+
+
+def delivery_row(
+    subscription_id: str, organisation_id: str, event_type: str, body: str, now: datetime
+) -> dict[str, Any]:
+    """A pending delivery's column values, due at once (every column: see fastinsert)."""
+    return {
+        "id": new_id(), "subscription_id": subscription_id, "organisation_id": organisation_id,
+        "event_type": event_type, "body": body, "state": DeliveryState.pending, "attempts": 0,
+        "next_attempt_at": now, "claim_token": None, "last_status_code": None,
+        "last_error": None, "created_at": now, "delivered_at": None,
+    }  # fmt: skip
+
+
+def _write(
+    session: Session,
+    listening: Mapping[str, list[str]],
+    messages: Iterable[tuple[str, str, str]],
+    now: datetime,
+) -> int:
+    """Insert one delivery per (organisation, event type, body) message and subscription."""
+    rows = [
+        delivery_row(subscription_id, organisation_id, event_type, body, now)
+        for organisation_id, event_type, body in messages
+        for subscription_id in listening.get(organisation_id, ())
+    ]
+    insert_rows(session, cast(Table, WebhookDelivery.__table__), rows)
+    return len(rows)
+
+
+def record(session: Session, organisation_id: str, event_type: str, data: Mapping[str, Any]) -> int:
+    """One event of an organisation to every subscription wanting it; how many deliveries."""
+    listening = subscribers(session, [organisation_id], event_type)
+    if not listening:
+        return 0
+    now = utcnow()
+    message = (organisation_id, event_type, events.body(event_type, now, data))
+    return _write(session, listening, [message], now)
+
+
+def credentials_issued(
+    session: Session, settings: Settings, issued: Sequence[Mapping[str, Any]]
+) -> int:
+    """``credential.issued`` for credentials just written (their rows' column values)."""
+    event_type = events.CREDENTIAL_ISSUED
+    listening = subscribers(session, (c["organisation_id"] for c in issued), event_type)
+    if not listening:
+        return 0
+    now = utcnow()
+    messages = (
+        (c["organisation_id"], event_type,
+         events.body(event_type, now, events.credential_data(settings.base_url, c, state="active")))
+        for c in issued
+        if c["organisation_id"] in listening
+    )  # fmt: skip
+    return _write(session, listening, messages, now)
+
+
+def credentials_changed(
+    session: Session,
+    settings: Settings,
+    changed: Sequence[IssuedCredential],
+    state: str,
+    reason: str,
+) -> int:
+    """``credential.revoked`` / ``suspended`` / ``reinstated`` (by the new ``state``) for
+    credentials whose status just changed; their details are read in one query, and only when
+    someone listens."""
+    event_type = events.STATUS_EVENTS[state]
+    listening = subscribers(session, {c.organisation_id for c in changed}, event_type)
+    if not listening:
+        return 0
+    ids = [c.id for c in changed if c.organisation_id in listening]
+    now = utcnow()
+    messages = []
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(*_PAYLOAD_COLUMNS).where(IssuedCredential.id.in_(ids[start : start + 500]))
+        ).mappings()
+        for row in rows:
+            values = dict(row)
+            data = events.credential_data(settings.base_url, values, state=state, reason=reason)
+            messages.append(
+                (row["organisation_id"], event_type, events.body(event_type, now, data))
+            )
+    return _write(session, listening, messages, now)
+
+
+def issuance_job_completed(session: Session, settings: Settings, job: BulkJob) -> int:
+    """``issuance_job.completed`` when a bulk job has handled its last row."""
+    base = settings.base_url.rstrip("/")
+    data = {
+        "issuance_job_id": job.id,
+        "source_name": job.source_name,
+        "state": job.state.value,
+        "rows": job.total_rows,
+        "issued": job.issued_count,
+        "existing": job.existing_count,
+        "errors": job.error_count,
+        "finished_at": events.iso(job.finished_at or utcnow()),
+        "links": {"page": f"{base}/manage/credentials/jobs/{job.id}"},
+    }
+    return record(session, job.organisation_id, events.ISSUANCE_JOB_COMPLETED, data)
+
+
+def pathway_awarded(
+    session: Session, settings: Settings, award: PathwayAward, pathway: Pathway, email: str
+) -> int:
+    """``pathway.awarded`` when a learner completes a pathway (its qualification and CLR)."""
+    base = settings.base_url.rstrip("/")
+    data = {
+        "award_id": award.id,
+        "pathway_id": pathway.id,
+        "pathway_name": pathway.name,
+        "credential_id": award.credential_id,
+        "recipient": {"email_sha256": events.email_hash(email)},
+        "awarded_at": events.iso(award.awarded_at),
+        "links": {
+            "page": f"{base}/pathways/{pathway.id}",
+            "clr": f"{base}/pathways/awards/{award.id}",
+        },
+    }
+    return record(session, pathway.organisation_id, events.PATHWAY_AWARDED, data)
