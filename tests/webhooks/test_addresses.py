@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microcred.webhooks.addresses import check_url
+from microcred.webhooks.addresses import Destination, check_url, destination
 from microcred.webhooks.errors import WebhookError
 
 
@@ -49,3 +49,22 @@ def test_a_public_https_url_is_accepted() -> None:
 
 def test_the_setting_lets_local_http_through() -> None:
     assert check_url("http://127.0.0.1:8123/in", allow_private=True) == "http://127.0.0.1:8123/in"
+
+
+def test_a_delivery_connects_to_the_address_it_checked() -> None:
+    pinned = destination(
+        "https://hooks.example.com:8443/in?x=1", allow_private=False, resolver=public
+    )
+    assert pinned == Destination(
+        "https://93.184.215.14:8443/in?x=1", "hooks.example.com:8443", "hooks.example.com"
+    )
+    name = "hooks.example.com"
+    six = destination(
+        f"https://{name}/in", allow_private=False, resolver=lambda host, port: ["2606:2800:220:1::"]
+    )
+    assert six == Destination("https://[2606:2800:220:1::]/in", name, name)
+
+
+def test_with_private_addresses_allowed_nothing_is_pinned() -> None:
+    url = "http://127.0.0.1:8123/in"
+    assert destination(url, allow_private=True) == Destination(url)

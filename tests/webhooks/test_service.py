@@ -353,3 +353,25 @@ def test_subscriptions_refuse_unknown_events_and_private_urls(
         ):
             with pytest.raises(WebhookError):
                 webhooks.create_subscription(session, admin, settings, "north-college", data)
+
+
+@pytest.mark.both_databases
+def test_the_daily_counts_show_deliveries_made_and_given_up(
+    db_backend: str, sessions: sessionmaker[Session], world: World, local_settings: Settings,
+    receiver: Receiver,
+) -> None:  # fmt: skip
+    subscription_id, _ = subscribe(sessions, world, local_settings, receiver.url, ALL)
+    with sessions.begin() as session:
+        admin = principal_of(session, world.admin)
+        webhooks.send_ping(session, admin, "north-college", subscription_id)
+    dispatcher.run_once(sessions, local_settings)
+    with sessions.begin() as session:
+        admin = principal_of(session, world.admin)
+        given_up = webhooks.send_ping(session, admin, "north-college", subscription_id)
+        given_up.state = DeliveryState.failed
+        webhooks.send_ping(session, admin, "north-college", subscription_id)  # pending: not shown
+    with sessions() as session:
+        days = webhooks.daily_counts(session, principal_of(session, world.admin), "north-college")
+    assert len(days) == 14 and days[-1].day == utcnow().date()
+    assert (days[-1].delivered, days[-1].failed) == (1, 1)
+    assert sum(d.delivered + d.failed for d in days[:-1]) == 0

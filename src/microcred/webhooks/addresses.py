@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from microcred.webhooks.errors import WebhookError
 
@@ -41,8 +42,22 @@ def _public(address: str) -> bool:
     )
 
 
-def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
-    """The URL, stripped, if webhooks may be sent there; else :class:`WebhookError`."""
+@dataclass(frozen=True)
+class Destination:
+    """Where one attempt connects: the URL with the host replaced by an address that was
+    checked, so that the connection cannot resolve the name again to somewhere else (DNS
+    rebinding); ``host`` goes in the Host header and ``sni_hostname`` names the server for TLS
+    (the certificate is still checked against the name)."""
+
+    url: str
+    host: str | None = None
+    sni_hostname: str | None = None
+
+
+def _checked(
+    url: str, allow_private: bool, resolver: Resolver
+) -> tuple[str, SplitResult, list[str]]:
+    """The stripped URL, its parts and the addresses it resolves to (none when not checked)."""
     url = url.strip()
     if len(url) > MAX_URL:
         raise WebhookError(f"The URL is over {MAX_URL} characters.", field="url")
@@ -56,7 +71,7 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) ->
     if parts.username or parts.password:
         raise WebhookError("The URL may not carry a user name or password.", field="url")
     if allow_private:
-        return url
+        return url, parts, []
     if parts.scheme != "https":
         raise WebhookError("Webhooks are sent over HTTPS only: give an https:// URL.", field="url")
     addresses = resolver(parts.hostname, port or 443)
@@ -66,4 +81,22 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) ->
             "address; webhooks go to public addresses only.",
             field="url",
         )
-    return url
+    return url, parts, addresses
+
+
+def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
+    """The URL, stripped, if webhooks may be sent there; else :class:`WebhookError`."""
+    return _checked(url, allow_private, resolver)[0]
+
+
+def destination(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> Destination:
+    """Check the URL again, at delivery, and pin the connection to a checked address."""
+    url, parts, addresses = _checked(url, allow_private, resolver)
+    if not addresses:
+        return Destination(url)
+    address = addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host = parts.hostname or ""
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    return Destination(urlunsplit(parts._replace(netloc=netloc)), host_header, host)

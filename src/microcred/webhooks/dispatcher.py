@@ -27,7 +27,7 @@ from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError
 from microcred.settings import Settings
 from microcred.webhooks import events, signing
-from microcred.webhooks.addresses import check_url
+from microcred.webhooks.addresses import destination
 from microcred.webhooks.models import (
     DeliveryState,
     WebhookAttempt,
@@ -114,17 +114,21 @@ class Outcome:
 def post(
     client: httpx.Client, url: str, secret: str, msg_id: str, body: str, settings: Settings
 ) -> Outcome:
-    """One signed POST (the URL checked again first: a name may resolve elsewhere now)."""
+    """One signed POST, the URL checked again first (a name may resolve elsewhere now) and the
+    connection pinned to the address checked."""
     started = time.monotonic()
     try:
-        check_url(url, allow_private=settings.webhooks_allow_private)
+        target = destination(url, allow_private=settings.webhooks_allow_private)
         payload = body.encode()
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
             **signing.headers(secret, msg_id, int(time.time()), payload),
         }
-        response = client.post(url, content=payload, headers=headers)
+        if target.host is not None:
+            headers["host"] = target.host
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
+        response = client.post(target.url, content=payload, headers=headers, extensions=extensions)
     except MicrocredError as error:
         return Outcome(None, None, error.message[:500], _elapsed(started))
     except httpx.HTTPError as error:
@@ -189,7 +193,15 @@ def record_outcome(sessions: sessionmaker[Session], claim: Claim, outcome: Outco
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+    """No redirects, no proxies from the environment, and no kept-alive connections: a
+    connection is pinned to an address and verified for one name, so none is reused for
+    another endpoint that happens to share the address."""
+    return httpx.Client(
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
 
 
 def deliver(

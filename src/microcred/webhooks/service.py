@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role
@@ -318,16 +318,24 @@ def daily_counts(
     org = managed_organisation(session, principal, organisation)
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
+    created = WebhookDelivery.created_at
+    day = (
+        cast(func.timezone("UTC", created), Date)
+        if session.get_bind().dialect.name == "postgresql"
+        else func.date(created)  # SQLite keeps UTC text: its date part
+    )
     rows = session.execute(
-        select(WebhookDelivery.created_at, WebhookDelivery.state).where(
+        select(day, WebhookDelivery.state, func.count())
+        .where(
             WebhookDelivery.organisation_id == org.id,
-            WebhookDelivery.created_at >= datetime.combine(first, datetime.min.time(), UTC),
+            created >= datetime.combine(first, datetime.min.time(), UTC),
             WebhookDelivery.state != DeliveryState.pending,
         )
+        .group_by(day, WebhookDelivery.state)
     ).all()
     counts = {first + timedelta(days=n): [0, 0] for n in range(days)}
-    for created_at, state in rows:
-        slot = counts.get(created_at.date())
+    for when, state, count in rows:
+        slot = counts.get(date.fromisoformat(str(when)))
         if slot is not None:
-            slot[0 if state is DeliveryState.delivered else 1] += 1
+            slot[0 if state is DeliveryState.delivered else 1] += count
     return [DayCount(day, delivered, failed) for day, (delivered, failed) in counts.items()]
