@@ -54,6 +54,7 @@ SCOPES = {
     "outcomes:read": "Read the outcome KPIs of your organisations' programmes",
     "outcomes:report": "Report your employment after a credential you earned (learners)",
     "webhooks:manage": "Manage your organisations' webhook endpoints and deliveries (admins)",
+    "account:export": "Download everything the platform holds about you",
 }
 
 

@@ -12,7 +12,7 @@ from microcred.accounts import service as accounts
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.errors import MicrocredError
 from microcred.web.context import AppContext
-from microcred.web.security import CSRF_HEADER, check_csrf
+from microcred.web.security import CSRF_HEADER, check_csrf, is_current
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -53,6 +53,9 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
     try:
         user = accounts.get_user(session, user_id)
     except MicrocredError:
+        request.session.clear()
+        return None
+    if not is_current(request, user):  # the password changed since this session began
         request.session.clear()
         return None
     if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):

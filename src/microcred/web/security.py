@@ -12,9 +12,12 @@ import secrets
 
 from fastapi import Request
 
+from microcred.accounts.models import User
+from microcred.accounts.selfservice import session_fingerprint
 from microcred.errors import MicrocredError
 
 CSRF_SESSION_KEY = "csrf"
+FINGERPRINT_KEY = "auth"
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -43,11 +46,19 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         )
 
 
-def sign_in(request: Request, user_id: str) -> None:
-    """Start a fresh session (new CSRF token too) so a fixed session id cannot be reused."""
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session (new CSRF token too) so a fixed session id cannot be reused; it
+    holds the password's fingerprint, so a password change ends it (:func:`is_current`)."""
     request.session.clear()
-    request.session["user_id"] = user_id
+    request.session["user_id"] = user.id
+    request.session[FINGERPRINT_KEY] = session_fingerprint(user)
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+
+
+def is_current(request: Request, user: User) -> bool:
+    """Whether the session was started with the account's present password."""
+    held = request.session.get(FINGERPRINT_KEY)
+    return isinstance(held, str) and hmac.compare_digest(held, session_fingerprint(user))
 
 
 def sign_out(request: Request) -> None:

@@ -1,17 +1,23 @@
-"""Sign-in, sign-out, the account page with API tokens; /api/v1/me and token API."""
+"""Sign-in, sign-out, the account page (name, password, API tokens, downloading one's data,
+erasing the account); /api/v1/me, the token API and the data export API."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from microcred.accounts import privacy, selfservice
 from microcred.accounts import service as accounts
-from microcred.accounts.service import AuthenticationFailed
-from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
+from microcred.accounts.service import AuthenticationFailed, Principal
+from microcred.assessment.reviews import EvidenceStore
+from microcred.errors import MicrocredError, PermissionDenied
+from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf, sign_in, sign_out
 
@@ -54,7 +60,7 @@ def sign_in_submit(
             request, "sign_in.html", None, status_code=exc.status_code,
             next=_safe_next(next), error=exc.message, email=email,
         )  # fmt: skip
-    sign_in(request, user.id)
+    sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -65,17 +71,69 @@ def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -
     return RedirectResponse("/", status_code=303)
 
 
-@pages.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
+EXPORT_SCOPE = "account:export"
+ERASE_INPUTS = {"password": "erase-password", "confirmation": "erase-confirmation"}
+ACCOUNT_INPUTS = {
+    "name": "account-name",
+    "current_password": "current-password",
+    "new_password": "new-password",
+    "repeat_password": "repeat-password",
+}
+
+
+def _account(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    errors: FieldErrors | None = None,
+    **extra: object,
+) -> HTMLResponse:
+    context: dict[str, object] = {
+        "new_secret": None,
+        "notice": request.query_params.get("done"),
+        "errors": errors or {},
+        **extra,
+    }
     return render(
         request,
         "account.html",
         principal,
+        status_code=status_code,
         tokens=accounts.list_api_tokens(session, principal),
         memberships=accounts.memberships_of(session, principal),
         scopes=accounts.SCOPES,
-        new_secret=None,
+        now=datetime.now(UTC),
+        **context,
     )
+
+
+def _refused(
+    session: DbSession,
+    error: MicrocredError,
+    inputs: dict[str, str],
+    page: Callable[[int, FieldErrors], HTMLResponse],
+) -> HTMLResponse:
+    """Bad input back on its page, under the input it names (nothing kept); a refusal keeps
+    its error page."""
+    if not is_bad_input(error):
+        raise error
+    session.rollback()
+    return page(error.status_code, errors_on_inputs(error, inputs))
+
+
+def _account_again(
+    request: Request, session: DbSession, principal: Principal
+) -> Callable[[int, FieldErrors], HTMLResponse]:
+    return lambda status, errors: _account(
+        request, session, principal, status_code=status, errors=errors
+    )
+
+
+@pages.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
+    return _account(request, session, principal)
 
 
 @pages.post("/account/tokens", response_class=HTMLResponse)
@@ -92,15 +150,138 @@ def account_create_token(
     _, secret = accounts.create_api_token(
         session, principal, name=name, scopes=scopes, organisation_id=organisation_id or None
     )
+    return _account(request, session, principal, new_secret=secret)
+
+
+@pages.post("/account/tokens/{token_id}/revoke")
+def account_revoke_token(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    token_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    accounts.revoke_api_token(session, principal, token_id)
+    return RedirectResponse("/account?done=token-revoked#tokens", status_code=303)
+
+
+@pages.post("/account/name", response_model=None)
+def account_rename(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=400)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        selfservice.rename(session, principal, name)
+    except MicrocredError as error:
+        return _refused(session, error, ACCOUNT_INPUTS, _account_again(request, session, principal))
+    return RedirectResponse("/account?done=renamed", status_code=303)
+
+
+@pages.post("/account/password", response_model=None)
+def account_password(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    current_password: Annotated[str, Form(max_length=1000)] = "",
+    new_password: Annotated[str, Form(max_length=1000)] = "",
+    repeat_password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        user = selfservice.change_password(
+            session, principal, current=current_password, new=new_password,
+            repeated=repeat_password,
+        )  # fmt: skip
+    except MicrocredError as error:
+        return _refused(session, error, ACCOUNT_INPUTS, _account_again(request, session, principal))
+    sign_in(request, user)  # this session goes on with the new password; the others end
+    return RedirectResponse("/account?done=password-changed", status_code=303)
+
+
+@pages.post("/account/export")
+def account_export(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _export_response(request, session, principal)
+
+
+def _export_response(request: Request, session: DbSession, principal: Principal) -> Response:
+    settings = app_context(request).settings
+    archive = privacy.export_personal_data(
+        session, principal, site=str(settings.base_url),
+        read_evidence=EvidenceStore(settings.data_dir).read,
+    )  # fmt: skip
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="microcred-my-data-{day}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@pages.get("/account/delete", response_class=HTMLResponse)
+def account_delete_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> HTMLResponse:
+    return _delete_page(request, session, principal)
+
+
+def _delete_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    errors: FieldErrors | None = None,
+) -> HTMLResponse:
     return render(
         request,
-        "account.html",
+        "account_delete.html",
         principal,
-        tokens=accounts.list_api_tokens(session, principal),
-        memberships=accounts.memberships_of(session, principal),
-        scopes=accounts.SCOPES,
-        new_secret=secret,
+        status_code=status_code,
+        blockers=privacy.erasure_blockers(session, principal.user_id),
+        confirmation=privacy.ERASE_CONFIRMATION,
+        errors=errors or {},
     )
+
+
+@pages.post("/account/delete", response_class=HTMLResponse)
+def account_delete(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    password: Annotated[str, Form(max_length=1000)] = "",
+    confirmation: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    try:
+        kept = privacy.erase_account(
+            session, principal, password=password, confirmation=confirmation,
+            remove_evidence=EvidenceStore(app_context(request).settings.data_dir).remove,
+        )  # fmt: skip
+    except MicrocredError as error:
+        return _refused(
+            session, error, ERASE_INPUTS,
+            lambda status, errors: _delete_page(
+                request, session, principal, status_code=status, errors=errors
+            ),
+        )  # fmt: skip
+    sign_out(request)
+    return render(request, "account_deleted.html", None, kept=kept)
 
 
 class MembershipOut(BaseModel):
@@ -171,6 +352,33 @@ def create_token(body: TokenIn, session: DbSession, principal: CurrentPrincipal)
         expires_at=token.expires_at,
         secret=secret,
     )
+
+
+@api.delete(
+    "/tokens/{token_id}",
+    status_code=204,
+    summary="Revoke one of your API tokens (it stops working at once)",
+)
+def revoke_token(token_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
+    accounts.revoke_api_token(session, principal, token_id)
+    return Response(status_code=204)
+
+
+@api.get(
+    "/me/export",
+    summary="Download everything the platform holds about you (a ZIP archive)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The archive: account.json, credentials/, tables/, evidence/",
+        }
+    },
+)
+def export_me(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
+    if not principal.has_scope(EXPORT_SCOPE):
+        raise PermissionDenied(f"This token lacks the {EXPORT_SCOPE} scope.")
+    return _export_response(request, session, principal)
 
 
 class AuditOut(BaseModel):

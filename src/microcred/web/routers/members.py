@@ -183,7 +183,7 @@ def invitation_accept(
             error=error.message, name=name, status_code=error.status_code, has_account=False,
         )  # fmt: skip
     session.commit()
-    sign_in(request, user.id)
+    sign_in(request, user)
     return RedirectResponse("/account?welcome=1", status_code=303)
 
 
