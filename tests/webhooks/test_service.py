@@ -19,7 +19,7 @@ from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
 from microcred.errors import NotFound, PermissionDenied
 from microcred.settings import Settings
-from microcred.webhooks import dispatcher, events
+from microcred.webhooks import dispatcher, events, signing
 from microcred.webhooks import service as webhooks
 from microcred.webhooks.errors import WebhookError
 from microcred.webhooks.models import (
@@ -55,6 +55,16 @@ def _make_due(sessions: sessionmaker[Session]) -> None:
             .where(WebhookDelivery.state == DeliveryState.pending)
             .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
+
+
+def ping(
+    sessions: sessionmaker[Session], world: World, subscription_id: str, times: int = 1
+) -> None:
+    """Queue test events to North College's endpoint, as its admin would."""
+    with sessions.begin() as session:
+        admin = principal_of(session, world.admin)
+        for _ in range(times):
+            webhooks.send_ping(session, admin, "north-college", subscription_id)
 
 
 def spec_verifies(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -206,17 +216,11 @@ def test_a_delivery_reaches_the_endpoint_signed_per_the_spec(
     assert request.headers["content-type"] == "application/json"
     assert request.body == delivery.body.encode()
     assert spec_verifies(secret, request.headers, request.body)
-    assert not spec_verifies(signing_secret_other(), request.headers, request.body)
+    assert not spec_verifies(signing.new_secret(), request.headers, request.body)
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == (
         DeliveryState.delivered, 1, 200,
     )  # fmt: skip
     assert dispatcher.run_once(sessions, local_settings) == 0  # nothing is sent twice
-
-
-def signing_secret_other() -> str:
-    from microcred.webhooks.signing import new_secret
-
-    return new_secret()
 
 
 @pytest.mark.both_databases
@@ -226,9 +230,7 @@ def test_a_500_is_retried_with_backoff_then_given_up(
 ) -> None:  # fmt: skip
     receiver.status = 500
     subscription_id, _ = subscribe(sessions, world, local_settings, receiver.url, ALL)
-    with sessions.begin() as session:
-        admin = principal_of(session, world.admin)
-        webhooks.send_ping(session, admin, "north-college", subscription_id)
+    ping(sessions, world, subscription_id)
     waits = []
     for _ in range(len(dispatcher.RETRY_DELAYS) + 1):
         before = utcnow()
@@ -264,9 +266,7 @@ def test_a_closed_port_is_a_failed_attempt_retried_later(
     closed_port_url: str,
 ) -> None:  # fmt: skip
     subscription_id, _ = subscribe(sessions, world, local_settings, closed_port_url, ALL)
-    with sessions.begin() as session:
-        admin = principal_of(session, world.admin)
-        webhooks.send_ping(session, admin, "north-college", subscription_id)
+    ping(sessions, world, subscription_id)
     assert dispatcher.run_once(sessions, local_settings) == 1
     [delivery] = _deliveries(sessions)
     assert delivery.state is DeliveryState.pending and delivery.attempts == 1
@@ -279,9 +279,7 @@ def test_the_address_is_checked_again_at_delivery(
     settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
     subscription_id, _ = subscribe(sessions, world, local_settings, receiver.url, ALL)
-    with sessions.begin() as session:
-        admin = principal_of(session, world.admin)
-        webhooks.send_ping(session, admin, "north-college", subscription_id)
+    ping(sessions, world, subscription_id)
     assert dispatcher.run_once(sessions, settings) == 1  # the private setting is off now
     assert receiver.requests == []
     [delivery] = _deliveries(sessions)
@@ -294,10 +292,7 @@ def test_two_dispatchers_send_each_delivery_exactly_once(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     subscription_id, _ = subscribe(sessions, world, local_settings, receiver.url, ALL)
-    with sessions.begin() as session:
-        admin = principal_of(session, world.admin)
-        for _ in range(20):
-            webhooks.send_ping(session, admin, "north-college", subscription_id)
+    ping(sessions, world, subscription_id, times=20)
     start = threading.Barrier(2)
     made: list[int] = []
 
@@ -361,9 +356,7 @@ def test_the_daily_counts_show_deliveries_made_and_given_up(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     subscription_id, _ = subscribe(sessions, world, local_settings, receiver.url, ALL)
-    with sessions.begin() as session:
-        admin = principal_of(session, world.admin)
-        webhooks.send_ping(session, admin, "north-college", subscription_id)
+    ping(sessions, world, subscription_id)
     dispatcher.run_once(sessions, local_settings)
     with sessions.begin() as session:
         admin = principal_of(session, world.admin)
