@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     ``microcred webhooks deliver`` runs from cron instead."""
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
+    open_sign_up: bool = True
+    """Anyone may create a learner account at /sign-up. Such an account's address is not
+    proved (this server sends no e-mail), so it collects no credential by address: an issuer's
+    invitation links it to what that issuer issued. Off: accounts come from invitations only."""
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,7 +15,7 @@ from microcred.accounts import privacy, selfservice
 from microcred.accounts import service as accounts
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.assessment.reviews import EvidenceStore
-from microcred.errors import MicrocredError, PermissionDenied
+from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
@@ -36,7 +36,10 @@ def _safe_next(target: str | None) -> str:
 def sign_in_page(
     request: Request, principal: OptionalPrincipal, next: str | None = None
 ) -> HTMLResponse:
-    return render(request, "sign_in.html", principal, next=_safe_next(next), error=None)
+    return render(
+        request, "sign_in.html", principal, next=_safe_next(next), error=None,
+        open_sign_up=app_context(request).settings.open_sign_up,
+    )  # fmt: skip
 
 
 @pages.post("/sign-in", response_model=None)
@@ -59,9 +62,62 @@ def sign_in_submit(
         return render(
             request, "sign_in.html", None, status_code=exc.status_code,
             next=_safe_next(next), error=exc.message, email=email,
+            open_sign_up=app_context(request).settings.open_sign_up,
         )  # fmt: skip
     sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+SIGN_UP_INPUTS = {
+    "name": "name",
+    "email": "email",
+    "password": "password",
+    "repeat_password": "repeat-password",
+}
+
+
+def _open_sign_up(request: Request) -> None:
+    if not app_context(request).settings.open_sign_up:
+        raise NotFound(
+            "Accounts are made by invitation here: ask the organisation that invites you."
+        )
+
+
+@pages.get("/sign-up", response_class=HTMLResponse)
+def sign_up_page(request: Request, principal: OptionalPrincipal) -> Response:
+    _open_sign_up(request)
+    if principal is not None:
+        return RedirectResponse("/account", status_code=303)
+    return render(request, "sign_up.html", None, errors={}, values={})
+
+
+@pages.post("/sign-up", response_model=None)
+def sign_up_submit(
+    request: Request,
+    session: DbSession,
+    name: Annotated[str, Form(max_length=400)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    repeat_password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    _open_sign_up(request)
+    check_csrf(request, csrf_token)
+    try:
+        user = selfservice.sign_up(
+            session, email=email, name=name, password=password, repeated=repeat_password,
+            ip=request.client.host if request.client else None,
+        )  # fmt: skip
+    except MicrocredError as error:
+        return _refused(
+            session, error, SIGN_UP_INPUTS,
+            lambda status, errors: render(
+                request, "sign_up.html", None, status_code=status, errors=errors,
+                values={"name": name, "email": email},
+            ),
+        )  # fmt: skip
+    sign_in(request, user)
+    return RedirectResponse("/account?welcome=1", status_code=303)
 
 
 @pages.post("/sign-out")
