@@ -140,6 +140,23 @@ class Invitation(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class PasswordReset(Base):
+    """A one-time link that sets an account's password, made by an administrator for someone
+    who forgot theirs (this server sends no e-mail); only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
 class Consent(Base):
     """A learner's consent for a purpose (e.g. ``talent_search``); withdrawn consent is kept."""
 

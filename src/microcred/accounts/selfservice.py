@@ -68,7 +68,7 @@ def change_password(
     user = _own_account(session, principal)
     if not verify_password(user.password_hash, current):
         raise AccountError("That is not your current password.", field="current_password")
-    _checked_new_password(new, repeated, "new_password")
+    checked_new_password(new, repeated, "new_password")
     if new == current:
         raise AccountError("Choose a password you do not use now.", field="new_password")
     user.password_hash = hash_password(new)
@@ -87,7 +87,8 @@ def _checked_name(name: str) -> str:
     return cleaned
 
 
-def _checked_new_password(new: str, repeated: str, field: str) -> str:
+def checked_new_password(new: str, repeated: str, field: str) -> str:
+    """A new password typed twice: long enough, the same both times."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field=field
@@ -126,7 +127,7 @@ def sign_up(
         session,
         email=email,
         name=_checked_name(name),
-        password=_checked_new_password(password, repeated, "password"),
+        password=checked_new_password(password, repeated, "password"),
         email_trusted=False,
     )
     record_audit(

@@ -70,6 +70,34 @@ def set_password(
         console.print(f"Password set for {user.email}.", highlight=False)
 
 
+@accounts_app.command("reset-link")
+@exits_cleanly
+def reset_link(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address")],
+) -> None:
+    """Make a one-time password reset link for an account (valid 24 hours; pass it on)."""
+    from sqlalchemy import select
+
+    from microcred.accounts import recovery
+    from microcred.accounts.models import User
+    from microcred.accounts.service import normalise_email
+    from microcred.errors import NotFound
+
+    address = normalise_email(email)
+    with unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == address))
+        if user is None:
+            raise NotFound(f"No account for {address}.")
+        made = recovery.create_reset_link(session, None, user.id)
+        base = get_settings().base_url.rstrip("/")
+        console.print(
+            f"Password reset link for {user.email} (valid until "
+            f"{made.expires_at:%Y-%m-%d %H:%M} UTC, once):\n{base}/password-reset/{made.secret}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @accounts_app.command("create-organisation")
 @exits_cleanly
 def create_organisation(

@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from microcred.accounts import admin
-from microcred.accounts.models import Organisation, OrganisationKind, Role, User
+from microcred.accounts import admin, recovery
+from microcred.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from microcred.accounts.service import AccountError, Principal
-from microcred.errors import MicrocredError, PermissionDenied
+from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf, sign_in
 
@@ -117,6 +118,70 @@ def members_remove(
     check_csrf(request, csrf_token)
     admin.remove_member(session, principal, membership_id)
     return _back_to_members(organisation)
+
+
+@pages.post("/manage/members/{membership_id}/reset-link", response_class=HTMLResponse)
+def members_reset_link(
+    membership_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    _, current = _administered(session, principal, organisation)
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != current.id:
+        raise NotFound("No such member.")
+    try:
+        made = recovery.create_reset_link(session, principal, membership.user_id)
+    except PermissionDenied as error:
+        session.rollback()
+        return _members_page(
+            request, session, principal, current.slug, status_code=error.status_code,
+            error=error.message,
+        )  # fmt: skip
+    session.commit()
+    return _members_page(
+        request, session, principal, current.slug, reset=made,
+        reset_link=f"{app_context(request).settings.base_url.rstrip('/')}/password-reset/"
+        f"{made.secret}",
+    )  # fmt: skip
+
+
+@pages.get("/password-reset/{secret}", response_class=HTMLResponse)
+def password_reset_page(secret: str, request: Request, session: DbSession) -> HTMLResponse:
+    reset = recovery.open_reset(session, secret)
+    user = session.get(User, reset.user_id)
+    return render(request, "password_reset.html", None, secret=secret, user=user, errors={})
+
+
+@pages.post("/password-reset/{secret}", response_model=None)
+def password_reset_submit(
+    secret: str,
+    request: Request,
+    session: DbSession,
+    csrf_token: Annotated[str, Form()] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    repeat_password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        user = recovery.reset_password(session, secret, password=password, repeated=repeat_password)
+    except AccountError as error:
+        session.rollback()
+        reset = recovery.open_reset(session, secret)
+        return render(
+            request, "password_reset.html", None, secret=secret,
+            user=session.get(User, reset.user_id), status_code=error.status_code,
+            errors=errors_on_inputs(
+                error, {"password": "password", "repeat_password": "repeat-password"}
+            ),
+        )  # fmt: skip
+    session.commit()
+    sign_in(request, user)
+    return RedirectResponse("/account?done=password-changed", status_code=303)
 
 
 @pages.post("/manage/invitations/{invitation_id}/withdraw")
