@@ -37,5 +37,18 @@ def deliver(
             time.sleep(every)
 
 
+@webhooks_app.command("prune")
+@exits_cleanly
+def prune(
+    days: Annotated[int, typer.Option(min=1, help="Keep finished deliveries this many days")] = 30,
+) -> None:
+    """Delete deliveries that finished (delivered or failed) more than DAYS ago, with their
+    attempts (the server does this hourly with 30 days)."""
+    from datetime import timedelta
+
+    deleted = dispatcher.prune(session_factory(), keep=timedelta(days=days))
+    console.print(f"{deleted} finished deliver{'ies' if deleted != 1 else 'y'} deleted")
+
+
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     app.add_typer(webhooks_app, name="webhooks")

@@ -8,6 +8,11 @@ leaves a row that falls due again when the lease ends (at least once, never lost
 
 2xx is delivered; anything else (3xx included: redirects are not followed), a timeout or a
 network error is retried after 30 s, 2 min, 10 min, 1 h, 6 h and 24 h, then the delivery fails.
+410 Gone is the endpoint saying it wants no more: the delivery fails at once and the endpoint is
+disabled (audited), as the Standard Webhooks specification recommends.
+
+Finished deliveries (delivered or failed) and their attempts are kept :data:`RETENTION` and then
+deleted (:func:`prune`: hourly in the server, or ``microcred webhooks prune``).
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts.service import record_audit
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError
 from microcred.settings import Settings
@@ -47,6 +53,9 @@ LEASE = timedelta(seconds=60)
 """How long a claim holds: longer than one attempt (10 s) can take."""
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_RESPONSE_CHARS = 1000
+GONE = 410
+RETENTION = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 BATCH = 50
 USER_AGENT = "microcred-webhooks/1"
 
@@ -185,11 +194,45 @@ def record_outcome(sessions: sessionmaker[Session], claim: Claim, outcome: Outco
             delivery.state, delivery.delivered_at, delivery.next_attempt_at = (
                 DeliveryState.delivered, now, None,
             )  # fmt: skip
+        elif outcome.status_code == GONE:
+            delivery.state, delivery.next_attempt_at = DeliveryState.failed, None
+            _disable_gone(session, delivery)
         else:
             delivery.next_attempt_at = next_attempt(delivery.attempts, now)
             if delivery.next_attempt_at is None:
                 delivery.state = DeliveryState.failed
     return True
+
+
+def _disable_gone(session: Session, delivery: WebhookDelivery) -> None:
+    subscription = session.get(WebhookSubscription, delivery.subscription_id)
+    if subscription is None or not subscription.active:
+        return
+    subscription.active = False
+    record_audit(
+        session, None, "webhooks.endpoint_disabled", organisation_id=delivery.organisation_id,
+        object_type="webhook_subscription", object_id=subscription.id,
+        details={"url": subscription.url, "delivery": delivery.id},
+        summary="The endpoint answered 410 Gone: disabled",
+    )  # fmt: skip
+
+
+def prune(
+    sessions: sessionmaker[Session], now: datetime | None = None, keep: timedelta = RETENTION
+) -> int:
+    """Delete deliveries finished (delivered or failed) more than ``keep`` ago, with their
+    attempts; how many were deleted. Pending ones are never deleted."""
+    cutoff = (now or utcnow()) - keep
+    with sessions.begin() as session:
+        result = session.execute(
+            delete(WebhookDelivery)
+            .where(
+                WebhookDelivery.state.in_([DeliveryState.delivered, DeliveryState.failed]),
+                WebhookDelivery.created_at < cutoff,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def client() -> httpx.Client:
@@ -261,9 +304,13 @@ class Dispatcher:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        pruned_at = 0.0
         with client() as http:
             while not self._stop.wait(self.poll_seconds):
                 try:
+                    if time.monotonic() - pruned_at >= PRUNE_EVERY.total_seconds():
+                        prune(self._sessions)
+                        pruned_at = time.monotonic()
                     while run_once(self._sessions, self._settings, http=http) and not (
                         self._stop.is_set()
                     ):
