@@ -229,3 +229,19 @@ def test_an_unknown_organisation_exits_2(runner: CliRunner, world: World) -> Non
         result = runner.invoke(app, command)
         assert result.exit_code == 2, command
         assert "No organisation 'nowhere'" in result.output
+
+
+def test_the_operator_grants_and_revokes_platform_administration_never_the_last(
+    runner: CliRunner, sessions: sessionmaker[Session], world: World, platform_admin: str
+) -> None:
+    granted = runner.invoke(app, ["accounts", "platform-admin", "Staff@North.example"])
+    assert granted.exit_code == 0 and "is a platform administrator" in granted.output
+    revoked = runner.invoke(app, ["accounts", "platform-admin", platform_admin, "--revoke"])
+    assert revoked.exit_code == 0 and "is no longer one" in revoked.output
+    last = runner.invoke(app, ["accounts", "platform-admin", "staff@north.example", "--revoke"])
+    assert last.exit_code == 2 and "only platform administrator" in last.output
+    unknown = runner.invoke(app, ["accounts", "platform-admin", "nobody@example.org"])
+    assert unknown.exit_code == 2 and "No account" in unknown.output
+    with sessions() as session:
+        admins = session.scalars(select(User.email).where(User.is_platform_admin.is_(True))).all()
+    assert admins == ["staff@north.example"]

@@ -128,6 +128,31 @@ def create_platform_admin(session: Session, *, email: str, name: str, password: 
     return user
 
 
+def set_platform_admin(session: Session, *, email: str, admin: bool) -> User:
+    """Make an existing account a platform administrator, or take the role away, from the
+    server's command line; the last platform administrator keeps it."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"No account for {email}.")
+    if user.is_platform_admin == admin:
+        return user
+    if not admin:
+        others = session.scalar(
+            select(func.count()).where(User.is_platform_admin.is_(True), User.id != user.id)
+        )
+        if not others:
+            raise AccountError(
+                f"{user.email} is the only platform administrator: make another one first."
+            )
+    user.is_platform_admin = admin
+    record_audit(
+        session, None,
+        "accounts.platform_admin.granted" if admin else "accounts.platform_admin.revoked",
+        object_type="user", object_id=user.id, details={"email": user.email},
+    )  # fmt: skip
+    return user
+
+
 def set_password(session: Session, *, email: str, password: str) -> User:
     """Set a user's password from the server's command line (a forgotten password)."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))

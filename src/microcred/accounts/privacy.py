@@ -308,8 +308,8 @@ def erasure_blockers(session: Session, user_id: str) -> list[str]:
     reasons = []
     if user.is_platform_admin:
         reasons.append(
-            "You are a platform administrator: another administrator must take the role "
-            "from you first (microcred accounts on the server)."
+            "You are a platform administrator: the operator must take the role from you "
+            "first (microcred accounts platform-admin EMAIL --revoke, on the server)."
         )
     for name in _sole_admin_of(session, user_id):
         reasons.append(

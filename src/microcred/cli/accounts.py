@@ -52,6 +52,22 @@ def create_admin(
         )
 
 
+@accounts_app.command("platform-admin")
+@exits_cleanly
+def platform_admin(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the role away instead")] = False,
+) -> None:
+    """Make an existing account a platform administrator, or take the role away (--revoke;
+    never from the last one)."""
+    from microcred.accounts import admin
+
+    with unit_of_work() as session:
+        user = admin.set_platform_admin(session, email=email, admin=not revoke)
+        state = "is a platform administrator" if user.is_platform_admin else "is no longer one"
+        console.print(f"{user.email} {state}.", highlight=False)
+
+
 @accounts_app.command("set-password")
 @exits_cleanly
 def set_password(
