@@ -187,7 +187,8 @@ def test_a_vp_jwt_through_the_api_form_verify_page_and_cli(
 ) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     schema = spec["components"]["schemas"]["PresentationIn"]
-    assert "vp-jose" in schema["properties"]["cryptosuite"]["enum"]
+    assert "vp-jose" in schema["properties"]["format"]["enum"]
+    assert schema["properties"]["cryptosuite"]["deprecated"] is True
     credential_id = _issue(
         sessions, settings, definition_id, formats=["eddsa-rdfc-2022", "vc-jose-eddsa"]
     )
@@ -195,10 +196,17 @@ def test_a_vp_jwt_through_the_api_form_verify_page_and_cli(
     response = client.post(
         "/api/v1/me/presentations",
         json={"credential_ids": [credential_id], "challenge": CHALLENGE, "domain": DOMAIN,
-              "cryptosuite": "vp-jose"},
+              "format": "vp-jose"},
         headers=headers,
     )  # fmt: skip
     assert response.status_code == 201, response.text
+    conflicting = client.post(
+        "/api/v1/me/presentations",
+        json={"credential_ids": [credential_id], "challenge": CHALLENGE,
+              "format": "vp-jose", "cryptosuite": "eddsa-jcs-2022"},
+        headers=headers,
+    )  # fmt: skip
+    assert conflicting.status_code == 422 and "format" in conflicting.text
     assert response.headers["content-type"].startswith("application/vp+jwt")
     token = response.text
     verified = client.post("/api/v1/verify", content=token, params={"challenge": CHALLENGE})

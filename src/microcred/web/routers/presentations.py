@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from microcred.accounts.service import Principal
 from microcred.credentials import service as credentials
@@ -42,14 +42,31 @@ class PresentationIn(BaseModel):
     credential_ids: list[str] = Field(min_length=1, max_length=MAX_CREDENTIALS)
     challenge: str = Field(max_length=MAX_CHALLENGE_LENGTH)
     domain: str | None = Field(default=None, max_length=MAX_CHALLENGE_LENGTH)
-    cryptosuite: str = Field(
-        default=CRYPTOSUITES[0],
+    format: str | None = Field(
+        default=None,
         max_length=40,
         description="How the presentation is secured: a Data Integrity cryptosuite (JSON, "
         f"{PRESENTATION_MEDIA_TYPE}), or vp-jose for a VC-JOSE-COSE JWT ({VP_JWT_MEDIA_TYPE}: "
-        "the challenge is its nonce claim, the domain its aud claim).",
+        f"the challenge is its nonce claim, the domain its aud claim). Default {CRYPTOSUITES[0]}.",
         json_schema_extra={"enum": list(FORMATS)},
     )
+    cryptosuite: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The former name of `format` (still read; `format` wins when both are given "
+        "and they must then agree).",
+        json_schema_extra={"enum": list(FORMATS), "deprecated": True},
+    )
+
+    @model_validator(mode="after")
+    def _one_format(self) -> PresentationIn:
+        if self.format and self.cryptosuite and self.format != self.cryptosuite:
+            raise ValueError("format and cryptosuite name different formats: give format only")
+        return self
+
+    @property
+    def chosen(self) -> str:
+        return self.format or self.cryptosuite or CRYPTOSUITES[0]
 
 
 def _presentation_response(presentation: dict[str, Any] | str, status_code: int) -> Response:
@@ -83,7 +100,7 @@ def api_create_presentation(
         body.credential_ids,
         challenge=body.challenge,
         domain=body.domain,
-        cryptosuite=body.cryptosuite,
+        cryptosuite=body.chosen,
         settings=app_context(request).settings,
     )
     return _presentation_response(presentation, 201)
