@@ -1,4 +1,5 @@
-"""An endpoint that answers 410 Gone is disabled; finished deliveries are pruned after a while."""
+"""An endpoint that answers 410 Gone is disabled; finished deliveries are pruned after a while;
+a rotated secret keeps signing for a day beside the new one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from microcred.accounts.models import AuditEvent
 from microcred.db.base import utcnow
 from microcred.settings import Settings
 from microcred.webhooks import dispatcher
+from microcred.webhooks import service as webhooks
 from microcred.webhooks.models import (
     DeliveryState,
     WebhookAttempt,
@@ -19,8 +21,9 @@ from microcred.webhooks.models import (
     WebhookSubscription,
 )
 from tests.conftest import World
+from tests.credentials.service.conftest import principal_of
 from tests.webhooks.conftest import Receiver, subscribe
-from tests.webhooks.test_service import ALL, _deliveries, ping
+from tests.webhooks.test_service import ALL, _deliveries, ping, spec_verifies
 
 pytestmark = pytest.mark.both_databases
 
@@ -76,3 +79,35 @@ def test_finished_deliveries_are_pruned_after_the_retention_pending_ones_never(
     assert dispatcher.run_once(sessions, local_settings) == 1
     assert dispatcher.prune(sessions) == 0  # finished, but recent
     assert len(_deliveries(sessions)) == 1
+
+
+def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new_one(
+    db_backend: str, sessions: sessionmaker[Session], world: World, local_settings: Settings,
+    receiver: Receiver,
+) -> None:  # fmt: skip
+    subscription_id, old = subscribe(sessions, world, local_settings, receiver.url, ALL)
+    with sessions.begin() as session:
+        new = webhooks.rotate_secret(
+            session, principal_of(session, world.admin), local_settings, "north-college",
+            subscription_id,
+        )  # fmt: skip
+    ping(sessions, world, subscription_id)
+    assert dispatcher.run_once(sessions, local_settings) == 1
+    [during] = receiver.requests
+    signatures = during.headers["webhook-signature"].split()
+    assert len(signatures) == 2
+    assert spec_verifies(old, during.headers, during.body)  # a receiver not yet switched
+    assert spec_verifies(new, during.headers, during.body)  # and one that has
+
+    with sessions.begin() as session:  # the grace ends
+        session.execute(
+            update(WebhookSubscription).values(
+                previous_secret_until=utcnow() - timedelta(seconds=1)
+            )
+        )
+    ping(sessions, world, subscription_id)
+    assert dispatcher.run_once(sessions, local_settings) == 1
+    after = receiver.requests[1]
+    assert len(after.headers["webhook-signature"].split()) == 1
+    assert spec_verifies(new, after.headers, after.body)
+    assert not spec_verifies(old, after.headers, after.body)

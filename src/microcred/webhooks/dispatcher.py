@@ -21,6 +21,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,7 +41,7 @@ from microcred.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from microcred.webhooks.service import secret_of
+from microcred.webhooks.service import signing_secrets
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,12 @@ class Outcome:
 
 
 def post(
-    client: httpx.Client, url: str, secret: str, msg_id: str, body: str, settings: Settings
+    client: httpx.Client,
+    url: str,
+    secret: str | Sequence[str],
+    msg_id: str,
+    body: str,
+    settings: Settings,
 ) -> Outcome:
     """One signed POST, the URL checked again first (a name may resolve elsewhere now) and the
     connection pinned to the address checked."""
@@ -154,9 +160,9 @@ def _elapsed(started: float) -> int:
 
 def _target(
     sessions: sessionmaker[Session], claim: Claim, settings: Settings
-) -> tuple[str, str, str, str] | None:
-    """(URL, secret, message id, body) of a claimed delivery; None when it is no longer ours
-    or its endpoint is gone."""
+) -> tuple[str, list[str], str, str] | None:
+    """(URL, signing secrets, message id, body) of a claimed delivery; None when it is no
+    longer ours or its endpoint is gone."""
     with sessions() as session:
         delivery = session.get(WebhookDelivery, claim.delivery_id)
         if delivery is None or delivery.claim_token != claim.token:
@@ -166,7 +172,7 @@ def _target(
             return None
         return (
             subscription.url,
-            secret_of(subscription, settings),
+            signing_secrets(subscription, settings),
             delivery.message_id,
             delivery.body,
         )

@@ -45,6 +45,14 @@ class WebhookSubscription(TimestampMixin, Base):
     sealed_secret: Mapped[str] = mapped_column(
         Text, doc="encrypt_secret() of the whsec_ secret, context webhook-secret:<id>"
     )
+    previous_sealed_secret: Mapped[str | None] = mapped_column(
+        Text, default=None, doc="The secret before the last rotation, sealed the same way"
+    )
+    previous_secret_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        default=None,
+        doc="Until then deliveries are signed with the previous secret too (rotation grace)",
+    )
     created_by_user_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

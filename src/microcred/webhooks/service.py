@@ -40,6 +40,8 @@ from microcred.webhooks.models import (
 MANAGE_SCOPE = "webhooks:manage"
 MAX_DESCRIPTION = 500
 MAX_SUBSCRIPTIONS = 20
+ROTATION_GRACE = timedelta(hours=24)
+"""After a rotation, deliveries are signed with the previous secret too for this long."""
 
 
 def can_manage(principal: Principal | None, organisation_id: str) -> bool:
@@ -76,6 +78,25 @@ def secret_of(subscription: WebhookSubscription, settings: Settings) -> str:
     return decrypt_secret(
         subscription.sealed_secret, settings.master_key, context=_secret_context(subscription.id)
     ).decode()
+
+
+def signing_secrets(
+    subscription: WebhookSubscription, settings: Settings, now: datetime | None = None
+) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the previous one while
+    the rotation grace lasts."""
+    current = [secret_of(subscription, settings)]
+    until = subscription.previous_secret_until
+    if subscription.previous_sealed_secret is None or until is None:
+        return current
+    if (until if until.tzinfo else until.replace(tzinfo=UTC)) <= (now or utcnow()):
+        return current
+    previous = decrypt_secret(
+        subscription.previous_sealed_secret,
+        settings.master_key,
+        context=_secret_context(subscription.id),
+    ).decode()
+    return [*current, previous]
 
 
 def check_events(wanted: Sequence[str]) -> list[str]:
@@ -218,9 +239,13 @@ def rotate_secret(
     organisation: str,
     subscription_id: str,
 ) -> str:
-    """A new signing secret, returned once; the old one signs nothing from now on."""
+    """A new signing secret, returned once. For :data:`ROTATION_GRACE` deliveries are signed
+    with the old one too (two signatures in ``webhook-signature``), so the receiver can switch
+    without missing an event; after that the old one signs nothing."""
     subscription = get_subscription(session, principal, organisation, subscription_id)
     secret = signing.new_secret()
+    subscription.previous_sealed_secret = subscription.sealed_secret
+    subscription.previous_secret_until = utcnow() + ROTATION_GRACE
     seal(subscription, secret, settings)
     session.flush()
     _audit(session, principal, "webhooks.rotate_secret", subscription)

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -42,11 +43,16 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers(
+    secrets_in_use: str | Sequence[str], msg_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The three headers; one signature per secret (space-delimited), so that a receiver still
+    holding the previous secret verifies during a rotation."""
+    keys = [secrets_in_use] if isinstance(secrets_in_use, str) else list(secrets_in_use)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(signature(key, msg_id, timestamp, body) for key in keys),
     }
 
 
