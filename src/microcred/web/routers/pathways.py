@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -431,6 +431,10 @@ async def award_reaward_submit(
     return RedirectResponse(f"/pathways/awards/{again.id if again else award_id}", status_code=303)
 
 
+EXPIRY_WARNING_DAYS = 60
+"""The wallet flags a credential that expires within this many days."""
+
+
 @pages.get("/wallet", response_class=HTMLResponse)
 def wallet_page(
     request: Request,
@@ -450,7 +454,8 @@ def _wallet(
         items=wallet.wallet_of(session, principal.user_id, _settings(request)),
         earned=credentials_of_learner(session, principal.user_id, principal),
         awards=service.awards_of_learner(session, principal.user_id),
-        error=error, checks=checks or [], imported=imported,
+        error=error, checks=checks or [], imported=imported, now=datetime.now(UTC),
+        expiry_warning_days=EXPIRY_WARNING_DAYS,
     )  # fmt: skip
 
 
