@@ -55,3 +55,21 @@ class EmploymentReport(TimestampMixin, Base):
     )
     status_since: Mapped[date] = mapped_column(Date)
     job_title: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class CredentialEngagement(Base):
+    """How often one credential was looked at, verified or shared, per day and kind: counts
+    only — who looked, and from where, is never stored."""
+
+    __tablename__ = "credential_engagement"
+    __table_args__ = (
+        Index("ix_credential_engagement_organisation_id_day", "organisation_id", "day"),
+    )
+
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("issued_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    count: Mapped[int] = mapped_column(default=0)

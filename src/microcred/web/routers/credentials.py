@@ -43,6 +43,7 @@ from microcred.credentials.resolvers import verify
 from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import VerificationReport
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.outcomes import engagement
 from microcred.settings import Settings
 from microcred.spreadsheet import safe_writer
 from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
@@ -364,7 +365,22 @@ async def api_verify(
     context = app_context(request)
     with context.sessions() as session:
         report = verify(session, data, context.settings, challenge=challenge, domain=domain)
+        _count_verification(session, report, context.settings)
     return JSONResponse(report.as_dict())
+
+
+def _count_verification(session: Session, report: Any, settings: Settings) -> None:
+    """One more verification of a credential issued here (found by its id, which is its page's
+    address on this server); a presentation counts for none."""
+    document = report.credential if report.kind == "credential" else None
+    if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+        return
+    prefix = f"{settings.base_url.rstrip('/')}/credentials/"
+    if not document["id"].startswith(prefix):
+        return
+    credential = session.get(IssuedCredential, document["id"].removeprefix(prefix))
+    if credential is not None and engagement.record(session, credential, engagement.VERIFY):
+        session.commit()
 
 
 # --- API: bulk issuance ---------------------------------------------------------------------
@@ -625,6 +641,9 @@ def credential_page(
     subject = document.get("credentialSubject", {})
     page_url = f"{settings.base_url.rstrip('/')}/credentials/{credential.id}"
     is_holder = principal is not None and principal.user_id == credential.recipient_user_id
+    is_staff = service.can_read(principal, credential.organisation_id)
+    if not (is_holder or is_staff or engagement.is_automated(request.headers.get("user-agent"))):
+        engagement.record(session, credential, engagement.VIEW)
     return render(
         request,
         "credentials/page.html",
@@ -642,9 +661,10 @@ def credential_page(
         report=_report_view(report),
         entries=_ledger_entries(session, credential),
         can_manage=service.can_manage(principal, credential.organisation_id),
-        history=service.status_history(session, credential.id)
-        if service.can_read(principal, credential.organisation_id)
-        else [],
+        history=service.status_history(session, credential.id) if is_staff else [],
+        engagement=engagement.kinds_in_order(engagement.counts_of(session, credential.id))
+        if is_holder or is_staff
+        else None,
     )
 
 
@@ -676,6 +696,7 @@ async def verify_submit(
             session, data, context.settings, challenge=challenge.strip() or None,
             domain=domain.strip() or None,
         )  # fmt: skip
+        _count_verification(session, report, context.settings)
     return render(
         request, "credentials/verify.html", principal, report=_report_view(report),
         pasted=credential, credential=report.credential, challenge=challenge, domain=domain,

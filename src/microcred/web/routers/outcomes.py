@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from microcred.accounts.models import Organisation, Role
 from microcred.accounts.service import Principal, staff_organisations
 from microcred.market import charts
-from microcred.outcomes import kpis
+from microcred.outcomes import engagement, kpis
 from microcred.outcomes import service as outcomes
 from microcred.outcomes.errors import OutcomeError, OutcomeForbidden
 from microcred.outcomes.models import EMPLOYMENT_STATUSES
@@ -125,12 +125,33 @@ def manage_outcomes(
             organisations=organisations, current=current, report=None, error=error.message,
             since=since or "", until=until or "",
         )  # fmt: skip
+    seen = engagement.organisation_engagement(
+        session, current.id, report.period.since, report.period.until
+    )
     return render(
         request, "outcomes/manage.html", principal, organisations=organisations,
         current=current, report=report, error=None, statuses=EMPLOYMENT_STATUSES,
         since=report.period.since.isoformat(), until=report.period.until.isoformat(),
-        suppressed=outcomes.SUPPRESSED, min_responses=kpis.MIN_RESPONSES, **_charts(report),
+        suppressed=outcomes.SUPPRESSED, min_responses=kpis.MIN_RESPONSES, engagement=seen,
+        engagement_labels=engagement.LABELS, **_charts(report), **_engagement_charts(seen),
     )  # fmt: skip
+
+
+def _engagement_charts(seen: engagement.Engagement) -> dict[str, Any]:
+    """How others engaged with the issuer's credentials: totals per kind, and views by month."""
+    totals = [(engagement.LABELS[kind], float(n)) for kind, n in seen.totals.items() if n]
+    views = [
+        (date(int(month[:4]), int(month[5:7]), 1), float(counts.get(engagement.VIEW, 0)))
+        for month, counts in seen.monthly
+    ]
+    return {
+        "engagement_chart": _bars("Engagement with your credentials", totals, "{:,.0f}"),
+        "views_chart": Markup(
+            charts.line_chart("Page views by others per month", views, value_format="{:,.0f}")
+        )
+        if views
+        else None,
+    }
 
 
 @pages.get("/manage/outcomes/export.csv")

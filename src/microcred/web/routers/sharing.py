@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from microcred.credentials import service
 from microcred.credentials.models import IssuedCredential
+from microcred.outcomes import engagement
 from microcred.wallet.certificate import certificate_pdf
 from microcred.wallet.qr import qr_png, qr_svg
 from microcred.web.deps import DbSession, OptionalPrincipal, app_context
@@ -40,6 +41,8 @@ def credential_certificate(
     credential_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
 ) -> Response:
     credential = service.get_credential(session, credential_id)
+    if not engagement.is_automated(request.headers.get("user-agent")):
+        engagement.record(session, credential, engagement.PDF)
     pdf = certificate_pdf(
         credential.document,
         recipient_name=visible_recipient_name(session, principal, credential),
@@ -56,6 +59,16 @@ def credential_certificate(
             "Cache-Control": "no-cache",
         },
     )
+
+
+@pages.post("/credentials/{credential_id}/engagement/linkedin", status_code=204)
+def linkedin_ping(credential_id: str, session: DbSession, principal: OptionalPrincipal) -> Response:
+    """The share panel's LinkedIn links ping this when followed (the ``ping`` attribute): one
+    more "added to LinkedIn" for the holder's credential; anyone else's ping counts nothing."""
+    credential = service.get_credential(session, credential_id)
+    if principal is not None and principal.user_id == credential.recipient_user_id:
+        engagement.record(session, credential, engagement.LINKEDIN)
+    return Response(status_code=204)
 
 
 def _qr(request: Request, session: Session, credential_id: str, image_format: str) -> Response:
