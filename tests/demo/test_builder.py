@@ -279,3 +279,23 @@ def test_the_assessed_programme_has_learners_who_finish_fail_drop_out_and_answer
     assert any(not r.passed for r in results), "some fail"
     assert 5 <= len(surveys) < COHORT_SIZE, "some finish and answer; not everyone finishes"
     assert {s.learner_id for s in surveys} <= learners
+
+
+def test_demo_issuers_see_synthetic_engagement_with_their_credentials(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    from datetime import date, timedelta
+
+    from microcred.outcomes import engagement
+
+    path, _, _ = demo_dbs
+    with demo_session(path) as session:
+        staff = session.scalar(select(User).where(User.email == DEMO_LOGINS[1].email))
+        assert staff is not None
+        [organisation_id] = accounts.principal_for(session, staff).roles
+        today = date.today()
+        seen = engagement.organisation_engagement(
+            session, organisation_id, today - timedelta(days=365), today
+        )
+    assert seen.totals[engagement.VIEW] >= 50 and seen.totals[engagement.VERIFY] >= 10
+    assert len(seen.monthly) >= 3 and seen.viewed_share is not None

@@ -25,7 +25,7 @@ from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
-from microcred.demo.outcomes import seed_employment_reports
+from microcred.demo.outcomes import seed_employment_reports, seed_engagement
 from microcred.ledger import service as ledger
 from microcred.ledger.notes import COSIGNATURE_V1, NoteSigner, cosign_note, parse_note
 from microcred.pathways import service as pathways
@@ -130,6 +130,7 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     issued += _assessed_cohort(session, settings, rng, by_name["Foundations of Data Analytics"])
     _cosigned_checkpoint(session, settings, rng)
     seed_employment_reports(session, rng)
+    seed_engagement(session, rng)
     return ActivityCounts(
         issued + len(TRANSFER_HOLDINGS), revoked, pathways_made, assessments, recommendations,
         agreements, len(TRANSFER_RULES),

@@ -1,7 +1,9 @@
-"""Synthetic employment reports for the demo's credentials, so /manage/outcomes has charts.
+"""Synthetic employment reports and engagement counts for the demo's credentials, so
+/manage/outcomes has charts.
 
-Every report here is made up (deterministic with the demo's random generator); docs/outcomes.md
-says so. They go through the outcomes service as each learner, like a real report.
+Every report and count here is made up (deterministic with the demo's random generator);
+docs/outcomes.md says so. Reports go through the outcomes service as each learner, like a real
+report; counts through the engagement service, one increment at a time.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.accounts import service as accounts
 from microcred.catalogue import service as catalogue
 from microcred.credentials import service as credentials
-from microcred.credentials.models import CredentialState
+from microcred.credentials.models import CredentialState, IssuedCredential
+from microcred.outcomes import engagement
 from microcred.outcomes import service as outcomes
 from microcred.outcomes.models import EmploymentStatus
 
@@ -69,4 +73,33 @@ def seed_employment_reports(session: Session, rng: random.Random) -> int:
             )
             outcomes.save_report(session, principals[user_id], completion.credential_id, data)
             made += 1
+    return made
+
+
+ENGAGEMENT_MEANS = {
+    engagement.VIEW: 6.0,
+    engagement.VERIFY: 2.0,
+    engagement.PDF: 1.0,
+    engagement.LINKEDIN: 0.6,
+}
+"""Mean number of each kind of engagement per credential (exponentially spread)."""
+
+
+def seed_engagement(session: Session, rng: random.Random) -> int:
+    """Views, verifications, PDF downloads and LinkedIn shares on random days since each
+    credential took effect (the demo backdates ``valid_from``; ``issued_at`` is the build's
+    time); how many increments were made."""
+    today = datetime.now(UTC).date()
+    made = 0
+    for credential in session.scalars(
+        select(IssuedCredential).order_by(IssuedCredential.valid_from, IssuedCredential.id)
+    ):
+        issued = credential.valid_from.date()
+        span = (today - issued).days
+        if span <= 0:
+            continue
+        for kind, mean in ENGAGEMENT_MEANS.items():
+            for _ in range(int(rng.expovariate(1 / mean))):
+                day = issued + timedelta(days=rng.randint(0, span))
+                made += engagement.record(session, credential, kind, today=day)
     return made
