@@ -121,11 +121,14 @@ def line_chart(
             f'<text class="chart-label" x="{left - 4}" y="{height - bottom}" text-anchor="end">0'
             "</text>"
         )
-        for index in sorted({0, len(points) // 2, len(points) - 1}):
+        last = len(points) - 1
+        for index in sorted({0, len(points) // 2, last}):
             x = coordinates[index][0]
+            # the last month's label ends at its point, so the chart's edge never cuts it
+            anchor = "end" if index == last and last else "middle"
             parts.append(
                 f'<text class="chart-label" x="{x:.1f}" y="{height - bottom + 16}" '
-                f'text-anchor="middle">{points[index][0]:%Y-%m}</text>'
+                f'text-anchor="{anchor}">{points[index][0]:%Y-%m}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
