@@ -41,8 +41,16 @@ def test_an_attempt_connects_to_the_checked_address_and_names_the_host(
 
 def test_the_retry_schedule_ends_after_six_retries() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    waits = [dispatcher.next_attempt(n, now) for n in range(1, 8)]
+    waits = [dispatcher.next_attempt(n, now, jitter=0) for n in range(1, 8)]
     assert [w - now if w else None for w in waits] == [
         timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1),
         timedelta(hours=6), timedelta(hours=24), None,
     ]  # fmt: skip
+
+
+def test_retry_delays_are_spread_within_ten_percent() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for attempts, delay in enumerate(dispatcher.RETRY_DELAYS, start=1):
+        waits = {dispatcher.next_attempt(attempts, now) for _ in range(50)}
+        assert all(w is not None and 0.9 * delay <= w - now <= 1.1 * delay for w in waits)
+        assert len(waits) > 1  # spread, not one instant

@@ -7,7 +7,8 @@ outcome is written only if the token still holds the claim. A dispatcher that di
 leaves a row that falls due again when the lease ends (at least once, never lost).
 
 2xx is delivered; anything else (3xx included: redirects are not followed), a timeout or a
-network error is retried after 30 s, 2 min, 10 min, 1 h, 6 h and 24 h, then the delivery fails.
+network error is retried after 30 s, 2 min, 10 min, 1 h, 6 h and 24 h (each ± 10 %, at random),
+then the delivery fails.
 410 Gone is the endpoint saying it wants no more: the delivery fails at once and the endpoint is
 disabled (audited), as the Standard Webhooks specification recommends.
 
@@ -18,6 +19,7 @@ deleted (:func:`prune`: hourly in the server, or ``microcred webhooks prune``).
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 import threading
 import time
@@ -50,6 +52,8 @@ RETRY_DELAYS = (
     timedelta(hours=6), timedelta(hours=24),
 )  # fmt: skip
 """The wait after the first, second … failed attempt; after the last, the delivery fails."""
+JITTER = 0.1
+"""Each retry delay is spread by up to this share either way."""
 LEASE = timedelta(seconds=60)
 """How long a claim holds: longer than one attempt (10 s) can take."""
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -61,11 +65,14 @@ BATCH = 50
 USER_AGENT = "microcred-webhooks/1"
 
 
-def next_attempt(attempts: int, now: datetime) -> datetime | None:
-    """When to try again after ``attempts`` failed attempts; None: give up."""
+def next_attempt(attempts: int, now: datetime, jitter: float = JITTER) -> datetime | None:
+    """When to try again after ``attempts`` failed attempts, the delay spread by up to
+    ``jitter`` either way (so that deliveries failed together by one outage do not all retry in
+    the same second); None: give up."""
     if attempts > len(RETRY_DELAYS):
         return None
-    return now + RETRY_DELAYS[attempts - 1]
+    spread = 1 + random.uniform(-jitter, jitter) if jitter else 1.0
+    return now + RETRY_DELAYS[attempts - 1] * spread
 
 
 @dataclass(frozen=True)
