@@ -228,3 +228,62 @@ def test_a_step_says_which_pathways_it_counts_towards(
     steps = [s.offer.definition_id for s in result.plan.steps]
     assert steps == [sql], "the certificate is earned through its pathway, not taken"
     assert result.pathways == {sql: ["Analyst pathway"]}
+
+
+def _programming_occupation(session: Session) -> tuple[str, str]:
+    """'Software developer' needing 'computer programming', with Python one level below it;
+    (occupation URI, the broader skill's URI)."""
+    from microcred.skills.models import SkillRelation
+
+    version = session.scalars(select(TaxonomyVersion)).one()
+    programming = Skill(
+        uri="urn:test:skill:programming", preferred_label="computer programming", source="esco",
+        skill_type="skill", taxonomy_version_id=version.id,
+    )  # fmt: skip
+    developer = Occupation(
+        uri="urn:test:occupation:developer", preferred_label="software developer",
+        source="esco", taxonomy_version_id=version.id,
+    )  # fmt: skip
+    session.add_all([programming, developer])
+    session.flush()
+    python = session.scalars(select(Skill).where(Skill.uri == PYTHON)).one()
+    session.add_all(
+        [
+            SkillRelation(
+                broader_id=programming.id,
+                narrower_id=python.id,
+                relation_type="broader",
+                source="esco",
+            ),
+            OccupationSkill(
+                occupation_id=developer.id,
+                skill_id=programming.id,
+                relation_type="essential",
+                source="esco",
+            ),
+        ]
+    )
+    return developer.uri, programming.uri
+
+
+def test_a_narrower_skill_proves_and_teaches_the_broader_need_and_says_so(
+    sessions: sessionmaker[Session], world: World, settings: Settings, skills: dict[str, str],
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        developer, programming = _programming_occupation(session)
+        python_course = _publish(session, "north-college", name="Python 1", human_code="PY",
+                                 skills=[PYTHON], price_amount=80)  # fmt: skip
+    with sessions() as session:  # nothing held: the Python course teaches the broader need
+        before = plans.learning_plan(session, world.learner.id, plans.PlanRequest(developer), None)
+    [step] = before.plan.steps
+    assert step.offer.name == "Python 1" and [n.uri for n in step.covers] == [programming]
+    assert before.through == {python_course: {programming: skills[PYTHON]}}
+    with sessions.begin() as session:
+        credentials.issue_credential(
+            session, None, definition_id=python_course, recipient_user_id=world.learner.id,
+            settings=settings,
+        )  # fmt: skip
+    with sessions() as session:  # a Python credential proves it
+        after = plans.learning_plan(session, world.learner.id, plans.PlanRequest(developer), None)
+    assert [n.uri for n in after.plan.held] == [programming] and after.plan.steps == []
+    assert after.evidence[programming] == [f"Python 1 (through {skills[PYTHON]})"]

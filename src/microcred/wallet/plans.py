@@ -11,7 +11,7 @@ chooses among them within the learner's budget, pace, deadline, formats and lang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from microcred.pathways.service import (
     list_pathways,
     tree_of,
 )
-from microcred.skills.service import get_occupation, occupation_skills
+from microcred.skills.service import get_occupation, occupation_skills, skills_below, skills_by_uri
 from microcred.wallet.models import ImportedCredential
 from microcred.wallet.planning import DEFAULT_HOURS_PER_WEEK, Limits, Need, Offer, Plan, make_plan
 from microcred.wallet.service import WalletError
@@ -42,6 +42,9 @@ MIN_POSTING_SHARE = 0.05
 """A skill the taxonomy does not list joins the needs when at least this share of the job's
 postings name it."""
 PARTICIPATION_FORMS = ("online", "on-site", "blended")
+NARROWER_DEPTH = 2
+"""A credential or course for a skill up to this many levels below a need covers the need."""
+MAX_NARROWER = 100
 
 
 class PlanError(WalletError):
@@ -72,6 +75,9 @@ class LearningPlan:
     """For each held skill, the credentials that attest it."""
     pathways: dict[str, list[str]] = field(default_factory=dict)
     """For each step's definition, the pathways it counts towards."""
+    through: dict[str, dict[str, str]] = field(default_factory=dict)
+    """For each step's definition, the needs it covers through a narrower skill it teaches:
+    need URI → that skill's label ("computer programming" through "Python")."""
 
 
 def _percent(share: float) -> str:
@@ -208,6 +214,66 @@ def _offers(session: Session, skill_uris: Sequence[str]) -> list[Offer]:
     ]
 
 
+@dataclass(frozen=True)
+class Narrower:
+    """Skills narrower than the needs (two levels down): what each covers, and its label."""
+
+    covers: dict[str, list[str]]
+    """narrower skill URI → the need URIs it falls under"""
+    labels: dict[str, str]
+
+    @property
+    def skills(self) -> list[str]:
+        return list(self.covers)
+
+
+def _narrower_of(session: Session, need_uris: Sequence[str]) -> Narrower:
+    below = skills_below(session, need_uris, depth=NARROWER_DEPTH, limit=MAX_NARROWER)
+    covers: dict[str, list[str]] = {}
+    for need, found in below.items():
+        for uri in found:
+            if uri not in need_uris:
+                covers.setdefault(uri, []).append(need)
+    labels = {
+        uri: skill.preferred_label for uri, skill in skills_by_uri(session, list(covers)).items()
+    }
+    return Narrower(covers, labels)
+
+
+def _held_through_narrower(
+    evidence: dict[str, list[str]], narrower: Narrower
+) -> dict[str, list[str]]:
+    """A credential for a narrower skill proves the broader need too ("Python" proves
+    "computer programming"); its evidence says through which skill."""
+    extended = {uri: list(names) for uri, names in evidence.items()}
+    for uri, names in evidence.items():
+        label = narrower.labels.get(uri, uri)
+        for need in narrower.covers.get(uri, ()):
+            if need in evidence:
+                continue
+            extended.setdefault(need, []).extend(f"{name} (through {label})" for name in names)
+    return extended
+
+
+def _offers_through_narrower(
+    offers: list[Offer], narrower: Narrower
+) -> tuple[list[Offer], dict[str, dict[str, str]]]:
+    """Each course also covers the needs its skills fall under; which, through what."""
+    extended, through = [], {}
+    for offer in offers:
+        via = {
+            need: narrower.labels.get(uri, uri)
+            for uri in sorted(offer.skills)
+            for need in narrower.covers.get(uri, ())
+            if need not in offer.skills
+        }
+        if via:
+            offer = replace(offer, skills=offer.skills | frozenset(via))
+            through[offer.definition_id] = via
+        extended.append(offer)
+    return extended, through
+
+
 def _check(request: PlanRequest) -> None:
     if request.budget is not None and (request.budget < 0 or not request.currency):
         raise PlanError("A budget needs an amount of 0 or more and its currency.", field="budget")
@@ -243,10 +309,12 @@ def learning_plan(
         forms=frozenset(request.forms),
         languages=frozenset(lang.lower().split("-")[0] for lang in request.languages),
     )
-    plan = make_plan(
-        needs, evidence.keys(), _offers(session, [n.uri for n in needs]), limits,
-        completed=completed,
-    )  # fmt: skip
+    narrower = _narrower_of(session, [n.uri for n in needs])
+    evidence = _held_through_narrower(evidence, narrower)
+    offers, through = _offers_through_narrower(
+        _offers(session, [n.uri for n in needs] + list(narrower.skills)), narrower
+    )
+    plan = make_plan(needs, evidence.keys(), offers, limits, completed=completed)
     if not needs:
         plan.notes.append("The taxonomy lists no skills for this occupation.")
     return LearningPlan(
@@ -257,4 +325,9 @@ def learning_plan(
         demand_basis=basis,
         evidence={n.uri: evidence[n.uri] for n in plan.held},
         pathways=pathways_through(session, [step.offer.definition_id for step in plan.steps]),
+        through={
+            step.offer.definition_id: through[step.offer.definition_id]
+            for step in plan.steps
+            if through.get(step.offer.definition_id)
+        },
     )

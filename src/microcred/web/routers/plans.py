@@ -175,6 +175,11 @@ class StepOut(BaseModel):
     reason: str
     prerequisite_of: list[str]
     pathways: list[str] = Field(description="Pathways (larger qualifications) it counts towards")
+    through: dict[str, str] = Field(
+        default_factory=dict,
+        description="Needs it covers through a narrower skill it teaches: need URI → that "
+        "skill's label",
+    )
 
 
 class OpenOut(BaseModel):
@@ -248,6 +253,7 @@ def api_plan(
                 reason=s.reason,
                 prerequisite_of=list(s.prerequisite_of),
                 pathways=result.pathways.get(s.offer.definition_id, []),
+                through=result.through.get(s.offer.definition_id, {}),
             )
             for s in plan.steps
         ],
