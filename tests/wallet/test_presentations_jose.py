@@ -23,6 +23,7 @@ from microcred.credentials.resolvers import verify
 from microcred.credentials.verify import VerificationReport, verify_credential, verify_presentation
 from microcred.settings import Settings
 from microcred.wallet.presentations import (
+    VP_JWT_LIFETIME,
     PresentationError,
     build_presentation,
     create_presentation,
@@ -312,9 +313,15 @@ def test_a_vp_jwt_inside_a_presentation_is_refused_as_a_credential() -> None:
 
 
 def test_freshness_comes_from_iat_and_exp() -> None:
-    old = _signed(created=datetime(2025, 1, 1, tzinfo=UTC))
-    assert [c.status for c in _verified(old, challenge=CHALLENGE).check("freshness")] == ["warning"]
+    old = _signed(created=datetime(2025, 1, 1, tzinfo=UTC))  # ours expire a day after signing
+    [stale] = _verified(old, challenge=CHALLENGE).check("freshness")
+    assert stale.status == "fail" and "expired" in stale.reason
     header, payload, _ = _segments(SIGNED)
+    assert payload["exp"] - payload["iat"] == VP_JWT_LIFETIME
+    unlimited = {k: v for k, v in payload.items() if k != "exp"} | {"iat": payload["iat"] - 90_000}
+    token = sign_jwt(unlimited, JoseKey.from_ed25519(HOLDER), kid=header["kid"], form="vp-jose")
+    aged = _verified(token, challenge=CHALLENGE, domain=DOMAIN).check("freshness")
+    assert [c.status for c in aged] == ["warning"]  # a day old and no exp: a warning only
     key = JoseKey.from_ed25519(HOLDER)
     expired_at = int((datetime.now(UTC) - timedelta(hours=1)).timestamp())
     for claims, reason in (

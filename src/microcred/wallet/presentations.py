@@ -41,6 +41,8 @@ FORMATS = (*CRYPTOSUITES, VP_JOSE)
 """How a presentation may be secured: a Data Integrity cryptosuite, or as a ``vp+jwt``."""
 VP_JWT_MEDIA_TYPE = "application/vp+jwt"
 MAX_CREDENTIALS = 50
+VP_JWT_LIFETIME = 24 * 3600
+"""A vp+jwt expires a day after it is signed, the age after which our verifier warns anyway."""
 MAX_CHALLENGE_LENGTH = 500
 
 
@@ -91,9 +93,12 @@ def sign_presentation(
 ) -> dict[str, Any] | str:
     """The presentation with the holder's ``authentication`` proof over challenge and domain
     (``cryptosuite``: any Data Integrity suite we issue with), or, for ``vp-jose``, the
-    ``vp+jwt`` securing it with the challenge as ``nonce`` and the domain as ``aud``."""
+    ``vp+jwt`` securing it with the challenge as ``nonce`` and the domain as ``aud``, valid
+    for :data:`VP_JWT_LIFETIME` seconds (``exp``: a verifier using any JOSE library refuses it
+    after that)."""
     if cryptosuite == VP_JOSE:
-        claims = {"nonce": challenge, "iat": int((created or datetime.now(UTC)).timestamp())}
+        signed_at = int((created or datetime.now(UTC)).timestamp())
+        claims = {"nonce": challenge, "iat": signed_at, "exp": signed_at + VP_JWT_LIFETIME}
         return sign_jwt(
             presentation,
             JoseKey.from_ed25519(key),
