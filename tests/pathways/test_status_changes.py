@@ -363,14 +363,15 @@ def test_awards_index_their_issued_components_and_a_kept_review_drops_the_lost_o
         "from microcred.cli.common import session_factory; session_factory()",
     ],
 )
-def test_the_web_app_and_the_cli_register_the_pathways_listener(
+def test_the_web_app_and_the_cli_register_the_status_listeners(
     root: str, settings: Settings
 ) -> None:
     check = (
         f"{root}\n"
         "from microcred.credentials.service import status_listeners\n"
         "names = [f'{l.__module__}.{l.__name__}' for l in status_listeners()]\n"
-        "assert names == ['microcred.pathways.service.apply_policies_on_status_change'], names\n"
+        "assert sorted(names) == ['microcred.credentials.service._status_webhooks',"
+        " 'microcred.pathways.service.apply_policies_on_status_change'], names\n"
     )
     env = {"MICROCRED_DATABASE_URL": settings.database_url, "PATH": ""}
     done = subprocess.run(

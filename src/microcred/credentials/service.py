@@ -799,6 +799,15 @@ def status_listeners() -> tuple[StatusListener, ...]:
     return tuple(_STATUS_LISTENERS)
 
 
+@on_status_change
+def _status_webhooks(session: Session, event: StatusChangeEvent) -> None:
+    """Webhook events for every status change (registered here: the outbox is part of every
+    issuance already, so it cannot be left out by an entry point that never imports it)."""
+    webhooks.credentials_changed(
+        session, event.settings, list(event.credentials), event.state.value, event.reason
+    )
+
+
 def _require_issuer(principal: Principal | None, credential: IssuedCredential) -> None:
     if principal is not None:
         principal.require(credential.organisation_id, Role.issuer_staff, scope=ISSUE_SCOPE)
@@ -860,7 +869,6 @@ def _change_status(
     event = StatusChangeEvent((credential,), new_state, reason, settings)
     for listener in _STATUS_LISTENERS:
         listener(session, event)
-    webhooks.credentials_changed(session, settings, [credential], new_state.value, reason)
     return credential
 
 
@@ -1004,7 +1012,6 @@ def revoke_credentials(
             event = StatusChangeEvent(tuple(changed), CredentialState.revoked, cleaned, settings)
             for listener in _STATUS_LISTENERS:
                 listener(session, event)
-            webhooks.credentials_changed(session, settings, changed, "revoked", cleaned)
         revoked += len(changed)
         if on_progress is not None:
             on_progress(min(start + REVOKE_CHUNK, len(unique)), len(unique))
