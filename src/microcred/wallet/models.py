@@ -181,3 +181,45 @@ class ProfileItem(Base):
         ForeignKey("wallet_imported_credentials.id", ondelete="CASCADE"), default=None
     )
     position: Mapped[int] = mapped_column(default=0)
+
+
+class CredentialOffer(Base):
+    """An OpenID4VCI pre-authorized code offer of one credential to the learner's wallet app.
+
+    Nothing here lets anyone fetch the credential: the secret in the offer's address, the
+    pre-authorized code, the transaction code (PIN) and the access token are stored as SHA-256
+    hashes only. ``picked_up_at`` and ``holder`` record the first delivery to a wallet.
+    """
+
+    __tablename__ = "wallet_credential_offers"
+
+    id: Mapped[str] = id_column()
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("issued_credentials.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tx_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    failed_tx_codes: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """When the pre-authorized code was exchanged for an access token (it is single use)."""
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    closed_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    """Why the offer can no longer be used before its expiry (too many wrong PINs)."""
+    picked_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    picked_up_format: Mapped[str | None] = mapped_column(String(40), default=None)
+    holder: Mapped[str | None] = mapped_column(String(500), default=None)
+    """The key the wallet proved possession of: a DID, or a JWK thumbprint URI."""
+
+
+class IssuanceNonce(Base):
+    """A ``c_nonce`` from the OpenID4VCI nonce endpoint, by hash; deleted when used."""
+
+    __tablename__ = "wallet_issuance_nonces"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
