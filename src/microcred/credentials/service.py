@@ -66,6 +66,7 @@ from microcred.credentials.statuslists import (
 )
 from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
+from microcred.endorsements.embedding import embed_endorsements
 from microcred.errors import NotFound, PermissionDenied
 from microcred.ledger import service as ledger
 from microcred.ledger.leaves import LeafData, LedgerEvent
@@ -297,6 +298,7 @@ class Issuance:
         profile.setdefault("url", profile["id"])
         profile["id"] = issuer_did(base_url, organisation.slug)
         achievement = catalogue.achievement_document(self.session, definition, base_url)
+        embed_endorsements(self.session, achievement, profile)  # read once per template
         template = CredentialTemplate.create(issuer=profile, achievement=achievement)
         if isinstance(achievement.get("image"), Mapping):
             # The credential's own image, typed as the schema wants it (a string, not a list).

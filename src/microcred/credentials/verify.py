@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -44,6 +45,11 @@ from microcred.credentials.proofs.jwt import (
 )
 from microcred.credentials.schemas import validate_schema
 from microcred.credentials.status.bitstring import StatusChecker
+from microcred.endorsements.documents import (
+    embedded_endorsements,
+    endorsement_label,
+    is_endorsement,
+)
 
 CheckStatus = Literal["pass", "fail", "warning"]
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -61,6 +67,7 @@ CHALLENGE = "challenge"
 DOMAIN = "domain"
 FRESHNESS = "freshness"
 CREDENTIALS = "credentials"
+ENDORSEMENTS = "endorsements"
 
 PRESENTATION_TYPE = "VerifiablePresentation"
 ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
@@ -398,6 +405,50 @@ def _check_issuer(
 Source = bytes | str | Mapping[str, Any]
 EmbeddedVerifier = Callable[[Source], VerificationReport]
 """Verifies one credential found in a presentation (the caller's full credential checks)."""
+
+
+def _endorsement_problems(
+    item: Any, expected_subject: str | None, report: VerificationReport
+) -> str:
+    """Why one embedded endorsement is not good ("" when it is)."""
+    if not isinstance(item, Mapping) or not is_endorsement(item):
+        return "not an EndorsementCredential"
+    problems = [
+        f"{check.name}: {check.reason}" for check in report.checks if check.status == "fail"
+    ]
+    subject = item.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, Mapping) else None
+    if expected_subject is not None and subject_id != expected_subject:
+        problems.append(
+            f"it endorses {subject_id!r}, not {expected_subject!r} where it is embedded"
+        )
+    return "; ".join(problems)
+
+
+def _check_endorsements(
+    report: VerificationReport, credential: Mapping[str, Any], verify: EmbeddedVerifier
+) -> None:
+    """Each embedded endorsement's own proof, schema, validity and status. A bad or withdrawn one
+    is a warning naming it (the credential itself stays valid); no line when there is none."""
+    found = embedded_endorsements(credential)
+    if not found:
+        return
+    good: list[str] = []
+    for embedded in found:
+        item = embedded.document
+        label = f"{endorsement_label(item)} (on the {embedded.where})"
+        try:
+            checked = verify(item) if isinstance(item, Mapping) else VerificationReport()
+            problems = _endorsement_problems(item, embedded.expected_subject, checked)
+        except CredentialError as error:
+            problems = error.message
+        if problems:
+            report.add(ENDORSEMENTS, "warning", f"Endorsement {label} does not hold: {problems}")
+        else:
+            good.append(label)
+    if len(good) == len(found):
+        count = f"{len(good)} endorsement{'s' if len(good) != 1 else ''}"
+        report.add(ENDORSEMENTS, "pass", f"{count} verified: " + "; ".join(good))
 
 
 def _read(report: VerificationReport, source: Source) -> _Parsed | None:
@@ -747,6 +798,8 @@ def verify_credential(
     domain: str | None = None,
     verify_embedded: EmbeddedVerifier | None = None,
     presentations: bool = True,
+    verify_endorsement: EmbeddedVerifier | None = None,
+    endorsements: bool = True,
 ) -> VerificationReport:
     """Check everything a relying party should; see the module docstring.
 
@@ -757,26 +810,32 @@ def verify_credential(
     A presentation is checked by :func:`verify_presentation` (``challenge``, ``domain``), its
     credentials by ``verify_embedded`` (by default this function with the same look-ups);
     ``presentations=False`` refuses one (a credential inside a presentation).
+
+    Endorsements embedded in the credential are checked by ``verify_endorsement`` (by default
+    this function with the same look-ups, without looking further into their own endorsements);
+    ``endorsements=False`` leaves them out.
     """
     report = VerificationReport()
     parsed = _read(report, source)
     if parsed is None:
         return report
+
+    def embedded(item: Source, endorsements: bool = True) -> VerificationReport:
+        """A credential inside this one (a presentation's, an endorsement): the same look-ups."""
+        return verify_credential(
+            item,
+            resolver=resolver,
+            status_checker=status_checker,
+            known_issuer=known_issuer,
+            now=now,
+            presentations=False,
+            endorsements=endorsements,
+        )
+
     if _secures_presentation(parsed):
         if not presentations:
             report.add(PARSE, "fail", "A presentation, where a credential was expected")
             return report
-
-        def embedded(item: Source) -> VerificationReport:
-            return verify_credential(
-                item,
-                resolver=resolver,
-                status_checker=status_checker,
-                known_issuer=known_issuer,
-                now=now,
-                presentations=False,
-            )
-
         return _verify_presentation(
             report,
             parsed,
@@ -797,6 +856,9 @@ def verify_credential(
         _check_validity(report, parsed, now or datetime.now(UTC))
         _check_status(report, parsed.credential, status_checker)
         _check_issuer(report, parsed.credential, known_issuer)
+        if endorsements:
+            verify = verify_endorsement or partial(embedded, endorsements=False)
+            _check_endorsements(report, parsed.credential, verify)
     return report
 
 

@@ -6,6 +6,7 @@ import microcred.accounts.models
 import microcred.assessment.models
 import microcred.catalogue.models
 import microcred.credentials.models
+import microcred.endorsements.models
 import microcred.ledger.models
 import microcred.outcomes.models
 import microcred.pathways.models
