@@ -70,10 +70,11 @@ def stacked(
     with sessions.begin() as session:
         make_pathway(session, defs, both(defs), revocation_policy=policy)
     python_id = python(sessions, settings, defs.python)
-    sql_id = sql(sessions, settings, defs.sql)
     issuing = partial(credentials.issue_credential, status_purpose="suspension")
+    # The second component completes the pathway: the award is made in its issuance.
     with patch.object(credentials, "issue_credential", issuing) if suspendable else nullcontext():
-        award = awarded(sessions, world, settings)
+        sql_id = sql(sessions, settings, defs.sql)
+    award = awarded(sessions, world, settings)
     return Stacked(award, python_id, sql_id)
 
 
@@ -363,7 +364,7 @@ def test_awards_index_their_issued_components_and_a_kept_review_drops_the_lost_o
         "from microcred.cli.common import session_factory; session_factory()",
     ],
 )
-def test_the_web_app_and_the_cli_register_the_status_listeners(
+def test_the_web_app_and_the_cli_register_the_credentials_listeners(
     root: str, settings: Settings
 ) -> None:
     check = (
@@ -372,6 +373,10 @@ def test_the_web_app_and_the_cli_register_the_status_listeners(
         "names = [f'{l.__module__}.{l.__name__}' for l in status_listeners()]\n"
         "assert sorted(names) == ['microcred.credentials.service._status_webhooks',"
         " 'microcred.pathways.service.apply_policies_on_status_change'], names\n"
+        "from microcred.credentials.service import issued_listeners\n"
+        "names = [f'{l.__module__}.{l.__name__}' for l in issued_listeners()]\n"
+        "assert sorted(names) == ['microcred.credentials.service._issued_webhooks',"
+        " 'microcred.pathways.service.award_on_issue'], names\n"
     )
     env = {"MICROCRED_DATABASE_URL": settings.database_url, "PATH": ""}
     done = subprocess.run(

@@ -36,12 +36,15 @@ from microcred.accounts.service import (
 from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition
 from microcred.catalogue.ob3 import issuer_url
+from microcred.credentials import events
 from microcred.credentials.documents import (
     CredentialTemplate,
     Recipient,
     is_uri,
 )
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.events import IssuedEvent as IssuedEvent
+from microcred.credentials.events import StatusChangeEvent as StatusChangeEvent
 from microcred.credentials.keystore import SigningKey, issuer_did, signing_key
 from microcred.credentials.models import (
     CredentialState,
@@ -625,8 +628,9 @@ class Issuance:
                 row.ledger_leaf_index = receipt.leaf_index
             self._pending_leaves.clear()
         if self._issued:
-            webhooks.credentials_issued(self.session, self.settings, self._issued)
-            self._issued.clear()
+            written = tuple(self._issued)
+            self._issued.clear()  # a listener may issue in turn (a pathway's qualification)
+            events.issued.notify(self.session, IssuedEvent(written, self.settings))
 
 
 def issue_credential(
@@ -773,32 +777,21 @@ def change_document_status(
 _EVENTS = {"revocation": "revoked", "suspension": "suspended"}
 
 
-@dataclass(frozen=True)
-class StatusChangeEvent:
-    """Credentials that were just revoked, suspended or reinstated (``state`` is the new one)."""
-
-    credentials: tuple[IssuedCredential, ...]
-    state: CredentialState
-    reason: str
-    settings: Settings
-
-
 StatusListener = Callable[[Session, StatusChangeEvent], None]
-_STATUS_LISTENERS: list[StatusListener] = []
+IssuedListener = Callable[[Session, IssuedEvent], None]
+on_status_change = events.status_changed.register
+"""Call a listener after every revocation, suspension and reinstatement, in the same transaction,
+so capabilities built on credentials (pathways) react at once without this one importing them."""
+status_listeners = events.status_changed
+on_issued = events.issued.register
+"""Call a listener after every issuance call or bulk batch has written its credentials."""
+issued_listeners = events.issued
 
 
-def on_status_change(listener: StatusListener) -> StatusListener:
-    """Call ``listener`` after every revocation, suspension and reinstatement, in the same
-    transaction, so capabilities built on credentials (pathways) react at once without this one
-    importing them. What it raises propagates: the caller's transaction, status change included,
-    rolls back. Registering the same listener twice has no effect."""
-    if listener not in _STATUS_LISTENERS:
-        _STATUS_LISTENERS.append(listener)
-    return listener
-
-
-def status_listeners() -> tuple[StatusListener, ...]:
-    return tuple(_STATUS_LISTENERS)
+@on_issued
+def _issued_webhooks(session: Session, event: IssuedEvent) -> None:
+    """``credential.issued`` webhook events (registered here, beside the status ones)."""
+    webhooks.credentials_issued(session, event.settings, event.credentials)
 
 
 @on_status_change
@@ -868,9 +861,9 @@ def _change_status(
         details={"reason": reason},
     )
     session.flush()
-    event = StatusChangeEvent((credential,), new_state, reason, settings)
-    for listener in _STATUS_LISTENERS:
-        listener(session, event)
+    events.status_changed.notify(
+        session, StatusChangeEvent((credential,), new_state, reason, settings)
+    )
     return credential
 
 
@@ -1012,8 +1005,7 @@ def revoke_credentials(
         session.flush()
         if changed:
             event = StatusChangeEvent(tuple(changed), CredentialState.revoked, cleaned, settings)
-            for listener in _STATUS_LISTENERS:
-                listener(session, event)
+            events.status_changed.notify(session, event)
         revoked += len(changed)
         if on_progress is not None:
             on_progress(min(start + REVOKE_CHUNK, len(unique)), len(unique))

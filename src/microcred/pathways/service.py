@@ -15,7 +15,9 @@ verifying).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,7 +37,7 @@ from microcred.credentials.keystore import issuer_did, signing_key
 from microcred.credentials.models import CredentialState, IssuedCredential, KeyAlgorithm
 from microcred.credentials.proofs.dataintegrity import add_proof
 from microcred.db.base import new_id, utcnow
-from microcred.errors import NotFound, PermissionDenied
+from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.pathways import clr
 from microcred.pathways.articulation import (
     ECTS_PER_CREDIT_HOUR,
@@ -87,6 +89,8 @@ QUALIFICATION_REVOKED = "Qualification credential revoked: "
 QUALIFICATION_SUSPENDED = "Qualification credential suspended: "
 AWARD_REVOKED = "Award revoked: "
 ISSUED_PREFIX = "issued:"
+
+_log = logging.getLogger(__name__)
 
 
 # --- authoring --------------------------------------------------------------------------------
@@ -545,6 +549,71 @@ def learner_progress(
     return results
 
 
+_AWARDING: ContextVar[frozenset[tuple[str, str]]] = ContextVar("_AWARDING", default=frozenset())
+"""(pathway, learner) pairs being awarded further up this call stack: an award issues its
+qualification, whose issuance calls :func:`award_on_issue` again before the award row exists."""
+
+
+def _usable_definitions(session: Session, pathway: Pathway) -> set[str]:
+    """Definitions whose credentials can count towards the pathway (its own qualification not)."""
+    tree = tree_of(pathway)
+    usable = set(offerings_for(session, [tree, *_subtrees(session, tree).values()]))
+    usable.discard(pathway.qualification_definition_id or "")
+    return usable
+
+
+@credentials.on_issued
+def award_on_issue(session: Session, event: credentials.IssuedEvent) -> None:
+    """Award, in the issuance's transaction, the published pathways that learners complete with
+    the credentials just issued to their accounts, so the qualification and its CLR exist the
+    moment the last component is issued (by hand, in bulk or by an award rule), not when the
+    learner next opens their progress. Only pathways that can use one of the issued definitions
+    are evaluated, for those learners only; imports are taken as last verified (no remote
+    look-ups). An award that cannot be made (say its qualification definition was withdrawn) is
+    rolled back alone and logged: the issuance stands, and the learner's progress retries it."""
+    learners: dict[str, set[str]] = {}
+    for row in event.credentials:
+        if row.get("recipient_user_id"):
+            learners.setdefault(row["recipient_user_id"], set()).add(row["definition_id"])
+    if not learners:
+        return
+    published = list(
+        session.scalars(
+            select(Pathway).where(Pathway.status == PathwayStatus.published).order_by(Pathway.name)
+        )
+    )
+    if not published:
+        return
+    usable = {pathway.id: _usable_definitions(session, pathway) for pathway in published}
+    awarding = _AWARDING.get()
+    now = datetime.now(UTC)
+    for user_id, definitions in sorted(learners.items()):
+        candidates = [
+            pathway
+            for pathway in published
+            if usable[pathway.id] & definitions and (pathway.id, user_id) not in awarding
+        ]
+        if not candidates:
+            continue
+        holdings = learner_holdings(session, user_id, event.settings, now=now, reverify=False)
+        for pathway in candidates:
+            if standing_award(session, pathway.id, user_id) is not None:
+                continue
+            result = progress_of(session, pathway, holdings, now=now)
+            if not result.progress.complete:
+                continue
+            token = _AWARDING.set(awarding | {(pathway.id, user_id)})
+            try:
+                with session.begin_nested():
+                    award_pathway(session, pathway, user_id, result, holdings, event.settings)
+            except MicrocredError as error:
+                _log.warning(
+                    "pathway %s not awarded to %s on issuance: %s", pathway.id, user_id, error
+                )
+            finally:
+                _AWARDING.reset(token)
+
+
 # --- awards -----------------------------------------------------------------------------------
 
 
@@ -731,11 +800,7 @@ def award_pathway(
         awarded_at=now,
     )
     _issue_clr(session, award, document, organisation, issued, settings)
-    session.add_all(
-        PathwayAwardComponent(credential_id=key.removeprefix(ISSUED_PREFIX), award_id=award.id)
-        for key in dict.fromkeys(keys)
-        if key.startswith(ISSUED_PREFIX)
-    )
+    _index_components(session, award.id, keys)
     record_audit(
         session, None, "pathways.award", organisation_id=pathway.organisation_id,
         object_type="pathway_award", object_id=award.id,
@@ -743,6 +808,28 @@ def award_pathway(
     )  # fmt: skip
     webhooks.pathway_awarded(session, settings, award, pathway, user.email)
     return award
+
+
+def _index_components(session: Session, award_id: str, keys: Sequence[str]) -> None:
+    """Index the credentials issued here that an award rests on, so a status change of any of
+    them finds the award (:func:`apply_policies_on_status_change`)."""
+    session.add_all(
+        PathwayAwardComponent(credential_id=key.removeprefix(ISSUED_PREFIX), award_id=award_id)
+        for key in dict.fromkeys(keys)
+        if key.startswith(ISSUED_PREFIX)
+    )
+
+
+def _rest_on(session: Session, award: PathwayAward, progress: Progress) -> None:
+    """The pathway is still met without a lost component: the award now rests on what meets it
+    today, so losing one of those later is noticed too (the CLR keeps what it was granted on)."""
+    keys = progress.used_keys()
+    if set(keys) == set(award.components):
+        return
+    award.components = keys
+    session.execute(delete(PathwayAwardComponent).where(PathwayAwardComponent.award_id == award.id))
+    _index_components(session, award.id, keys)
+    session.flush()
 
 
 def _clr_id(settings: Settings, award_id: str) -> str:
@@ -831,7 +918,9 @@ def _apply_policy(
     policy = award.pathway.revocation_policy
     if policy is RevocationPolicy.keep:
         return False
-    if progress_of(session, award.pathway, held, now=now).progress.complete:
+    still = progress_of(session, award.pathway, held, now=now).progress
+    if still.complete:
+        _rest_on(session, award, still)
         return False
     reason = LOST_PREFIX + ", ".join(lost)
     award.state = AwardState.revoked if policy is RevocationPolicy.revoke else AwardState.review
@@ -864,9 +953,12 @@ def _restore_flagged(
     """Un-flag an award awaiting review whose components hold again (or whose pathway is met
     without the ones still lost); otherwise keep the flag, naming what is still lost."""
     lost = _lost_components(award, held)
-    if lost and not progress_of(session, award.pathway, held, now=now).progress.complete:
-        award.state_reason = LOST_PREFIX + ", ".join(lost)
-        return False
+    if lost:
+        still = progress_of(session, award.pathway, held, now=now).progress
+        if not still.complete:
+            award.state_reason = LOST_PREFIX + ", ".join(lost)
+            return False
+        _rest_on(session, award, still)
     award.state = AwardState.active
     award.state_reason = None
     award.state_changed_at = now

@@ -255,7 +255,7 @@ def test_revoking_a_job_revokes_what_it_issued_at_once_all_or_nothing(
         with pytest.raises(RuntimeError), sessions.begin() as session:
             bulk.revoke_job(session, None, job_id, reason="Wrong file", settings=settings)
     finally:
-        service._STATUS_LISTENERS.remove(failing)
+        service.status_listeners.remove(failing)
     with sessions() as session:
         assert bulk.job_credential_states(session, job_id) == {"active": 6}
 
