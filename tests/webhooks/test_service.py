@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts.models import AuditEvent
 from microcred.credentials import bulk
 from microcred.credentials import service as credentials
-from microcred.db.base import utcnow
+from microcred.db.base import new_id, utcnow
 from microcred.errors import NotFound, PermissionDenied
 from microcred.settings import Settings
 from microcred.webhooks import dispatcher, events, signing
@@ -365,8 +365,21 @@ def test_the_daily_counts_show_deliveries_made_and_given_up(
         given_up = webhooks.send_ping(session, admin, "north-college", subscription_id)
         given_up.state = DeliveryState.failed
         webhooks.send_ping(session, admin, "north-college", subscription_id)  # pending: not shown
+        # An event of three days ago, retried until it was delivered yesterday: counted on the
+        # day it was delivered, not the day it happened.
+        late = webhooks.send_ping(session, admin, "north-college", subscription_id)
+        late.created_at = utcnow() - timedelta(days=3)
+        late.state, late.delivered_at = DeliveryState.delivered, utcnow() - timedelta(days=1)
+        # Given up two days ago after its last attempt: counted then.
+        old = webhooks.send_ping(session, admin, "north-college", subscription_id)
+        old.created_at, old.state = utcnow() - timedelta(days=4), DeliveryState.failed
+        session.add(
+            WebhookAttempt(id=new_id(), delivery_id=old.id, at=utcnow() - timedelta(days=2))
+        )
     with sessions() as session:
         days = webhooks.daily_counts(session, principal_of(session, world.admin), "north-college")
     assert len(days) == 14 and days[-1].day == utcnow().date()
     assert (days[-1].delivered, days[-1].failed) == (1, 1)
-    assert sum(d.delivered + d.failed for d in days[:-1]) == 0
+    assert (days[-2].delivered, days[-2].failed) == (1, 0)
+    assert (days[-3].delivered, days[-3].failed) == (0, 1)
+    assert sum(d.delivered + d.failed for d in days[:-3]) == 0

@@ -339,22 +339,29 @@ class DayCount:
 def daily_counts(
     session: Session, principal: Principal, organisation: str, *, days: int = 14
 ) -> list[DayCount]:
-    """Deliveries made and given up per day (by creation day, UTC), the last ``days`` days."""
+    """Deliveries made and given up per day, the last ``days`` days: counted on the day they
+    finished (UTC) — delivered, or the last attempt before giving up — not the day the event
+    happened, which for a retried delivery can be a day or more earlier."""
     org = managed_organisation(session, principal, organisation)
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
-    created = WebhookDelivery.created_at
+    last_attempt = (
+        select(func.max(WebhookAttempt.at))
+        .where(WebhookAttempt.delivery_id == WebhookDelivery.id)
+        .scalar_subquery()
+    )
+    finished = func.coalesce(WebhookDelivery.delivered_at, last_attempt, WebhookDelivery.created_at)
     day = (
-        cast(func.timezone("UTC", created), Date)
+        cast(func.timezone("UTC", finished), Date)
         if session.get_bind().dialect.name == "postgresql"
-        else func.date(created)  # SQLite keeps UTC text: its date part
+        else func.date(finished)  # SQLite keeps UTC text: its date part
     )
     rows = session.execute(
         select(day, WebhookDelivery.state, func.count())
         .where(
             WebhookDelivery.organisation_id == org.id,
-            created >= datetime.combine(first, datetime.min.time(), UTC),
             WebhookDelivery.state != DeliveryState.pending,
+            finished >= datetime.combine(first, datetime.min.time(), UTC),
         )
         .group_by(day, WebhookDelivery.state)
     ).all()
