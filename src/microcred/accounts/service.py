@@ -50,6 +50,7 @@ SCOPES = {
     "assessment:write": "Record assessment results",
     "accounts:admin": "Manage members and tokens of your organisations",
     "wallet:present": "Sign verifiable presentations of your credentials",
+    "wallet:offer": "Offer your credentials to a wallet app (OpenID4VCI)",
     "talent:search": "Search consenting learners by their verified skills (employers)",
     "outcomes:read": "Read the outcome KPIs of your organisations' programmes",
     "outcomes:report": "Report your employment after a credential you earned (learners)",

@@ -1,0 +1,364 @@
+"""OpenID4VCI 1.0 credential pickup: the learner's offer page and API, and the endpoints a wallet
+app calls (metadata, offer by reference, token, nonce, credential).
+
+The wallet-facing endpoints take no session cookie and need no CSRF token: they are called by
+wallet apps, authenticated by the pre-authorized code and then the access token only. Their
+errors are OAuth 2.0 JSON (``error``, ``error_description``) with ``Cache-Control: no-store``;
+a failed attempt (a wrong PIN, a spent nonce) is committed, so the attempt limit holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from microcred.accounts.service import Principal
+from microcred.credentials import service as credentials
+from microcred.errors import PermissionDenied
+from microcred.wallet import oid4vci
+from microcred.wallet.models import CredentialOffer
+from microcred.wallet.qr import qr_svg
+from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.rendering import render
+from microcred.web.security import check_csrf
+
+wallet_api = APIRouter(tags=["openid4vci"])
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["wallet"])
+OFFER_SCOPE = "wallet:offer"
+NO_STORE = {"Cache-Control": "no-store"}
+SESSION_KEY = "oid4vci_offers"
+"""Per offer, what the learner's page shows until the offer closes: its address and PIN (the
+database holds hashes only). Kept in the learner's own signed session cookie."""
+MAX_REMEMBERED = 3
+
+
+class OAuthErrorOut(BaseModel):
+    error: str = Field(description="RFC 6749 / OpenID4VCI error code")
+    error_description: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="Seconds the token can be used for")
+
+
+class NonceOut(BaseModel):
+    c_nonce: str
+
+
+class IssuedCredentialOut(BaseModel):
+    credential: dict[str, Any] | str = Field(
+        description="The signed credential: a JSON-LD document (ldp_vc) or a compact JWT"
+    )
+
+
+class CredentialOut(BaseModel):
+    credentials: list[IssuedCredentialOut]
+
+
+class OfferOut(BaseModel):
+    offer_id: str
+    credential_id: str
+    credential_offer_uri: str = Field(description="Where the wallet fetches the offer")
+    offer_link: str = Field(description="openid-credential-offer:// link (what the QR code holds)")
+    tx_code: str | None = Field(description="The PIN the learner types in the wallet (shown once)")
+    expires_at: datetime
+    credential_configuration_ids: list[str]
+
+
+class OfferStatusOut(BaseModel):
+    offer_id: str
+    created_at: datetime
+    expires_at: datetime
+    state: str = Field(description="open, picked_up, expired, closed or redeemed")
+    picked_up_at: datetime | None
+    picked_up_formats: list[str]
+    holder: str | None = Field(description="The key the wallet proved (DID or JWK thumbprint)")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": OAuthErrorOut} for code in codes}
+
+
+def _oauth_error(error: oid4vci.OAuthError) -> JSONResponse:
+    return JSONResponse(error.as_dict(), status_code=error.status_code, headers=error.headers)
+
+
+# --- what a wallet calls ---------------------------------------------------------------------
+
+
+@wallet_api.get(
+    "/.well-known/openid-credential-issuer",
+    summary="OpenID4VCI Credential Issuer metadata",
+    response_model=dict[str, Any],
+)
+def credential_issuer_metadata(request: Request) -> dict[str, Any]:
+    return oid4vci.issuer_metadata(app_context(request).settings)
+
+
+@wallet_api.get(
+    "/.well-known/oauth-authorization-server",
+    summary="OAuth 2.0 Authorization Server metadata (pre-authorized code grant)",
+    response_model=dict[str, Any],
+)
+def authorization_server_metadata(request: Request) -> dict[str, Any]:
+    return oid4vci.authorization_server_metadata(app_context(request).settings)
+
+
+@wallet_api.get(
+    "/oid4vci/offers/{address}",
+    summary="A credential offer, by reference (credential_offer_uri)",
+    response_model=dict[str, Any],
+    responses=_errors(404),
+)
+def credential_offer(address: str, request: Request, session: DbSession) -> Response:
+    try:
+        offer = oid4vci.offer_at(session, address, app_context(request).settings)
+    except oid4vci.OfferError as error:
+        return _oauth_error(oid4vci.OAuthError("invalid_request", error.message, status_code=404))
+    return JSONResponse(offer, headers=NO_STORE)
+
+
+@wallet_api.post(
+    "/oid4vci/token",
+    summary="Token endpoint: exchange a pre-authorized code (and PIN) for an access token",
+    response_model=TokenOut,
+    responses=_errors(400),
+)
+def token(
+    request: Request,
+    session: DbSession,
+    grant_type: Annotated[str | None, Form()] = None,
+    pre_authorized_code: Annotated[str | None, Form(alias="pre-authorized_code")] = None,
+    tx_code: Annotated[str | None, Form()] = None,
+) -> Response:
+    try:
+        issued = oid4vci.exchange_code(
+            session,
+            app_context(request).settings,
+            grant_type=grant_type,
+            code=pre_authorized_code,
+            tx_code=tx_code,
+        )
+    except oid4vci.OAuthError as error:
+        return _oauth_error(error)
+    body = TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
+
+
+@wallet_api.post(
+    "/oid4vci/nonce",
+    summary="Nonce endpoint: a fresh c_nonce for a key proof (single use)",
+    response_model=NonceOut,
+)
+def nonce(session: DbSession) -> Response:
+    return JSONResponse({"c_nonce": oid4vci.new_nonce(session)}, headers=NO_STORE)
+
+
+async def _json_body(request: Request) -> Any:
+    """The request body as JSON, or None when it is not JSON (the endpoint names the fault)."""
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+@wallet_api.post(
+    "/oid4vci/credential",
+    summary="Credential endpoint: the offered credential, as issued and signed",
+    response_model=CredentialOut,
+    responses=_errors(400, 401),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "credential_configuration_id": {
+                                "type": "string",
+                                "enum": list(oid4vci.CONFIGURATION_IDS),
+                            },
+                            "credential_identifier": {"type": "string"},
+                            "proofs": {
+                                "type": "object",
+                                "properties": {
+                                    "jwt": {"type": "array", "items": {"type": "string"}}
+                                },
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def credential(
+    request: Request, session: DbSession, body: Annotated[Any, Depends(_json_body)]
+) -> Response:
+    try:
+        delivery = oid4vci.deliver_credential(
+            session, app_context(request).settings, access_token=_bearer(request), body=body
+        )
+    except oid4vci.OAuthError as error:
+        return _oauth_error(error)
+    return JSONResponse({"credentials": [{"credential": delivery.credential}]}, headers=NO_STORE)
+
+
+# --- the learner's side ----------------------------------------------------------------------
+
+
+def _offerer(principal: Principal) -> Principal:
+    if not principal.has_scope(OFFER_SCOPE):
+        raise PermissionDenied(f"This token lacks the {OFFER_SCOPE} scope.")
+    return principal
+
+
+def offer_state(offer: CredentialOffer, now: datetime | None = None) -> str:
+    moment = now or datetime.now(UTC)
+    expires = offer.expires_at if offer.expires_at.tzinfo else offer.expires_at.replace(tzinfo=UTC)
+    if offer.picked_up_at is not None:
+        return "picked_up"
+    if offer.closed_reason is not None:
+        return "closed"
+    if offer.redeemed_at is not None:
+        return "redeemed"
+    return "expired" if moment >= expires else "open"
+
+
+def _status(offer: CredentialOffer) -> OfferStatusOut:
+    return OfferStatusOut(
+        offer_id=offer.id,
+        created_at=offer.created_at,
+        expires_at=offer.expires_at,
+        state=offer_state(offer),
+        picked_up_at=offer.picked_up_at,
+        picked_up_formats=[f for f in (offer.picked_up_format or "").split(",") if f],
+        holder=offer.holder,
+    )
+
+
+@api.post(
+    "/credentials/{credential_id}/offers",
+    summary="Offer my credential to a wallet app (OpenID4VCI pre-authorized code)",
+    status_code=201,
+    response_model=OfferOut,
+)
+def api_create_offer(
+    credential_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    tx_code: bool = True,
+) -> OfferOut:
+    """``tx_code=false`` leaves out the PIN (only for a link sent to the learner's own device)."""
+    new = oid4vci.create_offer(
+        session,
+        _offerer(principal),
+        credential_id,
+        app_context(request).settings,
+        with_tx_code=tx_code,
+    )
+    return OfferOut(
+        offer_id=new.offer.id,
+        credential_id=credential_id,
+        credential_offer_uri=new.uri,
+        offer_link=new.link,
+        tx_code=new.tx_code,
+        expires_at=new.offer.expires_at,
+        credential_configuration_ids=new.configuration_ids,
+    )
+
+
+@api.get(
+    "/credentials/{credential_id}/offers",
+    summary="My offers of a credential to wallet apps, and which were picked up",
+    response_model=list[OfferStatusOut],
+)
+def api_offers(
+    credential_id: str, session: DbSession, principal: CurrentPrincipal
+) -> list[OfferStatusOut]:
+    return [_status(o) for o in oid4vci.offers_of(session, _offerer(principal), credential_id)]
+
+
+def _remembered(request: Request) -> dict[str, dict[str, str]]:
+    held = request.session.get(SESSION_KEY)
+    return held if isinstance(held, dict) else {}
+
+
+@pages.post("/credentials/{credential_id}/wallet-offers")
+def create_offer_page(
+    credential_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    new = oid4vci.create_offer(session, principal, credential_id, app_context(request).settings)
+    remembered = {
+        key: value
+        for key, value in _remembered(request).items()
+        if session.get(CredentialOffer, key) is not None
+    }
+    remembered[new.offer.id] = {"address": new.address_secret, "pin": new.tx_code or ""}
+    request.session[SESSION_KEY] = dict(list(remembered.items())[-MAX_REMEMBERED:])
+    return RedirectResponse(f"/wallet/offers/{new.offer.id}", status_code=303)
+
+
+def _qr_data_uri(link: str) -> str:
+    svg = qr_svg(link, scale=5).encode()
+    return f"data:image/svg+xml;base64,{base64.b64encode(svg).decode('ascii')}"
+
+
+@pages.get("/wallet/offers/{offer_id}", response_class=HTMLResponse)
+def offer_page(
+    offer_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> HTMLResponse:
+    offer = oid4vci.own_offer(session, principal, offer_id)
+    credential = credentials.get_credential(session, offer.credential_id)
+    state = offer_state(offer)
+    shown = _remembered(request).get(offer.id) if state == "open" else None
+    link = None
+    if shown is not None:
+        link = oid4vci.offer_link(app_context(request).settings, shown["address"])
+    elif offer.id in _remembered(request):  # closed: forget its address and PIN
+        request.session[SESSION_KEY] = {
+            key: value for key, value in _remembered(request).items() if key != offer.id
+        }
+    return render(
+        request,
+        "wallet/offer.html",
+        principal,
+        offer=offer,
+        credential=credential,
+        state=state,
+        link=link,
+        qr=_qr_data_uri(link) if link else None,
+        pin=shown["pin"] if shown else None,
+        formats=[f for f in (offer.picked_up_format or "").split(",") if f],
+        pickups=[
+            o
+            for o in oid4vci.offers_of(session, principal, credential.id)
+            if o.picked_up_at is not None
+        ],
+        max_attempts=oid4vci.MAX_TX_CODE_ATTEMPTS,
+    )
+
+
+routers = [wallet_api, pages, api]
