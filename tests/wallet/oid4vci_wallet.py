@@ -43,8 +43,10 @@ class Wallet:
         header: dict[str, Any] | None = None,
         claims: dict[str, Any] | None = None,
     ) -> str:
-        """A signed ``openid4vci-proof+jwt``; ``header``/``claims`` override or add fields."""
-        protected = {"typ": PROOF_TYP, "alg": "EdDSA", "kid": self.kid, **(header or {})}
+        """A signed ``openid4vci-proof+jwt``; ``header``/``claims`` override or add fields (a
+        header field set to None is left out)."""
+        merged = {"typ": PROOF_TYP, "alg": "EdDSA", "kid": self.kid, **(header or {})}
+        protected = {name: value for name, value in merged.items() if value is not None}
         payload: dict[str, Any] = {"aud": audience, "iat": int(iat or time.time())}
         if nonce is not None:
             payload["nonce"] = nonce

@@ -96,7 +96,9 @@ def _error(response: Any, status: int, error: str) -> str:
     return str(response.json()["error_description"])
 
 
+@pytest.mark.both_databases
 def test_a_wallet_reads_metadata_and_picks_up_the_credential_in_both_formats(
+    db_backend: str,
     client: TestClient,
     sessions: sessionmaker[Session],
     credential_id: str,
@@ -242,7 +244,9 @@ def test_the_token_endpoint_refuses_reused_expired_and_malformed_requests(
     assert client.get(path_of(late["credential_offer_uri"])).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_wrong_pins_are_counted_and_the_fifth_closes_the_offer(
+    db_backend: str,
     client: TestClient,
     sessions: sessionmaker[Session],
     credential_id: str,
@@ -264,7 +268,9 @@ def test_wrong_pins_are_counted_and_the_fifth_closes_the_offer(
         assert row is not None and row.failed_tx_codes == 5 and row.redeemed_at is None
 
 
+@pytest.mark.both_databases
 def test_the_credential_endpoint_checks_token_request_and_proof(
+    db_backend: str,
     client: TestClient,
     sessions: sessionmaker[Session],
     credential_id: str,

@@ -514,7 +514,7 @@ def _segment(text: str, name: str) -> bytes:
     """A base64url segment, in its one canonical spelling (so no changed character verifies)."""
     try:
         decoded = base64url_decode(text)
-    except (ValueError, TypeError) as error:
+    except CredentialError as error:
         raise invalid_proof(f"The proof JWT's {name} is not base64url.") from error
     if base64url_encode(decoded) != text:
         raise invalid_proof(f"The proof JWT's {name} is not canonical base64url.")
@@ -544,7 +544,7 @@ def jwk_thumbprint_uri(jwk: Mapping[str, Any]) -> str:
 def _did_jwk(did: str) -> dict[str, Any]:
     try:
         encoded = base64url_decode(did.removeprefix("did:jwk:"))
-    except ValueError as error:
+    except CredentialError as error:
         raise invalid_proof(f"The did:jwk {did!r} is not base64url.") from error
     return _json_object(encoded, f"The JWK of {did!r}")
 
