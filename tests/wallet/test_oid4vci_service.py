@@ -33,6 +33,19 @@ def _code(settings: Settings, new: oid4vci.NewOffer) -> str:
     return oid4vci.pre_authorized_code(settings, new.address_secret)
 
 
+@pytest.fixture
+def committed_offer(
+    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
+) -> tuple[str, str | None, str, str]:
+    """An offer of a fresh credential, committed: its code, PIN, id and credential id."""
+    with sessions.begin() as session:
+        credential_id = _issued(session, settings, definition_id)
+        new = oid4vci.create_offer(
+            session, principal_of(session, world.learner), credential_id, settings
+        )
+        return _code(settings, new), new.tx_code, new.offer.id, credential_id
+
+
 @pytest.mark.both_databases
 def test_an_offer_stores_no_secret_and_is_audited(
     db_backend: str, session: Session, settings: Settings, world: World, definition_id: str
@@ -81,15 +94,9 @@ def test_wrong_pins_persist_across_requests_until_the_offer_closes(
     db_backend: str,
     sessions: sessionmaker[Session],
     settings: Settings,
-    world: World,
-    definition_id: str,
+    committed_offer: tuple[str, str | None, str, str],
 ) -> None:
-    with sessions.begin() as session:
-        credential_id = _issued(session, settings, definition_id)
-        new = oid4vci.create_offer(
-            session, principal_of(session, world.learner), credential_id, settings
-        )
-        code, pin, offer_id = _code(settings, new), new.tx_code, new.offer.id
+    code, pin, offer_id, _ = committed_offer
     wrong = "000000" if pin != "000000" else "111111"
     for _ in range(oid4vci.MAX_TX_CODE_ATTEMPTS):
         # each failed request is committed (the route commits its OAuth error responses)
@@ -110,15 +117,9 @@ def test_a_code_is_exchanged_once_and_the_token_expires_by_the_clock(
     db_backend: str,
     sessions: sessionmaker[Session],
     settings: Settings,
-    world: World,
-    definition_id: str,
+    committed_offer: tuple[str, str | None, str, str],
 ) -> None:
-    with sessions.begin() as session:
-        credential_id = _issued(session, settings, definition_id)
-        new = oid4vci.create_offer(
-            session, principal_of(session, world.learner), credential_id, settings
-        )
-        code, pin = _code(settings, new), new.tx_code
+    code, pin, offer_id, credential_id = committed_offer
     grant = {"grant_type": oid4vci.PRE_AUTHORIZED_GRANT, "code": code, "tx_code": pin}
     with sessions.begin() as session:
         token = oid4vci.exchange_code(session, settings, **grant)
@@ -134,7 +135,7 @@ def test_a_code_is_exchanged_once_and_the_token_expires_by_the_clock(
             session, settings, access_token=token.access_token, body=body
         )
         assert delivery.credential == service.get_credential(session, credential_id).document
-        offer = session.get(CredentialOffer, new.offer.id)
+        offer = session.get(CredentialOffer, offer_id)
         assert offer is not None and offer.picked_up_at is not None and offer.holder is None
 
 
