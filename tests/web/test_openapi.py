@@ -6,6 +6,15 @@ from fastapi.testclient import TestClient
 
 CAPABILITIES = {"accounts", "catalogue", "credentials", "skills", "ledger", "market",
                 "assessment", "pathways"}  # fmt: skip
+STANDARD_PATHS = {
+    "/.well-known/openid-credential-issuer",
+    "/.well-known/oauth-authorization-server",
+    "/oid4vci/offers/{address}",
+    "/oid4vci/token",
+    "/oid4vci/nonce",
+    "/oid4vci/credential",
+}
+"""Wallet-facing OpenID4VCI endpoints, outside /api/v1 where the standard puts them."""
 
 
 def test_schema_covers_every_capability_with_typed_responses(client: TestClient) -> None:
@@ -14,7 +23,7 @@ def test_schema_covers_every_capability_with_typed_responses(client: TestClient)
     assert tags >= CAPABILITIES
     untyped = []
     for path, operations in spec["paths"].items():
-        assert path.startswith("/api/v1/"), path
+        assert path.startswith("/api/v1/") or path in STANDARD_PATHS, path
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method} {path} has no summary"
             success = [code for code in operation["responses"] if code.startswith("2")]
