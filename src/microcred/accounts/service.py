@@ -55,6 +55,7 @@ SCOPES = {
     "outcomes:read": "Read the outcome KPIs of your organisations' programmes",
     "outcomes:report": "Report your employment after a credential you earned (learners)",
     "webhooks:manage": "Manage your organisations' webhook endpoints and deliveries (admins)",
+    "endorsements:manage": "Endorse other organisations and answer endorsements of yours (admins)",
     "account:export": "Download everything the platform holds about you",
 }
 

@@ -9,6 +9,7 @@ from microcred.web.routers import (
     assessment,
     catalogue,
     credentials,
+    endorsements,
     home,
     ledger,
     market,
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
         talent,
         outcomes,
         webhooks,
+        endorsements,
     )
     for router in module.routers
 ]

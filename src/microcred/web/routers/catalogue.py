@@ -37,6 +37,7 @@ from microcred.catalogue.vocabularies import (
 from microcred.errors import PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
 from microcred.web.rendering import render
+from microcred.web.routers.endorsements import public_context
 from microcred.web.security import check_csrf
 
 pages = APIRouter(include_in_schema=False)
@@ -332,6 +333,7 @@ def _definition_page(
         can_edit=service.can_write(principal, definition.issuer_id),
         profile=service.issuer_profile_of(session, definition.issuer_id),
         assessments=published_assessments(session, definition.definition_id),
+        **public_context(session, principal, definition.issuer_id, definition.definition_id),
     )  # fmt: skip
 
 
@@ -387,6 +389,7 @@ def issuer_page(
     return render(
         request, "catalogue/issuer.html", principal, issuer=view, result=result,
         can_edit=service.can_write(principal, view.organisation.id),
+        **public_context(session, principal, view.organisation.id),
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -42,6 +42,7 @@ from microcred.credentials.proofs.jwt import media_type
 from microcred.credentials.resolvers import verify
 from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import VerificationReport
+from microcred.endorsements.documents import embedded_endorsements
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.outcomes import engagement
 from microcred.settings import Settings
@@ -656,6 +657,7 @@ def credential_page(
         results=result_labels(subject),
         evidence=document.get("evidence", []),
         issuer=document.get("issuer", {}),
+        carried=[e for e in embedded_endorsements(document) if isinstance(e.document, Mapping)],
         issuer_slug=getattr(_issuing_organisation(session, credential), "slug", None),
         recipient_name=visible_recipient_name(session, principal, credential),
         report=_report_view(report),
