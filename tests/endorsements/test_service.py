@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import AuditEvent
@@ -245,3 +245,31 @@ def test_only_admins_endorse_and_only_the_endorsed_answer(
     assert endorsements.received(session, college_admin, "north-college", ["accepted"]) == []
     with pytest.raises(EndorsementError, match="state"):
         endorsements.received(session, college_admin, "north-college", ["bogus"])
+
+
+def test_issuance_reads_the_endorsements_once_per_definition_not_per_credential(
+    session: Session, settings: Settings, world: World, endorser_admin: str, definition_id: str
+) -> None:
+    endorsement = endorse_definition(
+        session, settings, principal(session, endorser_admin), definition_id
+    )
+    endorsements.decide(session, principal(session, world.admin.id), endorsement.id, accept=True)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM endorsements" in statement:
+            statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        issuance = credentials.Issuance(session, settings)
+        rows = [
+            issuance.issue(None, **issue_input(definition_id, recipient_email=f"l{n}@example.org"))
+            for n in range(3)
+        ]
+        issuance.finish()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1
+    assert all(_achievement(row.document)["endorsement"] == [endorsement.document] for row in rows)
