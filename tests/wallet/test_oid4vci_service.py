@@ -156,20 +156,27 @@ def test_an_expired_offer_cannot_be_fetched_or_redeemed(
 
 
 @pytest.mark.both_databases
-def test_a_nonce_is_used_once_and_expired_ones_are_purged(
-    db_backend: str, session: Session
+def test_a_nonce_is_spent_once_and_only_a_genuine_current_one(
+    db_backend: str, session: Session, settings: Settings
 ) -> None:
     now = utcnow()
-    old = oid4vci.new_nonce(session, now=now - oid4vci.NONCE_LIFETIME * 2)
-    nonce = oid4vci.new_nonce(session, now=now)
-    assert oid4vci.use_nonce(session, nonce, now)
-    assert not oid4vci.use_nonce(session, nonce, now)
-    assert not oid4vci.use_nonce(session, old, now)
-    assert not oid4vci.use_nonce(session, "never-issued", now)
-    late = oid4vci.new_nonce(session, now=now)
-    assert not oid4vci.use_nonce(session, late, now + oid4vci.NONCE_LIFETIME)
-    oid4vci.new_nonce(session, now=now + oid4vci.NONCE_LIFETIME * 3)
-    assert len(session.scalars(select(IssuanceNonce)).all()) == 1  # the others purged
+    nonce = oid4vci.new_nonce(settings, now=now)
+    assert session.scalars(select(IssuanceNonce)).all() == []  # making one writes nothing
+    assert oid4vci.use_nonce(session, settings, nonce, now)
+    assert not oid4vci.use_nonce(session, settings, nonce, now)  # a replay
+    expired = oid4vci.new_nonce(settings, now=now - oid4vci.NONCE_LIFETIME * 2)
+    expiry, random, mac = nonce.split(".")
+    for refused in (
+        expired,
+        "never-issued",
+        f"{expiry}.{random}.{'0' * 32}",
+        f"{int(expiry) + 3600}.{random}.{mac}",  # a longer life is not ours to grant
+        oid4vci.new_nonce(settings.model_copy(update={"secret_key": "another"}), now=now),
+    ):
+        assert not oid4vci.use_nonce(session, settings, refused, now), refused
+    later = now + oid4vci.NONCE_LIFETIME * 3
+    assert oid4vci.use_nonce(session, settings, oid4vci.new_nonce(settings, now=later), later)
+    assert len(session.scalars(select(IssuanceNonce)).all()) == 1  # the first spent one purged
 
 
 @pytest.mark.both_databases
@@ -184,7 +191,7 @@ def test_the_proven_key_is_recorded_at_pickup(
     token = oid4vci.exchange_code(session, settings, grant_type=oid4vci.PRE_AUTHORIZED_GRANT,
                                   code=_code(settings, new), tx_code=None)  # fmt: skip
     wallet = Wallet()
-    proof = wallet.proof(audience=oid4vci.issuer_url(settings), nonce=oid4vci.new_nonce(session))
+    proof = wallet.proof(audience=oid4vci.issuer_url(settings), nonce=oid4vci.new_nonce(settings))
     body = {"credential_configuration_id": oid4vci.LDP_VC, "proofs": {"jwt": [proof]}}
     delivery = oid4vci.deliver_credential(
         session, settings, access_token=token.access_token, body=body

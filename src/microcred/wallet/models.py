@@ -217,7 +217,8 @@ class CredentialOffer(Base):
 
 
 class IssuanceNonce(Base):
-    """A ``c_nonce`` from the OpenID4VCI nonce endpoint, by hash; deleted when used."""
+    """A spent ``c_nonce`` of the OpenID4VCI nonce endpoint, by hash, kept until it would have
+    expired so that a replayed proof is refused (the nonces themselves are MACed, not stored)."""
 
     __tablename__ = "wallet_issuance_nonces"
 

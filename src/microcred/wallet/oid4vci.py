@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.accounts.service import Principal, record_audit
@@ -476,24 +477,32 @@ def _offer_for_token(session: Session, token: str | None, moment: datetime) -> C
 # --- nonce endpoint --------------------------------------------------------------------------
 
 
-def new_nonce(session: Session, *, now: datetime | None = None) -> str:
-    """A ``c_nonce`` (§7), stored by hash, usable once until it expires; expired ones go."""
-    moment = now or utcnow()
+def new_nonce(settings: Settings, *, now: datetime | None = None) -> str:
+    """A ``c_nonce`` (§7): its expiry and a random part, MACed with the server's secret key.
+    Nothing is written, so calls to this open endpoint cannot fill the database; a nonce is
+    recorded only when a proof spends it (:func:`use_nonce`)."""
+    expires = int(((now or utcnow()) + NONCE_LIFETIME).timestamp())
+    body = f"{expires}.{secrets.token_urlsafe(16)}"
+    return f"{body}.{_keyed(settings, 'nonce', body)[:32]}"
+
+
+def use_nonce(session: Session, settings: Settings, nonce: str, moment: datetime) -> bool:
+    """Spend a c_nonce: true once for a nonce we made that has not expired. Spent nonces are
+    kept (by hash) until they would have expired, so a replay is refused."""
+    body, _, mac = nonce.rpartition(".")
+    expiry, _, _ = body.partition(".")
+    if not expiry.isdigit() or not hmac.compare_digest(mac, _keyed(settings, "nonce", body)[:32]):
+        return False
+    expires = datetime.fromtimestamp(int(expiry), UTC)
+    if expires <= moment:
+        return False
     session.execute(delete(IssuanceNonce).where(IssuanceNonce.expires_at < moment))
-    nonce = secrets.token_urlsafe(32)
-    session.add(IssuanceNonce(nonce_hash=_sha256(nonce), expires_at=moment + NONCE_LIFETIME))
-    session.flush()
-    return nonce
-
-
-def use_nonce(session: Session, nonce: str, moment: datetime) -> bool:
-    """Spend a c_nonce: true once for a nonce we issued that has not expired."""
-    spent = session.execute(
-        delete(IssuanceNonce)
-        .where(IssuanceNonce.nonce_hash == _sha256(nonce), IssuanceNonce.expires_at > moment)
-        .execution_options(synchronize_session=False)
-    )
-    return getattr(spent, "rowcount", 0) == 1
+    try:
+        with session.begin_nested():
+            session.add(IssuanceNonce(nonce_hash=_sha256(nonce), expires_at=expires))
+    except IntegrityError:
+        return False
+    return True
 
 
 # --- the proof JWT (Appendix F.1) -------------------------------------------------------------
@@ -704,7 +713,7 @@ def deliver_credential(
             raise OAuthError(
                 "invalid_nonce", "The proof JWT needs a nonce: a c_nonce from the nonce endpoint."
             )
-        if not use_nonce(session, checked.nonce, moment):
+        if not use_nonce(session, settings, checked.nonce, moment):
             raise OAuthError(
                 "invalid_nonce",
                 "The proof's nonce is not a current c_nonce of this issuer (unknown, expired or "

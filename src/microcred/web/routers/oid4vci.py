@@ -159,8 +159,9 @@ def token(
     summary="Nonce endpoint: a fresh c_nonce for a key proof (single use)",
     response_model=NonceOut,
 )
-def nonce(session: DbSession) -> Response:
-    return JSONResponse({"c_nonce": oid4vci.new_nonce(session)}, headers=NO_STORE)
+def nonce(request: Request) -> Response:
+    c_nonce = oid4vci.new_nonce(app_context(request).settings)
+    return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
 
 async def _json_body(request: Request) -> Any:
