@@ -405,3 +405,24 @@ def test_staff_and_other_learners_cannot_open_an_offer_page(
     refused = client.post(f"/credentials/{credential_id}/wallet-offers", data={"csrf_token": csrf})
     assert refused.status_code == 403 and "recipient" in refused.text
     assert "Add to a wallet app" not in client.get(f"/credentials/{credential_id}").text
+
+
+def test_a_revoked_credential_has_no_wallet_button_and_its_offer_is_refused_on_the_page(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    world: World,
+    credential_id: str,
+) -> None:
+    anonymous = client.post(f"/credentials/{credential_id}/wallet-offers", follow_redirects=False)
+    assert anonymous.status_code == 303 and "/sign-in" in anonymous.headers["location"]
+    with sessions.begin() as session:
+        service.revoke_credential(
+            session, principal_of(session, world.staff), credential_id,
+            reason="Issued in error", settings=settings,
+        )  # fmt: skip
+    csrf = sign_in_client(client, "learner@example.org")
+    assert 'id="add-to-wallet-app"' not in client.get(f"/credentials/{credential_id}").text
+    refused = client.post(f"/credentials/{credential_id}/wallet-offers", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert "revoked, so it cannot be added to a wallet app" in refused.text
