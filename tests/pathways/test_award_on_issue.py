@@ -18,7 +18,7 @@ from microcred.pathways import service
 from microcred.pathways.models import AwardState, PathwayAward
 from microcred.settings import Settings
 from microcred.webhooks.models import WebhookDelivery
-from tests.catalogue.factories import PYTHON, definition_input
+from tests.catalogue.factories import PYTHON, SQL, definition_input
 from tests.conftest import World
 from tests.pathways.conftest import Catalogue, issue
 from tests.pathways.test_service import cred, make_pathway
@@ -160,3 +160,21 @@ def test_an_award_that_cannot_be_made_leaves_the_issuance_standing(
         (result,) = service.learner_progress(session, world.learner.id, settings)
         assert result.award is not None
     assert issued_count(sessions, defs.qualification) == 1
+
+
+def test_skill_and_open_credit_requirements_are_awarded_on_issue(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        by_skill = make_pathway(
+            session, defs, {"type": "skill", "skill_uri": SQL, "count": 1}, name="By skill"
+        )
+        by_credit = make_pathway(
+            session, defs, {"type": "credits", "amount": 3, "measure": "ects"}, name="By credit"
+        )
+        unrelated = make_pathway(session, defs, cred(defs.python), name="Python only")
+
+    issue(sessions, settings, defs.sql)  # aligned to SQL, 3 ECTS
+
+    awarded = {a.pathway_id for a in awards(sessions)}
+    assert awarded == {by_skill, by_credit} and unrelated not in awarded

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -437,18 +437,30 @@ def _subtrees(session: Session, tree: Requirement) -> dict[str, Requirement]:
     return found
 
 
+@dataclass(frozen=True)
+class _Usable:
+    """What a route may use, before looking at the catalogue (see :func:`offerings_for`)."""
+
+    definitions: set[str]
+    skills: set[str]
+    everything: bool
+
+    @classmethod
+    def of(cls, trees: Sequence[Requirement]) -> _Usable:
+        usable = cls(set(), set(), False)
+        for tree in trees:
+            usable.definitions.update(referenced_definitions(tree))
+            usable.skills.update(referenced_skills(tree))
+            if any(n.kind == "credits" and not n.pool and not n.skill_uri for _, n in tree.walk()):
+                usable = replace(usable, everything=True)
+        return usable
+
+
 def offerings_for(session: Session, trees: Sequence[Requirement]) -> dict[str, Offering]:
     """Published definitions a route may use: named ones, skill-aligned ones, and — for credit
     requirements open to any credential — every published definition."""
-    ids: set[str] = set()
-    skills: set[str] = set()
-    everything = False
-    for tree in trees:
-        ids |= referenced_definitions(tree)
-        skills |= referenced_skills(tree)
-        everything |= any(
-            n.kind == "credits" and not n.pool and not n.skill_uri for _, n in tree.walk()
-        )
+    usable = _Usable.of(trees)
+    ids, skills, everything = usable.definitions, usable.skills, usable.everything
     published = CredentialDefinition.status == DefinitionStatus.published
     query = select(CredentialDefinition).where(published)
     if not everything:
@@ -486,6 +498,29 @@ class PathwayProgress:
     achievements: dict[str, Achievement] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Route:
+    """What evaluating a pathway needs besides the learner: read once, used for many learners."""
+
+    pathway: Pathway
+    tree: Requirement
+    subtrees: dict[str, Requirement]
+    offerings: dict[str, Offering]
+
+    def evaluate(self, holdings: LearnerHoldings, now: datetime) -> Progress:
+        own = self.pathway.qualification_definition_id
+        counted = [a for a in holdings.achievements if own is None or a.definition_id != own]
+        return Evaluator(counted, now, self.offerings, self.subtrees).evaluate(self.tree)
+
+
+def _route(session: Session, pathway: Pathway) -> _Route:
+    tree = tree_of(pathway)
+    subtrees = _subtrees(session, tree)
+    offerings = offerings_for(session, [tree, *subtrees.values()])
+    offerings.pop(pathway.qualification_definition_id or "", None)  # not a step towards itself
+    return _Route(pathway, tree, subtrees, offerings)
+
+
 def progress_of(
     session: Session,
     pathway: Pathway,
@@ -494,19 +529,12 @@ def progress_of(
     now: datetime | None = None,
 ) -> PathwayProgress:
     now = now or datetime.now(UTC)
-    tree = tree_of(pathway)
-    subtrees = _subtrees(session, tree)
-    everything = [tree, *subtrees.values()]
-    offerings = offerings_for(session, everything)
-    offerings.pop(pathway.qualification_definition_id or "", None)  # not a step towards itself
-    own = pathway.qualification_definition_id
-    counted = [a for a in holdings.achievements if own is None or a.definition_id != own]
-    evaluator = Evaluator(counted, now, offerings, subtrees)
+    route = _route(session, pathway)
     return PathwayProgress(
         pathway,
-        evaluator.evaluate(tree),
-        display_names(session, everything),
-        offerings,
+        route.evaluate(holdings, now),
+        display_names(session, [route.tree, *route.subtrees.values()]),
+        route.offerings,
         achievements={a.key: a for a in holdings.achievements},
     )
 
@@ -554,14 +582,6 @@ _AWARDING: ContextVar[frozenset[tuple[str, str]]] = ContextVar("_AWARDING", defa
 qualification, whose issuance calls :func:`award_on_issue` again before the award row exists."""
 
 
-def _usable_definitions(session: Session, pathway: Pathway) -> set[str]:
-    """Definitions whose credentials can count towards the pathway (its own qualification not)."""
-    tree = tree_of(pathway)
-    usable = set(offerings_for(session, [tree, *_subtrees(session, tree).values()]))
-    usable.discard(pathway.qualification_definition_id or "")
-    return usable
-
-
 @credentials.on_issued
 def award_on_issue(session: Session, event: credentials.IssuedEvent) -> None:
     """Award, in the issuance's transaction, the published pathways that learners complete with
@@ -584,24 +604,40 @@ def award_on_issue(session: Session, event: credentials.IssuedEvent) -> None:
     )
     if not published:
         return
-    usable = {pathway.id: _usable_definitions(session, pathway) for pathway in published}
+    issued = set().union(*learners.values())
+    aligned = set(
+        session.scalars(
+            select(DefinitionSkill.skill_uri)
+            .join(
+                CredentialDefinition, CredentialDefinition.id == DefinitionSkill.definition_row_id
+            )
+            .where(CredentialDefinition.definition_id.in_(issued))
+        )
+    )
+    routes = []
+    for pathway in published:  # the catalogue is read only for pathways that may use them
+        tree = tree_of(pathway)
+        usable = _Usable.of([tree, *_subtrees(session, tree).values()])
+        if usable.everything or usable.definitions & issued or usable.skills & aligned:
+            routes.append(_route(session, pathway))
     awarding = _AWARDING.get()
     now = datetime.now(UTC)
     for user_id, definitions in sorted(learners.items()):
         candidates = [
-            pathway
-            for pathway in published
-            if usable[pathway.id] & definitions and (pathway.id, user_id) not in awarding
+            route
+            for route in routes
+            if definitions & route.offerings.keys() and (route.pathway.id, user_id) not in awarding
         ]
         if not candidates:
             continue
         holdings = learner_holdings(session, user_id, event.settings, now=now, reverify=False)
-        for pathway in candidates:
+        for route in candidates:
+            pathway = route.pathway
+            if not route.evaluate(holdings, now).complete:
+                continue
             if standing_award(session, pathway.id, user_id) is not None:
                 continue
             result = progress_of(session, pathway, holdings, now=now)
-            if not result.progress.complete:
-                continue
             token = _AWARDING.set(awarding | {(pathway.id, user_id)})
             try:
                 with session.begin_nested():
