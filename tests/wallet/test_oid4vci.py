@@ -371,6 +371,8 @@ def test_the_learner_adds_the_credential_from_its_page_and_sees_the_pickup(
     csrf = sign_in_client(client, "learner@example.org")
     page = client.get(f"/credentials/{credential_id}")
     assert "Add to a wallet app" in page.text
+    wallet = client.get("/wallet").text
+    assert f'action="/credentials/{credential_id}/wallet-offers"' in wallet
     forged = client.post(f"/credentials/{credential_id}/wallet-offers", data={})
     assert forged.status_code == 403
     created = client.post(
