@@ -94,7 +94,15 @@ def _redact(url: str) -> str:
 def _register_capabilities() -> None:
     from microcred.cli import accounts as accounts_cli
     from microcred.cli import assessment as assessment_cli
-    from microcred.cli import catalogue, credentials, market, pathways, skills, webhooks
+    from microcred.cli import (
+        catalogue,
+        credentials,
+        endorsements,
+        market,
+        pathways,
+        skills,
+        webhooks,
+    )
     from microcred.cli import ledger as ledger_cli
 
     accounts_cli.register(app, import_app)
@@ -106,6 +114,7 @@ def _register_capabilities() -> None:
     credentials.register(app, import_app)
     pathways.register(app, import_app)
     webhooks.register(app, import_app)
+    endorsements.register(app, import_app)
 
 
 _register_capabilities()

@@ -361,9 +361,11 @@ def _states(states: Sequence[str] | None) -> list[EndorsementState]:
         raise EndorsementError(f"state must be one of {names}.", field="state") from error
 
 
-def _listing(
+def listing(
     session: Session, column: Any, organisation_id: str, states: Sequence[str] | None
 ) -> list[Endorsement]:
+    """Endorsements whose ``column`` (endorser_id or endorsed_id) is the organisation, newest
+    first, in ``states`` when given (no permission check: callers check or are trusted)."""
     query = select(Endorsement).where(column == organisation_id)
     chosen = _states(states)
     if chosen:
@@ -376,7 +378,7 @@ def given(
 ) -> list[Endorsement]:
     """Endorsements the organisation made, newest first (its admins)."""
     org = managed_organisation(session, principal, organisation)
-    return _listing(session, Endorsement.endorser_id, org.id, states)
+    return listing(session, Endorsement.endorser_id, org.id, states)
 
 
 def received(
@@ -384,7 +386,7 @@ def received(
 ) -> list[Endorsement]:
     """Endorsements of the organisation and its definitions, newest first (its admins)."""
     org = managed_organisation(session, principal, organisation)
-    return _listing(session, Endorsement.endorsed_id, org.id, states)
+    return listing(session, Endorsement.endorsed_id, org.id, states)
 
 
 def _in_force(now: datetime) -> Any:
