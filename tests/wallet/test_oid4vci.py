@@ -106,6 +106,7 @@ def test_a_wallet_reads_metadata_and_picks_up_the_credential_in_both_formats(
 ) -> None:
     issuer = client.get("/.well-known/openid-credential-issuer").json()
     assert issuer["credential_issuer"] == ISSUER
+    assert issuer["display"][0]["name"] == "microcred · 127.0.0.1:8000"
     assert path_of(issuer["credential_endpoint"]) == "/oid4vci/credential"
     assert path_of(issuer["nonce_endpoint"]) == "/oid4vci/nonce"
     configurations = issuer["credential_configurations_supported"]

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, select, update
@@ -121,9 +121,11 @@ def _display(name: str) -> list[dict[str, str]]:
     return [{"name": name, "locale": "en"}]
 
 
-def issuer_metadata(settings: Settings, *, issuer_name: str = "microcred") -> dict[str, Any]:
-    """``/.well-known/openid-credential-issuer`` (OID4VCI 1.0 §12.2)."""
+def issuer_metadata(settings: Settings) -> dict[str, Any]:
+    """``/.well-known/openid-credential-issuer`` (OID4VCI 1.0 §12.2). No ``scope`` per
+    configuration: there is no authorization endpoint to ask for one."""
     base = issuer_url(settings)
+    issuer_name = f"microcred · {urlsplit(base).netloc or base}"
     claims = [
         {"path": ["name"], "display": _display("Credential")},
         {"path": ["credentialSubject", "achievement", "name"], "display": _display("Achievement")},
@@ -137,7 +139,6 @@ def issuer_metadata(settings: Settings, *, issuer_name: str = "microcred") -> di
             definition = {"@context": [VC_V2, OB_V3], **definition}
         return {
             "format": fmt,
-            "scope": "OpenBadgeCredential",
             "credential_signing_alg_values_supported": list(algorithms),
             "credential_definition": definition,
             "credential_metadata": {

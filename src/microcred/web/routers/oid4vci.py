@@ -315,7 +315,7 @@ def create_offer_page(
     remembered = {
         key: value
         for key, value in _remembered(request).items()
-        if session.get(CredentialOffer, key) is not None
+        if (held := session.get(CredentialOffer, key)) is not None and offer_state(held) == "open"
     }
     remembered[new.offer.id] = {"address": new.address_secret, "pin": new.tx_code or ""}
     request.session[SESSION_KEY] = dict(list(remembered.items())[-MAX_REMEMBERED:])
