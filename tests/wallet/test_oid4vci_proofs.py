@@ -155,3 +155,45 @@ def test_the_offer_object_and_its_link() -> None:
     assert "/" not in link.removeprefix("openid-credential-offer://?")
     metadata = issuer_metadata(config)
     assert metadata["credential_endpoint"] == "https://issuer.example/oid4vci/credential"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+HEADER_FIELDS = st.sampled_from(["typ", "alg", "kid", "jwk", "x5c", "crv", "kty"])
+KEYISH = st.fixed_dictionaries(
+    {"kty": st.sampled_from(["OKP", "EC", "RSA", "oct", 1])},
+    optional={"crv": st.sampled_from(["Ed25519", "P-256", "P-384", "X25519"]),
+              "x": st.text(max_size=50), "y": st.text(max_size=50), "n": st.text(max_size=20),
+              "e": st.text(max_size=8)},
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(HEADER_FIELDS, JSON_VALUES | KEYISH, max_size=4),
+    st.dictionaries(st.sampled_from(["aud", "iat", "nonce", "iss"]), JSON_VALUES, max_size=3),
+)
+def test_any_signed_header_and_claims_give_a_named_refusal_or_a_checked_proof(
+    header: dict[str, object], claims: dict[str, object]
+) -> None:
+    """Whatever a wallet puts in the header or the claims, the answer is invalid_proof or a
+    proof checked in full, never a server error."""
+    token = WALLET.proof(audience=AUDIENCE, nonce="n", header=header, claims=claims)
+    try:
+        checked = check_proof_jwt(token, audience=AUDIENCE, now=datetime.now(UTC))
+    except OAuthError as error:
+        assert error.error == "invalid_proof" and error.message
+    else:
+        assert checked.holder == WALLET.did
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_refused_as_a_proof(text: str) -> None:
+    with pytest.raises(OAuthError):
+        check_proof_jwt(text, audience=AUDIENCE, now=NOW)
