@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.models import AuditEvent
 from microcred.credentials import service
+from microcred.credentials.proofs.jwt import decode_jwt
 from microcred.db.base import utcnow
 from microcred.settings import Settings
 from microcred.wallet.models import CredentialOffer
@@ -160,6 +161,8 @@ def test_a_wallet_reads_metadata_and_picks_up_the_credential_in_both_formats(
     assert response.status_code == 200, response.text
     jwt = response.json()["credentials"][0]["credential"]
     assert isinstance(jwt, str) and jwt.count(".") == 2
+    decoded = decode_jwt(jwt)  # a jwt_vc_json: the OB 3.0 VC-JWT, the credential in "vc"
+    assert decoded.header["alg"] == "ES256" and decoded.payload["vc"]["id"] == document["id"]
     report = client.post("/api/v1/verify", content=jwt).json()
     assert report["valid"], report
 
