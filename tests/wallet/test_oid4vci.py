@@ -123,6 +123,12 @@ def test_a_wallet_reads_metadata_and_picks_up_the_credential_in_both_formats(
     for configuration in configurations.values():  # not bound: §12.2.4 wants both absent
         assert "cryptographic_binding_methods_supported" not in configuration
         assert "proof_types_supported" not in configuration
+    preflight = client.options("/oid4vci/credential", headers={
+        "Origin": "https://wallet.example", "Access-Control-Request-Method": "POST"})  # fmt: skip
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    assert client.get("/.well-known/openid-credential-issuer").headers[
+        "access-control-allow-origin"] == "*"  # fmt: skip
     server = client.get("/.well-known/oauth-authorization-server").json()
     assert path_of(server["token_endpoint"]) == "/oid4vci/token"
     assert server["pre-authorized_grant_anonymous_access_supported"] is True
@@ -283,6 +289,7 @@ def test_the_credential_endpoint_checks_token_request_and_proof(
     missing = _ask(client, None, {"credential_configuration_id": LDP_VC})
     _error(missing, 401, "invalid_token")
     assert missing.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert missing.headers["access-control-allow-origin"] == "*"
     _error(_ask(client, "made-up", {"credential_configuration_id": LDP_VC}), 401, "invalid_token")
     sign_in_client(client, "learner@example.org")  # a session cookie is no access token
     _error(_ask(client, None, {"credential_configuration_id": LDP_VC}), 401, "invalid_token")

@@ -32,7 +32,10 @@ wallet_api = APIRouter(tags=["openid4vci"])
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["wallet"])
 OFFER_SCOPE = "wallet:offer"
-NO_STORE = {"Cache-Control": "no-store"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate"}
+"""Wallets running in a browser may call the wallet-facing endpoints from any origin: they read
+no cookie, so a foreign page gains nothing it could not get by itself."""
+NO_STORE = {"Cache-Control": "no-store", **CORS}
 SESSION_KEY = "oid4vci_offers"
 """Per offer, what the learner's page shows until the offer closes: its address and PIN (the
 database holds hashes only). Kept in the learner's own signed session cookie."""
@@ -89,7 +92,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _oauth_error(error: oid4vci.OAuthError) -> JSONResponse:
-    return JSONResponse(error.as_dict(), status_code=error.status_code, headers=error.headers)
+    headers = {**error.headers, **CORS}
+    return JSONResponse(error.as_dict(), status_code=error.status_code, headers=headers)
 
 
 # --- what a wallet calls ---------------------------------------------------------------------
@@ -100,7 +104,8 @@ def _oauth_error(error: oid4vci.OAuthError) -> JSONResponse:
     summary="OpenID4VCI Credential Issuer metadata",
     response_model=dict[str, Any],
 )
-def credential_issuer_metadata(request: Request) -> dict[str, Any]:
+def credential_issuer_metadata(request: Request, response: Response) -> dict[str, Any]:
+    response.headers.update(CORS)
     return oid4vci.issuer_metadata(app_context(request).settings)
 
 
@@ -109,8 +114,23 @@ def credential_issuer_metadata(request: Request) -> dict[str, Any]:
     summary="OAuth 2.0 Authorization Server metadata (pre-authorized code grant)",
     response_model=dict[str, Any],
 )
-def authorization_server_metadata(request: Request) -> dict[str, Any]:
+def authorization_server_metadata(request: Request, response: Response) -> dict[str, Any]:
+    response.headers.update(CORS)
     return oid4vci.authorization_server_metadata(app_context(request).settings)
+
+
+@wallet_api.options("/oid4vci/{endpoint}", include_in_schema=False)
+def preflight(endpoint: str) -> Response:
+    """CORS preflight of a browser wallet's token, nonce or credential request."""
+    return Response(
+        status_code=204,
+        headers={
+            **CORS,
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
+            "Access-Control-Max-Age": "600",
+        },
+    )
 
 
 @wallet_api.get(
