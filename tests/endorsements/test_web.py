@@ -51,6 +51,8 @@ def test_an_admin_endorses_a_definition_the_college_accepts_and_new_badges_show_
     assert client.get(f"/endorsements/{endorsement.id}").status_code == 404  # not accepted yet
     assert "Endorsed by" not in client.get(f"/definitions/{definition_id}").text
 
+    pending = client.get(f"/api/v1/definitions/{definition_id}/achievement").json()
+    assert "endorsement" not in pending
     csrf = sign_in_client(client, world.admin.email)
     listing = client.get("/manage/endorsements")
     assert f'id="endorsement-{endorsement.id}"' in listing.text
@@ -63,6 +65,8 @@ def test_an_admin_endorses_a_definition_the_college_accepts_and_new_badges_show_
 
     public = client.get(f"/endorsements/{endorsement.id}")
     assert public.status_code == 200 and public.json() == _endorsement(sessions).document
+    achievement = client.get(f"/api/v1/definitions/{definition_id}/versions/1/achievement")
+    assert achievement.json()["endorsement"] == [public.json()]
     assert public.headers["content-type"].startswith("application/ld+json")
     with sessions.begin() as session:
         badge = credentials.issue_credential(

@@ -40,15 +40,12 @@ def accepted_documents(
     return found
 
 
-def embed_endorsements(
-    session: Session,
-    achievement: MutableMapping[str, Any],
-    issuer_profile: MutableMapping[str, Any],
-) -> None:
-    """Give the achievement and the issuer profile their ``endorsement`` lists (left out where
-    there is none), as every credential issued from them from now on will carry."""
-    found = accepted_documents(session, [str(achievement["id"]), str(issuer_profile["id"])])
-    for target in (achievement, issuer_profile):
+def embed_endorsements(session: Session, *targets: MutableMapping[str, Any]) -> None:
+    """Give each target (an achievement, an issuer profile) its ``endorsement`` list (left out
+    where there is none), as every credential issued from them from now on will carry; one
+    query for all of them."""
+    found = accepted_documents(session, [str(target["id"]) for target in targets])
+    for target in targets:
         documents = found.get(str(target["id"]))
         if documents:
             target["endorsement"] = documents

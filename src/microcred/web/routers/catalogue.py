@@ -34,6 +34,7 @@ from microcred.catalogue.vocabularies import (
     ASSESSMENT_TYPES,
     PARTICIPATION_FORMS,
 )
+from microcred.endorsements.embedding import embed_endorsements
 from microcred.errors import PermissionDenied
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
 from microcred.web.rendering import render
@@ -190,7 +191,7 @@ def api_achievement(
     definition_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
 ) -> dict[str, Any]:
     definition = service.get_definition(session, definition_id, principal=principal)
-    return service.achievement_document(session, definition, _base_url(request))
+    return _achievement(session, definition, _base_url(request))
 
 
 @api.get(
@@ -203,7 +204,7 @@ def api_version_achievement(
     principal: OptionalPrincipal,
 ) -> dict[str, Any]:  # fmt: skip
     definition = service.get_definition(session, definition_id, version, principal)
-    return service.achievement_document(session, definition, _base_url(request))
+    return _achievement(session, definition, _base_url(request))
 
 
 @api.get("/issuers", response_model=list[IssuerOut], summary="Issuers")
@@ -316,13 +317,22 @@ def browse_page(
     )  # fmt: skip
 
 
+def _achievement(
+    session: DbSession, definition: CredentialDefinition, base_url: str
+) -> dict[str, Any]:
+    """The version's OB 3.0 Achievement with the endorsements of it now in force."""
+    document = service.achievement_document(session, definition, base_url)
+    embed_endorsements(session, document)
+    return document
+
+
 def _definition_page(
     request: Request, session: DbSession, principal: Principal | None,
     definition: CredentialDefinition,
 ) -> Response:  # fmt: skip
     base = _base_url(request)
     if any(t in request.headers.get("accept", "") for t in JSON_TYPES):
-        return JSONResponse(service.achievement_document(session, definition, base))
+        return JSONResponse(_achievement(session, definition, base))
     versions = service.list_versions(session, definition.definition_id, principal)
     current = service.current_published(session, definition.definition_id)
     prerequisites = service.definitions_by_ids(session, definition.prerequisite_definition_ids)
