@@ -64,3 +64,5 @@ def test_learner_adds_a_credential_to_a_wallet_app_and_sees_it_picked_up(
     assert "Picked up by a wallet app at" in page.locator("#offer-picked-up").inner_text()
     assert page.locator("#offer-holder").inner_text().startswith("did:key:z6Mk")
     assert page.locator("#offer-pin").count() == 0
+    page.goto(f"{live_server}/credentials/{issued}")
+    assert "Picked up by a wallet app at" in page.locator("#wallet-picked-up").inner_text()

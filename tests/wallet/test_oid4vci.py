@@ -382,6 +382,7 @@ def test_the_learner_adds_the_credential_from_its_page_and_sees_the_pickup(
     csrf = sign_in_client(client, "learner@example.org")
     page = client.get(f"/credentials/{credential_id}")
     assert "Add to a wallet app" in page.text
+    assert 'id="wallet-picked-up"' not in page.text
     wallet = client.get("/wallet").text
     assert f'action="/credentials/{credential_id}/wallet-offers"' in wallet
     forged = client.post(f"/credentials/{credential_id}/wallet-offers", data={})
@@ -403,6 +404,9 @@ def test_the_learner_adds_the_credential_from_its_page_and_sees_the_pickup(
     reloaded = client.get(created.headers["location"])
     assert "Picked up by a wallet app at" in reloaded.text
     assert 'id="offer-pin"' not in reloaded.text
+    credential_page = client.get(f"/credentials/{credential_id}").text
+    assert 'id="wallet-picked-up"' in credential_page
+    assert "Picked up by a wallet app at" in credential_page
 
 
 def test_staff_and_other_learners_cannot_open_an_offer_page(

@@ -377,6 +377,22 @@ def offers_of(session: Session, principal: Principal, credential_id: str) -> lis
     )
 
 
+def last_pickup(
+    session: Session, principal: Principal, credential_id: str
+) -> CredentialOffer | None:
+    """The learner's latest offer of the credential that a wallet picked up, if any."""
+    return session.scalars(
+        select(CredentialOffer)
+        .where(
+            CredentialOffer.credential_id == credential_id,
+            CredentialOffer.user_id == principal.user_id,
+            CredentialOffer.picked_up_at.is_not(None),
+        )
+        .order_by(CredentialOffer.picked_up_at.desc())
+        .limit(1)
+    ).first()
+
+
 def own_offer(session: Session, principal: Principal, offer_id: str) -> CredentialOffer:
     offer = session.get(CredentialOffer, offer_id)
     if offer is None or offer.user_id != principal.user_id:

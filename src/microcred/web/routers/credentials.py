@@ -47,6 +47,7 @@ from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.outcomes import engagement
 from microcred.settings import Settings
 from microcred.spreadsheet import safe_writer
+from microcred.wallet.oid4vci import last_pickup
 from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
 from microcred.wallet.sharing import share_links
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
@@ -651,6 +652,9 @@ def credential_page(
         principal,
         page_url=page_url,
         share=share_links(document, page_url, f"{page_url}/badge.png") if is_holder else None,
+        wallet_pickup=last_pickup(session, principal, credential.id)
+        if is_holder and principal is not None
+        else None,
         credential=credential,
         document=document,
         achievement=subject.get("achievement", {}),
