@@ -443,3 +443,28 @@ def test_a_revoked_credential_has_no_wallet_button_and_its_offer_is_refused_on_t
     refused = client.post(f"/credentials/{credential_id}/wallet-offers", data={"csrf_token": csrf})
     assert refused.status_code == 409
     assert "revoked, so it cannot be added to a wallet app" in refused.text
+
+
+def test_a_wallet_on_a_draft_before_1_0_gets_its_nonce_and_response_shape(
+    client: TestClient, credential_id: str, learner_api: dict[str, str]
+) -> None:
+    """Drafts up to 13: the first c_nonce in the token response, the single ``proof`` object,
+    ``format`` instead of a configuration id, and ``{"credential": …}`` back."""
+    offer = _offer(client, credential_id, learner_api)
+    grant = client.get(path_of(offer["credential_offer_uri"])).json()["grants"]
+    code = grant[PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    issued = client.post("/oid4vci/token", data=_form(code, offer["tx_code"])).json()
+    assert issued["c_nonce_expires_in"] == 300
+    wallet = Wallet()
+    proof = {"proof_type": "jwt", "jwt": wallet.proof(audience=ISSUER, nonce=issued["c_nonce"])}
+    headers = {"Authorization": f"Bearer {issued['access_token']}"}
+    definition = {"type": ["VerifiableCredential", "OpenBadgeCredential"]}
+    body = {"format": "jwt_vc_json", "proof": proof, "credential_definition": definition}
+    response = client.post("/oid4vci/credential", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert decode_jwt(response.json()["credential"]).payload["vc"]["id"].endswith(credential_id)
+    sd_jwt = client.post("/oid4vci/credential", json={"format": "vc+sd-jwt"}, headers=headers)
+    _error(sd_jwt, 400, "unsupported_credential_format")
+    both = {"format": "ldp_vc", "proof": proof, "proofs": {"jwt": [proof["jwt"]]}}
+    _error(client.post("/oid4vci/credential", json=both, headers=headers), 400,
+           "invalid_credential_request")  # fmt: skip

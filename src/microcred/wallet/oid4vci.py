@@ -72,6 +72,7 @@ CONFIGURATION_IDS = (LDP_VC, JWT_VC_JSON)
 JWT_VC_JSON_FORMS = {"vc-jwt-es256": "ES256", "vc-jwt-rs256": "RS256"}
 """The credential's JWT forms that are a jwt_vc_json (VC-JWT with a ``vc`` claim), preferred
 first. The VC-JOSE form (``vc+jwt``, the credential as the payload) is no jwt_vc_json."""
+LEGACY_FORMATS = {"ldp_vc": LDP_VC, "jwt_vc_json": JWT_VC_JSON}
 CREDENTIAL_TYPE = ["VerifiableCredential", "OpenBadgeCredential"]
 TX_CODE_DESCRIPTION = "Enter the 6-digit PIN shown next to the QR code on your credential's page"
 
@@ -407,6 +408,9 @@ def own_offer(session: Session, principal: Principal, offer_id: str) -> Credenti
 class AccessToken:
     access_token: str
     expires_in: int
+    c_nonce: str
+    """For wallets on drafts before 1.0, which read the first nonce here (1.0 wallets call the
+    nonce endpoint; an extra member is ignored by them)."""
 
 
 def exchange_code(
@@ -474,7 +478,7 @@ def exchange_code(
     if getattr(claimed, "rowcount", 0) != 1:  # another request redeemed it meanwhile
         raise OAuthError("invalid_grant", "The pre-authorized code was already used.")
     session.expire(offer)
-    return AccessToken(token, int(TOKEN_LIFETIME.total_seconds()))
+    return AccessToken(token, int(TOKEN_LIFETIME.total_seconds()), new_nonce(settings, now=moment))
 
 
 def _offer_for_token(session: Session, token: str | None, moment: datetime) -> CredentialOffer:
@@ -657,6 +661,9 @@ class Delivery:
     credential: dict[str, Any] | str
     configuration_id: str
     holder: str | None
+    legacy: bool = False
+    """Asked for by ``format`` as drafts up to 13 did, so answered as they expect
+    (``{"credential": …}``) instead of 1.0's ``credentials`` list."""
 
 
 def _requested_configuration(body: Mapping[str, Any]) -> str:
@@ -668,6 +675,13 @@ def _requested_configuration(body: Mapping[str, Any]) -> str:
             "Send credential_configuration_id or credential_identifier, not both.",
         )
     chosen = configuration_id if configuration_id is not None else identifier
+    if chosen is None and "format" in body:  # drafts up to 13 named the format instead
+        chosen = LEGACY_FORMATS.get(str(body["format"]))
+        if chosen is None:
+            raise OAuthError(
+                "unsupported_credential_format",
+                f"Format {body['format']!r} is not offered; ask for ldp_vc or jwt_vc_json.",
+            )
     if not isinstance(chosen, str) or not chosen:
         raise OAuthError(
             "invalid_credential_request",
@@ -746,7 +760,8 @@ def deliver_credential(
         )
     delivered = credential_in(credential, configuration_id)
     _record_pickup(session, offer, credential, configuration_id, holder, moment)
-    return Delivery(delivered, configuration_id, holder)
+    legacy = "format" in body and "credential_configuration_id" not in body
+    return Delivery(delivered, configuration_id, holder, legacy=legacy)
 
 
 def _record_pickup(

@@ -51,6 +51,8 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int = Field(description="Seconds the token can be used for")
+    c_nonce: str = Field(description="A first c_nonce, for wallets on drafts before 1.0")
+    c_nonce_expires_in: int
 
 
 class NonceOut(BaseModel):
@@ -170,7 +172,12 @@ def token(
         )
     except oid4vci.OAuthError as error:
         return _oauth_error(error)
-    body = TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
+    body = TokenOut(
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        c_nonce=issued.c_nonce,
+        c_nonce_expires_in=int(oid4vci.NONCE_LIFETIME.total_seconds()),
+    )
     return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
@@ -238,6 +245,8 @@ def credential(
         )
     except oid4vci.OAuthError as error:
         return _oauth_error(error)
+    if delivery.legacy:
+        return JSONResponse({"credential": delivery.credential}, headers=NO_STORE)
     return JSONResponse({"credentials": [{"credential": delivery.credential}]}, headers=NO_STORE)
 
 
