@@ -17,10 +17,13 @@ from microcred.accounts.models import Organisation, OrganisationKind, User
 from microcred.catalogue.models import CredentialDefinition, DefinitionSkill, DefinitionStatus
 from microcred.credentials.models import IssuedCredential
 from microcred.credentials.resolvers import verify
+from microcred.credentials.verify import ENDORSEMENTS
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.demo.activity import DEMO_PROFILE
 from microcred.demo.builder import DEMO_LOGINS, DEMO_PASSWORD, build_demo
+from microcred.endorsements import service as endorsements
+from microcred.endorsements.models import Endorsement
 from microcred.ledger import service as ledger
 from microcred.ledger.models import LedgerWitness
 from microcred.ledger.notes import NoteVerifier, SignedNote, parse_note, verify_cosignature
@@ -178,7 +181,9 @@ def test_demo_credentials_verify_and_the_revoked_one_does_not(
     assert good.valid, good.as_dict()
     assert not bad.valid
     assert [c.name for c in bad.checks if c.status == "fail"] == ["status"]
-    assert checkpoint is not None and checkpoint.tree_size == len(issued) + len(revoked)
+    endorsed = 1  # the demo association's endorsement credential: its issuance is a leaf too
+    assert checkpoint is not None
+    assert checkpoint.tree_size == len(issued) + len(revoked) + endorsed
     assert "Job market:" in report
     assert "credentials issued" in report
 
@@ -299,3 +304,27 @@ def test_demo_issuers_see_synthetic_engagement_with_their_credentials(
         )
     assert seen.totals[engagement.VIEW] >= 50 and seen.totals[engagement.VERIFY] >= 10
     assert len(seen.monthly) >= 3 and seen.viewed_share is not None
+
+
+def test_the_demo_association_endorses_a_college_credential_its_badges_carry(
+    demo_dbs: tuple[Path, Path, str],
+) -> None:
+    path, _, _ = demo_dbs
+    with demo_session(path) as session:
+        [endorsement] = session.scalars(select(Endorsement)).all()
+        assert endorsement.state.value == "accepted"
+        assert endorsements.public_document(session, endorsement.id) == endorsement.document
+        carrying = [
+            c
+            for c in session.scalars(
+                select(IssuedCredential).where(
+                    IssuedCredential.definition_id == endorsement.definition_id
+                )
+            )
+            if c.state.value == "active"
+        ]
+        assert carrying
+        report = verify(session, carrying[0].document, _settings(path), allow_remote=False)
+    achievement = carrying[0].document["credentialSubject"]["achievement"]
+    assert achievement["endorsement"] == [endorsement.document]
+    assert [c.status for c in report.check(ENDORSEMENTS)] == ["pass"]

@@ -26,6 +26,7 @@ from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
 from microcred.demo.outcomes import seed_employment_reports, seed_engagement
+from microcred.endorsements import service as endorsements
 from microcred.ledger import service as ledger
 from microcred.ledger.notes import COSIGNATURE_V1, NoteSigner, cosign_note, parse_note
 from microcred.pathways import service as pathways
@@ -123,6 +124,7 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
     northbridge = _definitions_of(session, "northbridge-college")
     by_name = {d.name: d for d in northbridge}
     assessments = _assessments(session, by_name["Foundations of Data Analytics"].definition_id)
+    _endorsement(session, settings, by_name["Foundations of Data Analytics"])
     pathways_made = _pathway(session, by_name)
     issued, revoked = _credentials(session, settings, rng, by_name)
     recommendations, agreements = _transfer_credit(session, settings, by_name)
@@ -135,6 +137,20 @@ def build_activity(session: Session, settings: Settings, rng: random.Random) -> 
         issued + len(TRANSFER_HOLDINGS), revoked, pathways_made, assessments, recommendations,
         agreements, len(TRANSFER_RULES),
     )  # fmt: skip
+
+
+def _endorsement(session: Session, settings: Settings, definition: CredentialDefinition) -> None:
+    """The digital marketing association endorses the college's data analytics credential and the
+    college accepts, so the credentials issued after carry it (public pages show it)."""
+    made = endorsements.endorse(
+        session, None, settings, "eu-digital-marketing-assoc",
+        definition_id=definition.definition_id,
+        comment=(
+            "Aligned with the **EDMA Analytics Practitioner** framework: graduates meet our "
+            "entry requirements for the practitioner grade."
+        ),
+    )  # fmt: skip
+    endorsements.decide(session, None, made.id, accept=True)
 
 
 DEMO_WITNESS = "witness.demo.microcred.org"
