@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, bindparam, exists, func, select, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microcred.accounts.models import Membership, Organisation, Role, User
@@ -1057,18 +1057,17 @@ def get_credential(session: Session, credential_id: str) -> IssuedCredential:
 
 
 def credentials_of_learner(
-    session: Session, user_id: str, principal: Principal | None = None
+    session: Session, user_id: str, principal: Principal | None = None, *, documents: bool = True
 ) -> list[IssuedCredential]:
-    """A learner's credentials; a principal other than the learner is refused."""
+    """A learner's credentials; a principal other than the learner is refused. ``documents``
+    False leaves the signed forms to be loaded when first read (most callers of that kind read
+    a few, and parsing every document is most of the query's cost)."""
     if principal is not None and principal.user_id != user_id and not principal.is_platform_admin:
         raise PermissionDenied("You can only list your own credentials.")
-    return list(
-        session.scalars(
-            select(IssuedCredential)
-            .where(IssuedCredential.recipient_user_id == user_id)
-            .order_by(IssuedCredential.issued_at.desc())
-        )
-    )
+    query = select(IssuedCredential).where(IssuedCredential.recipient_user_id == user_id)
+    if not documents:
+        query = query.options(defer(IssuedCredential.document), defer(IssuedCredential.jwts))
+    return list(session.scalars(query.order_by(IssuedCredential.issued_at.desc())))
 
 
 @dataclass(frozen=True)

@@ -321,31 +321,45 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _definition_rows(session: Session, ids: set[str]) -> dict[str, CredentialDefinition]:
-    """The published version of each lineage, or its newest version when none is published."""
-    if not ids:
-        return {}
-    rows = session.scalars(
-        select(CredentialDefinition)
-        .where(CredentialDefinition.definition_id.in_(ids))
-        .order_by(CredentialDefinition.version)
-    )
-    found: dict[str, CredentialDefinition] = {}
-    for row in rows:
-        current = found.get(row.definition_id)
-        if current is None or current.status is not DefinitionStatus.published:
-            found[row.definition_id] = row
-    return found
+def _definition_rows(
+    session: Session, ids: set[str], known: dict[str, CredentialDefinition] | None = None
+) -> dict[str, CredentialDefinition]:
+    """The published version of each lineage, or its newest version when none is published;
+    ``known`` holds rows read before for other learners of the same batch, and gains these."""
+    known = {} if known is None else known
+    missing = ids - known.keys()
+    if missing:
+        rows = session.scalars(
+            select(CredentialDefinition)
+            .where(CredentialDefinition.definition_id.in_(missing))
+            .order_by(CredentialDefinition.version)
+        )
+        found: dict[str, CredentialDefinition] = {}
+        for row in rows:
+            current = found.get(row.definition_id)
+            if current is None or current.status is not DefinitionStatus.published:
+                found[row.definition_id] = row
+        known.update(found)
+    return {i: known[i] for i in ids if i in known}
 
 
 def _skills_of(definition: CredentialDefinition | None) -> frozenset[str]:
     return frozenset(link.skill_uri for link in definition.skills) if definition else frozenset()
 
 
-def issued_achievements(session: Session, user_id: str, now: datetime) -> list[Achievement]:
-    """The learner's credentials issued here; revoked, suspended or expired ones do not count."""
-    rows = credentials.credentials_of_learner(session, user_id)
-    definitions = _definition_rows(session, {row.definition_id for row in rows})
+def issued_achievements(
+    session: Session,
+    user_id: str,
+    now: datetime,
+    rows: Sequence[IssuedCredential] | None = None,
+    definitions_read: dict[str, CredentialDefinition] | None = None,
+) -> list[Achievement]:
+    """The learner's credentials issued here (``rows`` when already read); revoked, suspended or
+    expired ones do not count."""
+    if rows is None:
+        rows = credentials.credentials_of_learner(session, user_id, documents=False)
+    ids = {row.definition_id for row in rows}
+    definitions = _definition_rows(session, ids, definitions_read)
     made = []
     for row in rows:
         definition = definitions.get(row.definition_id)
@@ -401,15 +415,19 @@ def learner_holdings(
     fetch: JsonFetcher | None = None,
     now: datetime | None = None,
     reverify: bool = True,
+    definitions_read: dict[str, CredentialDefinition] | None = None,
 ) -> LearnerHoldings:
-    """``reverify=False`` takes wallet imports as last verified (no remote look-ups)."""
+    """``reverify=False`` takes wallet imports as last verified (no remote look-ups);
+    ``definitions_read`` shares the catalogue rows read across the learners of one batch."""
     now = now or datetime.now(UTC)
     max_age = wallet.REVERIFY_AFTER if reverify else timedelta.max
     imported = wallet.wallet_of(session, user_id, settings, fetch=fetch, now=now, max_age=max_age)
+    issued = credentials.credentials_of_learner(session, user_id, documents=False)
     return LearnerHoldings(
-        issued_achievements(session, user_id, now) + imported_achievements(imported),
+        issued_achievements(session, user_id, now, issued, definitions_read)
+        + imported_achievements(imported),
         imported,
-        credentials.credentials_of_learner(session, user_id),
+        issued,
     )
 
 
@@ -622,6 +640,7 @@ def award_on_issue(session: Session, event: credentials.IssuedEvent) -> None:
             routes.append(_route(session, pathway))
     awarding = _AWARDING.get()
     now = datetime.now(UTC)
+    read: dict[str, CredentialDefinition] = {}
     for user_id, definitions in sorted(learners.items()):
         candidates = [
             route
@@ -630,7 +649,9 @@ def award_on_issue(session: Session, event: credentials.IssuedEvent) -> None:
         ]
         if not candidates:
             continue
-        holdings = learner_holdings(session, user_id, event.settings, now=now, reverify=False)
+        holdings = learner_holdings(
+            session, user_id, event.settings, now=now, reverify=False, definitions_read=read
+        )
         for route in candidates:
             pathway = route.pathway
             if not route.evaluate(holdings, now).complete:
@@ -732,7 +753,7 @@ def _component_documents(
     keys: Sequence[str], holdings: LearnerHoldings
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """OB 3.0 documents for the used achievements, and each key's achievement id."""
-    issued = {f"issued:{row.id}": row.document for row in holdings.issued}
+    issued = {f"issued:{row.id}": row for row in holdings.issued}
     imported = {
         f"imported:{row.id}": row.credential
         for row in holdings.imported
@@ -740,7 +761,8 @@ def _component_documents(
     }
     documents, ids = [], {}
     for key in keys:
-        document = issued.get(key) or imported.get(key)
+        row = issued.get(key)
+        document = row.document if row is not None else imported.get(key)  # only those used
         if document is None:
             continue
         achievement = clr.achievement_id_of(document)
