@@ -452,10 +452,8 @@ def exchange_code(
             )
         expected = _keyed(settings, "tx_code", f"{offer.id}:{tx_code}")
         if not hmac.compare_digest(expected, offer.tx_code_hash):
-            offer.failed_tx_codes += 1
-            left = MAX_TX_CODE_ATTEMPTS - offer.failed_tx_codes
+            left = MAX_TX_CODE_ATTEMPTS - _count_wrong_pin(session, offer)
             if left <= 0:
-                offer.closed_reason = f"the PIN was entered wrongly {MAX_TX_CODE_ATTEMPTS} times"
                 raise OAuthError(
                     "invalid_grant",
                     f"The tx_code is wrong; after {MAX_TX_CODE_ATTEMPTS} wrong PINs the offer is "
@@ -467,7 +465,11 @@ def exchange_code(
     token = secrets.token_urlsafe(32)
     claimed = session.execute(
         update(CredentialOffer)
-        .where(CredentialOffer.id == offer.id, CredentialOffer.redeemed_at.is_(None))
+        .where(
+            CredentialOffer.id == offer.id,
+            CredentialOffer.redeemed_at.is_(None),
+            CredentialOffer.closed_reason.is_(None),
+        )
         .values(
             redeemed_at=moment,
             token_hash=_sha256(token),
@@ -479,6 +481,22 @@ def exchange_code(
         raise OAuthError("invalid_grant", "The pre-authorized code was already used.")
     session.expire(offer)
     return AccessToken(token, int(TOKEN_LIFETIME.total_seconds()), new_nonce(settings, now=moment))
+
+
+def _count_wrong_pin(session: Session, offer: CredentialOffer) -> int:
+    """Count a wrong PIN in the database itself (concurrent guesses each count: the row is
+    locked by the update) and close the offer at the limit; how many were wrong so far."""
+    session.execute(
+        update(CredentialOffer)
+        .where(CredentialOffer.id == offer.id)
+        .values(failed_tx_codes=CredentialOffer.failed_tx_codes + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(offer)
+    if offer.failed_tx_codes >= MAX_TX_CODE_ATTEMPTS and offer.closed_reason is None:
+        offer.closed_reason = f"the PIN was entered wrongly {MAX_TX_CODE_ATTEMPTS} times"
+        session.flush()
+    return offer.failed_tx_codes
 
 
 def _offer_for_token(session: Session, token: str | None, moment: datetime) -> CredentialOffer:
