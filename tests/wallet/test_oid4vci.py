@@ -468,3 +468,33 @@ def test_a_wallet_on_a_draft_before_1_0_gets_its_nonce_and_response_shape(
     both = {"format": "ldp_vc", "proof": proof, "proofs": {"jwt": [proof["jwt"]]}}
     _error(client.post("/oid4vci/credential", json=both, headers=headers), 400,
            "invalid_credential_request")  # fmt: skip
+
+
+def test_the_learner_cancels_an_offer_and_its_code_and_token_stop_working(
+    client: TestClient, sessions: sessionmaker[Session], world: World, credential_id: str,
+    learner_api: dict[str, str],
+) -> None:  # fmt: skip
+    offer = _offer(client, credential_id, learner_api)
+    token = _access_token(client, offer)
+    other = token_for(sessions, world.staff.id, ["wallet:offer"])
+    url = f"/api/v1/credentials/{credential_id}/offers/{offer['offer_id']}"
+    assert client.delete(url, headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    assert client.delete(url, headers=learner_api).status_code == 204
+    refused = _ask(client, token, {"credential_configuration_id": LDP_VC})
+    assert "cancelled by the learner" in _error(refused, 401, "invalid_token")
+    statuses = client.get(f"/api/v1/credentials/{credential_id}/offers", headers=learner_api)
+    assert statuses.json()[0]["state"] == "closed"
+
+    csrf = sign_in_client(client, "learner@example.org")
+    created = client.post(f"/credentials/{credential_id}/wallet-offers",
+                          data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    shown = client.get(created.headers["location"]).text
+    link = re.search(r'id="offer-link-text" readonly value="([^"]+)"', shown)
+    assert link and 'id="cancel-offer"' in shown
+    offer_id = created.headers["location"].rsplit("/", 1)[1]
+    cancelled = client.post(f"/wallet/offers/{offer_id}/cancel", data={"csrf_token": csrf})
+    assert "cancelled by the learner" in cancelled.text and 'id="offer-qr"' not in cancelled.text
+    assert client.get(path_of(offer_uri_of(link.group(1)))).status_code == 404
+    with sessions() as session:
+        actions = list(session.scalars(select(AuditEvent.action)))
+        assert actions.count("wallet.oid4vci_offer.cancel") == 2

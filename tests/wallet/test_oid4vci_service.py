@@ -208,3 +208,5 @@ def test_the_proven_key_is_recorded_at_pickup(
         oid4vci.deliver_credential(session, settings, access_token=token.access_token, body=two)
     row = session.get(CredentialOffer, new.offer.id)
     assert row is not None and row.holder == wallet.did and row.picked_up_format == "ldp_vc"
+    with pytest.raises(oid4vci.OfferError, match="already picked"):
+        oid4vci.cancel_offer(session, principal_of(session, world.learner), row.id)

@@ -401,6 +401,34 @@ def own_offer(session: Session, principal: Principal, offer_id: str) -> Credenti
     return offer
 
 
+CANCELLED = "cancelled by the learner"
+
+
+def cancel_offer(session: Session, principal: Principal, offer_id: str) -> CredentialOffer:
+    """Close one's own offer before a wallet uses it (the QR code was seen by someone else):
+    its code and any access token already issued stop working. A picked-up offer stays as it
+    is: the wallet has the credential; revoking that is the issuer's call."""
+    offer = own_offer(session, principal, offer_id)
+    if offer.picked_up_at is not None:
+        raise OfferError(
+            "A wallet already picked this credential up; nothing to cancel.", status_code=409
+        )
+    if offer.closed_reason is None:
+        offer.closed_reason = CANCELLED
+        credential = credentials.get_credential(session, offer.credential_id)
+        record_audit(
+            session,
+            principal,
+            "wallet.oid4vci_offer.cancel",
+            organisation_id=credential.organisation_id,
+            object_type="credential",
+            object_id=offer.credential_id,
+            details={"offer_id": offer.id},
+            summary="Cancelled an offer of a credential to a wallet app",
+        )
+    return offer
+
+
 # --- token endpoint --------------------------------------------------------------------------
 
 
@@ -510,6 +538,8 @@ def _offer_for_token(session: Session, token: str | None, moment: datetime) -> C
         raise invalid_token("The access token is not known.")
     if moment >= expires:
         raise invalid_token("The access token has expired.")
+    if offer.closed_reason is not None:
+        raise invalid_token(f"The offer was closed: {offer.closed_reason}.")
     return offer
 
 

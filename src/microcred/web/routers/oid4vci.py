@@ -326,20 +326,37 @@ def api_offers(
     return [_status(o) for o in oid4vci.offers_of(session, _offerer(principal), credential_id)]
 
 
+@api.delete(
+    "/credentials/{credential_id}/offers/{offer_id}",
+    summary="Cancel my offer of a credential before a wallet app picks it up",
+    status_code=204,
+)
+def api_cancel_offer(
+    credential_id: str, offer_id: str, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    offer = oid4vci.own_offer(session, _offerer(principal), offer_id)
+    if offer.credential_id != credential_id:
+        raise oid4vci.OfferError("No such offer of yours.", status_code=404)
+    oid4vci.cancel_offer(session, principal, offer_id)
+    return Response(status_code=204)
+
+
 def _remembered(request: Request) -> dict[str, dict[str, str]]:
     held = request.session.get(SESSION_KEY)
     return held if isinstance(held, dict) else {}
 
 
-@pages.post("/credentials/{credential_id}/wallet-offers")
-def create_offer_page(
-    credential_id: str,
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    csrf_token: Annotated[str, Form()] = "",
-) -> RedirectResponse:
+def _form_checked(
+    request: Request, _: CurrentPrincipal, csrf_token: Annotated[str, Form()] = ""
+) -> None:
+    """The page forms are posted signed in (else to sign-in first), with the CSRF token."""
     check_csrf(request, csrf_token)
+
+
+@pages.post("/credentials/{credential_id}/wallet-offers", dependencies=[Depends(_form_checked)])
+def create_offer_page(
+    credential_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> RedirectResponse:
     new = oid4vci.create_offer(session, principal, credential_id, app_context(request).settings)
     remembered = {
         key: value
@@ -354,6 +371,14 @@ def create_offer_page(
 def _qr_data_uri(link: str) -> str:
     svg = qr_svg(link, scale=5).encode()
     return f"data:image/svg+xml;base64,{base64.b64encode(svg).decode('ascii')}"
+
+
+@pages.post("/wallet/offers/{offer_id}/cancel", dependencies=[Depends(_form_checked)])
+def cancel_offer_page(
+    offer_id: str, session: DbSession, principal: CurrentPrincipal
+) -> RedirectResponse:
+    oid4vci.cancel_offer(session, principal, offer_id)
+    return RedirectResponse(f"/wallet/offers/{offer_id}", status_code=303)
 
 
 @pages.get("/wallet/offers/{offer_id}", response_class=HTMLResponse)
