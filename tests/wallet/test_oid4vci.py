@@ -344,7 +344,9 @@ def test_a_credential_revoked_after_the_offer_is_refused_at_pickup(
     credential_id: str,
     learner_api: dict[str, str],
 ) -> None:
-    token = _access_token(client, _offer(client, credential_id, learner_api))
+    offer = _offer(client, credential_id, learner_api)
+    token = _access_token(client, offer)
+    unused = _offer(client, credential_id, learner_api)
     with sessions.begin() as session:
         service.revoke_credential(
             session, principal_of(session, world.staff), credential_id,
@@ -352,6 +354,8 @@ def test_a_credential_revoked_after_the_offer_is_refused_at_pickup(
         )  # fmt: skip
     refused = _ask(client, token, {"credential_configuration_id": LDP_VC})
     assert "revoked" in _error(refused, 400, "credential_request_denied")
+    gone = client.get(path_of(unused["credential_offer_uri"]))
+    assert gone.status_code == 404 and "revoked" in gone.json()["error_description"]
     again = client.post(f"/api/v1/credentials/{credential_id}/offers", headers=learner_api)
     assert again.status_code == 409 and "revoked" in again.json()["message"]
 

@@ -356,6 +356,7 @@ def offer_at(
             status_code=404,
         )
     credential = credentials.get_credential(session, offer.credential_id)
+    _offerable(credential)  # revoked or suspended since the offer was made
     return credential_offer(
         settings,
         address_secret,
