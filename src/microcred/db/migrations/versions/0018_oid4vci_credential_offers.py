@@ -1,5 +1,6 @@
 """OpenID4VCI credential pickup: pre-authorized code offers of a learner's credential to their
-wallet app (secrets stored as hashes only), and the single-use c_nonces of the nonce endpoint.
+wallet app (secrets stored as hashes only), and the c_nonces spent by key proofs (kept until they
+would have expired, so that a replay is refused).
 
 Revision ID: 0018
 Revises: 0017
