@@ -46,7 +46,7 @@ from microcred.credentials.keys import base64url_decode, base64url_encode
 from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.credentials.proofs.jwt import verify_signature
 from microcred.db.base import utcnow
-from microcred.errors import MicrocredError, PermissionDenied
+from microcred.errors import PermissionDenied
 from microcred.settings import Settings
 from microcred.wallet.models import CredentialOffer, IssuanceNonce
 from microcred.wallet.service import WalletError
@@ -84,7 +84,7 @@ class OfferError(WalletError):
     """The learner cannot offer this credential to a wallet app (shown on the page / API)."""
 
 
-class OAuthError(MicrocredError):
+class OAuthError(WalletError):
     """An OAuth 2.0 / OpenID4VCI error response: ``{"error", "error_description"}``."""
 
     def __init__(self, error: str, description: str, *, status_code: int = 400):
