@@ -48,6 +48,7 @@ def _offer(client: TestClient, credential_id: str, headers: dict[str, str], **pa
         f"/api/v1/credentials/{credential_id}/offers", headers=headers, params=params
     )
     assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
     return response.json()
 
 
@@ -397,6 +398,7 @@ def test_the_learner_adds_the_credential_from_its_page_and_sees_the_pickup(
     )  # fmt: skip
     assert created.status_code == 303
     offer_page = client.get(created.headers["location"])
+    assert offer_page.headers["cache-control"] == "no-store"
     assert 'id="offer-qr" src="data:image/svg+xml;base64,' in offer_page.text
     pin = re.search(r'id="offer-pin">(\d{6})<', offer_page.text)
     link = re.search(r'id="offer-link-text" readonly value="([^"]+)"', offer_page.text)

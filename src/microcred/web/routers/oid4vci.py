@@ -292,11 +292,13 @@ def _status(offer: CredentialOffer) -> OfferStatusOut:
 def api_create_offer(
     credential_id: str,
     request: Request,
+    response: Response,
     session: DbSession,
     principal: CurrentPrincipal,
     tx_code: bool = True,
 ) -> OfferOut:
     """``tx_code=false`` leaves out the PIN (only for a link sent to the learner's own device)."""
+    response.headers["Cache-Control"] = "no-store"  # it holds the PIN
     new = oid4vci.create_offer(
         session,
         _offerer(principal),
@@ -396,7 +398,7 @@ def offer_page(
         request.session[SESSION_KEY] = {
             key: value for key, value in _remembered(request).items() if key != offer.id
         }
-    return render(
+    page = render(
         request,
         "wallet/offer.html",
         principal,
@@ -414,6 +416,8 @@ def offer_page(
         ],
         max_attempts=oid4vci.MAX_TX_CODE_ATTEMPTS,
     )
+    page.headers["Cache-Control"] = "no-store"  # it shows the PIN
+    return page
 
 
 routers = [wallet_api, pages, api]
