@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from microcred.accounts.models import AuditEvent
+from microcred.accounts import service as accounts
+from microcred.accounts.models import AuditEvent, Role
 from microcred.credentials import service as credentials
 from microcred.credentials.resolvers import verify
 from microcred.credentials.schemas import validate_schema
@@ -273,3 +274,20 @@ def test_issuance_reads_the_endorsements_once_per_definition_not_per_credential(
         event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 1
     assert all(_achievement(row.document)["endorsement"] == [endorsement.document] for row in rows)
+
+
+@pytest.mark.both_databases
+def test_an_employer_organisation_can_endorse_an_issuer_and_its_endorsement_verifies(
+    session: Session, settings: Settings, world: World, definition_id: str
+) -> None:
+    admin = accounts.create_user(
+        session, email="admin@acme.example", name="Ama Acme", password="x" * 12, fast_hash=True
+    )
+    accounts.add_membership(session, admin, world.employer_org, Role.admin)
+    endorsement = endorsements.endorse(
+        session, principal(session, admin.id), settings, "acme", issuer="north-college",
+        comment="We hire North College graduates.",
+    )  # fmt: skip
+    report = verify(session, endorsement.document, settings, allow_remote=False)
+    assert report.valid, [c for c in report.checks if c.status == "fail"]
+    assert endorsement.document["issuer"]["name"] == "Acme Ltd"

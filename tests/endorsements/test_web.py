@@ -102,6 +102,10 @@ def test_the_endorser_withdraws_and_the_issuer_page_lists_only_live_ones(
 
     admin_csrf = sign_in_client(client, world.admin.email)
     decide = {"organisation": "north-college", "csrf_token": admin_csrf, "action": "accept"}
+    forged = client.post(
+        f"/manage/endorsements/{endorsement.id}", data={**decide, "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403
     client.post(f"/manage/endorsements/{endorsement.id}", data=decide)
     assert "In good standing" in client.get("/issuers/north-college").text
 
