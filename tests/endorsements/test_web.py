@@ -136,3 +136,4 @@ def test_who_may_open_the_endorsement_pages(
     own = client.get(f"/manage/endorsements/new?definition={definition_id}")
     assert own.status_code == 200 and "You administer no other organisation" in own.text
     assert client.get("/manage/endorsements/new?definition=nope").status_code == 404
+    assert "Call us" not in client.get("/manage/endorsements?error=Call+us").text  # no injection

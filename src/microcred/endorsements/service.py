@@ -421,7 +421,9 @@ def accepted_of_issuer(session: Session, organisation_id: str) -> list[Endorseme
     )
 
 
-def organisations_by_id(session: Session, endorsements: Sequence[Endorsement]) -> dict[str, Any]:
+def organisations_by_id(
+    session: Session, endorsements: Sequence[Endorsement]
+) -> dict[str, Organisation]:
     """The endorsers and endorsed of these endorsements, by id (one query)."""
     ids = {e.endorser_id for e in endorsements} | {e.endorsed_id for e in endorsements}
     if not ids:

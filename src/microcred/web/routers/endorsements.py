@@ -69,6 +69,17 @@ def public_context(
     }
 
 
+@pages.get("/manage/endorsements", response_class=HTMLResponse)
+def manage_endorsements(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    organisation: Annotated[str | None, Query(max_length=80)] = None,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    return _manage_page(request, session, principal, organisation, notice=NOTICES.get(done, ""))
+
+
 NOTICES = {
     "created": "Your endorsement is signed and waits for the endorsed organisation's answer.",
     "accept": "Accepted: credentials issued from now on carry this endorsement.",
@@ -77,13 +88,13 @@ NOTICES = {
 }
 
 
-@pages.get("/manage/endorsements", response_class=HTMLResponse)
-def manage_endorsements(
+def _manage_page(
     request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    organisation: Annotated[str | None, Query(max_length=80)] = None,
-    done: Annotated[str, Query(max_length=20)] = "",
+    session: Session,
+    principal: Principal,
+    organisation: str | None,
+    *,
+    notice: str = "",
     error: str = "",
 ) -> HTMLResponse:
     organisations = _organisations(session, principal)
@@ -93,7 +104,7 @@ def manage_endorsements(
     received.sort(key=lambda e: e.state.value != "pending")  # pending first, stable otherwise
     return render(
         request, "endorsements/manage.html", principal, organisations=organisations,
-        current=current, received=received, given=given, notice=NOTICES.get(done, ""),
+        current=current, received=received, given=given, notice=notice,
         names=endorsements.organisations_by_id(session, [*received, *given]), error=error,
     )  # fmt: skip
 
@@ -203,7 +214,7 @@ def change_endorsement(
         raise
     except EndorsementError as error:
         session.rollback()
-        return manage_endorsements(request, session, principal, organisation, error=error.message)
+        return _manage_page(request, session, principal, organisation, error=error.message)
     return RedirectResponse(f"/manage/endorsements?organisation={organisation}&done={action}", 303)
 
 
