@@ -367,16 +367,28 @@ def test_awards_index_their_issued_components_and_a_kept_review_drops_the_lost_o
 def test_the_web_app_and_the_cli_register_the_credentials_listeners(
     root: str, settings: Settings
 ) -> None:
+    expected = {
+        "status_changed": [
+            "microcred.credentials.service._status_webhooks",
+            "microcred.notifications.service.credentials_changed",
+            "microcred.pathways.service.apply_policies_on_status_change",
+        ],
+        "issued": [
+            "microcred.credentials.service._issued_webhooks",
+            "microcred.notifications.service.credentials_issued",
+            "microcred.pathways.service.award_on_issue",
+        ],
+        "job_completed": [
+            "microcred.credentials.service._job_webhooks",
+            "microcred.notifications.service.issuance_job_completed",
+        ],
+    }
     check = (
         f"{root}\n"
-        "from microcred.credentials.service import status_listeners\n"
-        "names = [f'{l.__module__}.{l.__name__}' for l in status_listeners()]\n"
-        "assert sorted(names) == ['microcred.credentials.service._status_webhooks',"
-        " 'microcred.pathways.service.apply_policies_on_status_change'], names\n"
-        "from microcred.credentials.service import issued_listeners\n"
-        "names = [f'{l.__module__}.{l.__name__}' for l in issued_listeners()]\n"
-        "assert sorted(names) == ['microcred.credentials.service._issued_webhooks',"
-        " 'microcred.pathways.service.award_on_issue'], names\n"
+        "from microcred.credentials import events\n"
+        f"for kind, wanted in {expected!r}.items():\n"
+        "    names = sorted(f'{l.__module__}.{l.__name__}' for l in getattr(events, kind)())\n"
+        "    assert names == wanted, (kind, names)\n"
     )
     env = {"MICROCRED_DATABASE_URL": settings.database_url, "PATH": ""}
     done = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +27,8 @@ from tests.wallet.oid4vci_wallet import PROOF_TYP, Wallet, offer_uri_of, segment
 AUDIENCE = "https://issuer.example"
 WALLET = Wallet()
 NOW = datetime.now(UTC)
+"""The clock of every check here, and the issue time of every proof made without one: set once
+at import, so a run that starts the tests minutes later (xdist) still checks fresh proofs."""
 
 
 def _refused(token: object, fragment: str) -> None:
@@ -44,14 +45,16 @@ def _es256_proof(header: dict[str, object], claims: dict[str, object] | None = N
         protected["jwk"] = key.public_jwk
     if protected.get("kid") == "own":
         protected["kid"] = "did:jwk:" + base64url_encode(json.dumps(key.public_jwk).encode())
-    payload = {"aud": AUDIENCE, "iat": int(time.time()), "nonce": "n", **(claims or {})}
+    payload = {"aud": AUDIENCE, "iat": int(NOW.timestamp()), "nonce": "n", **(claims or {})}
     signing_input = f"{segment(protected)}.{segment(payload)}"
     return f"{signing_input}.{base64url_encode(key.sign(signing_input.encode()))}"
 
 
 def test_a_did_key_proof_names_its_did_and_nonce() -> None:
     checked = check_proof_jwt(
-        WALLET.proof(audience=AUDIENCE, nonce="abc"), audience=AUDIENCE, now=NOW
+        WALLET.proof(iat=NOW.timestamp(), audience=AUDIENCE, nonce="abc"),
+        audience=AUDIENCE,
+        now=NOW,
     )
     assert checked.holder == WALLET.did and checked.nonce == "abc"
 
@@ -106,7 +109,12 @@ def test_the_rfc_7638_thumbprint_of_its_example_key() -> None:
 def test_a_proof_is_refused_naming_what_is_wrong(
     header: dict[str, object], claims: dict[str, object], fragment: str
 ) -> None:
-    _refused(WALLET.proof(audience=AUDIENCE, nonce="n", header=header, claims=claims), fragment)
+    _refused(
+        WALLET.proof(
+            iat=NOW.timestamp(), audience=AUDIENCE, nonce="n", header=header, claims=claims
+        ),
+        fragment,
+    )
 
 
 def test_a_proof_naming_its_key_twice_is_refused() -> None:
@@ -127,7 +135,7 @@ def test_malformed_proofs_are_refused(token: object) -> None:
     assert raised.value.error == "invalid_proof"
 
 
-PROOF = WALLET.proof(audience=AUDIENCE, nonce="n")
+PROOF = WALLET.proof(iat=NOW.timestamp(), audience=AUDIENCE, nonce="n")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,7 +144,7 @@ def test_a_proof_with_any_byte_changed_is_refused(position: int, shift: int) -> 
     changed = chr((ord(PROOF[position]) + shift) % 128)
     tampered = PROOF[:position] + changed + PROOF[position + 1 :]
     with pytest.raises(OAuthError):
-        check_proof_jwt(tampered, audience=AUDIENCE, now=datetime.now(UTC))
+        check_proof_jwt(tampered, audience=AUDIENCE, now=NOW)
 
 
 def test_the_offer_object_and_its_link() -> None:
@@ -183,9 +191,11 @@ def test_any_signed_header_and_claims_give_a_named_refusal_or_a_checked_proof(
 ) -> None:
     """Whatever a wallet puts in the header or the claims, the answer is invalid_proof or a
     proof checked in full, never a server error."""
-    token = WALLET.proof(audience=AUDIENCE, nonce="n", header=header, claims=claims)
+    token = WALLET.proof(
+        iat=NOW.timestamp(), audience=AUDIENCE, nonce="n", header=header, claims=claims
+    )
     try:
-        checked = check_proof_jwt(token, audience=AUDIENCE, now=datetime.now(UTC))
+        checked = check_proof_jwt(token, audience=AUDIENCE, now=NOW)
     except OAuthError as error:
         assert error.error == "invalid_proof" and error.message
     else:

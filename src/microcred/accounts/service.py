@@ -57,6 +57,7 @@ SCOPES = {
     "webhooks:manage": "Manage your organisations' webhook endpoints and deliveries (admins)",
     "endorsements:manage": "Endorse other organisations and answer endorsements of yours (admins)",
     "account:export": "Download everything the platform holds about you",
+    "notifications:read": "Read your notifications and mark them read",
 }
 
 

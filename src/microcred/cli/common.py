@@ -25,9 +25,11 @@ EXIT_USAGE = 2
 
 
 def session_factory() -> sessionmaker[Session]:
-    """Sessions on the configured database, with every capability's status listeners loaded
-    (pathways apply their revocation policy within a revocation's transaction)."""
-    import microcred.pathways.service  # noqa: F401  (registers its credentials listener)
+    """Sessions on the configured database, with every capability's credentials listeners
+    loaded (pathways apply their revocation policy within a revocation's transaction, and award
+    on issuance; notifications are written with what they tell of)."""
+    import microcred.notifications.service
+    import microcred.pathways.service  # noqa: F401  (registers its credentials listeners)
 
     return make_session_factory(create_db_engine(get_settings().database_url))
 

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts.models import Role
 from microcred.accounts.service import Principal, get_organisation, record_audit
 from microcred.catalogue import service as catalogue
+from microcred.credentials import events
 from microcred.credentials.documents import is_uri, parse_datetime
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.events import JobCompletedEvent
 from microcred.credentials.models import BulkJob, BulkJobRow, IssuedCredential, JobState, RowState
 from microcred.credentials.proofs import jcs
 from microcred.credentials.service import (
@@ -43,7 +45,6 @@ from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.runtime import paused_gc
 from microcred.settings import Settings
 from microcred.spreadsheet import NotText, decode_text, safe_writer, sniff_delimiter
-from microcred.webhooks import outbox as webhooks
 
 BATCH_SIZE = 1000
 MAX_ROWS = 200_000
@@ -335,7 +336,7 @@ def run_job(
                         details={"issued": job.issued_count, "existing": job.existing_count,
                                  "errors": job.error_count},
                     )  # fmt: skip
-                    webhooks.issuance_job_completed(session, settings, job)
+                    events.job_completed.notify(session, JobCompletedEvent(job, settings))
             if progress is not None:
                 progress(job)
             if handled == 0:

@@ -1,4 +1,4 @@
-"""What other capabilities may react to: credentials just issued, and status changes.
+"""What other capabilities may react to: credentials issued, status changes, bulk jobs done.
 
 Capabilities built on credentials (pathways, webhooks) register a listener here instead of being
 called by name, so this capability never imports them and no entry point (web, CLI, bulk job,
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from microcred.settings import Settings
 
 if TYPE_CHECKING:
-    from microcred.credentials.models import CredentialState, IssuedCredential
+    from microcred.credentials.models import BulkJob, CredentialState, IssuedCredential
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class StatusChangeEvent:
     credentials: tuple[IssuedCredential, ...]
     state: CredentialState
     reason: str
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class JobCompletedEvent:
+    """A bulk issuance job that has just issued its last row (its counts are final)."""
+
+    job: BulkJob
     settings: Settings
 
 
@@ -70,3 +78,4 @@ class Listeners(Generic[Event]):
 
 issued = Listeners[IssuedEvent]()
 status_changed = Listeners[StatusChangeEvent]()
+job_completed = Listeners[JobCompletedEvent]()

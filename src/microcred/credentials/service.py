@@ -794,6 +794,12 @@ def _issued_webhooks(session: Session, event: IssuedEvent) -> None:
     webhooks.credentials_issued(session, event.settings, event.credentials)
 
 
+@events.job_completed.register
+def _job_webhooks(session: Session, event: events.JobCompletedEvent) -> None:
+    """``issuance_job.completed`` webhook events."""
+    webhooks.issuance_job_completed(session, event.settings, event.job)
+
+
 @on_status_change
 def _status_webhooks(session: Session, event: StatusChangeEvent) -> None:
     """Webhook events for every status change (registered here: the outbox is part of every

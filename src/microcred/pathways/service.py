@@ -38,6 +38,7 @@ from microcred.credentials.models import CredentialState, IssuedCredential, KeyA
 from microcred.credentials.proofs.dataintegrity import add_proof
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.notifications import service as notifications
 from microcred.pathways import clr
 from microcred.pathways.articulation import (
     ECTS_PER_CREDIT_HOUR,
@@ -865,6 +866,7 @@ def award_pathway(
         details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
     )  # fmt: skip
     webhooks.pathway_awarded(session, settings, award, pathway, user.email)
+    notifications.pathway_awarded(session, user.id, pathway.id, pathway.name)
     return award
 
 

@@ -15,7 +15,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import microcred.pathways.service  # noqa: F401  (registers its credentials status listener)
+import microcred.notifications.service
+import microcred.pathways.service  # noqa: F401  (registers its credentials listeners)
 from microcred import __version__
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError

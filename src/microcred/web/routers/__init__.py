@@ -14,6 +14,7 @@ from microcred.web.routers import (
     ledger,
     market,
     members,
+    notifications,
     oid4vci,
     outcomes,
     pathways,
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
         outcomes,
         webhooks,
         endorsements,
+        notifications,
     )
     for router in module.routers
 ]

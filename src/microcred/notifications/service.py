@@ -1,0 +1,243 @@
+"""Notifications: written where things happen, read on ``/notifications`` and the API.
+
+The platform sends no e-mail, so this is how a learner learns that a credential arrived, was
+revoked, suspended or reinstated, or that a pathway was completed, and how staff learn that a
+bulk job finished. Credentials' events reach here through their listeners (registered when this
+module is imported: the web app and the CLI import it), in the issuing transaction: a
+notification exists exactly when what it tells of does. Only the person notified can read or
+mark theirs; every query is by the principal's own user id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Organisation
+from microcred.accounts.service import Principal
+from microcred.credentials import events
+from microcred.credentials.models import BulkJob
+from microcred.db.base import new_id, utcnow
+from microcred.db.fastinsert import insert_rows
+from microcred.errors import NotFound, PermissionDenied
+from microcred.notifications.models import Notification
+
+READ_SCOPE = "notifications:read"
+PAGE_SIZE = 50
+MAX_PAGE = 200
+MAX_TITLE = 300
+
+CREDENTIAL_ISSUED = "credential.issued"
+PATHWAY_AWARDED = "pathway.awarded"
+JOB_COMPLETED = "issuance_job.completed"
+_STATUS_NOTICES = {
+    "revoked": ("credential.revoked", "Credential revoked"),
+    "suspended": ("credential.suspended", "Credential suspended"),
+    "active": ("credential.reinstated", "Credential reinstated"),
+}
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    user_id: str
+    kind: str
+    title: str
+    body: str = ""
+    link: str | None = None
+
+
+def notify(session: Session, notifications: Iterable[NewNotification]) -> int:
+    """Write notifications in the caller's transaction (one multi-row insert); how many."""
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "user_id": item.user_id,
+            "kind": item.kind,
+            "title": item.title[:MAX_TITLE],
+            "body": item.body,
+            "link": item.link,
+            "created_at": now,
+            "read_at": None,
+        }
+        for item in notifications
+    ]
+    insert_rows(session, cast(Table, Notification.__table__), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Notification]
+    unread: int
+    next_before: str | None
+    """Pass as ``before`` for the next (older) page; None on the last."""
+
+
+def _require_scope(principal: Principal) -> None:
+    if not principal.has_scope(READ_SCOPE):
+        raise PermissionDenied(f"This token lacks the {READ_SCOPE} scope.")
+
+
+def unread_count(session: Session, user_id: str) -> int:
+    query = select(func.count()).select_from(Notification)
+    return int(
+        session.scalar(query.where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+        or 0
+    )
+
+
+def notifications_of(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int = PAGE_SIZE,
+    before: str | None = None,
+    unread_only: bool = False,
+) -> NotificationPage:
+    """The principal's own notifications, newest first."""
+    _require_scope(principal)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(Notification).where(Notification.user_id == principal.user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        anchor = session.get(Notification, before)
+        if anchor is None or anchor.user_id != principal.user_id:
+            raise NotFound("No such notification.", field="before")
+        query = query.where(
+            (Notification.created_at < anchor.created_at)
+            | ((Notification.created_at == anchor.created_at) & (Notification.id < anchor.id))
+        )
+    order = (Notification.created_at.desc(), Notification.id.desc())
+    items = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    more = len(items) > limit
+    items = items[:limit]
+    return NotificationPage(
+        items,
+        unread_count(session, principal.user_id),
+        items[-1].id if more else None,
+    )
+
+
+def mark_read(session: Session, principal: Principal, ids: Sequence[str] | None = None) -> int:
+    """Mark the principal's notifications read (``ids``, or all when None); how many changed.
+    Ids of anyone else's notifications are ignored, as unknown ones are."""
+    _require_scope(principal)
+    query = update(Notification).where(
+        Notification.user_id == principal.user_id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(Notification.id.in_(list(ids)))
+    result = session.execute(
+        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def open_notification(session: Session, principal: Principal, notification_id: str) -> str:
+    """Mark one of the principal's notifications read; where it points (its link, or the list)."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.user_id != principal.user_id:
+        raise NotFound("No such notification.")
+    if row.read_at is None:
+        row.read_at = utcnow()
+    return row.link or "/notifications"
+
+
+# --- what is notified ---------------------------------------------------------------------------
+
+
+def _organisation_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    return {row.id: row.name for row in session.execute(query)}
+
+
+@events.issued.register
+def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
+    """ "New credential" for each credential issued to an account."""
+    received = [row for row in event.credentials if row.get("recipient_user_id")]
+    if not received:
+        return
+    names = _organisation_names(session, {row["organisation_id"] for row in received})
+    notify(
+        session,
+        (
+            NewNotification(
+                row["recipient_user_id"],
+                CREDENTIAL_ISSUED,
+                f"New credential: {row['achievement_name']}",
+                f"Issued to you by {names.get(row['organisation_id'], 'an issuer')}.",
+                f"/credentials/{row['id']}",
+            )
+            for row in received
+        ),
+    )
+
+
+@events.status_changed.register
+def credentials_changed(session: Session, event: events.StatusChangeEvent) -> None:
+    """Revoked, suspended or reinstated, to the holder. Not the reason: staff write it as an
+    internal note ("kept, never published"), so the holder is sent to the issuer instead."""
+    kind, title = _STATUS_NOTICES[event.state.value]
+    held = [row for row in event.credentials if row.recipient_user_id]
+    names = _organisation_names(session, {row.organisation_id for row in held})
+    notify(
+        session,
+        (
+            NewNotification(
+                cast(str, row.recipient_user_id),
+                kind,
+                f"{title}: {row.achievement_name}",
+                f"Changed by {names.get(row.organisation_id, 'its issuer')}; ask them why.",
+                f"/credentials/{row.id}",
+            )
+            for row in held
+        ),
+    )
+
+
+@events.job_completed.register
+def issuance_job_completed(session: Session, event: events.JobCompletedEvent) -> None:
+    """To whoever started a bulk job: it finished, with its counts."""
+    job: BulkJob = event.job
+    if job.created_by_user_id is None:
+        return
+    counts = f"{job.issued_count} issued, {job.existing_count} already issued"
+    errors = f", {job.error_count} with errors" if job.error_count else ""
+    notify(
+        session,
+        [
+            NewNotification(
+                job.created_by_user_id,
+                JOB_COMPLETED,
+                f"Bulk issuance finished: {job.source_name or 'upload'}",
+                counts + errors + ".",
+                f"/manage/credentials/jobs/{job.id}",
+            )
+        ],
+    )
+
+
+def pathway_awarded(session: Session, user_id: str, pathway_id: str, pathway_name: str) -> None:
+    """Called by pathways when a learner is awarded a pathway."""
+    notify(
+        session,
+        [
+            NewNotification(
+                user_id,
+                PATHWAY_AWARDED,
+                f"Pathway completed: {pathway_name}",
+                "Your stacked credentials earned this pathway; its record (CLR) is in your wallet.",
+                f"/pathways/{pathway_id}",
+            )
+        ],
+    )
