@@ -8,12 +8,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.catalogue import service as catalogue
 from microcred.credentials import service as credentials
+from microcred.endorsements import service as endorsements
 from microcred.endorsements.models import Endorsement, EndorsementState
 from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import issue_input
-from tests.endorsements.conftest import ENDORSER_EMAIL
+from tests.endorsements.conftest import ENDORSER_EMAIL, endorse_definition, principal
 
 COMMENT = "Meets the **industry** standard. <script>alert(1)</script>"
 
@@ -137,3 +139,29 @@ def test_who_may_open_the_endorsement_pages(
     assert own.status_code == 200 and "You administer no other organisation" in own.text
     assert client.get("/manage/endorsements/new?definition=nope").status_code == 404
     assert "Call us" not in client.get("/manage/endorsements?error=Call+us").text  # no injection
+
+
+def test_an_endorsement_of_a_superseded_version_says_so_and_new_badges_leave_it_out(
+    client: TestClient, sessions: sessionmaker[Session], world: World, settings: Settings,
+    endorser_admin: str, definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        endorsement = endorse_definition(
+            session, settings, principal(session, endorser_admin), definition_id
+        )
+        endorsements.decide(session, None, endorsement.id, accept=True)
+        catalogue.update_definition(session, None, definition_id, {"description": "Revised."})
+        catalogue.publish_definition(session, None, definition_id)
+        badge = credentials.issue_credential(
+            session, None, **issue_input(definition_id), settings=settings
+        )
+        assert "endorsement" not in badge.document["credentialSubject"]["achievement"]
+    sign_in_client(client, ENDORSER_EMAIL)
+    given = client.get("/manage/endorsements").text
+    assert "Version 2 is issued now" in given
+    assert f'href="/manage/endorsements/new?definition={definition_id}">Endorse version 2' in given
+    sign_in_client(client, world.admin.email)
+    received = client.get("/manage/endorsements").text
+    assert "Version 2 is issued now" in received and "Endorse version 2" not in received
+    public = client.get(f"/definitions/{definition_id}").text
+    assert "Endorsed by" in public and "version 1" in public

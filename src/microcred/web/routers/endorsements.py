@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation
 from microcred.accounts.service import Principal
+from microcred.catalogue import service as catalogue
 from microcred.endorsements import service as endorsements
 from microcred.endorsements.documents import MAX_COMMENT
 from microcred.endorsements.errors import EndorsementError, EndorsementForbidden
@@ -88,6 +89,13 @@ NOTICES = {
 }
 
 
+def _current_versions(session: Session, found: list[Endorsement]) -> dict[str, int]:
+    """The version now issued of each endorsed definition (one query): an endorsement of an
+    older version is no longer carried by new credentials."""
+    lineages = sorted({e.definition_id for e in found if e.definition_id})
+    return {k: d.version for k, d in catalogue.definitions_by_ids(session, lineages).items()}
+
+
 def _manage_page(
     request: Request,
     session: Session,
@@ -106,6 +114,7 @@ def _manage_page(
         request, "endorsements/manage.html", principal, organisations=organisations,
         current=current, received=received, given=given, notice=notice,
         names=endorsements.organisations_by_id(session, [*received, *given]), error=error,
+        current_versions=_current_versions(session, [*received, *given]),
     )  # fmt: skip
 
 
