@@ -45,6 +45,7 @@ from microcred.endorsements.models import (
     SubjectKind,
 )
 from microcred.errors import NotFound
+from microcred.notifications import service as notifications
 from microcred.settings import Settings
 
 MANAGE_SCOPE = "endorsements:manage"
@@ -233,6 +234,17 @@ def endorse(
         details={"subject_id": subject.id, "endorsed": subject.organisation.slug},
         summary=f"Endorsed {subject.name}",
     )  # fmt: skip
+    notifications.notify_admins(
+        session,
+        subject.organisation.id,
+        notifications.NewNotification(
+            "", notifications.ENDORSEMENT_RECEIVED,
+            f"{organisation.name} endorses {subject.name}",
+            "Accept it to have every credential issued from now on carry it, or decline it.",
+            f"/manage/endorsements?organisation={subject.organisation.slug}",
+        ),
+        actor=principal,
+    )  # fmt: skip
     return endorsement
 
 
@@ -304,7 +316,30 @@ def decide(
         object_id=endorsement.id, details={"subject_id": endorsement.subject_id},
     )  # fmt: skip
     session.flush()
+    _tell_endorser(session, principal, endorsement, accept)
     return endorsement
+
+
+def _tell_endorser(
+    session: Session, principal: Principal | None, endorsement: Endorsement, accepted: bool
+) -> None:
+    """The endorser's admins hear the answer (credentials carry the endorsement, or not)."""
+    endorsed = session.get(Organisation, endorsement.endorsed_id)
+    endorser = session.get(Organisation, endorsement.endorser_id)
+    assert endorsed is not None and endorser is not None
+    kind = notifications.ENDORSEMENT_ACCEPTED if accepted else notifications.ENDORSEMENT_DECLINED
+    answer = "accepted" if accepted else "declined"
+    carried = "now carry" if accepted else "issued from now on do not carry"
+    notifications.notify_admins(
+        session,
+        endorser.id,
+        notifications.NewNotification(
+            "", kind, f"{endorsed.name} {answer} your endorsement of {endorsement.subject_name}",
+            f"Their credentials {carried} it.",
+            f"/manage/endorsements?organisation={endorser.slug}",
+        ),
+        actor=principal,
+    )  # fmt: skip
 
 
 def _withdraw(
@@ -349,7 +384,28 @@ def withdraw(
     cleaned = checked_text(reason, "reason", MAX_REASON, "Give a reason for withdrawing.")
     if endorsement.state is EndorsementState.withdrawn:
         raise EndorsementError("This endorsement is already withdrawn.")
+    before = endorsement.state
     _withdraw(session, principal, endorsement, cleaned, settings)
+    if before is not EndorsementState.declined:  # a declined one is no longer their concern
+        endorsed = session.get(Organisation, endorsement.endorsed_id)
+        endorser = session.get(Organisation, endorsement.endorser_id)
+        assert endorsed is not None and endorser is not None
+        carried = (
+            " Credentials that carry it now show it as withdrawn."
+            if before is EndorsementState.accepted
+            else ""
+        )
+        notifications.notify_admins(
+            session,
+            endorsed.id,
+            notifications.NewNotification(
+                "", notifications.ENDORSEMENT_WITHDRAWN,
+                f"{endorser.name} withdrew its endorsement of {endorsement.subject_name}",
+                f"Reason given: {cleaned}.{carried}",
+                f"/manage/endorsements?organisation={endorsed.slug}",
+            ),
+            actor=principal,
+        )  # fmt: skip
     return endorsement
 
 

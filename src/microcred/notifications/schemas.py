@@ -13,7 +13,8 @@ class NotificationOut(BaseModel):
     id: str
     kind: str = Field(
         description="credential.issued, credential.revoked, credential.suspended, "
-        "credential.reinstated, pathway.awarded or issuance_job.completed"
+        "credential.reinstated, pathway.awarded, issuance_job.completed, endorsement.received, "
+        "endorsement.accepted, endorsement.declined or endorsement.withdrawn"
     )
     title: str
     body: str

@@ -11,13 +11,13 @@ mark theirs; every query is by the principal's own user id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
-from microcred.accounts.models import Organisation
+from microcred.accounts.models import Membership, Organisation, Role
 from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials.models import BulkJob
@@ -32,6 +32,10 @@ MAX_PAGE = 200
 MAX_TITLE = 300
 
 CREDENTIAL_ISSUED = "credential.issued"
+ENDORSEMENT_RECEIVED = "endorsement.received"
+ENDORSEMENT_ACCEPTED = "endorsement.accepted"
+ENDORSEMENT_DECLINED = "endorsement.declined"
+ENDORSEMENT_WITHDRAWN = "endorsement.withdrawn"
 PATHWAY_AWARDED = "pathway.awarded"
 JOB_COMPLETED = "issuance_job.completed"
 _STATUS_NOTICES = {
@@ -225,6 +229,22 @@ def issuance_job_completed(session: Session, event: events.JobCompletedEvent) ->
             )
         ],
     )
+
+
+def notify_admins(
+    session: Session,
+    organisation_id: str,
+    notification: NewNotification,
+    *,
+    actor: Principal | None = None,
+) -> int:
+    """``notification`` (its ``user_id`` ignored) to every admin of the organisation but the
+    one who acted; how many were written."""
+    query = select(Membership.user_id).where(
+        Membership.organisation_id == organisation_id, Membership.role == Role.admin
+    )
+    admins = sorted(set(session.scalars(query)) - {actor.user_id if actor else ""})
+    return notify(session, (replace(notification, user_id=user_id) for user_id in admins))
 
 
 def pathway_awarded(session: Session, user_id: str, pathway_id: str, pathway_name: str) -> None:
