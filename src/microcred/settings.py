@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     webhooks_in_server: bool = True
     """Web workers deliver webhooks in a background thread; false where
     ``microcred webhooks deliver`` runs from cron instead."""
+    reminders_in_server: bool = True
+    """Web workers remind learners of credentials about to expire (hourly, in a background
+    thread); false where ``microcred notifications remind`` runs from cron instead."""
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
     open_sign_up: bool = True

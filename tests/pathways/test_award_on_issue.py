@@ -14,6 +14,7 @@ from microcred.catalogue import service as catalogue
 from microcred.credentials import bulk
 from microcred.credentials import service as credentials
 from microcred.credentials.models import IssuedCredential, JobState
+from microcred.notifications.models import Notification
 from microcred.pathways import service
 from microcred.pathways.models import AwardState, PathwayAward
 from microcred.settings import Settings
@@ -22,6 +23,7 @@ from tests.catalogue.factories import PYTHON, SQL, definition_input
 from tests.conftest import World
 from tests.pathways.conftest import Catalogue, issue
 from tests.pathways.test_service import cred, make_pathway
+from tests.pathways.test_status_changes import revoke, stacked
 from tests.webhooks.conftest import subscribe
 
 
@@ -178,3 +180,20 @@ def test_skill_and_open_credit_requirements_are_awarded_on_issue(
 
     awarded = {a.pathway_id for a in awards(sessions)}
     assert awarded == {by_skill, by_credit} and unrelated not in awarded
+
+
+def test_the_pathways_staff_hear_of_an_award_flagged_for_review(
+    sessions: sessionmaker[Session], world: World, defs: Catalogue, settings: Settings
+) -> None:
+    award, python_id, _ = stacked(sessions, world, defs, settings, "review")
+    revoke(sessions, settings, python_id, "revocation")
+
+    with sessions() as session:
+        query = select(Notification.user_id, Notification.link).where(
+            Notification.kind == "pathway_award.review"
+        )
+        told = sorted(session.execute(query).all())
+    expected = sorted({world.staff.id, world.admin.id})  # North College's staff and admin
+    assert [user for user, _ in told] == expected
+    assert {link for _, link in told} == {"/manage/pathways/reviews"}
+    assert award.state is AwardState.active  # as awarded; the revocation flagged it since

@@ -99,6 +99,7 @@ def _register_capabilities() -> None:
         credentials,
         endorsements,
         market,
+        notifications,
         pathways,
         skills,
         webhooks,
@@ -115,6 +116,7 @@ def _register_capabilities() -> None:
     pathways.register(app, import_app)
     webhooks.register(app, import_app)
     endorsements.register(app, import_app)
+    notifications.register(app, import_app)
 
 
 _register_capabilities()

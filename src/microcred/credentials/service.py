@@ -1076,6 +1076,32 @@ def credentials_of_learner(
     return list(session.scalars(query.order_by(IssuedCredential.issued_at.desc())))
 
 
+def credentials_expiring(
+    session: Session, start: datetime, end: datetime
+) -> list[IssuedCredential]:
+    """Active credentials held by an account whose ``valid_until`` falls in [start, end), oldest
+    expiry first, without their documents (a reminder needs the name, holder and date)."""
+    return list(
+        session.scalars(
+            select(IssuedCredential)
+            .options(
+                load_only(
+                    IssuedCredential.id, IssuedCredential.recipient_user_id,
+                    IssuedCredential.achievement_name, IssuedCredential.organisation_id,
+                    IssuedCredential.valid_until,
+                )
+            )
+            .where(
+                IssuedCredential.state == CredentialState.active,
+                IssuedCredential.recipient_user_id.is_not(None),
+                IssuedCredential.valid_until >= start,
+                IssuedCredential.valid_until < end,
+            )
+            .order_by(IssuedCredential.valid_until, IssuedCredential.id)
+        )
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Completion:
     """An issued credential as the outcome KPIs read it: no document, no recipient details."""

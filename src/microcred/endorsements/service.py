@@ -234,7 +234,7 @@ def endorse(
         details={"subject_id": subject.id, "endorsed": subject.organisation.slug},
         summary=f"Endorsed {subject.name}",
     )  # fmt: skip
-    notifications.notify_admins(
+    notifications.notify_members(
         session,
         subject.organisation.id,
         notifications.NewNotification(
@@ -330,7 +330,7 @@ def _tell_endorser(
     kind = notifications.ENDORSEMENT_ACCEPTED if accepted else notifications.ENDORSEMENT_DECLINED
     answer = "accepted" if accepted else "declined"
     carried = "now carry" if accepted else "issued from now on do not carry"
-    notifications.notify_admins(
+    notifications.notify_members(
         session,
         endorser.id,
         notifications.NewNotification(
@@ -395,7 +395,7 @@ def withdraw(
             if before is EndorsementState.accepted
             else ""
         )
-        notifications.notify_admins(
+        notifications.notify_members(
             session,
             endorsed.id,
             notifications.NewNotification(

@@ -10,10 +10,10 @@ it never reaches a request. Each web worker runs one; the database decides which
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.background import BackgroundLoop
 from microcred.ledger import service
 from microcred.ledger.config import LedgerSettings
 from microcred.settings import Settings
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_POLL_SECONDS = 60.0
 
 
-class Checkpointer:
+class Checkpointer(BackgroundLoop):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -30,26 +30,13 @@ class Checkpointer:
         ledger_settings: LedgerSettings,
         poll_seconds: float | None = None,
     ) -> None:
+        super().__init__("microcred-checkpoints")
         self._sessions = sessions
         self._settings = settings
         self._ledger_settings = ledger_settings
         self.poll_seconds = poll_seconds or min(
             float(ledger_settings.checkpoint_interval_seconds), MAX_POLL_SECONDS
         )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="microcred-checkpoints", daemon=True)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def run_once(self) -> bool:
         """One wake-up: True when a checkpoint was signed. The checkpoint commits before it is

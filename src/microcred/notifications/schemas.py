@@ -13,8 +13,9 @@ class NotificationOut(BaseModel):
     id: str
     kind: str = Field(
         description="credential.issued, credential.revoked, credential.suspended, "
-        "credential.reinstated, pathway.awarded, issuance_job.completed, endorsement.received, "
-        "endorsement.accepted, endorsement.declined or endorsement.withdrawn"
+        "credential.reinstated, credential.expiring, pathway.awarded, pathway_award.review, "
+        "issuance_job.completed, endorsement.received, endorsement.accepted, "
+        "endorsement.declined or endorsement.withdrawn"
     )
     title: str
     body: str

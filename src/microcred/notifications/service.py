@@ -36,6 +36,7 @@ ENDORSEMENT_RECEIVED = "endorsement.received"
 ENDORSEMENT_ACCEPTED = "endorsement.accepted"
 ENDORSEMENT_DECLINED = "endorsement.declined"
 ENDORSEMENT_WITHDRAWN = "endorsement.withdrawn"
+AWARD_REVIEW = "pathway_award.review"
 PATHWAY_AWARDED = "pathway.awarded"
 JOB_COMPLETED = "issuance_job.completed"
 _STATUS_NOTICES = {
@@ -231,20 +232,21 @@ def issuance_job_completed(session: Session, event: events.JobCompletedEvent) ->
     )
 
 
-def notify_admins(
+def notify_members(
     session: Session,
     organisation_id: str,
     notification: NewNotification,
     *,
+    roles: Sequence[Role] = (Role.admin,),
     actor: Principal | None = None,
 ) -> int:
-    """``notification`` (its ``user_id`` ignored) to every admin of the organisation but the
-    one who acted; how many were written."""
+    """``notification`` (its ``user_id`` ignored) to every member of the organisation holding
+    one of ``roles`` (admins by default), but the one who acted; how many were written."""
     query = select(Membership.user_id).where(
-        Membership.organisation_id == organisation_id, Membership.role == Role.admin
+        Membership.organisation_id == organisation_id, Membership.role.in_(list(roles))
     )
-    admins = sorted(set(session.scalars(query)) - {actor.user_id if actor else ""})
-    return notify(session, (replace(notification, user_id=user_id) for user_id in admins))
+    members = sorted(set(session.scalars(query)) - {actor.user_id if actor else ""})
+    return notify(session, (replace(notification, user_id=user_id) for user_id in members))
 
 
 def pathway_awarded(session: Session, user_id: str, pathway_id: str, pathway_name: str) -> None:

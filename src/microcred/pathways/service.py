@@ -1000,6 +1000,19 @@ def _apply_policy(
         organisation_id=award.pathway.organisation_id, object_type="pathway_award",
         object_id=award.id, details={"lost": lost, **(details or {})},
     )  # fmt: skip
+    if award.state is AwardState.review:
+        notifications.notify_members(
+            session,
+            award.pathway.organisation_id,
+            notifications.NewNotification(
+                "", notifications.AWARD_REVIEW,
+                f"A {award.pathway.name} award needs your review",
+                f"{len(lost)} component credential(s) no longer hold and the pathway is not met "
+                "without them: keep or revoke the award.",
+                "/manage/pathways/reviews",
+            ),
+            roles=(*AUTHOR_ROLES, Role.admin),
+        )  # fmt: skip
     return True
 
 

@@ -22,6 +22,7 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
 from microcred.ledger.scheduler import Checkpointer
+from microcred.notifications.reminders import Reminders
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
 from microcred.web.markdown import render_markdown
@@ -120,6 +121,9 @@ def create_app(
         if webhooks is not None:
             webhooks.start()
         app.state.webhooks = webhooks
+        reminders = Reminders(context.sessions) if settings.reminders_in_server else None
+        if reminders is not None:
+            reminders.start()
         try:
             yield
         finally:
@@ -127,6 +131,8 @@ def create_app(
                 checkpointer.stop()
             if webhooks is not None:
                 webhooks.stop()
+            if reminders is not None:
+                reminders.stop()
 
     app = FastAPI(
         lifespan=lifespan,

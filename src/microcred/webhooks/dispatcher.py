@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.service import record_audit
+from microcred.background import BackgroundLoop
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError
 from microcred.settings import Settings
@@ -292,29 +292,18 @@ def run_once(
             http.close()
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
     """Delivers webhooks in the background of the web server (every ``poll_seconds``)."""
+
+    stop_timeout = 15.0
 
     def __init__(
         self, sessions: sessionmaker[Session], settings: Settings, poll_seconds: float = 5.0
     ) -> None:
+        super().__init__("microcred-webhooks")
         self._sessions = sessions
         self._settings = settings
         self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="microcred-webhooks", daemon=True)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         pruned_at = 0.0

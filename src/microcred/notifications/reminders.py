@@ -1,0 +1,82 @@
+"""Reminders that a credential is about to expire, so its holder can renew it in time.
+
+Each active credential with an end date, held by an account, gets one ``credential.expiring``
+notification :data:`NOTICE` before it ends; a sweep (hourly in the web server, or
+``microcred notifications remind`` from cron) writes those that are due and not yet written, so
+running it often, or from several workers at once, reminds once (the check and the write share
+a transaction; a race between two sweeps can at worst write a second reminder, never lose one).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.background import BackgroundLoop
+from microcred.credentials import service as credentials
+from microcred.db.base import utcnow
+from microcred.notifications.models import Notification
+from microcred.notifications.service import NewNotification, notify
+
+EXPIRING = "credential.expiring"
+NOTICE = timedelta(days=30)
+EVERY = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
+
+
+def remind_expiring(session: Session, now: datetime | None = None) -> int:
+    """Write the reminders due now (credentials ending within :data:`NOTICE`); how many."""
+    now = now or utcnow()
+    due = credentials.credentials_expiring(session, now, now + NOTICE)
+    if not due:
+        return 0
+    links = {f"/credentials/{row.id}": row for row in due}
+    told = set(
+        session.scalars(
+            select(Notification.link).where(
+                Notification.user_id.in_({row.recipient_user_id for row in due}),
+                Notification.kind == EXPIRING,
+                Notification.link.in_(list(links)),
+            )
+        )
+    )
+    return notify(
+        session,
+        (
+            NewNotification(
+                str(row.recipient_user_id),
+                EXPIRING,
+                f"Expires {row.valid_until:%d %B %Y}: {row.achievement_name}"
+                if row.valid_until
+                else f"Expires soon: {row.achievement_name}",
+                "Renew it with its issuer before then to keep it valid; after that date verifiers "
+                "report it expired.",
+                link,
+            )
+            for link, row in links.items()
+            if link not in told
+        ),
+    )
+
+
+class Reminders(BackgroundLoop):
+    """Runs :func:`remind_expiring` in the background of the web server, every ``every``."""
+
+    def __init__(self, sessions: sessionmaker[Session], every: timedelta = EVERY) -> None:
+        super().__init__("microcred-reminders")
+        self._sessions = sessions
+        self.every = every
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with self._sessions.begin() as session:
+                    remind_expiring(session)
+            except Exception:  # logged; the next round tries again
+                log.exception("Expiry reminders failed")
+            if self._stop.wait(self.every.total_seconds()):
+                return

@@ -1,0 +1,93 @@
+"""A credential about to expire is announced to its holder once, 30 days ahead."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from microcred.cli.main import app as cli
+from microcred.credentials import service as credentials
+from microcred.db.base import utcnow
+from microcred.notifications.models import Notification
+from microcred.notifications.reminders import Reminders, remind_expiring
+from microcred.settings import Settings
+from tests.conftest import World
+from tests.credentials.service.conftest import issue_input, principal_of
+
+
+def issue_ending(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    definition_id: str,
+    days: float,
+    **kw: object,
+) -> str:
+    with sessions.begin() as session:
+        return credentials.issue_credential(
+            session, None, **issue_input(definition_id, **kw),
+            valid_until=utcnow() + timedelta(days=days), settings=settings,
+        ).id  # fmt: skip
+
+
+def reminders(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:
+    with sessions() as session:
+        query = select(Notification.user_id, Notification.link).where(
+            Notification.kind == "credential.expiring"
+        )
+        return sorted((user, link) for user, link in session.execute(query))
+
+
+@pytest.mark.both_databases
+def test_holders_are_reminded_once_of_credentials_ending_within_30_days(
+    db_backend: str, sessions: sessionmaker[Session], world: World, settings: Settings,
+    definition_id: str,
+) -> None:  # fmt: skip
+    soon = issue_ending(sessions, settings, definition_id, 10)
+    issue_ending(sessions, settings, definition_id, 45)  # not yet
+    issue_ending(sessions, settings, definition_id, 5, recipient_email="nobody@example.org")
+    revoked = issue_ending(sessions, settings, definition_id, 3)
+    with sessions.begin() as session:
+        staff = principal_of(session, world.staff)
+        credentials.revoke_credential(session, staff, revoked, reason="x", settings=settings)
+
+    with sessions.begin() as session:
+        assert remind_expiring(session) == 1
+    assert reminders(sessions) == [(world.learner.id, f"/credentials/{soon}")]
+    with sessions() as session:
+        held = credentials.get_credential(session, soon)
+        (row,) = session.scalars(
+            select(Notification).where(Notification.kind == "credential.expiring")
+        )
+    assert held.valid_until is not None
+    assert row.title == f"Expires {held.valid_until:%d %B %Y}: {held.achievement_name}"
+
+    with sessions.begin() as session:  # swept again (another hour, another worker): no repeat
+        assert remind_expiring(session) == 0
+    with sessions.begin() as session:  # three weeks on, the 45-day one is due too
+        assert remind_expiring(session, now=utcnow() + timedelta(days=21)) == 1
+    assert len(reminders(sessions)) == 2
+
+
+def test_the_cli_and_the_servers_thread_remind(
+    sessions: sessionmaker[Session], world: World, settings: Settings, definition_id: str,
+    runner: CliRunner,
+) -> None:  # fmt: skip
+    issue_ending(sessions, settings, definition_id, 2)
+    done = runner.invoke(cli, ["notifications", "remind"])
+    assert done.exit_code == 0 and "1 reminder written" in done.output
+
+    issue_ending(sessions, settings, definition_id, 3)
+    thread = Reminders(sessions)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(reminders(sessions)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        thread.stop()
+    assert len(reminders(sessions)) == 2
