@@ -46,7 +46,8 @@ from microcred.endorsements.models import (
 )
 from microcred.errors import NotFound
 from microcred.notifications import service as notifications
-from microcred.settings import Settings
+from microcred.settings import Settings, get_settings
+from microcred.webhooks import outbox as webhooks
 
 MANAGE_SCOPE = "endorsements:manage"
 FORMATS = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -234,16 +235,10 @@ def endorse(
         details={"subject_id": subject.id, "endorsed": subject.organisation.slug},
         summary=f"Endorsed {subject.name}",
     )  # fmt: skip
-    notifications.notify_members(
-        session,
-        subject.organisation.id,
-        notifications.NewNotification(
-            "", notifications.ENDORSEMENT_RECEIVED,
-            f"{organisation.name} endorses {subject.name}",
-            "Accept it to have every credential issued from now on carry it, or decline it.",
-            f"/manage/endorsements?organisation={subject.organisation.slug}",
-        ),
-        actor=principal,
+    _announce(
+        session, principal, settings, endorsement, notifications.ENDORSEMENT_RECEIVED,
+        to=subject.organisation, title=f"{organisation.name} endorses {subject.name}",
+        body="Accept it to have every credential issued from now on carry it, or decline it.",
     )  # fmt: skip
     return endorsement
 
@@ -285,7 +280,12 @@ def public_document(session: Session, endorsement_id: str) -> dict[str, Any]:
 
 
 def decide(
-    session: Session, principal: Principal | None, endorsement_id: str, *, accept: bool
+    session: Session,
+    principal: Principal | None,
+    endorsement_id: str,
+    *,
+    accept: bool,
+    settings: Settings | None = None,
 ) -> Endorsement:
     """The endorsed organisation's admins accept a pending endorsement, or decline a pending or
     accepted one (credentials issued from then on no longer carry it; those issued before keep
@@ -316,30 +316,53 @@ def decide(
         object_id=endorsement.id, details={"subject_id": endorsement.subject_id},
     )  # fmt: skip
     session.flush()
-    _tell_endorser(session, principal, endorsement, accept)
+    _tell_endorser(session, principal, settings or get_settings(), endorsement, accept)
     return endorsement
 
 
 def _tell_endorser(
-    session: Session, principal: Principal | None, endorsement: Endorsement, accepted: bool
+    session: Session,
+    principal: Principal | None,
+    settings: Settings,
+    endorsement: Endorsement,
+    accepted: bool,
 ) -> None:
-    """The endorser's admins hear the answer (credentials carry the endorsement, or not)."""
+    """The endorser hears the answer (credentials carry the endorsement, or not)."""
     endorsed = session.get(Organisation, endorsement.endorsed_id)
     endorser = session.get(Organisation, endorsement.endorser_id)
     assert endorsed is not None and endorser is not None
     kind = notifications.ENDORSEMENT_ACCEPTED if accepted else notifications.ENDORSEMENT_DECLINED
     answer = "accepted" if accepted else "declined"
     carried = "now carry" if accepted else "issued from now on do not carry"
+    _announce(
+        session, principal, settings, endorsement, kind, to=endorser,
+        title=f"{endorsed.name} {answer} your endorsement of {endorsement.subject_name}",
+        body=f"Their credentials {carried} it.",
+    )  # fmt: skip
+
+
+def _announce(
+    session: Session,
+    principal: Principal | None,
+    settings: Settings,
+    endorsement: Endorsement,
+    event_type: str,
+    *,
+    to: Organisation,
+    title: str,
+    body: str,
+) -> None:
+    """Tell an organisation of a step: its admins on Notifications (not the one who acted), its
+    own systems by webhook (the event type is the same name in both)."""
     notifications.notify_members(
         session,
-        endorser.id,
+        to.id,
         notifications.NewNotification(
-            "", kind, f"{endorsed.name} {answer} your endorsement of {endorsement.subject_name}",
-            f"Their credentials {carried} it.",
-            f"/manage/endorsements?organisation={endorser.slug}",
+            "", event_type, title, body, f"/manage/endorsements?organisation={to.slug}"
         ),
         actor=principal,
-    )  # fmt: skip
+    )
+    webhooks.endorsement_event(session, settings, to.id, event_type, endorsement)
 
 
 def _withdraw(
@@ -395,16 +418,11 @@ def withdraw(
             if before is EndorsementState.accepted
             else ""
         )
-        notifications.notify_members(
-            session,
-            endorsed.id,
-            notifications.NewNotification(
-                "", notifications.ENDORSEMENT_WITHDRAWN,
-                f"{endorser.name} withdrew its endorsement of {endorsement.subject_name}",
-                f"Reason given: {cleaned}.{carried}",
-                f"/manage/endorsements?organisation={endorsed.slug}",
-            ),
-            actor=principal,
+        _announce(
+            session, principal, settings, endorsement, notifications.ENDORSEMENT_WITHDRAWN,
+            to=endorsed,
+            title=f"{endorser.name} withdrew its endorsement of {endorsement.subject_name}",
+            body=f"Reason given: {cleaned}.{carried}",
         )  # fmt: skip
     return endorsement
 

@@ -19,6 +19,10 @@ CREDENTIAL_SUSPENDED = "credential.suspended"
 CREDENTIAL_REINSTATED = "credential.reinstated"
 ISSUANCE_JOB_COMPLETED = "issuance_job.completed"
 PATHWAY_AWARDED = "pathway.awarded"
+ENDORSEMENT_RECEIVED = "endorsement.received"
+ENDORSEMENT_ACCEPTED = "endorsement.accepted"
+ENDORSEMENT_DECLINED = "endorsement.declined"
+ENDORSEMENT_WITHDRAWN = "endorsement.withdrawn"
 PING = "ping"
 
 EVENT_TYPES = {
@@ -28,6 +32,10 @@ EVENT_TYPES = {
     CREDENTIAL_REINSTATED: "A suspended credential was reinstated",
     ISSUANCE_JOB_COMPLETED: "A bulk issuance job finished",
     PATHWAY_AWARDED: "A learner was awarded a pathway",
+    ENDORSEMENT_RECEIVED: "Another organisation endorsed yours or one of its credentials",
+    ENDORSEMENT_ACCEPTED: "An organisation accepted your endorsement",
+    ENDORSEMENT_DECLINED: "An organisation declined your endorsement",
+    ENDORSEMENT_WITHDRAWN: "An endorsement of yours was withdrawn by its endorser",
 }
 """What a subscription may ask for; ``ping`` is sent only on request, to one endpoint."""
 

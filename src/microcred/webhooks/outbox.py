@@ -16,10 +16,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from microcred.accounts.models import Organisation
 from microcred.credentials.models import BulkJob, IssuedCredential
 from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
 from microcred.db.prepared import PreparedRead
+from microcred.endorsements.models import Endorsement
 from microcred.pathways.models import Pathway, PathwayAward
 from microcred.settings import Settings
 from microcred.webhooks import events
@@ -178,3 +180,38 @@ def pathway_awarded(
         },
     }
     return record(session, pathway.organisation_id, events.PATHWAY_AWARDED, data)
+
+
+def endorsement_event(
+    session: Session,
+    settings: Settings,
+    organisation_id: str,
+    event_type: str,
+    endorsement: Endorsement,
+) -> int:
+    """``endorsement.*`` to one side of an endorsement: received and withdrawn go to the
+    endorsed organisation, accepted and declined to the endorser."""
+    base = settings.base_url.rstrip("/")
+    query = select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_([endorsement.endorser_id, endorsement.endorsed_id])
+    )
+    names = {organisation_id: name for organisation_id, name in session.execute(query)}
+    data = {
+        "endorsement_id": endorsement.id,
+        "state": endorsement.state.value,
+        "subject": {
+            "kind": endorsement.subject_kind.value,
+            "id": endorsement.subject_id,
+            "name": endorsement.subject_name,
+            "definition_id": endorsement.definition_id,
+            "definition_version": endorsement.definition_version,
+        },
+        "endorser": {"id": endorsement.endorser_id, "name": names.get(endorsement.endorser_id)},
+        "endorsed": {"id": endorsement.endorsed_id, "name": names.get(endorsement.endorsed_id)},
+        "comment": endorsement.comment,
+        "valid_until": events.iso(endorsement.valid_until) if endorsement.valid_until else None,
+        "links": {"credential": f"{base}/endorsements/{endorsement.id}"},
+    }
+    if endorsement.withdrawn_reason:
+        data["reason"] = endorsement.withdrawn_reason
+    return record(session, organisation_id, event_type, data)

@@ -214,7 +214,9 @@ def change_endorsement(
     settings = app_context(request).settings
     try:
         if action in ("accept", "decline"):
-            endorsements.decide(session, principal, endorsement_id, accept=action == "accept")
+            endorsements.decide(
+                session, principal, endorsement_id, accept=action == "accept", settings=settings
+            )
         elif action == "withdraw":
             endorsements.withdraw(session, principal, settings, endorsement_id, reason)
         else:
@@ -332,6 +334,7 @@ def api_withdraw(
 def api_decide(
     endorsement_id: str,
     decision: Literal["accept", "decline"],
+    request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
 ) -> EndorsementOut:
@@ -339,5 +342,8 @@ def api_decide(
     pending or accepted one: credentials issued from now on leave it out (those issued before
     keep it; only the endorser can withdraw the signed statement itself). Declared after
     ``withdraw``, which this path would otherwise match."""
-    accept = decision == "accept"
-    return _out(session, endorsements.decide(session, principal, endorsement_id, accept=accept))
+    settings = app_context(request).settings
+    decided = endorsements.decide(
+        session, principal, endorsement_id, accept=decision == "accept", settings=settings
+    )
+    return _out(session, decided)
