@@ -14,7 +14,8 @@ from microcred.cli.main import app as cli
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
 from microcred.notifications.models import Notification
-from microcred.notifications.reminders import Reminders, remind_expiring
+from microcred.notifications.reminders import Reminders, prune_read, remind_expiring
+from microcred.notifications.service import NewNotification, notify
 from microcred.settings import Settings
 from tests.conftest import World
 from tests.credentials.service.conftest import issue_input, principal_of
@@ -91,3 +92,24 @@ def test_the_cli_and_the_servers_thread_remind(
     finally:
         thread.stop()
     assert len(reminders(sessions)) == 2
+
+
+def test_read_notifications_are_deleted_after_a_year_unread_ones_kept(
+    sessions: sessionmaker[Session], world: World, settings: Settings, definition_id: str
+) -> None:
+    with sessions.begin() as session:
+        notify(
+            session,
+            [NewNotification(world.learner.id, "test", t) for t in ("old read", "old unread")],
+        )
+        notify(session, [NewNotification(world.learner.id, "test", "new read")])
+        for row in session.scalars(select(Notification)):
+            if row.title.startswith("old"):
+                row.created_at = utcnow() - timedelta(days=400)
+            if row.title.endswith(" read"):
+                row.read_at = utcnow()
+    with sessions.begin() as session:
+        assert prune_read(session) == 1
+    with sessions() as session:
+        left = sorted(session.scalars(select(Notification.title)))
+    assert left == ["new read", "old unread"]

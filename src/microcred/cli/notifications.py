@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from microcred.cli.common import console, exits_cleanly, session_factory
-from microcred.notifications.reminders import NOTICE, remind_expiring
+from microcred.notifications.reminders import KEEP_READ, NOTICE, prune_read, remind_expiring
 
 notifications_app = typer.Typer(help="People's notifications.", no_args_is_help=True)
 
@@ -13,13 +13,16 @@ notifications_app = typer.Typer(help="People's notifications.", no_args_is_help=
 @notifications_app.command("remind")
 @exits_cleanly
 def remind() -> None:
-    """Remind holders of credentials ending within 30 days, once each (the server does this
-    hourly unless MICROCRED_REMINDERS_IN_SERVER=false)."""
+    """Remind holders of credentials ending within 30 days, once each, and delete notifications
+    read more than a year ago (the server does both hourly unless
+    MICROCRED_REMINDERS_IN_SERVER=false)."""
     with session_factory().begin() as session:
         made = remind_expiring(session)
+        pruned = prune_read(session)
     console.print(
         f"{made} reminder{'s' if made != 1 else ''} written (credentials ending within "
-        f"{NOTICE.days} days)"
+        f"{NOTICE.days} days); {pruned} read notification{'s' if pruned != 1 else ''} older "
+        f"than {KEEP_READ.days} days deleted"
     )
 
 

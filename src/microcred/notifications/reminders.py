@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.background import BackgroundLoop
@@ -24,6 +24,8 @@ from microcred.notifications.service import NewNotification, notify
 EXPIRING = "credential.expiring"
 NOTICE = timedelta(days=30)
 EVERY = timedelta(hours=1)
+KEEP_READ = timedelta(days=365)
+"""Read notifications older than this are deleted by the same sweep; unread ones are kept."""
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,20 @@ def remind_expiring(session: Session, now: datetime | None = None) -> int:
     )
 
 
+def prune_read(session: Session, now: datetime | None = None, keep: timedelta = KEEP_READ) -> int:
+    """Delete notifications read and older than ``keep``; how many."""
+    cutoff = (now or utcnow()) - keep
+    result = session.execute(
+        delete(Notification)
+        .where(Notification.read_at.is_not(None), Notification.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class Reminders(BackgroundLoop):
-    """Runs :func:`remind_expiring` in the background of the web server, every ``every``."""
+    """Runs :func:`remind_expiring` and :func:`prune_read` in the background of the web server,
+    every ``every``."""
 
     def __init__(self, sessions: sessionmaker[Session], every: timedelta = EVERY) -> None:
         super().__init__("microcred-reminders")
@@ -76,6 +90,7 @@ class Reminders(BackgroundLoop):
             try:
                 with self._sessions.begin() as session:
                     remind_expiring(session)
+                    prune_read(session)
             except Exception:  # logged; the next round tries again
                 log.exception("Expiry reminders failed")
             if self._stop.wait(self.every.total_seconds()):
