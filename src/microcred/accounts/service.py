@@ -47,6 +47,7 @@ SCOPES = {
     "catalogue:write": "Create and edit credential definitions",
     "credentials:issue": "Issue, revoke and suspend credentials",
     "credentials:read": "Read issued credentials",
+    "credentials:verify": "Verify many credentials at once (batch verification)",
     "assessment:write": "Record assessment results",
     "accounts:admin": "Manage members and tokens of your organisations",
     "wallet:present": "Sign verifiable presentations of your credentials",

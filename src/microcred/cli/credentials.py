@@ -1,4 +1,4 @@
-"""Credential commands: ``issue`` (one, ``--bulk FILE`` or ``--resume JOB``), ``verify FILE``,
+"""Credential commands: ``issue`` (one, ``--bulk FILE`` or ``--resume JOB``), ``verify FILE…``,
 and the ``credentials`` group (show, revoke, suspend, reinstate, rotate-key)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from microcred.runtime import freeze_startup_heap
 from microcred.settings import get_settings
 
 if TYPE_CHECKING:
+    from microcred.credentials.batch import BatchInput, BatchResult
     from microcred.credentials.models import BulkJob
 
 credentials_app = typer.Typer(
@@ -131,8 +132,22 @@ def _bulk(
 
 @exits_cleanly
 def verify_command(
-    file: Annotated[Path, typer.Argument(help="A credential: JSON, JWT, or a baked PNG/SVG")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Credentials: JSON, JWT, baked PNG/SVG, PDF; several files, a folder or a ZIP "
+            "verify them all (a batch)"
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print a batch's rows as CSV")] = False,
+    applicants: Annotated[
+        Path | None,
+        typer.Option(help="A batch's applicants: a CSV with item, email and name columns"),
+    ] = None,
+    time_budget: Annotated[
+        float, typer.Option(help="Seconds a batch may spend; later items are not checked")
+    ] = 120.0,
     offline: Annotated[
         bool, typer.Option(help="No network look-ups (other issuers' keys and lists)")
     ] = False,
@@ -141,14 +156,41 @@ def verify_command(
     ] = None,
     domain: Annotated[str | None, typer.Option(help="A presentation's expected domain")] = None,
 ) -> None:
-    """Verify a credential or a presentation. Exit 0 valid, 1 invalid, 2 unreadable."""
+    """Verify a credential or a presentation. Exit 0 valid, 1 invalid, 2 unreadable.
+
+    Several files, a folder or a ZIP are a batch: one row each, exit 0 all valid, 1 some
+    invalid, 2 some unreadable (or not checked in the time budget)."""
+    single = len(files) == 1 and files[0].is_file() and not _is_zip(files[0])
+    if single and not as_csv and applicants is None:
+        _verify_one(files[0], as_json, offline, challenge, domain)
+        return
+    _verify_many(files, as_json, as_csv, applicants, time_budget, offline)
+
+
+def _is_zip(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as stream:
+            return stream.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        err_console.print(f"Cannot read {path}: {error.strerror}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _verify_one(
+    file: Path, as_json: bool, offline: bool, challenge: str | None, domain: str | None
+) -> None:
     from microcred.credentials.resolvers import verify
 
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        err_console.print(f"Cannot read {file}: {error.strerror}")
-        raise typer.Exit(EXIT_USAGE) from None
+    data = _read_file(file)
     with unit_of_work() as session:
         report = verify(
             session, data, get_settings(), allow_remote=not offline, challenge=challenge,
@@ -157,15 +199,106 @@ def verify_command(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
-        styles = {"pass": "[green]✔ pass[/green]", "fail": "[red]✘ fail[/red]",
-                  "warning": "[yellow]⚠ warning[/yellow]"}  # fmt: skip
         for check in report.checks:
-            console.print(f"{styles[check.status]}  {check.name}: {check.reason}", highlight=False)
+            console.print(f"{_STYLES[check.status]}  {check.name}: {check.reason}", highlight=False)
         console.print("[bold green]VALID[/]" if report.valid else "[bold red]NOT VALID[/]")
     if report.failed("parse"):
         raise typer.Exit(EXIT_USAGE)
     if not report.valid:
         raise typer.Exit(EXIT_INVALID)
+
+
+_STYLES = {"pass": "[green]✔ pass[/green]", "fail": "[red]✘ fail[/red]",
+           "warning": "[yellow]⚠ warning[/yellow]"}  # fmt: skip
+_VERDICT_STYLES = {"valid": "green", "invalid": "red", "unreadable": "magenta",
+                   "not checked": "yellow"}  # fmt: skip
+
+
+def _batch_input(files: list[Path]) -> BatchInput:
+    """Files, folders (every file under them but hidden ones, sorted) and ZIPs, in order."""
+    from microcred.credentials.batch import BatchInput, BatchLimitExceeded
+
+    inputs = BatchInput()
+    for given in files:
+        if given.is_dir():
+            inside = sorted(path.relative_to(given) for path in given.rglob("*") if path.is_file())
+            visible = [path for path in inside if not any(p.startswith(".") for p in path.parts)]
+            named = [(given / path, f"{given.name}/{path.as_posix()}") for path in visible]
+        else:
+            named = [(given, str(given))]
+        for path, name in named:
+            size = path.stat().st_size if path.exists() else 0
+            if inputs.size + size > inputs.max_bytes:
+                raise BatchLimitExceeded(
+                    f"A batch holds at most {inputs.max_bytes} bytes of credentials; '{name}' goes "
+                    "past it. Split it into several batches."
+                )
+            inputs.add_file(name, _read_file(path))
+    return inputs
+
+
+def _verify_many(
+    files: list[Path],
+    as_json: bool,
+    as_csv: bool,
+    applicants_file: Path | None,
+    time_budget: float,
+    offline: bool,
+) -> None:
+    from microcred.credentials import batch
+
+    inputs = _batch_input(files)
+    people = batch.read_applicants(_read_file(applicants_file)) if applicants_file else None
+    with (
+        Progress(
+            TextColumn("Verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err_console, transient=True,
+        ) as progress,
+        unit_of_work() as session,
+    ):  # fmt: skip
+        task = progress.add_task("verify", total=len(inputs.items))
+        result = batch.verify_batch(
+            session, inputs.items, get_settings(), applicants=people, allow_remote=not offline,
+            time_budget=time_budget, progress=lambda _row: progress.advance(task),
+        )  # fmt: skip
+    if as_json:
+        rows = [batch.row_dict(row) for row in result.rows]
+        typer.echo(json.dumps({"totals": result.totals, "rows": rows}, indent=2))
+    elif as_csv:
+        typer.echo(batch.result_csv(result), nl=False)
+    else:
+        _print_batch(result)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _print_batch(result: BatchResult) -> None:
+    from rich.table import Table
+
+    table = Table("#", "Item", "Verdict", "Achievement", "Issuer", "Recipient", "Status",
+                  "Problems", show_lines=False)  # fmt: skip
+    for row in result.rows:
+        style = _VERDICT_STYLES[row.verdict]
+        applicant = (
+            f"\nissued to {row.applicant_email}: {row.issued_to_applicant}"
+            if row.applicant_email
+            else ""
+        )
+        duplicate = f"\nduplicate of {row.duplicate_of}" if row.duplicate_of else ""
+        table.add_row(
+            str(row.index), row.name + duplicate, f"[{style}]{row.verdict}[/]",
+            row.achievement or "", row.issuer_name or row.issuer_id or "",
+            (row.recipient or "") + applicant, row.status,
+            "\n".join(f"{c.status} · {c.name}: {c.reason}" for c in row.problems),
+        )  # fmt: skip
+    console.print(table)
+    totals = result.totals
+    console.print(
+        f"{totals['total']} items: {totals['valid']} valid, {totals['invalid']} invalid, "
+        f"{totals['unreadable']} unreadable, {totals['not checked']} not checked, "
+        f"{totals['duplicates']} duplicates",
+        highlight=False,
+    )
 
 
 @credentials_app.command("show")

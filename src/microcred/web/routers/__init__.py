@@ -24,6 +24,7 @@ from microcred.web.routers import (
     sharing,
     skills,
     talent,
+    verify_batch,
     webhooks,
 )
 
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
         members,
         catalogue,
         credentials,
+        verify_batch,
         skills,
         ledger,
         market,

@@ -1,0 +1,262 @@
+"""Batch verification: the ``/verify/batch`` page and ``POST /api/v1/verify/batch``
+(:mod:`microcred.credentials.batch`). Signed-in users only (it makes the server fetch URLs),
+rate-limited per user; anonymous single verification (``/verify``) stays as it is."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from microcred.accounts.service import Principal
+from microcred.credentials import batch
+from microcred.market import charts
+from microcred.web.deps import CurrentPrincipal, app_context
+from microcred.web.rendering import render
+from microcred.web.security import check_csrf
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["credentials"])
+routers = [pages, api]
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+class ProblemOut(BaseModel):
+    name: str
+    status: Literal["pass", "fail", "warning"]
+    reason: str
+
+
+class BatchRowOut(BaseModel):
+    index: int
+    name: str
+    verdict: Literal["valid", "invalid", "unreadable", "not checked"]
+    kind: str
+    source: str
+    credential_id: str | None
+    achievement: str | None
+    issuer_name: str | None
+    issuer_id: str | None
+    recipient: str | None
+    valid_from: str | None
+    valid_until: str | None
+    status: str
+    problems: list[ProblemOut]
+    duplicate_of: str | None
+    applicant_email: str | None
+    applicant_name: str | None
+    issued_to_applicant: Literal["yes", "no", "cannot tell"] | None
+    url: str | None
+
+
+class BatchTotalsOut(BaseModel):
+    total: int
+    valid: int
+    invalid: int
+    unreadable: int
+    not_checked: int
+    duplicates: int
+
+
+class BatchOut(BaseModel):
+    checked_at: str
+    time_budget_seconds: float
+    totals: BatchTotalsOut
+    rows: list[BatchRowOut]
+
+
+def _batch_out(result: batch.BatchResult) -> dict[str, Any]:
+    totals = result.totals
+    totals["not_checked"] = totals.pop("not checked")
+    return {
+        "checked_at": result.checked_at.isoformat(),
+        "time_budget_seconds": result.time_budget,
+        "totals": totals,
+        "rows": [batch.row_dict(row) for row in result.rows],
+    }
+
+
+async def _read_upload(upload: StarletteUpload, inputs: batch.BatchInput) -> bytes:
+    """An upload's bytes, never more than the batch has room for (plus one, to tell)."""
+    data = await upload.read(inputs.max_bytes - inputs.size + 1)
+    if len(data) > inputs.max_bytes - inputs.size:
+        raise batch.BatchLimitExceeded(
+            f"A batch holds at most {inputs.max_bytes} bytes of credentials; "
+            f"'{upload.filename}' goes past it. Split it into several batches."
+        )
+    return data
+
+
+async def _uploads_input(
+    files: Sequence[StarletteUpload], references: str, applicants: StarletteUpload | None
+) -> tuple[batch.BatchInput, dict[str, batch.Applicant] | None]:
+    inputs = batch.BatchInput()
+    for upload in files:
+        if upload.filename:
+            inputs.add_file(upload.filename, await _read_upload(upload, inputs))
+    inputs.add_references(references)
+    people = None
+    if applicants is not None and applicants.filename:
+        people = batch.read_applicants(await applicants.read(batch.MAX_APPLICANTS_BYTES + 1))
+    return inputs, people
+
+
+def _json_input(body: Any) -> tuple[batch.BatchInput, dict[str, batch.Applicant] | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise batch.BatchError(
+            'The JSON body must be {"items": [{"name", "credential" | "jwt" | "url"}]}',
+            field="items",
+        )
+    inputs = batch.BatchInput()
+    for position, item in enumerate(body["items"], 1):
+        if not isinstance(item, dict):
+            raise batch.BatchError(f"Item {position} must be a JSON object", field="items")
+        inputs.add_json_item(position, item)
+    people = None
+    if body.get("applicants") is not None:
+        people = batch.applicants_from_json(body["applicants"])
+    return inputs, people
+
+
+async def _verify(
+    request: Request,
+    principal: Principal,
+    inputs: batch.BatchInput,
+    applicants: dict[str, batch.Applicant] | None,
+) -> batch.BatchResult:
+    """Checked, counted and run on a worker thread: a batch may take its whole time budget."""
+    context = app_context(request)
+
+    def run() -> batch.BatchResult:
+        with context.sessions() as session:
+            result = batch.verify_batch_as(
+                session, principal, inputs, context.settings, applicants=applicants
+            )
+            session.commit()
+            return result
+
+    return await run_in_threadpool(run)
+
+
+def _wants_csv(request: Request) -> bool:
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def _csv_response(result: batch.BatchResult) -> Response:
+    return Response(
+        batch.result_csv(result),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="verification.csv"'},
+    )
+
+
+@api.post(
+    "/verify/batch",
+    summary="Verify many credentials at once (files, ZIPs, URLs); one row per item",
+    response_model=BatchOut,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def api_verify_batch(request: Request, principal: CurrentPrincipal) -> Response:
+    """Multipart: ``files`` (repeated; JSON, JWT, PNG/SVG/PDF, or ZIPs of them), ``references``
+    (URLs, one a line) and ``applicants`` (a CSV: item, email, name). Or JSON:
+    ``{"items": [{"name", "credential" | "jwt" | "url"}], "applicants": [{"item", "email",
+    "name"}]}``. Answers JSON, or CSV with ``Accept: text/csv``. Needs a signed-in user or a
+    token with the ``credentials:verify`` scope; at most 20 batches an hour per user."""
+    batch.check_batch_allowed_scope(principal)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=batch.MAX_ITEMS + 1)
+        files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
+        references = form.get("references")
+        applicants = form.get("applicants")
+        inputs, people = await _uploads_input(
+            files,
+            references if isinstance(references, str) else "",
+            applicants if isinstance(applicants, StarletteUpload) else None,
+        )
+    else:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise batch.BatchError("The body is neither multipart form data nor JSON") from None
+        inputs, people = _json_input(body)
+    result = await _verify(request, principal, inputs, people)
+    if _wants_csv(request):
+        return _csv_response(result)
+    return JSONResponse(_batch_out(result))
+
+
+# --- the page -------------------------------------------------------------------------------
+
+VERDICT_LABELS = {"valid": "Valid", "invalid": "Invalid", "unreadable": "Unreadable",
+                  "not checked": "Not checked"}  # fmt: skip
+
+
+def _chart(result: batch.BatchResult) -> Markup:
+    totals = result.totals
+    return Markup(
+        charts.bar_chart(
+            "Verdicts",
+            [(VERDICT_LABELS[v], float(totals[v])) for v in batch.VERDICTS],
+            value_format="{:.0f}",
+        )
+    )
+
+
+def _form_page(
+    request: Request, principal: Principal, *, references: str = "", error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        request, "credentials/verify_batch.html", principal, status_code=status_code,
+        result=None, references=references, error=error, limits=_limits(),
+    )  # fmt: skip
+
+
+def _limits() -> dict[str, Any]:
+    return {
+        "items": batch.MAX_ITEMS,
+        "megabytes": batch.MAX_BATCH_BYTES // (1024 * 1024),
+        "per_hour": batch.MAX_BATCHES_PER_HOUR,
+        "budget": int(batch.DEFAULT_TIME_BUDGET),
+    }
+
+
+@pages.get("/verify/batch", response_class=HTMLResponse)
+def verify_batch_page(request: Request, principal: CurrentPrincipal) -> HTMLResponse:
+    return _form_page(request, principal)
+
+
+@pages.post("/verify/batch", response_class=HTMLResponse)
+async def verify_batch_submit(
+    request: Request,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    references: Annotated[str, Form(max_length=1_000_000)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    applicants: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    try:
+        inputs, people = await _uploads_input(files or [], references, applicants)
+        result = await _verify(request, principal, inputs, people)
+    except batch.BatchError as error:
+        return _form_page(
+            request, principal, references=references, error=error.message,
+            status_code=error.status_code,
+        )  # fmt: skip
+    csv_text = batch.result_csv(result)
+    return render(
+        request, "credentials/verify_batch.html", principal, result=result,
+        totals=result.totals, chart=_chart(result), references=references, limits=_limits(),
+        csv_href="data:text/csv;charset=utf-8;base64,"
+        + base64.b64encode(csv_text.encode("utf-8")).decode("ascii"),
+        labels=VERDICT_LABELS,
+    )  # fmt: skip
