@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     base_url: str = "http://127.0.0.1:8000"
     shared_dir: Path = Field(default_factory=_default_shared_dir)
+    privacy_policy_url: str | None = None
+    """The privacy policy the Open Badges 3.0 API's service description names
+    (``x-imssf-privacyPolicyUrl``); by default this server's own /privacy page."""
     data_dir: Path = Path("var")
     max_request_bytes: int = 2_000_000
     fetch_private_addresses: bool = False

@@ -13,8 +13,15 @@ STANDARD_PATHS = {
     "/oid4vci/token",
     "/oid4vci/nonce",
     "/oid4vci/credential",
+    "/ims/ob/v3p0/discovery",
+    "/ims/ob/v3p0/register",
+    "/ims/ob/v3p0/token",
+    "/ims/ob/v3p0/revoke",
+    "/ims/ob/v3p0/credentials",
+    "/ims/ob/v3p0/profile",
 }
-"""Wallet-facing OpenID4VCI endpoints, outside /api/v1 where the standard puts them."""
+"""Wallet-facing OpenID4VCI endpoints and the 1EdTech Open Badges 3.0 API, outside /api/v1 where
+the standards put them."""
 
 
 def test_schema_covers_every_capability_with_typed_responses(client: TestClient) -> None:

@@ -54,7 +54,7 @@ def _own_account(session: Session, principal: Principal) -> User:
 
 def rename(session: Session, principal: Principal, name: str) -> User:
     user = _own_account(session, principal)
-    cleaned = _checked_name(name)
+    cleaned = checked_name(name)
     if cleaned != user.name:
         user.name = cleaned
         record_audit(session, principal, "account.renamed", object_type="user", object_id=user.id)
@@ -78,7 +78,7 @@ def change_password(
     return user
 
 
-def _checked_name(name: str) -> str:
+def checked_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise AccountError("Give your name.", field="name")
@@ -126,7 +126,7 @@ def sign_up(
     user = create_user(
         session,
         email=email,
-        name=_checked_name(name),
+        name=checked_name(name),
         password=checked_new_password(password, repeated, "password"),
         email_trusted=False,
     )

@@ -9,6 +9,7 @@ import microcred.credentials.models
 import microcred.endorsements.models
 import microcred.ledger.models
 import microcred.notifications.models
+import microcred.obapi.models
 import microcred.outcomes.models
 import microcred.pathways.models
 import microcred.skills.models

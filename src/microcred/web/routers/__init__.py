@@ -15,6 +15,7 @@ from microcred.web.routers import (
     market,
     members,
     notifications,
+    obapi,
     oid4vci,
     outcomes,
     pathways,
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
         webhooks,
         endorsements,
         notifications,
+        obapi,
     )
     for router in module.routers
 ]

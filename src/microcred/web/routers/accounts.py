@@ -16,6 +16,8 @@ from microcred.accounts import service as accounts
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.assessment.reviews import EvidenceStore
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.obapi import service as obapi
+from microcred.obapi.protocol import SCOPE_WORDS
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
@@ -160,6 +162,8 @@ def _account(
         tokens=accounts.list_api_tokens(session, principal),
         memberships=accounts.memberships_of(session, principal),
         scopes=accounts.SCOPES,
+        connected_apps=obapi.connected_apps(session, principal),
+        scope_words=SCOPE_WORDS,
         now=datetime.now(UTC),
         **context,
     )

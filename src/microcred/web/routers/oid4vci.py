@@ -10,7 +10,6 @@ a failed attempt (a wrong PIN, a spent nonce) is committed, so the attempt limit
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from microcred.wallet import oid4vci
 from microcred.wallet.models import CredentialOffer
 from microcred.wallet.qr import qr_svg
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.oauth import OAuthErrorOut, json_body
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -40,11 +40,6 @@ SESSION_KEY = "oid4vci_offers"
 """Per offer, what the learner's page shows until the offer closes: its address and PIN (the
 database holds hashes only). Kept in the learner's own signed session cookie."""
 MAX_REMEMBERED = 3
-
-
-class OAuthErrorOut(BaseModel):
-    error: str = Field(description="RFC 6749 / OpenID4VCI error code")
-    error_description: str
 
 
 class TokenOut(BaseModel):
@@ -191,15 +186,6 @@ def nonce(request: Request) -> Response:
     return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
 
-async def _json_body(request: Request) -> Any:
-    """The request body as JSON, or None when it is not JSON (the endpoint names the fault)."""
-    raw = await request.body()
-    try:
-        return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def _bearer(request: Request) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
@@ -237,7 +223,7 @@ def _bearer(request: Request) -> str | None:
     },
 )
 def credential(
-    request: Request, session: DbSession, body: Annotated[Any, Depends(_json_body)]
+    request: Request, session: DbSession, body: Annotated[Any, Depends(json_body)]
 ) -> Response:
     try:
         delivery = oid4vci.deliver_credential(
