@@ -602,9 +602,7 @@ def upsert_credential(
     session.flush()
     try:
         row = wallet.import_credential(session, principal, text, settings)
-    except wallet.VerificationFailed as error:
-        raise ObApiError(error.message) from None
-    except MicrocredError as error:
+    except MicrocredError as error:  # unreadable, not verified, or already there as it is
         raise ObApiError(error.message) from None
     if not row.source_format.endswith(OB3_FORMATS):
         raise ObApiError("Only Open Badges 3.0 credentials can be sent to this endpoint.")

@@ -1,0 +1,148 @@
+"""The authorization server's grants and tokens against the database (SQLite and PostgreSQL):
+a grant's lifecycle, replays revoking it, and the account's erasure taking its grants along."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts import privacy
+from microcred.accounts.models import AuditEvent
+from microcred.obapi import protocol
+from microcred.obapi import service as obapi
+from microcred.obapi.models import ApiAuthorizationCode, ApiGrant, ApiToken
+from microcred.wallet.oid4vci import OAuthError
+from tests.conftest import PASSWORD, World
+from tests.credentials.service.conftest import principal_of
+from tests.obapi.conftest import REDIRECT_URI, registration
+
+VERIFIER = "v" * 64
+
+
+def _connect(
+    session: Session, world: World, now: datetime, scope: str | None = None
+) -> tuple[str, obapi.IssuedTokens]:
+    client, _ = obapi.register_client(session, registration(), ip="203.0.113.9", now=now)
+    request = obapi.check_authorization(
+        session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
+        scope=scope, state="s", code_challenge=protocol.s256(VERIFIER),
+        code_challenge_method="S256",
+    )  # fmt: skip
+    code = obapi.approve(session, principal_of(session, world.learner), request, now=now)
+    tokens = obapi.exchange_code(
+        session, client, code=code, redirect_uri=REDIRECT_URI, code_verifier=VERIFIER, now=now
+    )
+    return client.id, tokens
+
+
+@pytest.mark.both_databases
+def test_a_grant_lives_refreshes_and_dies_with_every_token_at_once(
+    db_backend: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        client_id, tokens = _connect(session, world, now)
+    with sessions.begin() as session:
+        access = obapi.access_for(
+            session, f"Bearer {tokens.access_token}", protocol.PROFILE_READONLY, now=now
+        )
+        assert access.user.id == world.learner.id
+        later = now + timedelta(hours=2)
+        with pytest.raises(obapi.ObApiError, match="expired") as caught:
+            obapi.access_for(session, f"Bearer {tokens.access_token}", protocol.PROFILE_READONLY,
+                             now=later)  # fmt: skip
+        assert caught.value.status_code == 401
+        client = session.get(obapi.ApiClient, client_id)
+        assert client is not None
+        narrower = obapi.refresh(
+            session, client, refresh_token=tokens.refresh_token,
+            scope=protocol.CREDENTIAL_READONLY, now=later,
+        )  # fmt: skip
+        assert narrower.scopes == [protocol.CREDENTIAL_READONLY]
+        with pytest.raises(obapi.ObApiError) as refused:
+            obapi.access_for(session, f"Bearer {narrower.access_token}",
+                             protocol.PROFILE_READONLY, now=later)  # fmt: skip
+        assert refused.value.status_code == 403 and refused.value.code_minor == "forbidden"
+        with pytest.raises(OAuthError, match="cannot add scopes"):
+            obapi.refresh(session, client, refresh_token=narrower.refresh_token,
+                          scope=" ".join(protocol.SCOPES), now=later)  # fmt: skip
+    with sessions.begin() as session:
+        [app] = obapi.connected_apps(session, principal_of(session, world.learner))
+        assert app.client.client_name == "Example Backpack"
+        assert obapi.connected_apps(session, principal_of(session, world.staff)) == []
+        with pytest.raises(obapi.NotFound):
+            obapi.revoke_grant(session, principal_of(session, world.staff), app.grant.id)
+        obapi.revoke_grant(session, principal_of(session, world.learner), app.grant.id)
+    with sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))
+            )
+            == 0
+        )
+        assert obapi.connected_apps(session, principal_of(session, world.learner)) == []
+        actions = session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("obapi.%"))).all()  # fmt: skip
+        assert sorted(actions) == ["obapi.client_registered", "obapi.granted", "obapi.revoked"]
+
+
+@pytest.mark.both_databases
+def test_a_replayed_refresh_token_revokes_the_grant_and_the_failure_sticks(
+    db_backend: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        client_id, tokens = _connect(session, world, now)
+    with sessions.begin() as session:
+        client = session.get(obapi.ApiClient, client_id)
+        assert client is not None
+        fresh = obapi.refresh(session, client, refresh_token=tokens.refresh_token, scope=None)
+    with sessions.begin() as session:  # the caller commits the revocation although it raises
+        client = session.get(obapi.ApiClient, client_id)
+        assert client is not None
+        with pytest.raises(OAuthError, match="already used"):
+            obapi.refresh(session, client, refresh_token=tokens.refresh_token, scope=None)
+    with sessions() as session:
+        grant = session.scalars(select(ApiGrant)).one()
+        assert grant.revoked_at is not None and grant.revoked_reason == "refresh token reused"
+        with pytest.raises(obapi.ObApiError, match="revoked"):
+            obapi.access_for(session, f"Bearer {fresh.access_token}", protocol.PROFILE_READONLY)
+
+
+@pytest.mark.both_databases
+def test_registration_is_limited_per_network_address_within_the_hour(
+    db_backend: str, sessions: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        for _ in range(obapi.MAX_REGISTRATIONS_PER_IP):
+            obapi.register_client(session, registration(), ip="198.51.100.7", now=now)
+        with pytest.raises(obapi.RegistrationThrottled):
+            obapi.register_client(session, registration(), ip="198.51.100.7", now=now)
+        obapi.register_client(session, registration(), ip="198.51.100.8", now=now)
+        obapi.register_client(
+            session, registration(), ip="198.51.100.7", now=now + timedelta(hours=1, seconds=1)
+        )
+
+
+@pytest.mark.both_databases
+def test_erasing_the_account_deletes_its_grants_codes_and_tokens(
+    db_backend: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    assert {"obapi_grants", "obapi_tokens", "obapi_authorization_codes"} <= {
+        owned.table.name for owned in privacy.owned_tables()
+    }
+    with sessions.begin() as session:
+        _connect(session, world, datetime.now(UTC))
+    with sessions.begin() as session:
+        privacy.erase_account(
+            session, principal_of(session, world.learner), password=PASSWORD,
+            confirmation="Delete my account", remove_evidence=lambda name: None,
+        )  # fmt: skip
+    with sessions() as session:
+        for table in (ApiGrant, ApiToken, ApiAuthorizationCode):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+        assert session.scalar(select(func.count()).select_from(obapi.ApiClient)) == 1
