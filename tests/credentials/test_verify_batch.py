@@ -5,109 +5,27 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
-import zipfile
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.credentials import batch, service
-from microcred.credentials.badge_png import default_badge_png
-from microcred.credentials.baking import bake_png
-from microcred.credentials.dids import http_json_fetcher
+from microcred.credentials import batch
 from microcred.settings import Settings
 from tests.conftest import World
+from tests.credentials.batch_helpers import (
+    UNREACHABLE,
+    Issued,
+    issued,
+    make_zip,
+    unreachable_fetcher,
+)
 from tests.credentials.service.conftest import definition_id, skills
 
-__all__ = ["definition_id", "skills"]
-
-FORMATS = ["eddsa-jcs-2022", "vc-jwt-es256"]
-UNREACHABLE = "https://issuer.unreachable.example/credentials/abc/credential.json"
-
-
-@dataclass
-class Issued:
-    """Credentials of North College in every state a batch meets."""
-
-    valid_id: str
-    valid_json: str
-    valid_jwt: str
-    baked_png: bytes
-    revoked_json: str
-    expired_json: str
-    tampered_json: str
-    did_json: str
-    other_id: str
-
-
-def _issue(session: Session, definition_id: str, settings: Settings, **extra: object) -> str:
-    credential = service.issue_credential(
-        session, None, definition_id=definition_id, results=[{"level": "Competent"}],
-        formats=FORMATS, settings=settings, **extra,  # type: ignore[arg-type]
-    )  # fmt: skip
-    return credential.id
-
-
-@pytest.fixture
-def issued(
-    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
-) -> Issued:
-    with sessions.begin() as session:
-        valid = _issue(session, definition_id, settings, recipient_email="learner@example.org")
-        other = _issue(session, definition_id, settings, recipient_email="someone@example.org")
-        revoked = _issue(session, definition_id, settings, recipient_email="r@example.org")
-        past = datetime.now(UTC) - timedelta(days=400)
-        expired = _issue(
-            session, definition_id, settings, recipient_email="x@example.org",
-            valid_from=past, valid_until=past + timedelta(days=30),
-        )  # fmt: skip
-        by_did = _issue(session, definition_id, settings, recipient_did="did:example:holder")
-        service.revoke_credential(session, None, revoked, reason="Error", settings=settings)
-    with sessions() as session:
-        credential = service.get_credential(session, valid)
-        text = service.credential_text(credential)
-        tampered = json.loads(service.credential_text(service.get_credential(session, other)))
-        tampered["credentialSubject"]["achievement"]["name"] = "Brain Surgery"
-        return Issued(
-            valid_id=valid,
-            valid_json=text,
-            valid_jwt=credential.jwts["vc-jwt-es256"],
-            baked_png=bake_png(default_badge_png("North College"), text),
-            revoked_json=service.credential_text(service.get_credential(session, revoked)),
-            expired_json=service.credential_text(service.get_credential(session, expired)),
-            tampered_json=json.dumps(tampered),
-            did_json=service.credential_text(service.get_credential(session, by_did)),
-            other_id=other,
-        )
-
-
-def unreachable_fetcher(calls: list[str]) -> batch.JsonFetcher:
-    """The real guarded fetcher, its transport timing out at once (no network)."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(f"{request.headers['host']}{request.url.path}")
-        raise httpx.ConnectTimeout("timed out", request=request)
-
-    return http_json_fetcher(
-        timeout=0.5,
-        transport=httpx.MockTransport(answer),
-        resolve=lambda host, port: ["93.184.216.34"],
-    )
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+__all__ = ["definition_id", "issued", "skills"]
 
 
 def _by_name(result: batch.BatchResult) -> dict[str, batch.BatchRow]:
@@ -179,13 +97,13 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
 def test_a_zip_is_walked_in_order_and_its_unsafe_entries_refused_with_the_reason(
     sessions: sessionmaker[Session], settings: Settings, issued: Issued
 ) -> None:
-    archive = _zip({
+    archive = make_zip({
         "applicants/alice/badge.png": issued.baked_png,
         "applicants/bob.jwt": issued.valid_jwt.encode(),
         "../../etc/evil.json": issued.valid_json.encode(),
         "/absolute.json": b"{}",
-        "nested.zip": _zip({"inner.json": b"{}"}),
-        "sneaky.dat": _zip({"inner.json": b"{}"}),
+        "nested.zip": make_zip({"inner.json": b"{}"}),
+        "sneaky.dat": make_zip({"inner.json": b"{}"}),
         "__MACOSX/._badge.png": b"resource fork",
         ".DS_Store": b"finder",
         "folder/": b"",
@@ -210,7 +128,7 @@ def test_a_zip_is_walked_in_order_and_its_unsafe_entries_refused_with_the_reason
 
 
 def test_a_zip_bomb_is_refused_and_the_batch_goes_on(issued: Issued) -> None:
-    bomb = _zip({"huge.json": b" " * 3_000_000})
+    bomb = make_zip({"huge.json": b" " * 3_000_000})
     assert len(bomb) < 20_000
     inputs = batch.BatchInput(max_bytes=1_000_000)
     inputs.add_file("bomb.zip", bomb)
@@ -236,7 +154,7 @@ def test_limits_are_clear_errors_naming_them() -> None:
         small.add_file("big.json", b"{" + b" " * 200 + b"}")
     with pytest.raises(batch.BatchLimitExceeded, match="holds 4 files: a batch holds at most 3"):
         batch.BatchInput(max_items=3).add_file(
-            "many.zip", _zip({f"{n}.json": b"{}" for n in range(4)})
+            "many.zip", make_zip({f"{n}.json": b"{}" for n in range(4)})
         )
     json_items = batch.BatchInput()
     with pytest.raises(batch.BatchError, match="exactly one of 'credential', 'jwt' or 'url'"):

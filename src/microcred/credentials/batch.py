@@ -136,8 +136,8 @@ def _skipped(path: str) -> bool:
 class BatchInput:
     """The items of one batch, in input order, with the limits enforced as they are added."""
 
-    max_items: int = MAX_ITEMS
-    max_bytes: int = MAX_BATCH_BYTES
+    max_items: int = field(default_factory=lambda: MAX_ITEMS)
+    max_bytes: int = field(default_factory=lambda: MAX_BATCH_BYTES)
     items: list[BatchItem] = field(default_factory=list)
     size: int = 0
 

@@ -12,13 +12,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from microcred.accounts.service import Principal
 from microcred.credentials import batch
 from microcred.market import charts
-from microcred.web.deps import CurrentPrincipal, app_context
+from microcred.web.deps import CurrentPrincipal, DbSession, app_context
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -128,22 +129,17 @@ def _json_input(body: Any) -> tuple[batch.BatchInput, dict[str, batch.Applicant]
 
 async def _verify(
     request: Request,
+    session: Session,
     principal: Principal,
     inputs: batch.BatchInput,
     applicants: dict[str, batch.Applicant] | None,
 ) -> batch.BatchResult:
-    """Checked, counted and run on a worker thread: a batch may take its whole time budget."""
-    context = app_context(request)
-
-    def run() -> batch.BatchResult:
-        with context.sessions() as session:
-            result = batch.verify_batch_as(
-                session, principal, inputs, context.settings, applicants=applicants
-            )
-            session.commit()
-            return result
-
-    return await run_in_threadpool(run)
+    """Checked, counted and run on a worker thread (a batch may take its whole time budget), on
+    the request's session: its transaction, which may hold the token's write, commits it."""
+    settings = app_context(request).settings
+    return await run_in_threadpool(
+        batch.verify_batch_as, session, principal, inputs, settings, applicants=applicants
+    )
 
 
 def _wants_csv(request: Request) -> bool:
@@ -164,14 +160,17 @@ def _csv_response(result: batch.BatchResult) -> Response:
     response_model=BatchOut,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-async def api_verify_batch(request: Request, principal: CurrentPrincipal) -> Response:
+async def api_verify_batch(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
     """Multipart: ``files`` (repeated; JSON, JWT, PNG/SVG/PDF, or ZIPs of them), ``references``
     (URLs, one a line) and ``applicants`` (a CSV: item, email, name). Or JSON:
     ``{"items": [{"name", "credential" | "jwt" | "url"}], "applicants": [{"item", "email",
     "name"}]}``. Answers JSON, or CSV with ``Accept: text/csv``. Needs a signed-in user or a
     token with the ``credentials:verify`` scope; at most 20 batches an hour per user."""
     batch.check_batch_allowed_scope(principal)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form(max_files=batch.MAX_ITEMS + 1)
         files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
         references = form.get("references")
@@ -185,9 +184,11 @@ async def api_verify_batch(request: Request, principal: CurrentPrincipal) -> Res
         try:
             body = await request.json()
         except ValueError:
-            raise batch.BatchError("The body is neither multipart form data nor JSON") from None
+            raise batch.BatchError(
+                "The body is neither form data (files, references) nor JSON (items)"
+            ) from None
         inputs, people = _json_input(body)
-    result = await _verify(request, principal, inputs, people)
+    result = await _verify(request, session, principal, inputs, people)
     if _wants_csv(request):
         return _csv_response(result)
     return JSONResponse(_batch_out(result))
@@ -237,6 +238,7 @@ def verify_batch_page(request: Request, principal: CurrentPrincipal) -> HTMLResp
 @pages.post("/verify/batch", response_class=HTMLResponse)
 async def verify_batch_submit(
     request: Request,
+    session: DbSession,
     principal: CurrentPrincipal,
     csrf_token: Annotated[str, Form()] = "",
     references: Annotated[str, Form(max_length=1_000_000)] = "",
@@ -246,7 +248,7 @@ async def verify_batch_submit(
     check_csrf(request, csrf_token)
     try:
         inputs, people = await _uploads_input(files or [], references, applicants)
-        result = await _verify(request, principal, inputs, people)
+        result = await _verify(request, session, principal, inputs, people)
     except batch.BatchError as error:
         return _form_page(
             request, principal, references=references, error=error.message,

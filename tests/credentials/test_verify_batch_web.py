@@ -1,0 +1,185 @@
+"""Batch verification through the app: the /verify/batch page, POST /api/v1/verify/batch (JSON
+and CSV), who may use it and how often."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts import service as accounts
+from microcred.accounts.models import AuditEvent, User
+from microcred.credentials import batch
+from microcred.settings import Settings
+from tests.conftest import World, sign_in_client
+from tests.credentials.batch_helpers import (
+    UNREACHABLE,
+    Issued,
+    issued,
+    make_zip,
+    unreachable_fetcher,
+)
+from tests.credentials.service.conftest import definition_id, skills
+
+__all__ = ["definition_id", "issued", "skills"]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Remote look-ups go to a fetcher whose every host times out."""
+    calls: list[str] = []
+    monkeypatch.setattr(batch, "remote_fetcher", lambda settings: unreachable_fetcher(calls))
+    return calls
+
+
+def _token(sessions: sessionmaker[Session], user: User, scopes: list[str]) -> str:
+    with sessions.begin() as session:
+        principal = accounts.principal_for(session, session.get(User, user.id) or user)
+        _, secret = accounts.create_api_token(session, principal, name="t", scopes=scopes)
+    return secret
+
+
+def test_the_employer_verifies_files_a_zip_and_links_on_the_page(
+    client: TestClient, world: World, settings: Settings, issued: Issued
+) -> None:
+    assert 'href="/verify/batch"' in client.get("/verify").text
+    csrf = sign_in_client(client, world.employer.email)
+    form = client.get("/verify/batch")
+    assert form.status_code == 200 and 'name="files"' in form.text and "multiple" in form.text
+    archive = make_zip({"inside/bob.jwt": issued.valid_jwt.encode(), "../up.json": b"{}"})
+    references = f"{settings.base_url}/credentials/{issued.valid_id}\n{UNREACHABLE}\n"
+    page = client.post(
+        "/verify/batch",
+        data={"csrf_token": csrf, "references": references},
+        files=[
+            ("files", ("alice.json", issued.valid_json.encode(), "application/json")),
+            ("files", ("revoked.json", issued.revoked_json.encode(), "application/json")),
+            ("files", ("export.zip", archive, "application/zip")),
+            ("applicants", ("people.csv", b"item,email,name\nalice.json,learner@example.org,A\n")),
+        ],
+    )
+    assert page.status_code == 200, page.text
+    html = page.text
+    verdicts = re.findall(r'data-verdict="([^"]+)"', html)
+    assert verdicts == ["valid", "invalid", "valid", "unreadable", "valid", "unreadable"]
+    assert '<svg class="chart bar-chart"' in html and "Verdicts" in html
+    assert "duplicate of alice.json" in html and "&#39;..&#39; in its path" in html
+    assert "Issued to A: <strong>yes</strong>" in html
+    href = re.search(r'id="batch-csv" href="data:text/csv;charset=utf-8;base64,([^"]+)"', html)
+    assert href
+    rows = list(csv.reader(io.StringIO(base64.b64decode(href.group(1)).decode())))
+    assert [row[2] for row in rows[1:7]] == verdicts
+    assert rows[1][9] == "yes"
+
+
+def test_the_page_needs_a_sign_in_and_csrf_and_says_what_is_wrong(
+    client: TestClient, world: World
+) -> None:
+    assert client.get("/verify/batch", follow_redirects=False).status_code == 303
+    assert client.post("/api/v1/verify/batch", json={"items": []}).status_code == 401
+    csrf = sign_in_client(client, world.employer.email)
+    assert client.post("/verify/batch", data={"csrf_token": "wrong"}).status_code == 403
+    empty = client.post("/verify/batch", data={"csrf_token": csrf, "references": ""})
+    assert empty.status_code == 400 and "Nothing to verify" in empty.text
+    bad = client.post(
+        "/verify/batch",
+        data={"csrf_token": csrf, "references": "https://a.example/1"},
+        files=[("applicants", ("people.csv", b"who,where\nx,y\n"))],
+    )
+    assert bad.status_code == 400 and "&#39;item&#39; column" in bad.text
+
+
+def test_the_api_answers_json_and_csv_for_multipart_and_json_bodies(
+    client: TestClient, sessions: sessionmaker[Session], world: World, issued: Issued,
+    no_network: list[str],
+) -> None:  # fmt: skip
+    token = _token(sessions, world.employer, ["credentials:verify"])
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.post(
+        "/api/v1/verify/batch",
+        headers=headers,
+        json={
+            "items": [
+                {"name": "alice", "credential": issued.valid_json},
+                {"name": "alice-jwt", "jwt": issued.valid_jwt},
+                {"name": "tampered", "credential": issued.tampered_json},
+                {"name": "remote", "url": UNREACHABLE},
+            ],
+            "applicants": [{"item": "alice", "email": "learner@example.org", "name": "Al"}],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["totals"] == {"total": 4, "valid": 2, "invalid": 1, "unreadable": 1,
+                              "not_checked": 0, "duplicates": 1}  # fmt: skip
+    rows = body["rows"]
+    assert [row["verdict"] for row in rows] == ["valid", "valid", "invalid", "unreadable"]
+    assert rows[0]["issued_to_applicant"] == "yes" and rows[1]["duplicate_of"] == "alice"
+    assert rows[3]["url"] == UNREACHABLE and "did not answer" in rows[3]["problems"][0]["reason"]
+    assert len(no_network) == 1
+    as_csv = client.post(
+        "/api/v1/verify/batch",
+        headers={**headers, "Accept": "text/csv"},
+        files=[("files", ("a.png", b"\x89PNG\r\n\x1a\nnot an image")),
+               ("files", ("b.json", issued.expired_json.encode()))],
+        data={"references": "not a url"},
+    )  # fmt: skip
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(as_csv.text)))
+    assert [line[2] for line in lines[1:4]] == ["unreadable", "invalid", "unreadable"]
+    refused = client.post("/api/v1/verify/batch", headers=headers, json={"items": [{"name": "x"}]})
+    assert refused.status_code == 400
+    assert "exactly one of 'credential', 'jwt' or 'url'" in refused.json()["message"]
+
+
+def test_a_token_needs_the_scope_and_each_user_has_batches_an_hour(
+    client: TestClient, sessions: sessionmaker[Session], world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    other = _token(sessions, world.employer, ["credentials:read"])
+    denied = client.post(
+        "/api/v1/verify/batch",
+        headers={"Authorization": f"Bearer {other}"},
+        json={"items": [{"name": "x", "credential": "{}"}]},
+    )
+    assert denied.status_code == 403 and "credentials:verify" in denied.json()["message"]
+    monkeypatch.setattr(batch, "MAX_BATCHES_PER_HOUR", 2)
+    token = _token(sessions, world.employer, ["credentials:verify"])
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"items": [{"name": "x", "credential": "{}"}]}
+    for _ in range(2):
+        assert client.post("/api/v1/verify/batch", headers=headers, json=body).status_code == 200
+    throttled = client.post("/api/v1/verify/batch", headers=headers, json=body)
+    assert throttled.status_code == 429
+    assert "2 batches in the last hour" in throttled.json()["message"]
+    learner = _token(sessions, world.learner, ["credentials:verify"])
+    allowed = client.post(
+        "/api/v1/verify/batch", headers={"Authorization": f"Bearer {learner}"}, json=body
+    )
+    assert allowed.status_code == 200  # the limit is per user
+    with sessions() as session:
+        audited = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == batch.BATCH_VERIFIED)
+        ).all()
+    assert len(audited) == 3 and audited[0].details["invalid"] == 1
+
+
+def test_too_many_items_is_refused_naming_the_limit(
+    client: TestClient, sessions: sessionmaker[Session], world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(batch, "MAX_ITEMS", 2)
+    token = _token(sessions, world.employer, ["credentials:verify"])
+    answer = client.post(
+        "/api/v1/verify/batch",
+        headers={"Authorization": f"Bearer {token}"},
+        data={"references": "https://a.example/1\nhttps://a.example/2\nhttps://a.example/3"},
+    )
+    assert answer.status_code == 413
+    assert "at most 2 items" in answer.json()["message"]
