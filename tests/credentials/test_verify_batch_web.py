@@ -17,6 +17,7 @@ from microcred.accounts import service as accounts
 from microcred.accounts.models import AuditEvent, User
 from microcred.credentials import batch
 from microcred.settings import Settings
+from microcred.web.routers.verify_batch import FORM_OVERHEAD
 from tests.conftest import World, sign_in_client
 from tests.credentials.batch_helpers import (
     UNREACHABLE,
@@ -183,3 +184,26 @@ def test_too_many_items_is_refused_naming_the_limit(
     )
     assert answer.status_code == 413
     assert "at most 2 items" in answer.json()["message"]
+
+
+def test_the_batch_takes_bodies_past_the_app_limit_and_names_its_own(
+    client: TestClient, sessions: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    token = _token(sessions, world.employer, ["credentials:verify"])
+    headers = {"Authorization": f"Bearer {token}"}
+    large = b"x" * (settings.max_request_bytes + 1000)
+    single = client.post("/api/v1/verify", content=large, headers=headers)
+    assert single.status_code == 413  # the app's limit, unchanged for one credential
+    answer = client.post(
+        "/api/v1/verify/batch", headers=headers, files=[("files", ("big.txt", large))]
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"][0]["verdict"] == "unreadable"
+    huge = client.post(
+        "/api/v1/verify/batch",
+        headers={**headers, "content-length": str(batch.MAX_BATCH_BYTES * 2)},
+        content=b"{}",
+    )
+    limit = batch.MAX_BATCH_BYTES + FORM_OVERHEAD
+    assert huge.status_code == 413
+    assert huge.json()["message"] == f"The request body exceeds {limit} bytes."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
 from microcred.web.markdown import render_markdown
 from microcred.web.routers import ROUTERS
+from microcred.web.routers.verify_batch import BATCH_BODY_LIMITS
 from microcred.web.security import csrf_token
 from microcred.webhooks.dispatcher import Dispatcher
 
@@ -39,19 +40,22 @@ with the session cookie plus the `X-CSRF-Token` header. Errors are JSON objects
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes with 413 before a handler reads them."""
+    """Refuse request bodies over ``limit`` bytes with 413 before a handler reads them;
+    ``larger``: paths that take more (batch verification's uploads)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.limit, self.larger.get(scope.get("path", ""), 0))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
 
@@ -60,20 +64,20 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "error": "RequestTooLarge",
-                "message": f"The request body exceeds {self.limit} bytes.",
+                "message": f"The request body exceeds {limit} bytes.",
             },
             status_code=413,
         )
@@ -152,7 +156,7 @@ def create_app(
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes, larger=BATCH_BODY_LIMITS)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:

@@ -28,6 +28,13 @@ api = APIRouter(prefix="/api/v1", tags=["credentials"])
 routers = [pages, api]
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+FORM_OVERHEAD = 2 * 1024 * 1024
+"""Room for a batch's references, applicants file and multipart framing beside its items."""
+BATCH_BODY_LIMITS = {
+    path: batch.MAX_BATCH_BYTES + FORM_OVERHEAD
+    for path in ("/verify/batch", "/api/v1/verify/batch")
+}
+"""Request bodies these paths take (the app's limit elsewhere, MICROCRED_MAX_REQUEST_BYTES)."""
 
 
 class ProblemOut(BaseModel):
