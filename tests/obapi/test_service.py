@@ -13,7 +13,7 @@ from microcred.accounts import privacy
 from microcred.accounts.models import AuditEvent
 from microcred.obapi import protocol
 from microcred.obapi import service as obapi
-from microcred.obapi.models import ApiAuthorizationCode, ApiGrant, ApiToken
+from microcred.obapi.models import ApiAuthorizationCode, ApiClient, ApiGrant, ApiToken
 from microcred.wallet.oid4vci import OAuthError
 from tests.conftest import PASSWORD, World
 from tests.credentials.service.conftest import principal_of
@@ -22,10 +22,22 @@ from tests.obapi.conftest import REDIRECT_URI, registration
 VERIFIER = "v" * 64
 
 
+def _client(session: Session, client_id: str) -> ApiClient:
+    client = session.get(ApiClient, client_id)
+    assert client is not None
+    return client
+
+
 def _connect(
-    session: Session, world: World, now: datetime, scope: str | None = None
+    session: Session,
+    world: World,
+    now: datetime,
+    scope: str | None = None,
+    client: ApiClient | None = None,
 ) -> tuple[str, obapi.IssuedTokens]:
-    client, _ = obapi.register_client(session, registration(), ip="203.0.113.9", now=now)
+    """Register a client (unless given), have the learner allow it, exchange the code."""
+    if client is None:
+        client, _ = obapi.register_client(session, registration(), ip="203.0.113.9", now=now)
     request = obapi.check_authorization(
         session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
         scope=scope, state="s", code_challenge=protocol.s256(VERIFIER),
@@ -55,13 +67,14 @@ def test_a_grant_lives_refreshes_and_dies_with_every_token_at_once(
             obapi.access_for(session, f"Bearer {tokens.access_token}", protocol.PROFILE_READONLY,
                              now=later)  # fmt: skip
         assert caught.value.status_code == 401
-        client = session.get(obapi.ApiClient, client_id)
-        assert client is not None
+        client = _client(session, client_id)
         narrower = obapi.refresh(
             session, client, refresh_token=tokens.refresh_token,
             scope=protocol.CREDENTIAL_READONLY, now=later,
         )  # fmt: skip
         assert narrower.scopes == [protocol.CREDENTIAL_READONLY]
+        kinds = session.scalars(select(ApiToken.kind).order_by(ApiToken.kind)).all()
+        assert kinds == ["access", "refresh", "refresh"]  # the expired access token is gone
         with pytest.raises(obapi.ObApiError) as refused:
             obapi.access_for(session, f"Bearer {narrower.access_token}",
                              protocol.PROFILE_READONLY, now=later)  # fmt: skip
@@ -90,6 +103,26 @@ def test_a_grant_lives_refreshes_and_dies_with_every_token_at_once(
 
 
 @pytest.mark.both_databases
+def test_an_app_connected_twice_is_one_grant_and_each_token_has_what_was_asked(
+    db_backend: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        client_id, reader = _connect(session, world, now, scope=protocol.CREDENTIAL_READONLY)
+        _, updater = _connect(
+            session, world, now, scope=protocol.PROFILE_UPDATE, client=_client(session, client_id)
+        )
+    assert reader.scopes == [protocol.CREDENTIAL_READONLY]
+    assert updater.scopes == [protocol.PROFILE_UPDATE]
+    with sessions() as session:
+        [app] = obapi.connected_apps(session, principal_of(session, world.learner))
+        assert app.grant.scopes == [protocol.CREDENTIAL_READONLY, protocol.PROFILE_UPDATE]
+        with pytest.raises(obapi.ObApiError, match="lacks the scope"):
+            obapi.access_for(session, f"Bearer {reader.access_token}", protocol.PROFILE_UPDATE)
+        obapi.access_for(session, f"Bearer {updater.access_token}", protocol.PROFILE_UPDATE)
+
+
+@pytest.mark.both_databases
 def test_a_replayed_refresh_token_revokes_the_grant_and_the_failure_sticks(
     db_backend: str, sessions: sessionmaker[Session], world: World
 ) -> None:
@@ -97,12 +130,10 @@ def test_a_replayed_refresh_token_revokes_the_grant_and_the_failure_sticks(
     with sessions.begin() as session:
         client_id, tokens = _connect(session, world, now)
     with sessions.begin() as session:
-        client = session.get(obapi.ApiClient, client_id)
-        assert client is not None
+        client = _client(session, client_id)
         fresh = obapi.refresh(session, client, refresh_token=tokens.refresh_token, scope=None)
     with sessions.begin() as session:  # the caller commits the revocation although it raises
-        client = session.get(obapi.ApiClient, client_id)
-        assert client is not None
+        client = _client(session, client_id)
         with pytest.raises(OAuthError, match="already used"):
             obapi.refresh(session, client, refresh_token=tokens.refresh_token, scope=None)
     with sessions() as session:
@@ -145,4 +176,4 @@ def test_erasing_the_account_deletes_its_grants_codes_and_tokens(
     with sessions() as session:
         for table in (ApiGrant, ApiToken, ApiAuthorizationCode):
             assert session.scalar(select(func.count()).select_from(table)) == 0
-        assert session.scalar(select(func.count()).select_from(obapi.ApiClient)) == 1
+        assert session.scalar(select(func.count()).select_from(ApiClient)) == 1

@@ -65,6 +65,8 @@ class ApiAuthorizationCode(Base):
         ForeignKey("obapi_grants.id", ondelete="CASCADE"), index=True
     )
     redirect_uri: Mapped[str] = mapped_column(String(500))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    """What this authorization asked for (the grant holds every scope allowed to the app)."""
     code_challenge: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

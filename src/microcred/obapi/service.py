@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import User
@@ -248,15 +248,26 @@ def approve(
     *,
     now: datetime | None = None,
 ) -> str:
-    """The learner allows: a grant and its authorization code (returned; stored hashed)."""
+    """The learner allows: an authorization code (returned; stored hashed) of their grant to
+    the app — the one in force, its scopes widened to what was asked now, or a new one (so an
+    app connected twice is one connection to revoke)."""
     moment = _now(now)
-    grant = ApiGrant(
-        client_id=request.client.id,
-        user_id=principal.user_id,
-        scopes=request.scopes,
-        created_at=moment,
-    )
-    session.add(grant)
+    grant = session.scalars(
+        select(ApiGrant)
+        .where(
+            ApiGrant.client_id == request.client.id,
+            ApiGrant.user_id == principal.user_id,
+            ApiGrant.revoked_at.is_(None),
+        )
+        .order_by(ApiGrant.created_at.desc())
+        .limit(1)
+    ).first()
+    if grant is None:
+        grant = ApiGrant(
+            client_id=request.client.id, user_id=principal.user_id, scopes=[], created_at=moment
+        )
+        session.add(grant)
+    grant.scopes = list(dict.fromkeys([*grant.scopes, *request.scopes]))
     session.flush()
     code = _new_secret()
     session.add(
@@ -264,6 +275,7 @@ def approve(
             token_hash=_hash(code),
             grant_id=grant.id,
             redirect_uri=request.redirect_uri,
+            scopes=request.scopes,
             code_challenge=request.code_challenge,
             expires_at=moment + CODE_LIFETIME,
         )
@@ -320,6 +332,13 @@ class IssuedTokens:
 
 def _issue(session: Session, grant: ApiGrant, scopes: list[str], moment: datetime) -> IssuedTokens:
     access, refresh = _new_secret(), _new_secret()
+    session.execute(  # the grant's spent access tokens (refresh tokens stay, to catch replays)
+        delete(ApiToken)
+        .where(
+            ApiToken.grant_id == grant.id, ApiToken.kind == "access", ApiToken.expires_at < moment
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.add_all(
         [
             ApiToken(token_hash=_hash(access), grant_id=grant.id, kind="access", scopes=scopes,
@@ -392,7 +411,7 @@ def exchange_code(
         raise _invalid_grant("redirect_uri differs from the one of the authorization request.")
     if not protocol.verifier_matches(code_verifier, row.code_challenge):
         raise _invalid_grant("code_verifier does not match the code_challenge (PKCE S256).")
-    return _issue(session, grant, list(grant.scopes), moment)
+    return _issue(session, grant, list(row.scopes), moment)
 
 
 def refresh(
@@ -669,11 +688,13 @@ class ConnectedApp:
 
 
 def connected_apps(session: Session, principal: Principal) -> list[ConnectedApp]:
-    """The learner's grants in force, newest first."""
+    """The learner's grants in force that an app has used (exchanged a code of), newest
+    first."""
     rows = session.execute(
         select(ApiGrant, ApiClient)
         .join(ApiClient, ApiClient.id == ApiGrant.client_id)
         .where(ApiGrant.user_id == principal.user_id, ApiGrant.revoked_at.is_(None))
+        .where(exists().where(ApiToken.grant_id == ApiGrant.id))
         .order_by(ApiGrant.created_at.desc())
     ).all()
     return [ConnectedApp(grant, client) for grant, client in rows]

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("grant_id", sa.String(length=32), nullable=False),
         sa.Column("redirect_uri", sa.String(length=500), nullable=False),
+        sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("code_challenge", sa.String(length=128), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
