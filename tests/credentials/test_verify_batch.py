@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -14,7 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.credentials import batch
+from microcred.credentials.dids import http_json_fetcher
 from microcred.settings import Settings
+from microcred.wallet.certificate import certificate_pdf
 from tests.conftest import World
 from tests.credentials.batch_helpers import (
     UNREACHABLE,
@@ -35,6 +39,10 @@ def _by_name(result: batch.BatchResult) -> dict[str, batch.BatchRow]:
 def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons(
     sessions: sessionmaker[Session], settings: Settings, issued: Issued
 ) -> None:
+    certificate = certificate_pdf(
+        json.loads(issued.valid_json), recipient_name="Lee Learner", badge_png=None,
+        page_url=f"{settings.base_url}/credentials/{issued.valid_id}",
+    )  # fmt: skip
     inputs = batch.BatchInput()
     inputs.add_file("alice.json", issued.valid_json.encode())
     inputs.add_file("bob.jwt", issued.valid_jwt.encode())
@@ -43,6 +51,7 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
     inputs.add_file("tampered.json", issued.tampered_json.encode())
     inputs.add_file("expired.json", issued.expired_json.encode())
     inputs.add_file("cv.pdf", b"%PDF-1.4 not really a certificate")
+    inputs.add_file("certificate.pdf", certificate)
     inputs.add_file("notes.txt", b"I am a curriculum vitae")
     inputs.add_references(
         f"# links from the applications\n{settings.base_url}/credentials/{issued.valid_id}\n\n"
@@ -56,9 +65,9 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
         )
     assert time.monotonic() - started < 10
     rows = _by_name(result)
-    assert [row.index for row in result.rows] == list(range(1, 13))
+    assert [row.index for row in result.rows] == list(range(1, 14))
     assert [row.name for row in result.rows][:3] == ["alice.json", "bob.jwt", "carol.png"]
-    for name in ("alice.json", "bob.jwt", "carol.png"):
+    for name in ("alice.json", "bob.jwt", "carol.png", "certificate.pdf"):
         row = rows[name]
         assert row.verdict == "valid", row.problems
         assert row.achievement and row.issuer_name == "North College"
@@ -80,6 +89,7 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
     assert page.verdict == "valid" and page.duplicate_of == "alice.json"
     assert rows["bob.jwt"].duplicate_of == "alice.json"  # the same credential as a JWT
     assert rows["carol.png"].duplicate_of == "alice.json"
+    assert rows["certificate.pdf"].source.startswith("pdf+")
     unreachable = rows[UNREACHABLE]
     assert unreachable.verdict == "unreadable"
     assert "did not answer within" in unreachable.problems[0].reason
@@ -89,8 +99,8 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
         "issuer.unreachable.example/credentials/abc/credential.json"
     ]  # the host that timed out was not asked again
     assert rows["ftp://nope"].problems[0].reason == "Not a reference: expected an http(s) URL"
-    assert result.totals == {"valid": 4, "invalid": 3, "unreadable": 5, "not checked": 0,
-                             "duplicates": 3, "total": 12}  # fmt: skip
+    assert result.totals == {"valid": 5, "invalid": 3, "unreadable": 5, "not checked": 0,
+                             "duplicates": 4, "total": 13}  # fmt: skip
     assert result.exit_code == 2
 
 
@@ -267,3 +277,51 @@ def test_arbitrary_bytes_are_never_valid_and_never_raise(
     assert any(check.status == "fail" and check.reason for check in row.problems)
     if not data.strip().lstrip(b"\xef\xbb\xbf").startswith((b"{", b"PK")):
         assert row.verdict == "unreadable"
+
+
+def test_a_credential_on_another_server_is_fetched_once_a_page_url_read_as_its_json(
+    sessions: sessionmaker[Session], settings: Settings, issued: Issued
+) -> None:
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/credentials/abc/credential.json":
+            return httpx.Response(200, content=issued.valid_json.encode())
+        return httpx.Response(404)
+
+    fetch = http_json_fetcher(
+        timeout=1.0, transport=httpx.MockTransport(answer), resolve=lambda h, p: ["93.184.216.34"]
+    )
+    inputs = batch.BatchInput()
+    inputs.add_references(
+        "https://badges.other.example/credentials/abc\n"
+        "https://badges.other.example/credentials/abc/credential.json\n"
+        "https://badges.other.example/missing.json\n"
+        "https://badges.other.example/credentials/abc/\n"
+        "http://10.0.0.7/credentials/abc\n"
+    )
+    with sessions() as session:
+        result = batch.verify_batch(session, inputs.items, settings, fetch=fetch)
+    verdicts = [row.verdict for row in result.rows]
+    assert verdicts == ["valid", "valid", "unreadable", "valid", "unreadable"]
+    assert result.rows[1].duplicate_of == "https://badges.other.example/credentials/abc"
+    assert "answered HTTP 404" in result.rows[2].problems[0].reason
+    assert "non-public address" in result.rows[4].problems[0].reason  # the SSRF guard
+    # each URL once; a 404 does not stop the host being asked for the next one
+    assert asked == ["/credentials/abc/credential.json", "/missing.json"]
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=600), name=st.text(max_size=40))
+def test_arbitrary_bytes_as_a_zip_become_rows_or_a_named_limit_never_an_exception(
+    data: bytes, name: str
+) -> None:
+    inputs = batch.BatchInput(max_items=5, max_bytes=10_000)
+    try:
+        inputs.add_file(f"{name}.zip", b"PK\x03\x04" + data)
+    except batch.BatchLimitExceeded as error:
+        assert "at most" in error.message
+        return
+    assert all(item.problem or item.data is not None for item in inputs.items)
+    assert all(item.name.startswith(f"{name}.zip") for item in inputs.items)

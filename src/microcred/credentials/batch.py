@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -521,7 +522,14 @@ def refused_row(index: int, item: BatchItem, verdict: Verdict, reason: str) -> B
 
 # --- remote look-ups ------------------------------------------------------------------------
 
-_UNREACHABLE = ("did not answer within", "Cannot resolve", "Cannot fetch")
+
+def _unreachable(error: CredentialError) -> bool:
+    """Whether the host did not answer (a time-out, no name, no connection), as opposed to an
+    answer that was wrong (a 404, not JSON, a refused address): only then is it not asked
+    again."""
+    cause = error.__cause__
+    timed_out = "did not answer within" in error.message
+    return timed_out or isinstance(cause, httpx.TransportError | OSError)
 
 
 def remote_fetcher(settings: Settings) -> JsonFetcher:
@@ -559,7 +567,7 @@ class BatchFetcher:
         try:
             document = self.remote(url)
         except CredentialError as error:
-            if any(marker in error.message for marker in _UNREACHABLE):
+            if _unreachable(error):
                 self._failed_hosts[host] = error.message
             raise
         self._answers[url] = orjson.dumps(document)

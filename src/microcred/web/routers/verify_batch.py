@@ -175,7 +175,7 @@ async def api_verify_batch(
     ``{"items": [{"name", "credential" | "jwt" | "url"}], "applicants": [{"item", "email",
     "name"}]}``. Answers JSON, or CSV with ``Accept: text/csv``. Needs a signed-in user or a
     token with the ``credentials:verify`` scope; at most 20 batches an hour per user."""
-    batch.check_batch_allowed_scope(principal)
+    await run_in_threadpool(batch.check_batch_allowed, session, principal)  # before the upload
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form(max_files=batch.MAX_ITEMS + 1)
