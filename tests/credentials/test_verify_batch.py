@@ -36,6 +36,7 @@ def _by_name(result: batch.BatchResult) -> dict[str, batch.BatchRow]:
     return {row.name: row for row in result.rows}
 
 
+@pytest.mark.both_databases
 def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons(
     sessions: sessionmaker[Session], settings: Settings, issued: Issued
 ) -> None:
@@ -192,6 +193,7 @@ def test_the_time_budget_reports_the_rest_as_not_checked(
     assert result.exit_code == 2
 
 
+@pytest.mark.both_databases
 def test_applicants_are_matched_to_the_recipient_identity_yes_no_cannot_tell(
     sessions: sessionmaker[Session], settings: Settings, issued: Issued
 ) -> None:

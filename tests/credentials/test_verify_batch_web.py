@@ -96,6 +96,7 @@ def test_the_page_needs_a_sign_in_and_csrf_and_says_what_is_wrong(
     assert bad.status_code == 400 and "&#39;item&#39; column" in bad.text
 
 
+@pytest.mark.both_databases
 def test_the_api_answers_json_and_csv_for_multipart_and_json_bodies(
     client: TestClient, sessions: sessionmaker[Session], world: World, issued: Issued,
     no_network: list[str],
@@ -139,6 +140,7 @@ def test_the_api_answers_json_and_csv_for_multipart_and_json_bodies(
     assert "exactly one of 'credential', 'jwt' or 'url'" in refused.json()["message"]
 
 
+@pytest.mark.both_databases
 def test_a_token_needs_the_scope_and_each_user_has_batches_an_hour(
     client: TestClient, sessions: sessionmaker[Session], world: World,
     monkeypatch: pytest.MonkeyPatch,
