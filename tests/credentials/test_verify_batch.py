@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 
 import httpx
@@ -327,3 +328,56 @@ def test_arbitrary_bytes_as_a_zip_become_rows_or_a_named_limit_never_an_exceptio
         return
     assert all(item.problem or item.data is not None for item in inputs.items)
     assert all(item.name.startswith(f"{name}.zip") for item in inputs.items)
+
+
+def test_remote_hosts_are_asked_at_once_and_each_url_only_once(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    lock, in_flight, most, asked = threading.Lock(), [0], [0], []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            asked.append(request.headers["host"])
+        time.sleep(0.2)
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(404)
+
+    fetch = http_json_fetcher(
+        timeout=2.0, transport=httpx.MockTransport(answer), resolve=lambda h, p: ["93.184.216.34"]
+    )
+    inputs = batch.BatchInput()
+    inputs.add_references("\n".join(f"https://issuer{n}.example/c.json" for n in range(6)))
+    with sessions() as session:
+        result = batch.verify_batch(session, inputs.items, settings, fetch=fetch)
+    assert all("answered HTTP 404" in row.problems[0].reason for row in result.rows)
+    assert sorted(asked) == [f"issuer{n}.example" for n in range(6)]  # once each, remembered
+    assert most[0] > 1
+
+
+def test_the_look_ups_of_a_credential_are_its_remote_did_keys_and_status_lists(
+    settings: Settings,
+) -> None:
+    own = settings.base_url.split("//", 1)[1]
+    document = {
+        "issuer": {"id": "did:web:badges.other.example:issuers:x"},
+        "proof": [
+            {"verificationMethod": "did:web:badges.other.example:issuers:x#key-1"},
+            {"verificationMethod": "https://keys.other.example/k.json#k"},
+            {"verificationMethod": "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH#z"},
+        ],
+        "credentialStatus": [
+            {"statusListCredential": "https://badges.other.example/status/1"},
+            {"statusListCredential": f"http://{own}/status/{'a' * 32}"},
+        ],
+    }
+    assert batch.look_ups(json.dumps(document).encode(), own) == [
+        "https://badges.other.example/issuers/x/did.json",
+        "https://badges.other.example/issuers/x/did.json",
+        "https://keys.other.example/k.json",
+        "https://badges.other.example/status/1",
+    ]
+    assert batch.look_ups(b"\x89PNG not json", own) == []
+    assert batch.look_ups("{" * 500, own) == []

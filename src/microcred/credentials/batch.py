@@ -14,11 +14,14 @@ safely: its entries are counted with the items, an entry with an unsafe path (ab
 drive), an archive inside it, an encrypted entry, or an archive that would unpack past the bytes
 limit are refused with the reason as unreadable rows; the rest of the batch goes on.
 
-Time: items are checked one after another on the caller's session. Remote look-ups have the
-fetcher's own time-out (:data:`resolvers.REMOTE_TIMEOUT_SECONDS`); within a batch each URL is
-fetched once and a host that did not answer is not asked again, so one slow issuer costs one
-time-out, not one per credential. After ``time_budget`` seconds, the items not yet checked are
-reported ``not checked`` ("time budget"), so a batch always ends.
+Time: what the checks will fetch from other servers (remote references, then each credential's
+issuer DID document, keys and status lists) is fetched ahead, :data:`REMOTE_WORKERS` hosts at a
+time (:meth:`BatchFetcher.prefetch`); then items are checked one after another on the caller's
+session, finding those answers remembered. Each fetch has the fetcher's own time-out
+(:data:`resolvers.REMOTE_TIMEOUT_SECONDS`); within a batch each URL is fetched once and a host
+that did not answer is not asked again, so one slow issuer costs one time-out, not one per
+credential. After ``time_budget`` seconds, the items not yet checked are reported ``not
+checked`` ("time budget"), so a batch always ends.
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ import hashlib
 import io
 import logging
 import re
+import threading
 import time
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -43,9 +49,10 @@ from sqlalchemy.orm import Session
 
 from microcred.accounts.models import AuditEvent
 from microcred.accounts.service import Principal, record_audit
-from microcred.credentials.dids import JsonFetcher, http_json_fetcher
+from microcred.credentials.dids import JsonFetcher, did_web_to_url, http_json_fetcher
 from microcred.credentials.documents import identity_matches
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
 from microcred.credentials.resolvers import REMOTE_TIMEOUT_SECONDS, ServerFetcher, verify
 from microcred.credentials.verify import (
     PARSE,
@@ -53,6 +60,7 @@ from microcred.credentials.verify import (
     Check,
     Source,
     VerificationReport,
+    nested_too_deeply,
 )
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, PermissionDenied
@@ -68,6 +76,8 @@ MAX_APPLICANTS_BYTES = 2 * 1024 * 1024
 DEFAULT_TIME_BUDGET = 120.0
 """Seconds a batch may spend checking; later items are reported ``not checked``."""
 MAX_BATCHES_PER_HOUR = 20
+REMOTE_WORKERS = 8
+"""Hosts asked at once when a batch fetches ahead."""
 BATCH_WINDOW = timedelta(hours=1)
 BATCH_VERIFIED = "credentials.batch_verified"
 VERIFY_SCOPE = "credentials:verify"
@@ -541,37 +551,119 @@ def remote_fetcher(settings: Settings) -> JsonFetcher:
 
 class BatchFetcher:
     """The remote look-ups of one batch: each URL fetched once (a status list or a DID document
-    many credentials share), a host that timed out or could not be reached not asked again, and
-    nothing fetched once the batch's time budget is spent."""
+    many credentials share; a failure is remembered too), a host that did not answer not asked
+    again, and nothing fetched once the batch's time budget is spent. Thread-safe, so that
+    :meth:`prefetch` can ask several hosts at once."""
 
     def __init__(self, remote: JsonFetcher | None, out_of_time: Callable[[], bool]) -> None:
         self.remote = remote
         self.out_of_time = out_of_time
-        self._answers: dict[str, bytes] = {}
+        self._answers: dict[str, bytes | str] = {}
+        """URL → the JSON answered, or why it could not be fetched."""
         self._failed_hosts: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, url: str) -> dict[str, Any]:
         host = urlsplit(url).netloc.lower()
-        if url in self._answers:
-            document: dict[str, Any] = orjson.loads(self._answers[url])  # a copy to change
+        with self._lock:
+            known, failed = self._answers.get(url), self._failed_hosts.get(host)
+        if isinstance(known, bytes):
+            document: dict[str, Any] = orjson.loads(known)  # a copy the caller may change
             return document
+        if isinstance(known, str):
+            raise CredentialError(known)
         if self.remote is None:
             raise CredentialError(f"Cannot look up {url}: remote look-ups are disabled")
-        if host in self._failed_hosts:
+        if failed is not None:
             raise CredentialError(
-                f"{url} not fetched: {host} failed earlier in this batch "
-                f"({self._failed_hosts[host]})"
+                f"{url} not fetched: {host} failed earlier in this batch ({failed})"
             )
         if self.out_of_time():
             raise CredentialError(f"{url} not fetched: the batch's time budget is spent")
         try:
             document = self.remote(url)
         except CredentialError as error:
-            if _unreachable(error):
-                self._failed_hosts[host] = error.message
+            with self._lock:
+                self._answers[url] = error.message
+                if _unreachable(error):
+                    self._failed_hosts[host] = error.message
             raise
-        self._answers[url] = orjson.dumps(document)
+        with self._lock:
+            self._answers[url] = orjson.dumps(document)
         return document
+
+    def prefetch(self, urls: Iterable[str], workers: int = REMOTE_WORKERS) -> None:
+        """Fetch ``urls`` ahead of the checks: hosts in parallel (at most ``workers``), one
+        host's URLs one after another (a host that does not answer costs one time-out)."""
+        if self.remote is None:
+            return
+        by_host: dict[str, list[str]] = {}
+        for url in dict.fromkeys(urls):
+            by_host.setdefault(urlsplit(url).netloc.lower(), []).append(url)
+        if not by_host:
+            return
+
+        def fetch_all(host_urls: list[str]) -> None:
+            for url in host_urls:
+                with suppress(CredentialError):  # remembered: the item's own check reports it
+                    self(url)
+
+        with ThreadPoolExecutor(min(workers, len(by_host)), "microcred-batch") as pool:
+            list(pool.map(fetch_all, by_host.values()))
+
+
+def _remote_key_url(reference: Any) -> str | None:
+    """Where a DID or a key URL is fetched from (None for did:key and what is not a URL)."""
+    if not isinstance(reference, str):
+        return None
+    if reference.startswith("did:web:"):
+        try:
+            return did_web_to_url(reference)
+        except CredentialError:
+            return None
+    if reference.startswith(("https://", "http://")):
+        return reference.split("#", 1)[0]
+    return None
+
+
+def _as_document(source: Source | dict[str, Any]) -> tuple[Mapping[str, Any], Any] | None:
+    """The credential (and a JWT's key id) in a JSON or JWT source, without the checks; None
+    for what is neither (images, garbage: their look-ups happen during the checks)."""
+    if isinstance(source, Mapping):
+        return source, None
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    text = text.strip().lstrip("\ufeff")
+    try:
+        if text.startswith("{") and not nested_too_deeply(text):
+            value = orjson.loads(text)
+            return (value, None) if isinstance(value, dict) else None
+        if looks_like_jwt(text):
+            decoded = decode_jwt(text)
+            return decoded.credential, decoded.header.get("kid")
+    except (CredentialError, ValueError, TypeError, RecursionError):
+        return None
+    return None
+
+
+def look_ups(source: Source | dict[str, Any], own_host: str) -> list[str]:
+    """The remote URLs verifying ``source`` will fetch (its issuer's DID document, the proofs'
+    keys, its status lists), to fetch them ahead; this server's own are answered locally."""
+    found = _as_document(source)
+    if found is None:
+        return []
+    document, kid = found
+    issuer = document.get("issuer")
+    references = [kid, issuer.get("id") if isinstance(issuer, Mapping) else issuer]
+    proofs = document.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, Mapping):
+            references.append(proof.get("verificationMethod"))
+    status = document.get("credentialStatus")
+    for entry in status if isinstance(status, list) else [status]:
+        if isinstance(entry, Mapping):
+            references.append(entry.get("statusListCredential"))
+    urls = [url for url in map(_remote_key_url, references) if url]
+    return [url for url in urls if urlsplit(url).netloc.lower() != own_host]
 
 
 # --- the service ----------------------------------------------------------------------------
@@ -662,6 +754,8 @@ def verify_batch(
     if remote is None and allow_remote:
         remote = remote_fetcher(settings)
     batch_fetch = BatchFetcher(remote if allow_remote else None, out_of_time)
+    if batch_fetch.remote is not None:
+        _prefetch(session, items, settings, batch_fetch)
     rows: list[BatchRow] = []
     seen: dict[str, str] = {}
     for index, item in enumerate(items, 1):
@@ -674,6 +768,25 @@ def verify_batch(
         if progress is not None:
             progress(row)
     return BatchResult(rows, now or utcnow(), time_budget)
+
+
+def _prefetch(
+    session: Session, items: Sequence[BatchItem], settings: Settings, fetch: BatchFetcher
+) -> None:
+    """The remote references first, then what every credential will look up, hosts in
+    parallel; the checks then find the answers (or the failures) remembered."""
+    own_host = urlsplit(settings.base_url).netloc.lower()
+    remote = [i.url for i in items if i.url and urlsplit(i.url).netloc.lower() != own_host]
+    fetch.prefetch(_remote_url(url) for url in remote)
+    urls: list[str] = []
+    for item in items:
+        if item.problem is None:
+            try:
+                source = _source(session, item, settings, fetch)
+            except CredentialError:
+                continue
+            urls.extend(look_ups(source, own_host))
+    fetch.prefetch(urls)
 
 
 def _check_item(
