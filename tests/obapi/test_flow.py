@@ -17,6 +17,7 @@ from microcred.credentials.schemas import _validator
 from microcred.obapi import protocol
 from microcred.obapi.models import ApiAuthorizationCode, ApiGrant
 from microcred.settings import Settings
+from microcred.wallet.models import ImportedCredential
 from tests.conftest import PASSWORD, World, sign_in_client
 from tests.obapi.conftest import (
     REDIRECT_URI,
@@ -490,6 +491,23 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     assert failed.status_code == 400
     listed = client.get(f"{API}/credentials", headers=headers).json()
     assert [c["id"] for c in listed["credential"]] == [document["id"]]
+    # once a re-verification fails (revoked at its issuer, say) it is not listed; sent again
+    # (verified anew) it replaces the failed copy
+    _, held_by_did, _ = _issue(sessions, settings, academy_definition_id, email=None)
+    body = json.dumps(held_by_did)
+    json_type = {**headers, "Content-Type": "application/json"}
+    assert client.post(f"{API}/credentials", content=body, headers=json_type).status_code == 201
+
+    def total() -> str:
+        return str(client.get(f"{API}/credentials", headers=headers).headers["x-total-count"])
+
+    assert total() == "2"
+    with sessions.begin() as session:
+        session.execute(update(ImportedCredential).values(verified=False))
+    assert total() == "1"
+    resent = client.post(f"{API}/credentials", content=body, headers=json_type)
+    assert resent.status_code == 200
+    assert total() == "2"
     bad_profile = client.put(
         f"{API}/profile", json={"type": "Profile", "id": "urn:uuid:x", "name": "X"}, headers=headers
     )

@@ -177,3 +177,30 @@ def test_erasing_the_account_deletes_its_grants_codes_and_tokens(
         for table in (ApiGrant, ApiToken, ApiAuthorizationCode):
             assert session.scalar(select(func.count()).select_from(table)) == 0
         assert session.scalar(select(func.count()).select_from(ApiClient)) == 1
+
+
+@pytest.mark.both_databases
+def test_of_two_exchanges_racing_with_one_code_only_one_wins_and_the_grant_dies(
+    db_backend: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        client, _ = obapi.register_client(session, registration(), ip=None, now=now)
+        request = obapi.check_authorization(
+            session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
+            scope=None, state=None, code_challenge=protocol.s256(VERIFIER),
+            code_challenge_method="S256",
+        )  # fmt: skip
+        code = obapi.approve(session, principal_of(session, world.learner), request, now=now)
+        client_id = client.id
+    with sessions() as first, sessions() as second:
+        assert second.scalars(select(ApiAuthorizationCode)).one().used_at is None  # both saw it
+        won = obapi.exchange_code(first, _client(first, client_id), code=code,
+                                  redirect_uri=REDIRECT_URI, code_verifier=VERIFIER)  # fmt: skip
+        first.commit()
+        with pytest.raises(OAuthError, match="already used"):
+            obapi.exchange_code(second, _client(second, client_id), code=code,
+                                redirect_uri=REDIRECT_URI, code_verifier=VERIFIER)  # fmt: skip
+        second.commit()
+    with sessions() as session, pytest.raises(obapi.ObApiError, match="revoked"):
+        obapi.access_for(session, f"Bearer {won.access_token}", protocol.PROFILE_READONLY)

@@ -214,7 +214,12 @@ def check_authorization(
         raise AuthorizationPageError(
             "This app is not registered here (unknown client_id): you cannot connect it."
         )
-    if not redirect_uri or redirect_uri not in client.redirect_uris:
+    if not redirect_uri:
+        raise AuthorizationPageError(
+            f"The app {client.client_name!r} did not say where to send you back (redirect_uri): "
+            "you cannot connect it this way."
+        )
+    if redirect_uri not in client.redirect_uris:
         raise AuthorizationPageError(
             f"The app {client.client_name!r} asked to send you back to an address it did not "
             "register (redirect_uri): you cannot connect it this way."
@@ -376,6 +381,19 @@ def _revoke_grant(
     session.flush()
 
 
+def _claim(session: Session, key: Any, value: str, spent: Any, moment: datetime) -> bool:
+    """Mark a code or refresh token spent if nobody did yet — one conditional UPDATE, so of two
+    requests racing with the same one only one wins (the other is a replay)."""
+    claimed = session.execute(
+        update(key.class_)
+        .where(key == value, spent.is_(None))
+        .values({spent.key: moment})
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
 def _invalid_grant(description: str) -> OAuthError:
     return OAuthError("invalid_grant", description)
 
@@ -399,10 +417,12 @@ def exchange_code(
     grant = session.get(ApiGrant, row.grant_id) if row is not None else None
     if row is None or grant is None or grant.client_id != client.id:
         raise _invalid_grant("Unknown authorization code (or issued to another client).")
-    if row.used_at is not None:
+    if row.used_at is not None or not _claim(
+        session, ApiAuthorizationCode.token_hash, row.token_hash,
+        ApiAuthorizationCode.used_at, moment,
+    ):  # fmt: skip
         _revoke_grant(session, grant, "authorization code reused", moment)
         raise _invalid_grant("This authorization code was already used; its grant is revoked.")
-    row.used_at = moment
     if _aware(row.expires_at) <= moment:
         raise _invalid_grant("The authorization code has expired.")
     if grant.revoked_at is not None:
@@ -431,7 +451,9 @@ def refresh(
     grant = session.get(ApiGrant, token.grant_id) if token is not None else None
     if token is None or token.kind != "refresh" or grant is None or grant.client_id != client.id:
         raise _invalid_grant("Unknown refresh token (or issued to another client).")
-    if token.rotated_at is not None:
+    if token.rotated_at is not None or not _claim(
+        session, ApiToken.token_hash, token.token_hash, ApiToken.rotated_at, moment
+    ):
         _revoke_grant(session, grant, "refresh token reused", moment)
         raise _invalid_grant("This refresh token was already used; its grant is revoked.")
     if grant.revoked_at is not None or token.revoked_at is not None:
@@ -447,7 +469,6 @@ def refresh(
         if set(asked) - set(scopes):
             raise OAuthError("invalid_scope", "A refresh cannot add scopes to the grant.")
         scopes = asked
-    token.rotated_at = moment
     return _issue(session, grant, scopes, moment)
 
 
@@ -542,11 +563,18 @@ class CredentialPage:
     compact_jws: list[str]
 
 
-def _imported_ob3(session: Session, user_id: str) -> list[ImportedCredential]:
+def _imported_ob3(
+    session: Session, user_id: str, *, verified_only: bool = True
+) -> list[ImportedCredential]:
+    """The OB 3.0 credentials in the learner's wallet (those whose last verification passed)."""
     rows = session.scalars(
         select(ImportedCredential).where(ImportedCredential.user_id == user_id)
     ).all()
-    return [row for row in rows if row.source_format.endswith(OB3_FORMATS)]
+    return [
+        row
+        for row in rows
+        if row.source_format.endswith(OB3_FORMATS) and (row.verified or not verified_only)
+    ]
 
 
 def credentials_page(
@@ -613,7 +641,7 @@ def upsert_credential(
     if credential_id is not None:
         replaced = [
             row
-            for row in _imported_ob3(session, access.user.id)
+            for row in _imported_ob3(session, access.user.id, verified_only=False)
             if row.credential.get("id") == credential_id
         ]
     for row in replaced:
