@@ -28,6 +28,18 @@ def _client(session: Session, client_id: str) -> ApiClient:
     return client
 
 
+def _allow(
+    session: Session, world: World, client: ApiClient, now: datetime, scope: str | None = None
+) -> str:
+    """The learner allows the client's authorization request: its code."""
+    request = obapi.check_authorization(
+        session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
+        scope=scope, state="s", code_challenge=protocol.s256(VERIFIER),
+        code_challenge_method="S256",
+    )  # fmt: skip
+    return obapi.approve(session, principal_of(session, world.learner), request, now=now)
+
+
 def _connect(
     session: Session,
     world: World,
@@ -38,12 +50,7 @@ def _connect(
     """Register a client (unless given), have the learner allow it, exchange the code."""
     if client is None:
         client, _ = obapi.register_client(session, registration(), ip="203.0.113.9", now=now)
-    request = obapi.check_authorization(
-        session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
-        scope=scope, state="s", code_challenge=protocol.s256(VERIFIER),
-        code_challenge_method="S256",
-    )  # fmt: skip
-    code = obapi.approve(session, principal_of(session, world.learner), request, now=now)
+    code = _allow(session, world, client, now, scope)
     tokens = obapi.exchange_code(
         session, client, code=code, redirect_uri=REDIRECT_URI, code_verifier=VERIFIER, now=now
     )
@@ -186,12 +193,7 @@ def test_of_two_exchanges_racing_with_one_code_only_one_wins_and_the_grant_dies(
     now = datetime.now(UTC)
     with sessions.begin() as session:
         client, _ = obapi.register_client(session, registration(), ip=None, now=now)
-        request = obapi.check_authorization(
-            session, client_id=client.id, redirect_uri=REDIRECT_URI, response_type="code",
-            scope=None, state=None, code_challenge=protocol.s256(VERIFIER),
-            code_challenge_method="S256",
-        )  # fmt: skip
-        code = obapi.approve(session, principal_of(session, world.learner), request, now=now)
+        code = _allow(session, world, client, now)
         client_id = client.id
     with sessions() as first, sessions() as second:
         assert second.scalars(select(ApiAuthorizationCode)).one().used_at is None  # both saw it
