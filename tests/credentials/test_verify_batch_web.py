@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts import service as accounts
 from microcred.accounts.models import AuditEvent, User
 from microcred.credentials import batch
+from microcred.outcomes import engagement
 from microcred.settings import Settings
 from microcred.web.routers.verify_batch import FORM_OVERHEAD
 from tests.conftest import World, sign_in_client
@@ -125,6 +126,8 @@ def test_the_api_answers_json_and_csv_for_multipart_and_json_bodies(
     assert rows[0]["issued_to_applicant"] == "yes" and rows[1]["duplicate_of"] == "alice"
     assert rows[3]["url"] == UNREACHABLE and "did not answer" in rows[3]["problems"][0]["reason"]
     assert len(no_network) == 1
+    with sessions() as session:  # counted once for its issuer, as /verify counts it
+        assert engagement.counts_of(session, issued.valid_id).get("verify") == 1
     as_csv = client.post(
         "/api/v1/verify/batch",
         headers={**headers, "Accept": "text/csv"},

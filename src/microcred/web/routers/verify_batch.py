@@ -18,7 +18,10 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from microcred.accounts.service import Principal
 from microcred.credentials import batch
+from microcred.credentials.models import IssuedCredential
 from microcred.market import charts
+from microcred.outcomes import engagement
+from microcred.settings import Settings
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
@@ -144,9 +147,26 @@ async def _verify(
     """Checked, counted and run on a worker thread (a batch may take its whole time budget), on
     the request's session: its transaction, which may hold the token's write, commits it."""
     settings = app_context(request).settings
-    return await run_in_threadpool(
-        batch.verify_batch_as, session, principal, inputs, settings, applicants=applicants
-    )
+
+    def run() -> batch.BatchResult:
+        result = batch.verify_batch_as(session, principal, inputs, settings, applicants=applicants)
+        _count_verifications(session, result, settings)
+        return result
+
+    return await run_in_threadpool(run)
+
+
+def _count_verifications(session: Session, result: batch.BatchResult, settings: Settings) -> None:
+    """One more verification of each credential issued here that the batch read (once, however
+    many times it appears), as ``/verify`` counts one: the issuer's engagement figures."""
+    prefix = f"{settings.base_url.rstrip('/')}/credentials/"
+    for row in result.rows:
+        identifier = row.credential_id or ""
+        if row.kind != "credential" or row.duplicate_of or not identifier.startswith(prefix):
+            continue
+        credential = session.get(IssuedCredential, identifier.removeprefix(prefix))
+        if credential is not None:
+            engagement.record(session, credential, engagement.VERIFY)
 
 
 def _wants_csv(request: Request) -> bool:
