@@ -49,6 +49,12 @@ def _imsx(response: Any, status: int, code_minor: str) -> dict[str, Any]:
     return body
 
 
+def _push(client: TestClient, token: str, content: str, media: str = "application/json") -> Any:
+    """upsertCredential as an app sends it: JSON, or a compact JWS as text/plain."""
+    headers = {**bearer(token), "Content-Type": media}
+    return client.post(f"{API}/credentials", content=content, headers=headers)
+
+
 def _issue(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -129,24 +135,15 @@ def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revok
     # a credential from another organisation, to the learner's e-mail: JSON then a compact JWS
     _, academy_document, academy_jwts = _issue(sessions, settings, academy_definition_id)
     body = json.dumps(academy_document)
-    pushed = client.post(
-        f"{API}/credentials", content=body,
-        headers={**bearer(tokens["access_token"]), "Content-Type": "application/json"},
-    )  # fmt: skip
+    pushed = _push(client, tokens["access_token"], body)
     assert pushed.status_code == 201, pushed.text
     assert pushed.json() == academy_document
-    again = client.post(
-        f"{API}/credentials", content=academy_jwts["vc-jwt-es256"],
-        headers={**bearer(tokens["access_token"]), "Content-Type": "text/plain"},
-    )  # fmt: skip
+    again = _push(client, tokens["access_token"], academy_jwts["vc-jwt-es256"], "text/plain")
     assert again.status_code == 200, again.text  # the same credential id: replaced
     assert again.text == academy_jwts["vc-jwt-es256"]
     assert again.headers["content-type"].startswith("text/plain")
     _, _, second_jwts = _issue(sessions, settings, academy_definition_id)
-    new_jws = client.post(
-        f"{API}/credentials", content=second_jwts["vc-jwt-es256"],
-        headers={**bearer(tokens["access_token"]), "Content-Type": "text/plain"},
-    )  # fmt: skip
+    new_jws = _push(client, tokens["access_token"], second_jwts["vc-jwt-es256"], "text/plain")
     assert new_jws.status_code == 201, new_jws.text
     listed = client.get(f"{API}/credentials", headers=bearer(tokens["access_token"]))
     _valid(RESPONSE_SCHEMA, listed.json())
@@ -154,10 +151,7 @@ def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revok
     assert academy_document["id"] in [c["id"] for c in listed.json()["credential"]]
     # one issued to a DID (no account here) that the app pushed: listed in its JWT form
     _, _, did_jwts = _issue(sessions, settings, academy_definition_id, email=None)
-    pushed_jws = client.post(
-        f"{API}/credentials", content=did_jwts["vc-jwt-es256"],
-        headers={**bearer(tokens["access_token"]), "Content-Type": "text/plain"},
-    )  # fmt: skip
+    pushed_jws = _push(client, tokens["access_token"], did_jwts["vc-jwt-es256"], "text/plain")
     assert pushed_jws.status_code == 201, pushed_jws.text
     listed = client.get(f"{API}/credentials", headers=bearer(tokens["access_token"]))
     _valid(RESPONSE_SCHEMA, listed.json())
@@ -453,24 +447,16 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     sign_in_client(client, "learner@example.org")
     backpack = ClientApp(client)
     backpack.register()
-    headers = bearer(backpack.connect()["access_token"])
+    token = backpack.connect()["access_token"]
+    headers = bearer(token)
     _, document, _ = _issue(sessions, settings, academy_definition_id)
     tampered = {**document, "name": "Something else"}
-    refused = client.post(
-        f"{API}/credentials", content=json.dumps(tampered),
-        headers={**headers, "Content-Type": "application/json"},
-    )  # fmt: skip
+    refused = _push(client, token, json.dumps(tampered))
     assert "does not verify" in _imsx(refused, 400, "invalid_data")["imsx_description"]
     _, elses, _ = _issue(sessions, settings, academy_definition_id, email="someone@example.net")
-    theirs = client.post(
-        f"{API}/credentials", content=json.dumps(elses),
-        headers={**headers, "Content-Type": "application/json"},
-    )  # fmt: skip
+    theirs = _push(client, token, json.dumps(elses))
     assert "someone else" in _imsx(theirs, 400, "invalid_data")["imsx_description"]
-    garbage = client.post(
-        f"{API}/credentials", content="not a credential",
-        headers={**headers, "Content-Type": "text/plain"},
-    )  # fmt: skip
+    garbage = _push(client, token, "not a credential", "text/plain")
     _imsx(garbage, 400, "invalid_data")
     wrong_type = client.post(
         f"{API}/credentials",
@@ -479,15 +465,9 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     )
     _imsx(wrong_type, 415, "not_acceptable")
     # a replacement that fails leaves the original in place
-    accepted = client.post(
-        f"{API}/credentials", content=json.dumps(document),
-        headers={**headers, "Content-Type": "application/json"},
-    )  # fmt: skip
+    accepted = _push(client, token, json.dumps(document))
     assert accepted.status_code == 201
-    failed = client.post(
-        f"{API}/credentials", content=json.dumps(tampered),
-        headers={**headers, "Content-Type": "application/json"},
-    )  # fmt: skip
+    failed = _push(client, token, json.dumps(tampered))
     assert failed.status_code == 400
     listed = client.get(f"{API}/credentials", headers=headers).json()
     assert [c["id"] for c in listed["credential"]] == [document["id"]]
@@ -495,8 +475,7 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     # (verified anew) it replaces the failed copy
     _, held_by_did, _ = _issue(sessions, settings, academy_definition_id, email=None)
     body = json.dumps(held_by_did)
-    json_type = {**headers, "Content-Type": "application/json"}
-    assert client.post(f"{API}/credentials", content=body, headers=json_type).status_code == 201
+    assert _push(client, token, body).status_code == 201
 
     def total() -> str:
         return str(client.get(f"{API}/credentials", headers=headers).headers["x-total-count"])
@@ -505,7 +484,7 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     with sessions.begin() as session:
         session.execute(update(ImportedCredential).values(verified=False))
     assert total() == "1"
-    resent = client.post(f"{API}/credentials", content=body, headers=json_type)
+    resent = _push(client, token, body)
     assert resent.status_code == 200
     assert total() == "2"
     bad_profile = client.put(
