@@ -43,7 +43,7 @@ def test_an_employer_uploads_three_files_and_a_link_and_downloads_the_csv(
     page.wait_for_selector("#batch-results")
     assert "4 items: 3 valid, 1 invalid, 0 unreadable" in page.locator("#batch-totals").inner_text()
     assert page.locator("#batch-results svg.bar-chart").is_visible()
-    rows = page.locator("#batch-table tbody tr")
+    rows = page.locator("#batch-table tbody.batch-row")
     assert rows.count() == 4
     assert "duplicate of alice.json" in rows.nth(1).inner_text()
     assert "revoked" in rows.nth(2).inner_text()

@@ -250,7 +250,7 @@ def _form_page(
 
 def _limits() -> dict[str, Any]:
     return {
-        "items": batch.MAX_ITEMS,
+        "max_items": batch.MAX_ITEMS,
         "megabytes": batch.MAX_BATCH_BYTES // (1024 * 1024),
         "per_hour": batch.MAX_BATCHES_PER_HOUR,
         "budget": int(batch.DEFAULT_TIME_BUDGET),
