@@ -100,7 +100,7 @@ class ClientApp:
         assert answer.status_code == 303, answer.text
         location = answer.headers["location"]
         assert location.startswith(REDIRECT_URI + "?")
-        return parse_qs(urlsplit(location).query)
+        return parse_qs(urlsplit(location).query, keep_blank_values=True)
 
     def exchange(self, code: str, **overrides: str | None) -> Any:
         data: dict[str, str | None] = {

@@ -360,6 +360,8 @@ def test_deny_redirects_with_access_denied_and_the_form_needs_its_csrf_token(
     denied = app_client.consent("deny")
     assert denied["error"] == ["access_denied"] and denied["state"] == [app_client.state]
     assert "code" not in denied
+    stateless = app_client.consent(state=None)
+    assert "state" not in stateless and stateless["code"]
     page = client.get(app_client.authorize_url())
     fields = {**hidden_fields(page.text), "csrf_token": "forged", "decision": "allow"}
     forged = client.post(f"{API}/authorize", data=fields, follow_redirects=False)

@@ -225,6 +225,8 @@ def check_authorization(
             "register (redirect_uri): you cannot connect it this way."
         )
 
+    state = state or None  # the consent form posts an absent state back as ""
+
     def refuse(error: str, description: str) -> RedirectedError:
         return RedirectedError(error, description, redirect_uri, state)
 
