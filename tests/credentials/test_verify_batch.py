@@ -16,10 +16,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.credentials import batch
+from microcred.credentials import batch, service
 from microcred.credentials.dids import http_json_fetcher
 from microcred.settings import Settings
 from microcred.wallet.certificate import certificate_pdf
+from microcred.wallet.presentations import create_presentation
 from tests.conftest import World
 from tests.credentials.batch_helpers import (
     UNREACHABLE,
@@ -28,7 +29,7 @@ from tests.credentials.batch_helpers import (
     make_zip,
     unreachable_fetcher,
 )
-from tests.credentials.service.conftest import definition_id, skills
+from tests.credentials.service.conftest import definition_id, principal_of, skills
 
 __all__ = ["definition_id", "issued", "skills"]
 
@@ -381,3 +382,26 @@ def test_the_look_ups_of_a_credential_are_its_remote_did_keys_and_status_lists(
     ]
     assert batch.look_ups(b"\x89PNG not json", own) == []
     assert batch.look_ups("{" * 500, own) == []
+
+
+def test_a_presentation_is_one_row_with_its_credential_details(
+    sessions: sessionmaker[Session], settings: Settings, world: World, definition_id: str
+) -> None:
+    with sessions.begin() as session:
+        credential = service.issue_credential(
+            session, None, definition_id=definition_id, recipient_user_id=world.learner.id,
+            results=[{"level": "Competent"}], settings=settings,
+        )  # fmt: skip
+        learner = principal_of(session, world.learner)
+        presentation = create_presentation(
+            session, learner, [credential.id], challenge="job-42", domain=None,
+            cryptosuite="vp-jose", settings=settings,
+        )  # fmt: skip
+    assert isinstance(presentation, str)
+    inputs = batch.BatchInput()
+    inputs.add_file("lee.vp.jwt", presentation.encode())
+    with sessions() as session:
+        (row,) = batch.verify_batch(session, inputs.items, settings, allow_remote=False).rows
+    assert (row.kind, row.verdict, row.source) == ("presentation", "valid", "jwt")
+    assert row.achievement == credential.achievement_name and row.issuer_name == "North College"
+    assert any(c.name == "challenge" and c.status == "warning" for c in row.problems)

@@ -84,6 +84,56 @@ class BatchOut(BaseModel):
     rows: list[BatchRowOut]
 
 
+_TEXT = {"type": "string"}
+BATCH_REQUEST_BODY: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "maxItems": batch.MAX_ITEMS,
+                    "items": {
+                        "type": "object",
+                        "description": "Exactly one of credential, jwt, url.",
+                        "properties": {
+                            "name": _TEXT,
+                            "credential": {"oneOf": [{"type": "object"}, _TEXT]},
+                            "jwt": _TEXT,
+                            "url": {"type": "string", "format": "uri"},
+                        },
+                    },
+                },
+                "applicants": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["item", "email"],
+                        "properties": {"item": _TEXT, "email": _TEXT, "name": _TEXT},
+                    },
+                },
+            },
+        }
+    },
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "references": {"type": "string", "description": "URLs, one a line"},
+                "applicants": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "CSV: item, email, name",
+                },
+            },
+        }
+    },
+}
+"""The request body, parsed by hand (it is JSON or a form), described for the OpenAPI schema."""
+
+
 def _batch_out(result: batch.BatchResult) -> dict[str, Any]:
     totals = result.totals
     totals["not_checked"] = totals.pop("not checked")
@@ -186,6 +236,7 @@ def _csv_response(result: batch.BatchResult) -> Response:
     summary="Verify many credentials at once (files, ZIPs, URLs); one row per item",
     response_model=BatchOut,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra={"requestBody": {"required": True, "content": BATCH_REQUEST_BODY}},
 )
 async def api_verify_batch(
     request: Request, session: DbSession, principal: CurrentPrincipal
