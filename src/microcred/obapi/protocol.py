@@ -29,7 +29,7 @@ SCOPES = {
 }
 SCOPE_WORDS = {
     CREDENTIAL_READONLY: "See the credentials issued to you here and those in your wallet",
-    CREDENTIAL_UPSERT: "Add credentials to your wallet, or replace ones it added",
+    CREDENTIAL_UPSERT: "Add credentials to your wallet, or replace one there with a newer copy",
     PROFILE_READONLY: "See your name and e-mail address",
     PROFILE_UPDATE: "Change your display name",
 }
