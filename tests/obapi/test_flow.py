@@ -543,3 +543,14 @@ def test_another_learners_data_is_never_visible_and_revoking_on_the_account_page
         assert "No app is connected" in learner_browser.get("/account").text
         alive = staff_browser.get(f"{API}/profile", headers=bearer(staff_token))
         assert alive.status_code == 200
+
+
+def test_the_consent_page_warns_when_the_answer_goes_to_another_host_than_the_apps(
+    client: TestClient, world: World, app_client: ClientApp
+) -> None:
+    sign_in_client(client, "learner@example.org")
+    assert 'id="consent-other-host"' not in client.get(app_client.authorize_url()).text
+    elsewhere = ClientApp(client)
+    elsewhere.register(redirect_uris=["https://collector.example/cb"])
+    page = client.get(elsewhere.authorize_url(redirect_uri="https://collector.example/cb"))
+    assert 'id="consent-other-host"' in page.text and "collector.example" in page.text
