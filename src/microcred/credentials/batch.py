@@ -363,9 +363,12 @@ def applicants_from_json(entries: Any) -> dict[str, Applicant]:
 def applicant_of(
     applicants: Mapping[str, Applicant], name: str, url: str | None, credential_id: str | None
 ) -> Applicant | None:
-    """The applicant a row belongs to: by its name, its file's base name, its URL or the id of
-    the credential it holds (or that id's last path segment)."""
-    keys = [name, name.rsplit("/", 1)[-1], url or "", credential_id or ""]
+    """The applicant a row belongs to: by its name, its file's base name (a file or a ZIP
+    entry, not a URL), its URL or the id of the credential it holds (or that id's last path
+    segment)."""
+    keys = [name, url or "", credential_id or ""]
+    if url is None:
+        keys.append(name.rsplit("/", 1)[-1])
     if credential_id:
         keys.append(credential_id.rstrip("/").rsplit("/", 1)[-1])
     return next((applicants[_key(k)] for k in keys if k and _key(k) in applicants), None)
