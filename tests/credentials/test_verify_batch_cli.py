@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from microcred.cli.main import app
+from microcred.settings import Settings
 from tests.credentials.batch_helpers import Issued, issued, make_zip
 from tests.credentials.service.conftest import definition_id, skills
 
@@ -84,3 +85,16 @@ def test_one_file_keeps_the_single_report_and_a_missing_applicants_file_is_an_er
         app, ["verify", str(path), "--applicants", str(tmp_path / "none.csv"), "--offline"]
     )
     assert missing.exit_code == 2 and "Cannot read" in missing.output
+
+
+def test_references_from_a_file_are_a_batch_and_nothing_at_all_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, settings: Settings, issued: Issued
+) -> None:
+    links = tmp_path / "links.txt"
+    links.write_text(f"{settings.base_url}/credentials/{issued.valid_id}\nnot a link\n")
+    result = runner.invoke(app, ["verify", "--references", str(links), "--json", "--offline"])
+    assert result.exit_code == 2, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert [row["verdict"] for row in rows] == ["valid", "unreadable"]
+    nothing = runner.invoke(app, ["verify"])
+    assert nothing.exit_code == 2 and "--references" in nothing.output

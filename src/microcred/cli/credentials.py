@@ -133,17 +133,21 @@ def _bulk(
 @exits_cleanly
 def verify_command(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Credentials: JSON, JWT, baked PNG/SVG, PDF; several files, a folder or a ZIP "
             "verify them all (a batch)"
         ),
-    ],
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print a batch's rows as CSV")] = False,
     applicants: Annotated[
         Path | None,
         typer.Option(help="A batch's applicants: a CSV with item, email and name columns"),
+    ] = None,
+    references: Annotated[
+        Path | None,
+        typer.Option(help="A batch's links to credentials: a text file, one URL a line"),
     ] = None,
     time_budget: Annotated[
         float, typer.Option(help="Seconds a batch may spend; later items are not checked")
@@ -158,13 +162,20 @@ def verify_command(
 ) -> None:
     """Verify a credential or a presentation. Exit 0 valid, 1 invalid, 2 unreadable.
 
-    Several files, a folder or a ZIP are a batch: one row each, exit 0 all valid, 1 some
-    invalid, 2 some unreadable (or not checked in the time budget)."""
+    Several files, a folder, a ZIP or --references are a batch: one row each, exit 0 all valid,
+    1 some invalid, 2 some unreadable (or not checked in the time budget)."""
+    files = files or []
+    if not files and references is None:
+        err_console.print("Give a file (or several, a folder, a ZIP) or --references FILE.")
+        raise typer.Exit(EXIT_USAGE)
     single = len(files) == 1 and files[0].is_file() and not _is_zip(files[0])
-    if single and not as_csv and applicants is None:
+    if single and not as_csv and applicants is None and references is None:
         _verify_one(files[0], as_json, offline, challenge, domain)
         return
-    _verify_many(files, as_json, as_csv, applicants, time_budget, offline)
+    inputs = _batch_input(files)
+    if references is not None:
+        inputs.add_references(_read_file(references).decode("utf-8", "replace"))
+    _verify_many(inputs, as_json, as_csv, applicants, time_budget, offline)
 
 
 def _is_zip(path: Path) -> bool:
@@ -238,7 +249,7 @@ def _batch_input(files: list[Path]) -> BatchInput:
 
 
 def _verify_many(
-    files: list[Path],
+    inputs: BatchInput,
     as_json: bool,
     as_csv: bool,
     applicants_file: Path | None,
@@ -247,7 +258,6 @@ def _verify_many(
 ) -> None:
     from microcred.credentials import batch
 
-    inputs = _batch_input(files)
     people = batch.read_applicants(_read_file(applicants_file)) if applicants_file else None
     with (
         Progress(
