@@ -76,7 +76,7 @@ def test_discovery_describes_the_api_and_where_to_register_authorize_and_get_tok
     client: TestClient, settings: Settings
 ) -> None:
     response = client.get(f"{API}/discovery")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
     document = response.json()
     scheme = document["components"]["securitySchemes"]["OAuth2ACG"]
     base = settings.base_url.rstrip("/") + API

@@ -115,7 +115,9 @@ def _ip(request: Request) -> str | None:
     summary="getServiceDescription: the Service Description Document (OpenAPI, with OAuth2ACG)",
     response_model=dict[str, Any],
 )
-def discovery(request: Request) -> dict[str, Any]:
+def discovery(request: Request, response: Response) -> dict[str, Any]:
+    """Public, and readable from any origin (a wallet in a browser discovers the API too)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
     settings = app_context(request).settings
     base = _base(settings)
     privacy = settings.privacy_policy_url or f"{base}/privacy"
