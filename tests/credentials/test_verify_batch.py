@@ -405,3 +405,23 @@ def test_a_presentation_is_one_row_with_its_credential_details(
     assert (row.kind, row.verdict, row.source) == ("presentation", "valid", "jwt")
     assert row.achievement == credential.achievement_name and row.issuer_name == "North College"
     assert any(c.name == "challenge" and c.status == "warning" for c in row.problems)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=300) | st.text(max_size=300).map(lambda t: t.encode()))
+def test_any_applicants_file_is_read_or_refused_with_a_reason(data: bytes) -> None:
+    try:
+        applicants = batch.read_applicants(b"item,email,name\n" + data)
+    except batch.BatchError as error:
+        assert error.message.startswith("The applicants") and error.field == "applicants"
+        return
+    assert all("@" in applicant.email for applicant in applicants.values())
+
+
+def test_an_applicants_field_past_the_csv_limit_is_refused_clearly() -> None:
+    limit = csv.field_size_limit(1000)
+    try:
+        with pytest.raises(batch.BatchError, match="not a readable CSV: field larger"):
+            batch.read_applicants(b'item,email\n"' + b"x" * 2000 + b'",a@example.org\n')
+    finally:
+        csv.field_size_limit(limit)

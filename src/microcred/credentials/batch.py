@@ -311,7 +311,11 @@ def read_applicants(data: bytes) -> dict[str, Applicant]:
         raise BatchError(f"The applicants file: {error}", field="applicants") from None
     known = {*_ITEM_COLUMNS, *_EMAIL_COLUMNS, *_NAME_COLUMNS}
     delimiter = sniff_delimiter(text, lambda cell: _key(cell) in known)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        message = f"The applicants file is not a readable CSV: {error}"
+        raise BatchError(message, field="applicants") from None
     if not rows:
         raise BatchError("The applicants file is empty", field="applicants")
     item, email, name = (
