@@ -460,6 +460,10 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     assert "someone else" in _imsx(theirs, 400, "invalid_data")["imsx_description"]
     garbage = _push(client, token, "not a credential", "text/plain")
     _imsx(garbage, 400, "invalid_data")
+    not_a_badge = _push(client, token, json.dumps({**document, "type": ["VerifiableCredential"]}))
+    assert (
+        "neither OpenBadgeCredential" in _imsx(not_a_badge, 400, "invalid_data")["imsx_description"]
+    )
     wrong_type = client.post(
         f"{API}/credentials",
         content=b"%PDF",

@@ -617,17 +617,16 @@ def credentials_page(
     return CredentialPage(len(entries), documents, jws)
 
 
-def _credential_id(text: str) -> str | None:
-    """The ``id`` of a credential given as JSON or as a VC-JWT (its ``vc``, or its payload)."""
+def _document(text: str) -> dict[str, Any] | None:
+    """The credential in a JSON text or a VC-JWT (its ``vc``, or its payload), unverified."""
     try:
-        if looks_like_jwt(text):
-            document: Any = decode_jwt(text).credential
-        else:
-            document = json.loads(text)
+        document: Any = decode_jwt(text).credential if looks_like_jwt(text) else json.loads(text)
     except (CredentialError, ValueError):
         return None
-    value = document.get("id") if isinstance(document, dict) else None
-    return value if isinstance(value, str) and value else None
+    return document if isinstance(document, dict) else None
+
+
+BADGE_TYPES = ("OpenBadgeCredential", "AchievementCredential")
 
 
 def upsert_credential(
@@ -638,9 +637,18 @@ def upsert_credential(
     credential that fails verification, is not OB 3.0 or names someone else is refused and
     nothing changes (the caller rolls back)."""
     principal = access.principal(session)
-    credential_id = _credential_id(text)
+    document = _document(text)
+    types = document.get("type") if document is not None else None
+    if document is not None and not set(types if isinstance(types, list) else [types]) & set(
+        BADGE_TYPES
+    ):
+        raise ObApiError(
+            "Not an Open Badges 3.0 credential: its type names neither OpenBadgeCredential nor "
+            "AchievementCredential."
+        )
+    credential_id = document.get("id") if document is not None else None
     replaced: Sequence[ImportedCredential] = []
-    if credential_id is not None:
+    if isinstance(credential_id, str) and credential_id:
         replaced = [
             row
             for row in _imported_ob3(session, access.user.id, verified_only=False)
