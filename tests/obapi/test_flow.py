@@ -114,6 +114,9 @@ def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revok
     backpack = ClientApp(client)
     registered = backpack.register()
     assert registered["client_secret_expires_at"] == 0
+    assert registered["token_endpoint_auth_method"] == "client_secret_basic"
+    assert registered["grant_types"] == ["authorization_code", "refresh_token"]
+    assert registered["response_types"] == ["code"]
     assert registered["redirect_uris"] == [REDIRECT_URI]
     redirected = backpack.consent()
     assert redirected["state"] == [backpack.state]

@@ -103,10 +103,9 @@ def test_defaults_of_the_optional_fields_are_ours() -> None:
     body = registration()
     for name in ("token_endpoint_auth_method", "grant_types", "response_types"):
         del body[name]
-    metadata = protocol.client_metadata(body).as_dict()
-    assert metadata["token_endpoint_auth_method"] == "client_secret_basic"
-    assert metadata["grant_types"] == ["authorization_code", "refresh_token"]
-    assert metadata["response_types"] == ["code"]
+    metadata = protocol.client_metadata(body)
+    assert metadata.redirect_uris == body["redirect_uris"]
+    assert metadata.scopes == list(protocol.SCOPES)
 
 
 def test_response_parameters_are_added_to_the_redirect_uris_own_query() -> None:

@@ -144,23 +144,6 @@ class ClientMetadata:
     redirect_uris: list[str]
     scopes: list[str]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The registered metadata as RFC 7591 §3.2.1 echoes it back."""
-        return {
-            "client_name": self.client_name,
-            "client_uri": self.client_uri,
-            "logo_uri": self.logo_uri,
-            "tos_uri": self.tos_uri,
-            "policy_uri": self.policy_uri,
-            "software_id": self.software_id,
-            "software_version": self.software_version,
-            "redirect_uris": self.redirect_uris,
-            "token_endpoint_auth_method": AUTH_METHOD,
-            "grant_types": list(GRANT_TYPES),
-            "response_types": ["code"],
-            "scope": " ".join(self.scopes),
-        }
-
 
 def client_metadata(body: Any) -> ClientMetadata:
     """Check a registration request. The OB 3.0 spec requires every field but the three that

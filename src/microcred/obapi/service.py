@@ -145,27 +145,6 @@ def register_client(
     return client, secret
 
 
-def registration_response(client: ApiClient, secret: str) -> dict[str, Any]:
-    metadata = protocol.ClientMetadata(
-        client_name=client.client_name,
-        client_uri=client.client_uri,
-        logo_uri=client.logo_uri,
-        tos_uri=client.tos_uri,
-        policy_uri=client.policy_uri,
-        software_id=client.software_id,
-        software_version=client.software_version,
-        redirect_uris=list(client.redirect_uris),
-        scopes=list(client.scopes),
-    )
-    return {
-        "client_id": client.id,
-        "client_secret": secret,
-        "client_id_issued_at": int(_aware(client.created_at).timestamp()),
-        "client_secret_expires_at": 0,
-        **metadata.as_dict(),
-    }
-
-
 # --- authorization ---------------------------------------------------------------------------
 
 
@@ -326,15 +305,6 @@ class IssuedTokens:
     access_token: str
     refresh_token: str
     scopes: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "token_type": "Bearer",
-            "expires_in": int(ACCESS_LIFETIME.total_seconds()),
-            "refresh_token": self.refresh_token,
-            "scope": " ".join(self.scopes),
-        }
 
 
 def _issue(session: Session, grant: ApiGrant, scopes: list[str], moment: datetime) -> IssuedTokens:

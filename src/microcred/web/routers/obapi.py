@@ -16,13 +16,13 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.obapi import protocol
 from microcred.obapi import service as obapi
 from microcred.obapi.protocol import BASE_PATH
+from microcred.obapi.schemas import CredentialsOut, RegistrationOut, StatusInfoOut, TokenOut
 from microcred.settings import Settings
 from microcred.wallet.oid4vci import OAuthError
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
@@ -34,45 +34,6 @@ api = APIRouter(prefix=BASE_PATH, tags=["openbadges"])
 pages = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 JSON_TYPES = ("application/json", "application/vc+ld+json", "application/ld+json")
-
-
-class StatusInfoOut(BaseModel):
-    imsx_codeMajor: str
-    imsx_severity: str
-    imsx_description: str | None = None
-    imsx_codeMinor: dict[str, Any] | None = None
-
-
-class RegistrationOut(BaseModel):
-    client_id: str
-    client_secret: str = Field(description="Shown once; stored hashed")
-    client_id_issued_at: int
-    client_secret_expires_at: int = Field(description="0: it does not expire")
-    client_name: str
-    client_uri: str
-    logo_uri: str
-    tos_uri: str
-    policy_uri: str
-    software_id: str
-    software_version: str
-    redirect_uris: list[str]
-    token_endpoint_auth_method: str
-    grant_types: list[str]
-    response_types: list[str]
-    scope: str
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-    refresh_token: str
-    scope: str
-
-
-class CredentialsOut(BaseModel):
-    credential: list[dict[str, Any]] = Field(default_factory=list)
-    compactJwsString: list[str] = Field(default_factory=list)
 
 
 def _oauth_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -151,7 +112,7 @@ async def register(request: Request, session: DbSession) -> Response:
             headers={"Retry-After": "3600", **NO_STORE},
         )
     return JSONResponse(
-        obapi.registration_response(client, secret), status_code=201, headers=NO_STORE
+        RegistrationOut.of(client, secret).model_dump(), status_code=201, headers=NO_STORE
     )
 
 
@@ -297,7 +258,13 @@ def token(
             )
     except OAuthError as error:
         return _oauth_error(error)
-    return JSONResponse(issued.as_dict(), headers=NO_STORE)
+    body = TokenOut(
+        access_token=issued.access_token,
+        expires_in=int(obapi.ACCESS_LIFETIME.total_seconds()),
+        refresh_token=issued.refresh_token,
+        scope=" ".join(issued.scopes),
+    )
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
 @api.post(
