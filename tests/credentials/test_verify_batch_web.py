@@ -89,6 +89,14 @@ def test_the_page_needs_a_sign_in_and_csrf_and_says_what_is_wrong(
     assert client.post("/verify/batch", data={"csrf_token": "wrong"}).status_code == 403
     empty = client.post("/verify/batch", data={"csrf_token": csrf, "references": ""})
     assert empty.status_code == 400 and "Nothing to verify" in empty.text
+    no_file_chosen = client.post(  # what a browser sends when no file is chosen
+        "/verify/batch",
+        data={"csrf_token": csrf, "references": "ftp://x"},
+        files=[("files", ("", b"", "application/octet-stream")),
+               ("applicants", ("", b"", "application/octet-stream"))],
+    )  # fmt: skip
+    assert no_file_chosen.status_code == 200, no_file_chosen.text
+    assert re.findall(r'data-verdict="([^"]+)"', no_file_chosen.text) == ["unreadable"]
     bad = client.post(
         "/verify/batch",
         data={"csrf_token": csrf, "references": "https://a.example/1"},

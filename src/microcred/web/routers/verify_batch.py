@@ -5,15 +5,15 @@ rate-limited per user; anonymous single verification (``/verify``) stays as it i
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from microcred.accounts.service import Principal
@@ -156,16 +156,28 @@ async def _read_upload(upload: StarletteUpload, inputs: batch.BatchInput) -> byt
     return data
 
 
-async def _uploads_input(
-    files: Sequence[StarletteUpload], references: str, applicants: StarletteUpload | None
+async def _read_form(request: Request) -> FormData:
+    return await request.form(max_files=batch.MAX_ITEMS + 2, max_fields=100)
+
+
+def _text_field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _form_input(
+    form: FormData,
 ) -> tuple[batch.BatchInput, dict[str, batch.Applicant] | None]:
+    """``files`` (repeated), ``references`` and ``applicants``; a file field left empty (a
+    browser sends a part without a file name) is no file."""
     inputs = batch.BatchInput()
-    for upload in files:
-        if upload.filename:
+    for upload in form.getlist("files"):
+        if isinstance(upload, StarletteUpload) and upload.filename:
             inputs.add_file(upload.filename, await _read_upload(upload, inputs))
-    inputs.add_references(references)
+    inputs.add_references(_text_field(form, "references"))
+    applicants = form.get("applicants")
     people = None
-    if applicants is not None and applicants.filename:
+    if isinstance(applicants, StarletteUpload) and applicants.filename:
         people = batch.read_applicants(await applicants.read(batch.MAX_APPLICANTS_BYTES + 1))
     return inputs, people
 
@@ -249,15 +261,7 @@ async def api_verify_batch(
     await run_in_threadpool(batch.check_batch_allowed, session, principal)  # before the upload
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=batch.MAX_ITEMS + 1)
-        files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
-        references = form.get("references")
-        applicants = form.get("applicants")
-        inputs, people = await _uploads_input(
-            files,
-            references if isinstance(references, str) else "",
-            applicants if isinstance(applicants, StarletteUpload) else None,
-        )
+        inputs, people = await _form_input(await _read_form(request))
     else:
         try:
             body = await request.json()
@@ -315,17 +319,13 @@ def verify_batch_page(request: Request, principal: CurrentPrincipal) -> HTMLResp
 
 @pages.post("/verify/batch", response_class=HTMLResponse)
 async def verify_batch_submit(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    csrf_token: Annotated[str, Form()] = "",
-    references: Annotated[str, Form(max_length=1_000_000)] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
-    applicants: Annotated[UploadFile | None, File()] = None,
+    request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> HTMLResponse:
-    check_csrf(request, csrf_token)
+    form = await _read_form(request)
+    check_csrf(request, _text_field(form, "csrf_token"))
+    references = _text_field(form, "references")
     try:
-        inputs, people = await _uploads_input(files or [], references, applicants)
+        inputs, people = await _form_input(form)
         result = await _verify(request, session, principal, inputs, people)
     except batch.BatchError as error:
         return _form_page(
