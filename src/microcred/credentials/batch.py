@@ -568,6 +568,7 @@ class BatchFetcher:
         self._answers: dict[str, bytes | str] = {}
         """URL → the JSON answered, or why it could not be fetched."""
         self._failed_hosts: dict[str, str] = {}
+        self._kept = 0
         self._lock = threading.Lock()
 
     def __call__(self, url: str) -> dict[str, Any]:
@@ -595,8 +596,11 @@ class BatchFetcher:
                 if _unreachable(error):
                     self._failed_hosts[host] = error.message
             raise
+        encoded = orjson.dumps(document)
         with self._lock:
-            self._answers[url] = orjson.dumps(document)
+            if self._kept + len(encoded) <= MAX_BATCH_BYTES:  # what a batch may hold in memory
+                self._answers[url] = encoded
+                self._kept += len(encoded)
         return document
 
     def prefetch(self, urls: Iterable[str], workers: int = REMOTE_WORKERS) -> None:
