@@ -160,6 +160,10 @@ def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revok
     _valid(RESPONSE_SCHEMA, listed.json())
     assert listed.headers["x-total-count"] == "5"
     assert did_jwts["vc-jwt-es256"] in listed.json()["compactJwsString"]
+    notices = client.get("/notifications").text
+    assert "App connected: Example Backpack" in notices
+    assert "Example Backpack added it; it was verified first." in notices
+    assert "Example Backpack replaced it" in notices
 
     profile = client.get(f"{API}/profile", headers=bearer(tokens["access_token"]))
     assert profile.status_code == 200

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import privacy
 from microcred.accounts.models import AuditEvent
+from microcred.notifications.models import Notification
 from microcred.obapi import protocol
 from microcred.obapi import service as obapi
 from microcred.obapi.models import ApiAuthorizationCode, ApiClient, ApiGrant, ApiToken
@@ -124,6 +125,8 @@ def test_an_app_connected_twice_is_one_grant_and_each_token_has_what_was_asked(
     with sessions() as session:
         [app] = obapi.connected_apps(session, principal_of(session, world.learner))
         assert app.grant.scopes == [protocol.CREDENTIAL_READONLY, protocol.PROFILE_UPDATE]
+        told = select(func.count()).where(Notification.kind == obapi.APP_CONNECTED)
+        assert session.scalar(told.select_from(Notification)) == 1  # once, not per authorization
         with pytest.raises(obapi.ObApiError, match="lacks the scope"):
             obapi.access_for(session, f"Bearer {reader.access_token}", protocol.PROFILE_UPDATE)
         obapi.access_for(session, f"Bearer {updater.access_token}", protocol.PROFILE_UPDATE)

@@ -35,6 +35,7 @@ from microcred.credentials.models import CredentialState
 from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
+from microcred.notifications.service import NewNotification, notify
 from microcred.obapi import protocol
 from microcred.obapi.models import ApiAuthorizationCode, ApiClient, ApiGrant, ApiToken
 from microcred.obapi.protocol import ProtocolError
@@ -51,6 +52,8 @@ MAX_REGISTRATIONS_PER_IP = 10
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 OB3_FORMATS = ("ob3-json", "ob3-jwt")
+APP_CONNECTED = "app.connected"
+CREDENTIAL_PUSHED = "wallet.credential_pushed"
 
 
 class ObApiError(MicrocredError):
@@ -253,6 +256,19 @@ def approve(
             client_id=request.client.id, user_id=principal.user_id, scopes=[], created_at=moment
         )
         session.add(grant)
+        notify(
+            session,
+            [
+                NewNotification(
+                    principal.user_id,
+                    APP_CONNECTED,
+                    f"App connected: {request.client.client_name}",
+                    f"You allowed {request.client.client_name} ({request.client.client_uri}) to "
+                    "use your account. If that was not you, revoke it under Connected apps.",
+                    "/account#connected-apps",
+                )
+            ],
+        )
     grant.scopes = list(dict.fromkeys([*grant.scopes, *request.scopes]))
     session.flush()
     code = _new_secret()
@@ -633,6 +649,20 @@ def upsert_credential(
         raise ObApiError(error.message) from None
     if not row.source_format.endswith(OB3_FORMATS):
         raise ObApiError("Only Open Badges 3.0 credentials can be sent to this endpoint.")
+    client = session.get(ApiClient, access.grant.client_id)
+    notify(
+        session,
+        [
+            NewNotification(
+                access.user.id,
+                CREDENTIAL_PUSHED,
+                f"{row.achievement_name} added to your wallet",
+                f"{client.client_name if client else 'A connected app'} "
+                f"{'replaced it' if replaced else 'added it'}; it was verified first.",
+                "/wallet",
+            )
+        ],
+    )
     record_audit(
         session, principal, "obapi.credential_upserted", object_type="imported_credential",
         object_id=row.id, details={"client_id": access.grant.client_id,
