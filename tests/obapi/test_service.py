@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts import privacy
 from microcred.accounts.models import AuditEvent
 from microcred.notifications.models import Notification
+from microcred.oauth import OAuthError
 from microcred.obapi import protocol
 from microcred.obapi import service as obapi
 from microcred.obapi.models import ApiAuthorizationCode, ApiClient, ApiGrant, ApiToken
-from microcred.wallet.oid4vci import OAuthError
 from tests.conftest import PASSWORD, World
 from tests.credentials.service.conftest import principal_of
 from tests.obapi.conftest import REDIRECT_URI, registration

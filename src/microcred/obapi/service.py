@@ -36,13 +36,13 @@ from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
 from microcred.notifications.service import NewNotification, notify
+from microcred.oauth import OAuthError
 from microcred.obapi import protocol
 from microcred.obapi.models import ApiAuthorizationCode, ApiClient, ApiGrant, ApiToken
 from microcred.obapi.protocol import ProtocolError
 from microcred.settings import Settings
 from microcred.wallet import service as wallet
 from microcred.wallet.models import ImportedCredential
-from microcred.wallet.oid4vci import OAuthError
 
 CODE_LIFETIME = timedelta(minutes=5)
 ACCESS_LIFETIME = timedelta(hours=1)

@@ -47,6 +47,7 @@ from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.credentials.proofs.jwt import verify_signature
 from microcred.db.base import utcnow
 from microcred.errors import PermissionDenied
+from microcred.oauth import OAuthError
 from microcred.settings import Settings
 from microcred.wallet.models import CredentialOffer, IssuanceNonce
 from microcred.wallet.service import WalletError
@@ -82,27 +83,6 @@ TX_CODE_DESCRIPTION = "Enter the 6-digit PIN shown next to the QR code on your c
 
 class OfferError(WalletError):
     """The learner cannot offer this credential to a wallet app (shown on the page / API)."""
-
-
-class OAuthError(WalletError):
-    """An OAuth 2.0 / OpenID4VCI error response: ``{"error", "error_description"}``."""
-
-    def __init__(self, error: str, description: str, *, status_code: int = 400):
-        super().__init__(description, status_code=status_code)
-        self.error = error
-
-    def as_dict(self) -> dict[str, object]:
-        return {"error": self.error, "error_description": self.message}
-
-    @property
-    def headers(self) -> dict[str, str]:
-        headers = {"Cache-Control": "no-store"}
-        if self.status_code == 401:
-            quoted = self.message.replace("\\", "").replace('"', "'")
-            headers["WWW-Authenticate"] = (
-                f'Bearer error="{self.error}", error_description="{quoted}"'
-            )
-        return headers
 
 
 def invalid_token(description: str) -> OAuthError:

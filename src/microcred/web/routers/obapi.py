@@ -19,12 +19,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
+from microcred.oauth import OAuthError
 from microcred.obapi import protocol
 from microcred.obapi import service as obapi
 from microcred.obapi.protocol import BASE_PATH
 from microcred.obapi.schemas import CredentialsOut, RegistrationOut, StatusInfoOut, TokenOut
 from microcred.settings import Settings
-from microcred.wallet.oid4vci import OAuthError
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.oauth import OAuthErrorOut, json_body
 from microcred.web.rendering import render

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from microcred.accounts.service import Principal
 from microcred.credentials import service as credentials
 from microcred.errors import PermissionDenied
+from microcred.oauth import OAuthError
 from microcred.wallet import oid4vci
 from microcred.wallet.models import CredentialOffer
 from microcred.wallet.qr import qr_svg
@@ -88,7 +89,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": OAuthErrorOut} for code in codes}
 
 
-def _oauth_error(error: oid4vci.OAuthError) -> JSONResponse:
+def _oauth_error(error: OAuthError) -> JSONResponse:
     headers = {**error.headers, **CORS}
     return JSONResponse(error.as_dict(), status_code=error.status_code, headers=headers)
 
@@ -140,7 +141,7 @@ def credential_offer(address: str, request: Request, session: DbSession) -> Resp
     try:
         offer = oid4vci.offer_at(session, address, app_context(request).settings)
     except oid4vci.OfferError as error:
-        return _oauth_error(oid4vci.OAuthError("invalid_request", error.message, status_code=404))
+        return _oauth_error(OAuthError("invalid_request", error.message, status_code=404))
     return JSONResponse(offer, headers=NO_STORE)
 
 
@@ -165,7 +166,7 @@ def token(
             code=pre_authorized_code,
             tx_code=tx_code,
         )
-    except oid4vci.OAuthError as error:
+    except OAuthError as error:
         return _oauth_error(error)
     body = TokenOut(
         access_token=issued.access_token,
@@ -229,7 +230,7 @@ def credential(
         delivery = oid4vci.deliver_credential(
             session, app_context(request).settings, access_token=_bearer(request), body=body
         )
-    except oid4vci.OAuthError as error:
+    except OAuthError as error:
         return _oauth_error(error)
     if delivery.legacy:
         return JSONResponse({"credential": delivery.credential}, headers=NO_STORE)
