@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts import service as accounts
 from microcred.accounts.models import AuditEvent, User
 from microcred.credentials import batch
+from microcred.credentials.errors import CredentialError
 from microcred.outcomes import engagement
 from microcred.settings import Settings
 from microcred.web.routers.verify_batch import FORM_OVERHEAD
@@ -220,3 +221,28 @@ def test_the_batch_takes_bodies_past_the_app_limit_and_names_its_own(
     limit = batch.MAX_BATCH_BYTES + FORM_OVERHEAD
     assert huge.status_code == 413
     assert huge.json()["message"] == f"The request body exceeds {limit} bytes."
+
+
+def test_a_batch_holds_no_write_lock_while_it_checks(
+    client: TestClient, sessions: sessionmaker[Session], world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """On SQLite a token's last use, written as the request starts, must not block other
+    writers for the whole batch: another connection writes while the batch fetches."""
+    written: list[str] = []
+
+    def write_elsewhere(url: str) -> dict[str, object]:
+        with sessions.begin() as other:
+            accounts.record_audit(other, None, "test.elsewhere", summary="during a batch")
+        written.append(url)
+        raise CredentialError(f"{url} answered HTTP 404")
+
+    monkeypatch.setattr(batch, "remote_fetcher", lambda settings: write_elsewhere)
+    token = _token(sessions, world.employer, ["credentials:verify"])
+    answer = client.post(
+        "/api/v1/verify/batch",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"items": [{"name": "remote", "url": "https://issuer.example/c.json"}]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert written == ["https://issuer.example/c.json"]

@@ -207,10 +207,13 @@ async def _verify(
     applicants: dict[str, batch.Applicant] | None,
 ) -> batch.BatchResult:
     """Checked, counted and run on a worker thread (a batch may take its whole time budget), on
-    the request's session: its transaction, which may hold the token's write, commits it."""
+    the request's session; the audit entry and the counts are written at the end, briefly."""
     settings = app_context(request).settings
 
     def run() -> batch.BatchResult:
+        # End what the request wrote so far (a token's last use) before the long reads: on
+        # SQLite an open write would block every other writer for the whole batch.
+        session.commit()
         result = batch.verify_batch_as(session, principal, inputs, settings, applicants=applicants)
         _count_verifications(session, result, settings)
         return result
