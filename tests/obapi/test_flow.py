@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,7 +99,9 @@ def test_discovery_describes_the_api_and_where_to_register_authorize_and_get_tok
     )
 
 
+@pytest.mark.both_databases
 def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revokes(
+    db_backend: str,
     client: TestClient,
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -216,7 +219,9 @@ def test_a_client_app_connects_reads_pushes_and_updates_then_refreshes_and_revok
     assert unknown.status_code == 200
 
 
+@pytest.mark.both_databases
 def test_paging_headers_follow_the_spec(
+    db_backend: str,
     client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
     definition_id: str,
 ) -> None:  # fmt: skip
@@ -511,7 +516,9 @@ def test_upsert_refuses_what_does_not_verify_or_is_someone_elses_and_keeps_nothi
     _imsx(changed_email, 400, "invalid_data")
 
 
+@pytest.mark.both_databases
 def test_another_learners_data_is_never_visible_and_revoking_on_the_account_page_works_at_once(
+    db_backend: str,
     app: Any, sessions: sessionmaker[Session], settings: Settings, world: World,
     definition_id: str,
 ) -> None:  # fmt: skip
