@@ -103,7 +103,8 @@ def test_a_mixed_batch_gives_one_row_per_item_in_order_with_verdicts_and_reasons
     ]  # the host that timed out was not asked again
     assert rows["ftp://nope"].problems[0].reason == "Not a reference: expected an http(s) URL"
     assert result.totals == {"valid": 5, "invalid": 3, "unreadable": 5, "not checked": 0,
-                             "duplicates": 4, "total": 13}  # fmt: skip
+                             "duplicates": 4, "not issued to applicant": 0,
+                             "total": 13}  # fmt: skip
     assert result.exit_code == 2
 
 
@@ -226,6 +227,7 @@ def test_applicants_are_matched_to_the_recipient_identity_yes_no_cannot_tell(
     assert rows["notes.txt"].issued_to_applicant == "cannot tell"
     assert rows["unlisted.json"].applicant_email is None
     assert rows[f"{settings.base_url}/credentials/{issued.other_id}"].issued_to_applicant == "yes"
+    assert result.totals["not issued to applicant"] == 1  # bob.json
 
 
 def test_the_applicants_file_needs_its_columns_and_real_addresses() -> None:

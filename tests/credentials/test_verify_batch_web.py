@@ -64,7 +64,14 @@ def test_the_employer_verifies_files_a_zip_and_links_on_the_page(
             ("files", ("alice.json", issued.valid_json.encode(), "application/json")),
             ("files", ("revoked.json", issued.revoked_json.encode(), "application/json")),
             ("files", ("export.zip", archive, "application/zip")),
-            ("applicants", ("people.csv", b"item,email,name\nalice.json,learner@example.org,A\n")),
+            (
+                "applicants",
+                (
+                    "people.csv",
+                    b"item,email,name\nalice.json,learner@example.org,A\n"
+                    b"bob.jwt,bob@example.org,Bob\n",
+                ),
+            ),
         ],
     )
     assert page.status_code == 200, page.text
@@ -74,6 +81,9 @@ def test_the_employer_verifies_files_a_zip_and_links_on_the_page(
     assert '<svg class="chart bar-chart"' in html and "Verdicts" in html
     assert "duplicate of alice.json" in html and "&#39;..&#39; in its path" in html
     assert "Issued to A: <strong>yes</strong>" in html
+    assert "Issued to Bob: <strong>no</strong>" in html  # valid, but someone else's
+    assert '<strong class="check-fail" id="batch-mismatches">1 not issued to the applicant' in html
+    assert html.count("batch-row verdict-valid mismatch") == 1
     href = re.search(r'id="batch-csv" href="data:text/csv;charset=utf-8;base64,([^"]+)"', html)
     assert href
     rows = list(csv.reader(io.StringIO(base64.b64decode(href.group(1)).decode())))
@@ -129,7 +139,8 @@ def test_the_api_answers_json_and_csv_for_multipart_and_json_bodies(
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["totals"] == {"total": 4, "valid": 2, "invalid": 1, "unreadable": 1,
-                              "not_checked": 0, "duplicates": 1}  # fmt: skip
+                              "not_checked": 0, "duplicates": 1,
+                              "not_issued_to_applicant": 0}  # fmt: skip
     rows = body["rows"]
     assert [row["verdict"] for row in rows] == ["valid", "valid", "invalid", "unreadable"]
     assert rows[0]["issued_to_applicant"] == "yes" and rows[1]["duplicate_of"] == "alice"

@@ -306,7 +306,8 @@ def _print_batch(result: BatchResult) -> None:
     console.print(
         f"{totals['total']} items: {totals['valid']} valid, {totals['invalid']} invalid, "
         f"{totals['unreadable']} unreadable, {totals['not checked']} not checked, "
-        f"{totals['duplicates']} duplicates",
+        f"{totals['duplicates']} duplicates, {totals['not issued to applicant']} not issued to "
+        "the applicant",
         highlight=False,
     )
 

@@ -694,6 +694,7 @@ class BatchResult:
         return {
             **counts,
             "duplicates": sum(1 for r in self.rows if r.duplicate_of),
+            "not issued to applicant": sum(1 for r in self.rows if r.issued_to_applicant == "no"),
             "total": len(self.rows),
         }
 

@@ -75,6 +75,7 @@ class BatchTotalsOut(BaseModel):
     unreadable: int
     not_checked: int
     duplicates: int
+    not_issued_to_applicant: int
 
 
 class BatchOut(BaseModel):
@@ -135,8 +136,7 @@ BATCH_REQUEST_BODY: dict[str, Any] = {
 
 
 def _batch_out(result: batch.BatchResult) -> dict[str, Any]:
-    totals = result.totals
-    totals["not_checked"] = totals.pop("not checked")
+    totals = {key.replace(" ", "_"): value for key, value in result.totals.items()}
     return {
         "checked_at": result.checked_at.isoformat(),
         "time_budget_seconds": result.time_budget,
