@@ -94,6 +94,9 @@ def test_a_grant_lives_refreshes_and_dies_with_every_token_at_once(
         [app] = obapi.connected_apps(session, principal_of(session, world.learner))
         assert app.client.client_name == "Example Backpack"
         assert obapi.connected_apps(session, principal_of(session, world.staff)) == []
+        in_100_days = now + timedelta(days=100)  # the refresh token has expired by then
+        learner = principal_of(session, world.learner)
+        assert obapi.connected_apps(session, learner, now=in_100_days) == []
         with pytest.raises(obapi.NotFound):
             obapi.revoke_grant(session, principal_of(session, world.staff), app.grant.id)
         obapi.revoke_grant(session, principal_of(session, world.learner), app.grant.id)

@@ -725,14 +725,22 @@ class ConnectedApp:
     client: ApiClient
 
 
-def connected_apps(session: Session, principal: Principal) -> list[ConnectedApp]:
-    """The learner's grants in force that an app has used (exchanged a code of), newest
-    first."""
+def connected_apps(
+    session: Session, principal: Principal, *, now: datetime | None = None
+) -> list[ConnectedApp]:
+    """The learner's grants an app can use: in force, with a token that still works (a code
+    exchanged, its refresh token not expired), newest first."""
     rows = session.execute(
         select(ApiGrant, ApiClient)
         .join(ApiClient, ApiClient.id == ApiGrant.client_id)
         .where(ApiGrant.user_id == principal.user_id, ApiGrant.revoked_at.is_(None))
-        .where(exists().where(ApiToken.grant_id == ApiGrant.id))
+        .where(
+            exists().where(
+                ApiToken.grant_id == ApiGrant.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > _now(now),
+            )
+        )
         .order_by(ApiGrant.created_at.desc())
     ).all()
     return [ConnectedApp(grant, client) for grant, client in rows]

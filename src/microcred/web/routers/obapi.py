@@ -134,6 +134,7 @@ def _consent_page(
         scope_words=protocol.SCOPE_WORDS,
         state=checked.state,
         code_challenge=checked.code_challenge,
+        privacy_url=app_context(request).settings.privacy_policy_url or "/privacy",
     )
     # the answer redirects the form to the client: allow that one origin as a form target
     page.headers["Content-Security-Policy"] = (
