@@ -22,6 +22,7 @@ SCHEMAS_DIR = Path(__file__).resolve().parent / "standards" / "schemas"
 OB_ACHIEVEMENT_CREDENTIAL = "ob_v3p0_achievementcredential_schema.json"
 OB_ENDORSEMENT_CREDENTIAL = "ob_v3p0_endorsementcredential_schema.json"
 CLR_CREDENTIAL = "clr_v2p0_clrcredential_schema.json"
+OB_PROFILE = "ob_v3p0_profile_schema.json"
 _SCHEMA_BY_TYPE = {
     "OpenBadgeCredential": OB_ACHIEVEMENT_CREDENTIAL,
     "AchievementCredential": OB_ACHIEVEMENT_CREDENTIAL,
@@ -81,14 +82,18 @@ def validate_schema(credential: Mapping[str, Any]) -> SchemaOutcome:
         return SchemaOutcome(None, (), applicable=False)
     if "validFrom" not in credential and "issuanceDate" in credential:
         return SchemaOutcome(file_name, (), applicable=False)
+    return SchemaOutcome(file_name, schema_errors(file_name, credential))
+
+
+def schema_errors(file_name: str, document: Any) -> tuple[str, ...]:
+    """The first few errors of a document against one of the shipped schemas (none: valid)."""
     validator = _validator(file_name)
-    if validator.is_valid(credential):
-        return SchemaOutcome(file_name, ())
+    if validator.is_valid(document):
+        return ()
     errors = sorted(
-        validator.iter_errors(credential), key=lambda error: [str(p) for p in error.instance_path]
+        validator.iter_errors(document), key=lambda error: [str(p) for p in error.instance_path]
     )
-    messages = tuple(
+    return tuple(
         f"{'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message[:200]}"
         for error in errors[:_MAX_REPORTED_ERRORS]
     )
-    return SchemaOutcome(file_name, messages)

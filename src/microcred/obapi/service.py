@@ -33,6 +33,7 @@ from microcred.credentials.errors import CredentialError
 from microcred.credentials.jsonld.loader import OB_V3
 from microcred.credentials.models import CredentialState
 from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
+from microcred.credentials.schemas import OB_PROFILE, schema_errors
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
 from microcred.notifications.service import NewNotification, notify
@@ -688,20 +689,18 @@ def profile_of(user: User) -> dict[str, Any]:
 
 
 def update_profile(session: Session, access: Access, body: Any) -> dict[str, Any]:
-    """putProfile: the display name is what a learner may change about themselves; another
-    ``id`` or another e-mail address is refused (400), other properties are ignored."""
+    """putProfile: the whole Profile, checked against its schema. The display name is what a
+    learner may change about themselves, so ``name`` is taken; the rest (another ``id``,
+    ``email``, ``phone`` …) is not applied — the answer shows the profile as it stays, as the
+    spec allows ("may not include the patched values")."""
     if not isinstance(body, dict):
         raise ObApiError("The body must be a Profile (a JSON object).")
+    errors = schema_errors(OB_PROFILE, body)
+    if errors:
+        raise ObApiError(f"Not a valid Profile: {'; '.join(errors)}")
     user = access.user
-    if body.get("id") not in (None, profile_id(user)):
-        raise ObApiError(f"This is the profile {profile_id(user)}; its id cannot change.")
-    email = body.get("email")
-    if email is not None and (not isinstance(email, str) or email.strip().lower() != user.email):
-        raise ObApiError("The e-mail address cannot be changed here; change it on microcred.")
     name = body.get("name")
-    if name is not None:
-        if not isinstance(name, str):
-            raise ObApiError("name must be a string.")
+    if isinstance(name, str):
         try:
             cleaned = checked_name(name)
         except MicrocredError as error:
