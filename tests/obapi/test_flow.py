@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.credentials import service as credentials
 from microcred.credentials.schemas import schema_errors
 from microcred.obapi import protocol
+from microcred.obapi import service as obapi_service
 from microcred.obapi.models import ApiAuthorizationCode, ApiGrant
 from microcred.settings import Settings
 from microcred.wallet.models import ImportedCredential
@@ -572,3 +573,20 @@ def test_the_consent_page_warns_when_the_answer_goes_to_another_host_than_the_ap
     elsewhere.register(redirect_uris=["https://collector.example/cb"])
     page = client.get(elsewhere.authorize_url(redirect_uri="https://collector.example/cb"))
     assert 'id="consent-other-host"' in page.text and "collector.example" in page.text
+
+
+def test_an_unexpected_failure_of_a_resource_endpoint_is_a_500_imsx_body(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_client(client, "learner@example.org")
+    backpack = ClientApp(client)
+    backpack.register()
+    token = backpack.connect()["access_token"]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(obapi_service, "credentials_page", broken)
+    failed = client.get(f"{API}/credentials", headers=bearer(token))
+    body = _imsx(failed, 500, "internal_server_error")
+    assert "disk on fire" not in body["imsx_description"]

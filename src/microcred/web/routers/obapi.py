@@ -9,13 +9,15 @@ The authorization endpoint and the consent form are pages of the signed-in learn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
@@ -30,7 +32,33 @@ from microcred.web.oauth import OAuthErrorOut, json_body
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
+log = logging.getLogger(__name__)
+
+
+class _ImsxRoute(APIRoute):
+    """A resource endpoint: an unexpected failure is answered as the spec lists it, a 500 with
+    an Imsx_StatusInfo body (the request's transaction is rolled back before)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except HTTPException:
+                raise
+            except Exception:
+                log.exception("OB 3.0 API %s %s failed", request.method, request.url.path)
+                body = protocol.status_info(
+                    "internal_server_error", "The server failed to answer; try again later."
+                )
+                return JSONResponse(body, status_code=500)
+
+        return guarded
+
+
 api = APIRouter(prefix=BASE_PATH, tags=["openbadges"])
+resources = APIRouter(prefix=BASE_PATH, tags=["openbadges"], route_class=_ImsxRoute)
 pages = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 JSON_TYPES = ("application/json", "application/vc+ld+json", "application/ld+json")
@@ -293,7 +321,7 @@ def revoke(
 # --- resources -------------------------------------------------------------------------------
 
 
-@api.get(
+@resources.get(
     "/credentials",
     summary="getCredentials: the learner's OpenBadgeCredentials (paged)",
     response_model=CredentialsOut,
@@ -340,7 +368,7 @@ def get_credentials(
     return JSONResponse(body, headers=headers)
 
 
-@api.post(
+@resources.post(
     "/credentials",
     summary="upsertCredential: add a credential to the learner's wallet, or replace it",
     response_model=dict[str, Any],
@@ -384,7 +412,7 @@ async def upsert_credential(request: Request, session: DbSession) -> Response:
     return Response(text, status_code=status, media_type=media)
 
 
-@api.get(
+@resources.get(
     "/profile",
     summary="getProfile: the learner as an OB 3.0 Profile",
     response_model=dict[str, Any],
@@ -400,7 +428,7 @@ def get_profile(request: Request, session: DbSession) -> Response:
     return JSONResponse(obapi.profile_of(access.user), headers={"Cache-Control": "no-store"})
 
 
-@api.put(
+@resources.put(
     "/profile",
     summary="putProfile: change the learner's display name",
     response_model=dict[str, Any],
@@ -419,8 +447,8 @@ async def put_profile(request: Request, session: DbSession) -> Response:
     return JSONResponse(profile, headers={"Cache-Control": "no-store"})
 
 
-@api.api_route("/credentials", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
-@api.api_route("/profile", methods=["POST", "PATCH", "DELETE"], include_in_schema=False)
+@resources.api_route("/credentials", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
+@resources.api_route("/profile", methods=["POST", "PATCH", "DELETE"], include_in_schema=False)
 def not_allowed(request: Request) -> Response:
     """405 as an Imsx_StatusInfo body, as the spec lists it."""
     allowed = "GET, POST" if request.url.path.endswith("/credentials") else "GET, PUT"
@@ -431,4 +459,4 @@ def not_allowed(request: Request) -> Response:
     return _imsx(error)
 
 
-routers = [api, pages]
+routers = [api, resources, pages]
