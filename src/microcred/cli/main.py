@@ -100,6 +100,7 @@ def _register_capabilities() -> None:
         endorsements,
         market,
         notifications,
+        obapi,
         pathways,
         skills,
         webhooks,
@@ -117,6 +118,7 @@ def _register_capabilities() -> None:
     webhooks.register(app, import_app)
     endorsements.register(app, import_app)
     notifications.register(app, import_app)
+    obapi.register(app, import_app)
 
 
 _register_capabilities()

@@ -771,3 +771,51 @@ def page_bounds(limit: str | None, offset: str | None) -> tuple[int, int]:
             "limit must be positive and offset zero or more.", code_minor="invalid_query_parameter"
         )
     return min(size, MAX_PAGE), start
+
+
+# --- the operator's view of registered apps --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    client: ApiClient
+    connections: int
+    """Learners' grants to it in force."""
+
+
+def registered_apps(session: Session) -> list[RegisteredApp]:
+    """Every registered client with how many learners' connections it holds, newest first."""
+    active = (
+        select(ApiGrant.client_id, func.count().label("connections"))
+        .where(ApiGrant.revoked_at.is_(None))
+        .group_by(ApiGrant.client_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ApiClient, func.coalesce(active.c.connections, 0))
+        .outerjoin(active, active.c.client_id == ApiClient.id)
+        .order_by(ApiClient.created_at.desc(), ApiClient.id)
+    ).all()
+    return [RegisteredApp(client, int(count)) for client, count in rows]
+
+
+def remove_client(session: Session, client_id: str, *, reason: str) -> int:
+    """An operator removes a registered app: its registration goes, and with it (the database
+    cascades) every learner's connection to it and every code and token. How many connections
+    were in force."""
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise NotFound(f"No registered app {client_id!r}.")
+    connections = session.scalar(
+        select(func.count())
+        .select_from(ApiGrant)
+        .where(ApiGrant.client_id == client.id, ApiGrant.revoked_at.is_(None))
+    )
+    record_audit(
+        session, None, "obapi.client_removed", object_type="obapi_client", object_id=client.id,
+        details={"client_name": client.client_name, "client_uri": client.client_uri,
+                 "reason": reason, "connections": connections or 0},
+    )  # fmt: skip
+    session.delete(client)
+    session.flush()
+    return int(connections or 0)
