@@ -5,9 +5,10 @@ waiting on ``self._stop`` between rounds so that ``stop()`` ends them promptly."
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 
-class BackgroundLoop:
+class BackgroundLoop(ABC):
     stop_timeout: float = 10.0
 
     def __init__(self, name: str) -> None:
@@ -26,5 +27,6 @@ class BackgroundLoop:
         if self._thread.is_alive():
             self._thread.join(self.stop_timeout if timeout is None else timeout)
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The thread's whole life: rounds of work until ``self._stop`` is set."""
