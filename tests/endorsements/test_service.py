@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import service as accounts
 from microcred.accounts.models import AuditEvent, Role
@@ -18,7 +18,7 @@ from microcred.credentials.verify import ENDORSEMENTS
 from microcred.db.base import utcnow
 from microcred.endorsements import service as endorsements
 from microcred.endorsements.errors import EndorsementError, EndorsementForbidden
-from microcred.endorsements.models import Endorsement, EndorsementState
+from microcred.endorsements.models import LIVE_STATES, Endorsement, EndorsementState
 from microcred.errors import NotFound
 from microcred.settings import Settings
 from tests.conftest import World
@@ -291,3 +291,23 @@ def test_an_employer_organisation_can_endorse_an_issuer_and_its_endorsement_veri
     report = verify(session, endorsement.document, settings, allow_remote=False)
     assert report.valid, [c for c in report.checks if c.status == "fail"]
     assert endorsement.document["issuer"]["name"] == "Acme Ltd"
+
+
+@pytest.mark.both_databases
+def test_two_requests_racing_to_endorse_the_same_subject_cannot_both_succeed(
+    db_backend: str, sessions: sessionmaker[Session], world: World, settings: Settings,
+    endorser_admin: str, definition_id: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        endorse_definition(session, settings, principal(session, endorser_admin), definition_id)
+    # The second request read "no live endorsement" before the first committed.
+    monkeypatch.setattr(endorsements, "_live", lambda session, endorser, subject: [])
+    with (
+        pytest.raises(EndorsementError, match="another request") as refused,
+        sessions.begin() as session,
+    ):
+        endorse_definition(session, settings, principal(session, endorser_admin), definition_id)
+    assert refused.value.status_code == 409
+    with sessions() as session:
+        live = session.scalars(select(Endorsement).where(Endorsement.state.in_(LIVE_STATES))).all()
+    assert len(live) == 1

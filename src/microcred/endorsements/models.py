@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcred.db.base import Base, TimestampMixin, id_column
@@ -29,6 +29,7 @@ class SubjectKind(enum.StrEnum):
 
 
 LIVE_STATES = (EndorsementState.pending, EndorsementState.accepted)
+LIVE_WHERE = "state IN ('pending', 'accepted')"
 
 
 class Endorsement(TimestampMixin, Base):
@@ -41,7 +42,12 @@ class Endorsement(TimestampMixin, Base):
         Index("ix_endorsements_endorsed_id", "endorsed_id", "state"),
         Index("ix_endorsements_endorser_id", "endorser_id", "state"),
         Index("ix_endorsements_definition_id", "definition_id", "state"),
-    )
+        # One live endorsement per endorser and subject, even when two requests race.
+        Index(
+            "uq_endorsements_live", "endorser_id", "subject_id", unique=True,
+            sqlite_where=text(LIVE_WHERE), postgresql_where=text(LIVE_WHERE),
+        ),
+    )  # fmt: skip
 
     id: Mapped[str] = id_column()
     endorser_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))

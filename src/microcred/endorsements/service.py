@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role
@@ -227,7 +228,15 @@ def endorse(
         created_by_user_id=principal.user_id if principal else None,
     )
     session.add(endorsement)
-    session.flush()
+    racing = EndorsementError(  # worded now: a failed flush expires the rows it names
+        f"{organisation.name} endorsed {subject.name} in another request just now; reload to see "
+        "it (a new endorsement replaces it).",
+        status_code=409,
+    )
+    try:
+        session.flush()
+    except IntegrityError as error:  # another request endorsed the same subject meanwhile
+        raise racing from error
     credentials.record_document_event(session, document, organisation, "issued", settings)
     record_audit(
         session, principal, "endorsements.create", organisation_id=organisation.id,
