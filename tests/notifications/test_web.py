@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts import service as accounts
@@ -108,3 +110,25 @@ def test_the_api_lists_pages_and_marks_read_with_its_scope_only(
 
     narrow = bearer(sessions, world.learner, "credentials:read")
     assert client.get("/api/v1/me/notifications", headers=narrow).status_code == 403
+
+
+def test_a_page_counts_unread_on_its_own_connection_not_a_second_one(
+    client: TestClient, sessions: sessionmaker[Session], world: World, settings: Settings,
+    definition_id: str,
+) -> None:  # fmt: skip
+    issue(sessions, settings, definition_id)
+    sign_in_client(client, world.learner.email)
+    engine = client.app.state.context.engine  # type: ignore[attr-defined]
+    checkouts: list[str] = []
+
+    def listener(*args: object) -> None:  # the server's own background threads not counted
+        if not threading.current_thread().name.startswith("microcred-"):
+            checkouts.append(threading.current_thread().name)
+
+    event.listen(engine, "checkout", listener)
+    try:
+        page = client.get("/wallet")
+    finally:
+        event.remove(engine, "checkout", listener)
+    assert unread_in_menu(page.text) == 1
+    assert len(checkouts) == 1  # a second per page could exhaust a PostgreSQL pool under load

@@ -30,6 +30,7 @@ def db_session(request: Request) -> Iterator[Session]:
     and a commit that fails turns into an error response instead of a lost write.
     """
     session = app_context(request).sessions()
+    request.state.db_session = session  # pages rendered by this request read through it too
     try:
         yield session
         session.commit()

@@ -6,19 +6,26 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from microcred.accounts.service import Principal
 from microcred.notifications import service as notifications
 from microcred.web.context import AppContext
 
 
-def unread_notifications(app_context: AppContext, principal: Principal | None) -> int:
-    """The menu's count (one indexed query in its own short session: pages that render after
-    their own transaction ended still show it)."""
+def unread_notifications(request: Request, principal: Principal | None) -> int:
+    """The menu's count: one indexed query on the request's own session (a second connection
+    per page could exhaust a PostgreSQL pool under load), or a short one of its own where the
+    request has none or its transaction already failed (an error page)."""
     if principal is None:
         return 0
-    with app_context.sessions() as session:
-        return notifications.unread_count(session, principal.user_id)
+    session: Session | None = getattr(request.state, "db_session", None)
+    if session is not None and session.is_active:
+        with session.no_autoflush:  # a page's pending, unchecked changes are not flushed here
+            return notifications.unread_count(session, principal.user_id)
+    app_context: AppContext = request.app.state.context
+    with app_context.sessions() as own:
+        return notifications.unread_count(own, principal.user_id)
 
 
 def render(
@@ -29,7 +36,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     app_context: AppContext = request.app.state.context
-    unread = unread_notifications(app_context, principal)
+    unread = unread_notifications(request, principal)
     return app_context.templates.TemplateResponse(
         request,
         template,
