@@ -7,9 +7,10 @@ import io
 import logging
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts import service as accounts
 from microcred.catalogue import service as catalogue
 from microcred.credentials import bulk
 from microcred.credentials import service as credentials
@@ -20,10 +21,10 @@ from microcred.pathways.models import AwardState, PathwayAward
 from microcred.settings import Settings
 from microcred.webhooks.models import WebhookDelivery
 from tests.catalogue.factories import PYTHON, SQL, definition_input
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.pathways.conftest import Catalogue, issue
 from tests.pathways.test_service import cred, make_pathway
-from tests.pathways.test_status_changes import revoke, stacked
+from tests.pathways.test_status_changes import revoke, stacked, statements
 from tests.webhooks.conftest import subscribe
 
 
@@ -197,3 +198,55 @@ def test_the_pathways_staff_hear_of_an_award_flagged_for_review(
     assert [user for user, _ in told] == expected
     assert {link for _, link in told} == {"/manage/pathways/reviews"}
     assert award.state is AwardState.active  # as awarded; the revocation flagged it since
+
+
+def _learners(sessions: sessionmaker[Session], count: int, start: int) -> list[str]:
+    with sessions.begin() as session:
+        return [
+            accounts.create_user(
+                session, email=f"batch{n}@example.org", name=f"Batch Learner {n}",
+                password=PASSWORD, fast_hash=True,
+            ).id
+            for n in range(start, start + count)
+        ]  # fmt: skip
+
+
+def _bulk_batch(
+    sessions: sessionmaker[Session], settings: Settings, definition_id: str, users: list[str]
+) -> None:
+    with sessions.begin() as session:
+        issuance = credentials.Issuance(session, settings)
+        for user_id in users:
+            issuance.queue(None, definition_id=definition_id, recipient_user_id=user_id)
+        issuance.finish()
+
+
+@pytest.mark.both_databases
+def test_a_bulk_batch_reads_its_learners_holdings_in_a_fixed_number_of_queries(
+    db_backend: str, sessions: sessionmaker[Session], engine: Engine, world: World,
+    defs: Catalogue, settings: Settings,
+) -> None:  # fmt: skip
+    """Each learner of the batch who completes the pathway is awarded, and what they hold is
+    read in one query per table for the whole batch, not one per learner."""
+    with sessions.begin() as session:
+        pathway_id = make_pathway(session, defs, all_of(defs.python, defs.sql))
+    small, large = _learners(sessions, 2, 0), _learners(sessions, 7, 2)
+    _bulk_batch(sessions, settings, defs.sql, small + large)
+    assert awards(sessions) == []
+
+    def holdings_reads(users: list[str]) -> int:
+        with statements(engine) as seen:
+            _bulk_batch(sessions, settings, defs.python, users)
+        return sum(
+            ("FROM issued_credentials" in sql and "recipient_user_id IN" in sql)
+            or "FROM wallet_imported_credentials" in sql
+            for sql in seen
+        )
+
+    assert holdings_reads(small) == holdings_reads(large) == 2
+    awarded = awards(sessions, pathway_id)
+    assert sorted(a.user_id for a in awarded) == sorted(small + large)
+    assert issued_count(sessions, defs.qualification) == 9
+    with sessions() as session:
+        components = [len(a.components) for a in session.scalars(select(PathwayAward))]
+    assert components == [2] * 9

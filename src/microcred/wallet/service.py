@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -364,18 +364,39 @@ def wallet_of(
     max_age: timedelta = REVERIFY_AFTER,
 ) -> list[ImportedCredential]:
     """The learner's imported credentials, re-verifying those checked longer ago than max_age."""
+    return wallets_of(session, [user_id], settings, fetch=fetch, now=now, max_age=max_age)[user_id]
+
+
+WALLETS_CHUNK = 500
+"""Learners per ``IN (…)`` list of :func:`wallets_of`."""
+
+
+def wallets_of(
+    session: Session,
+    user_ids: Collection[str],
+    settings: Settings,
+    *,
+    fetch: JsonFetcher | None = None,
+    now: datetime | None = None,
+    max_age: timedelta = REVERIFY_AFTER,
+) -> dict[str, list[ImportedCredential]]:
+    """:func:`wallet_of` for many learners, in a query per :data:`WALLETS_CHUNK` of them; every
+    id is a key (an empty list for an empty wallet)."""
     now = now or datetime.now(UTC)
-    rows = list(
-        session.scalars(
+    found: dict[str, list[ImportedCredential]] = {user_id: [] for user_id in user_ids}
+    ordered = sorted(found)
+    for start in range(0, len(ordered), WALLETS_CHUNK):
+        for row in session.scalars(
             select(ImportedCredential)
-            .where(ImportedCredential.user_id == user_id)
+            .where(ImportedCredential.user_id.in_(ordered[start : start + WALLETS_CHUNK]))
             .order_by(ImportedCredential.earned_at.desc())
-        )
-    )
-    for row in rows:
-        if now - _aware(row.verified_at) >= max_age:
-            reverify(session, row, settings, fetch=fetch, now=now)
-    return rows
+        ):
+            found[row.user_id].append(row)
+    for held in found.values():
+        for row in held:
+            if now - _aware(row.verified_at) >= max_age:
+                reverify(session, row, settings, fetch=fetch, now=now)
+    return found
 
 
 def get_imported(session: Session, principal: Principal, imported_id: str) -> ImportedCredential:
