@@ -177,3 +177,14 @@ def test_long_bar_labels_end_in_an_ellipsis_and_keep_the_whole_label_as_title() 
     assert labels[0][0] == "Amazon Web Services AWS software &amp; &lt;cloud&gt;"
     assert labels[0][1].endswith("…") and len(labels[0][1]) <= MAX_LABEL
     assert labels[1] == ("Excel", "Excel")
+
+
+def test_a_chart_s_figures_are_a_table_of_escaped_labels_and_formatted_values() -> None:
+    from microcred.market.charts import figures
+
+    html = figures("Top <skills>", ("Skill", "Share"), [("C & C++", 0.25), ("Excel", 0.1)])
+    assert html.startswith('<details class="chart-figures"><summary>Figures')
+    assert '<caption class="visually-hidden">Top &lt;skills&gt;</caption>' in html
+    assert '<th scope="col">Skill</th><th scope="col">Share</th>' in html
+    assert '<tr><th scope="row">C &amp; C++</th><td>25.0%</td></tr>' in html
+    assert '<tr><th scope="row">Excel</th><td>10.0%</td></tr>' in html

@@ -129,6 +129,9 @@ def test_issuer_staff_see_their_kpis_as_charts_and_a_table(
     for chart in ("bar-chart", "line-chart"):
         assert f'<svg class="chart {chart}"' in page.text
     assert "Employment outcomes reported by learners" in page.text
+    # the figures beside the charts whose numbers the table does not show, for screen readers
+    assert '<caption class="visually-hidden">Completions per month</caption>' in page.text
+    assert '<th scope="row">Employed in a role related to this credential</th><td>5' in page.text
     assert 'id="outcome-table"' in page.text and "Data analysis with Python" in page.text
     assert "How these are computed" in page.text
     assert "No job postings are loaded" in page.text

@@ -1,8 +1,9 @@
 """Server-rendered SVG charts (no script, no inline style: classes are styled in app.css).
 
 Each function returns a complete ``<svg>`` element as text with every label escaped; pages
-embed it as markup. A ``<title>`` and ``role="img"`` make the chart readable by screen readers,
-and pages show the same figures in a table beside it.
+embed it as markup. A ``<title>`` and ``role="img"`` name the chart for screen readers, which
+read nothing inside it; pages show the same figures as text beside it, in a table of their own or
+in the "Figures" disclosure that :func:`figures` makes.
 """
 
 from __future__ import annotations
@@ -132,6 +133,29 @@ def line_chart(
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def figures(
+    title: str,
+    headings: tuple[str, str],
+    rows: Sequence[tuple[str, float]],
+    value_format: str = "{:.1%}",
+) -> str:
+    """A chart's figures as a two-column table in a "Figures" disclosure under it: the numbers a
+    screen-reader user cannot get from the picture."""
+    body = "".join(
+        f'<tr><th scope="row">{escape(label)}</th>'
+        f"<td>{escape(value_format.format(value))}</td></tr>"
+        for label, value in rows
+    )
+    return (
+        '<details class="chart-figures"><summary>Figures'
+        f'<span class="visually-hidden">: {escape(title)}</span></summary>'
+        f'<table class="table"><caption class="visually-hidden">{escape(title)}</caption>'
+        f'<thead><tr><th scope="col">{escape(headings[0])}</th>'
+        f'<th scope="col">{escape(headings[1])}</th></tr></thead><tbody>{body}</tbody></table>'
+        "</details>"
+    )
 
 
 def heat_level(share: float, highest: float) -> int:

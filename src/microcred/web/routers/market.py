@@ -325,8 +325,10 @@ def skill_page(
             )
         ),
         region_chart=Markup(
-            charts.bar_chart(
+            charts.bar_chart(f"{label}: share of postings by region", region_shares[:12])
+            + charts.figures(
                 f"{label}: share of postings by region",
+                ("Region", "Share of postings"),
                 region_shares[:12],
             )
         ),

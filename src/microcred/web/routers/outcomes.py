@@ -63,11 +63,30 @@ def _report(
     return outcomes.outcome_report(session, principal, organisation, period, settings)
 
 
-def _bars(title: str, rows: list[tuple[str, float]], value_format: str) -> Markup | None:
+def _bars(
+    title: str,
+    rows: list[tuple[str, float]],
+    value_format: str,
+    headings: tuple[str, str] | None = None,
+) -> Markup | None:
+    """A bar chart, and its figures under it when ``headings`` name them (charts whose figures
+    the page's table does not already show)."""
     if not rows:
         return None
     ordered = sorted(rows, key=lambda row: -row[1])[:MAX_CHART_ROWS]
-    return Markup(charts.bar_chart(title, ordered, value_format=value_format))
+    chart = charts.bar_chart(title, ordered, value_format=value_format)
+    if headings is not None:
+        chart += charts.figures(title, headings, ordered, value_format)
+    return Markup(chart)
+
+
+def _monthly(title: str, points: list[tuple[date, float]], heading: str) -> Markup:
+    """A line chart of counts per month, with its figures under it."""
+    rows = [(f"{month:%Y-%m}", value) for month, value in points]
+    return Markup(
+        charts.line_chart(title, points, value_format="{:,.0f}")
+        + charts.figures(title, ("Month", heading), rows, "{:,.0f}")
+    )
 
 
 def _charts(report: outcomes.OutcomeReport) -> dict[str, Any]:
@@ -89,18 +108,17 @@ def _charts(report: outcomes.OutcomeReport) -> dict[str, Any]:
             "Employment outcomes reported by learners",
             [(EMPLOYMENT_STATUSES[s], float(n)) for s, n in employment.breakdown.items()],
             "{:.0f}",
+            ("Situation", "Reports"),
         ),
         "alignment_chart": _bars(
             "Share of each programme's skills in demand in the region",
             [(p.name, p.market_alignment) for p in rows if p.market_alignment is not None],
             "{:.0%}",
         ),
-        "trend_chart": Markup(
-            charts.line_chart(
-                "Completions per month",
-                [(month, float(n)) for month, n in report.overall.monthly_completions],
-                value_format="{:.0f}",
-            )
+        "trend_chart": _monthly(
+            "Completions per month",
+            [(month, float(n)) for month, n in report.overall.monthly_completions],
+            "Completions",
         ),
     }
 
@@ -146,9 +164,7 @@ def _engagement_charts(seen: engagement.Engagement) -> dict[str, Any]:
     ]
     return {
         "engagement_chart": _bars("Engagement with your credentials", totals, "{:,.0f}"),
-        "views_chart": Markup(
-            charts.line_chart("Page views by others per month", views, value_format="{:,.0f}")
-        )
+        "views_chart": _monthly("Page views by others per month", views, "Page views")
         if views
         else None,
     }

@@ -52,7 +52,10 @@ def _chart(session: Session, principal: Principal, slug: str) -> Markup | None:
     ]
     if not rows:
         return None
-    return Markup(charts.bar_chart("Deliveries per day", rows, value_format="{:.0f}"))
+    return Markup(
+        charts.bar_chart("Deliveries per day", rows, value_format="{:.0f}")
+        + charts.figures("Deliveries per day", ("Day", "Deliveries"), rows, "{:.0f}")
+    )
 
 
 def _page(
