@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     """The privacy policy the Open Badges 3.0 API's service description names
     (``x-imssf-privacyPolicyUrl``); by default this server's own /privacy page."""
     data_dir: Path = Path("var")
+    certificate_fonts_dir: Path | None = None
+    """A directory (subfolders too) searched first for the Noto fonts that PDF certificates set
+    Chinese, Japanese, Korean, Arabic, Hebrew, Indic and Thai names in; then the Debian paths."""
     max_request_bytes: int = 2_000_000
     fetch_private_addresses: bool = False
     """Let verification fetch DID documents, keys and status lists from loopback, private and

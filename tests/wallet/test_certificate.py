@@ -7,12 +7,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from microcred.credentials.badge_png import default_badge_png
 from microcred.credentials.keys import Ed25519Key
+from microcred.wallet import fallback_fonts
 from microcred.wallet.certificate import JSON_ATTACHMENT, certificate_pdf
 from tests.credentials.factories import unsigned_credential
 
@@ -104,7 +106,10 @@ def test_long_texts_wrap_and_stay_on_one_page() -> None:
     assert "…" in text
 
 
-def test_characters_the_font_lacks_become_replacement_marks_and_metadata_keeps_them() -> None:
+def test_without_fallback_fonts_what_no_font_draws_becomes_replacement_marks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fallback_fonts, "STANDARD_DIRS", ())
     reader, text = read(certificate(recipient_name="山田 Tarō"))
     assert "\ufffd\ufffd Tarō" in text
     assert reader.metadata is not None and reader.metadata.title.endswith("山田 Tarō")
@@ -115,6 +120,7 @@ SCRIPTS = st.sampled_from(
         "עברית מימין לשמאל",
         "محمد عبد الله",
         "中文名字 日本語 한국어",
+        "राहुल शर्मा স্বাতী தமிழ் สมชาย ใจดี",
         "🎓👩🏽‍💻 emoji ✨",
         "Ελληνικά Кириллица ქართული Հայերեն",
         "e\u0301\u200f\u202e\u2066mixed\u0000\x07\ufeff",

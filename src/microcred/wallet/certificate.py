@@ -9,14 +9,17 @@ A credential that is revoked, suspended or expired is marked across the page: th
 presents it as valid. The creation date is the issuance date and nothing else varies, so the
 same credential in the same state gives byte-identical PDFs.
 
-Text is set in the bundled DejaVu Sans (Latin, Greek, Cyrillic, Hebrew, Arabic, Armenian,
-Georgian, many symbols). There is no shaping engine offline: right-to-left text is reordered
-but Arabic letters are not joined; characters the font lacks (CJK among them) print as U+FFFD.
-The PDF's metadata keeps the exact text.
+Text is set in the bundled DejaVu Sans (Latin, Greek, Cyrillic, Armenian, Georgian, many
+symbols), shaped by HarfBuzz: right-to-left text is laid out right to left, Arabic letters are
+joined, Indic clusters and conjuncts formed. Chinese, Japanese, Korean, Arabic, Hebrew, Indic,
+Thai and other scripts come from the Noto fonts installed on the machine
+(:mod:`microcred.wallet.fallback_fonts`), only those the page needs, embedded as subsets. What
+no font draws prints as U+FFFD; the PDF's metadata keeps the exact text.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import unicodedata
@@ -26,13 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
-from fpdf.fonts import TTFFont
 
 from microcred.credentials.documents import parse_datetime, result_labels
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.proofs.jwt import media_type
+from microcred.wallet.fallback_fonts import fonts_for, search_dirs
 from microcred.wallet.qr import QUIET_ZONE, qr_code
 
 JSON_ATTACHMENT = "credential.json"
@@ -96,6 +100,12 @@ def _font_path(style: str) -> Path:
     return FONTS_DIR / FONT_FILES[style]
 
 
+@functools.cache
+def _primary_cmap(style: str) -> frozenset[int]:
+    with TTFont(_font_path(style), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
 def _printable(text: str, covered: Container[int]) -> str:
     """``text`` with characters the font cannot draw replaced (invisible ones dropped)."""
     out = []
@@ -129,10 +139,36 @@ def _warning(state: str, valid_until: datetime | None, now: datetime) -> str | N
 
 
 class _Certificate(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, texts: Mapping[str, str], font_dirs: tuple[Path, ...]) -> None:
+        """A page whose fonts draw ``texts`` (all the text to set, by style): DejaVu Sans and the
+        fallback fonts these texts need, with HarfBuzz shaping (joined Arabic, Indic clusters)."""
         super().__init__(orientation="L", unit="mm", format="A4")
+        self.covered: dict[str, set[int]] = {}
+        fallbacks: list[str] = []
+        drawn = {ord(char) for text in texts.values() for char in text}
         for style in FONT_FILES:
-            self.add_font(FONT, style, fname=_font_path(style))
+            primary = _primary_cmap(style)
+            text = texts.get(style, "")
+            fonts = fonts_for(text, primary, font_dirs)
+            taken = {point for font in fonts for point in primary if font.takes_over(point)}
+            self.add_font(
+                FONT, style, fname=_font_path(style),
+                unicode_range=sorted(primary - taken) if taken else None,
+            )  # fmt: skip
+            self.covered[style] = set(primary - taken).union(*(font.cmap for font in fonts))
+            for font in fonts:
+                own_style = style if style in font.paths else ""
+                if font.script.family.lower() + own_style not in self.fonts:
+                    self.add_font(  # only the code points drawn: a CJK font loads in half the time
+                        font.script.family, own_style, fname=font.paths[own_style],
+                        unicode_range=sorted(drawn & font.cmap),
+                        collection_font_number=font.script.face,
+                    )  # fmt: skip
+                if font.script.family not in fallbacks:
+                    fallbacks.append(font.script.family)
+        if fallbacks:
+            self.set_fallback_fonts(fallbacks, exact_match=False)
+        self.set_text_shaping(True)
         self.set_auto_page_break(False)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
@@ -140,8 +176,7 @@ class _Certificate(FPDF):
     def fit(self, block: _Block, width: float) -> tuple[float, list[str]]:
         """The largest of ``block``'s sizes at which it fits its lines, and those lines (cut with
         "…" if even the smallest size does not fit)."""
-        font = self.fonts[f"{FONT.lower()}{block.style}"]
-        text = _printable(block.text, font.cmap if isinstance(font, TTFFont) else {})
+        text = _printable(block.text, self.covered[block.style])
         for size in block.sizes:
             self.set_font(FONT, block.style, size)
             lines: list[str] = self.multi_cell(
@@ -292,12 +327,14 @@ def certificate_pdf(
     state: str = "active",
     jwts: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    fonts_dir: Path | None = None,
 ) -> bytes:
     """The certificate of the signed OB 3.0 credential ``document`` (see the module docstring).
 
     ``state`` is the issuer's status of the credential (active, suspended, revoked);
     ``recipient_name`` None leaves the name out (the e-mail address is never printed);
-    ``jwts`` maps a format name to that format's compact VC-JWT, each embedded too.
+    ``jwts`` maps a format name to that format's compact VC-JWT, each embedded too;
+    ``fonts_dir`` is searched for fallback fonts before the standard paths.
     """
     subject = _mapping(_first(document.get("credentialSubject")))
     achievement = _mapping(subject.get("achievement"))
@@ -310,7 +347,13 @@ def certificate_pdf(
     created = issued or now or datetime.now(UTC)
     warning = _warning(state, valid_until, now or datetime.now(UTC))
 
-    pdf = _Certificate()
+    footer = _footer_blocks(document, issuer_name, issued, valid_until, page_url)
+    blocks = _middle_blocks(achievement, subject, achievement_name, name)
+    texts = {style: "" for style in FONT_FILES}
+    for block in (*footer, *blocks, _Block(warning or "", "B", (13,), 1)):
+        texts[block.style] += block.text
+
+    pdf = _Certificate(texts, search_dirs(fonts_dir))
     pdf.set_creation_date(created)
     title = f"{achievement_name} — {name}" if name else achievement_name
     pdf.set_title(f"{warning.split(' ', 1)[0]}: {title}" if warning else title)
@@ -325,14 +368,12 @@ def certificate_pdf(
         pdf.warning(warning, top)
         top += 9
 
-    footer = _footer_blocks(document, issuer_name, issued, valid_until, page_url)
     footer_width = TEXT_WIDTH - QR_SIZE - 8
     footer_top = PAGE_HEIGHT - MARGIN - pdf.height(footer, footer_width)
     pdf.set_y(footer_top)
     pdf.write_blocks(footer, MARGIN, footer_width, Align.L)
     pdf.qr(page_url, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE)
 
-    blocks = _middle_blocks(achievement, subject, achievement_name, name)
     badge_height = BADGE_SIZE + 2 if badge_png else 0
     spare = footer_top - 4 - top - badge_height - pdf.height(blocks, TEXT_WIDTH)
     top += max(spare, 0) / 2

@@ -50,6 +50,7 @@ def credential_certificate(
         page_url=_page_url(request, credential),
         state=credential.state.value,
         jwts=credential.jwts,
+        fonts_dir=app_context(request).settings.certificate_fonts_dir,
     )
     return Response(
         pdf,
