@@ -27,7 +27,9 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,ml,ray,bench,anchoring]'
 	touch $@
 
+# The Noto fonts for PDF certificates when root (a one-line note otherwise): scripts/system-deps.sh.
 install: $(VENV)/.installed
+	@bash scripts/system-deps.sh fonts
 install-test: $(VENV)/.installed-test
 
 ## Build the demo data set into an embedded SQLite file and serve the platform.
