@@ -22,6 +22,9 @@ from microcred.accounts.models import Organisation, OrganisationKind, Role, User
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.db.registry import metadata
 from microcred.settings import Settings, get_settings
+from tests.mail.smtp import mail_settings, smtp_server
+
+__all__ = ["mail_settings", "smtp_server"]
 
 # Apps made here sign no checkpoints behind a test's back (tests/ledger/test_scheduler.py turns
 # the background checkpointer on where it is the subject).

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     reminders_in_server: bool = True
     """Web workers remind learners of credentials about to expire (hourly, in a background
     thread); false where ``microcred notifications remind`` runs from cron instead."""
+    smtp_url: str | None = Field(default=None, repr=False)
+    """Where to send e-mail: ``smtp://user:password@host:587?starttls=true``, ``smtps://…``
+    (implicit TLS) or ``smtp://host:25``. A secret: never logged, shown masked. Unset, and no
+    ``mail_dir`` either: this server sends no e-mail at all."""
+    mail_from: str = "microcred <no-reply@localhost>"
+    mail_dir: Path | None = None
+    """Without ``smtp_url``: write each message as an ``.eml`` file here instead (development,
+    the demo)."""
+    mail_in_server: bool = True
+    """Web workers send queued e-mail in a background thread; false where
+    ``microcred mail send`` runs from cron instead."""
+    mail_interval_seconds: float = 15
+    smtp_timeout_seconds: float = 10
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
     open_sign_up: bool = True

@@ -98,6 +98,7 @@ def _register_capabilities() -> None:
         catalogue,
         credentials,
         endorsements,
+        mail,
         market,
         notifications,
         obapi,
@@ -118,6 +119,7 @@ def _register_capabilities() -> None:
     webhooks.register(app, import_app)
     endorsements.register(app, import_app)
     notifications.register(app, import_app)
+    mail.register(app, import_app)
     obapi.register(app, import_app)
 
 

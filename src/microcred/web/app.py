@@ -22,6 +22,8 @@ from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
 from microcred.ledger.scheduler import Checkpointer
+from microcred.mail.sender import Mailer
+from microcred.mail.service import mail_enabled
 from microcred.notifications.reminders import Reminders
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
@@ -128,9 +130,16 @@ def create_app(
         reminders = Reminders(context.sessions) if settings.reminders_in_server else None
         if reminders is not None:
             reminders.start()
+        mailer = None
+        if mail_enabled(settings) and settings.mail_in_server:
+            mailer = Mailer(context.sessions, settings)
+            mailer.start()
+        app.state.mailer = mailer
         try:
             yield
         finally:
+            if mailer is not None:
+                mailer.stop()
             if checkpointer is not None:
                 checkpointer.stop()
             if webhooks is not None:
