@@ -6,6 +6,7 @@ import typer
 
 from microcred.cli.common import console, exits_cleanly, session_factory
 from microcred.notifications.reminders import KEEP_READ, NOTICE, prune_read, remind_expiring
+from microcred.settings import get_settings
 
 notifications_app = typer.Typer(help="People's notifications.", no_args_is_help=True)
 
@@ -15,9 +16,10 @@ notifications_app = typer.Typer(help="People's notifications.", no_args_is_help=
 def remind() -> None:
     """Remind holders of credentials ending within 30 days, once each, and delete notifications
     read more than a year ago (the server does both hourly unless
-    MICROCRED_REMINDERS_IN_SERVER=false)."""
+    MICROCRED_REMINDERS_IN_SERVER=false). When the server sends mail, reminders are e-mailed
+    too (to those who have not muted them)."""
     with session_factory().begin() as session:
-        made = remind_expiring(session)
+        made = remind_expiring(session, settings=get_settings())
         pruned = prune_read(session)
     console.print(
         f"{made} reminder{'s' if made != 1 else ''} written (credentials ending within "

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,7 +75,8 @@ class IssuerKey(Base):
 
 
 class IssuerSettings(TimestampMixin, Base):
-    """An issuer's issuance defaults (securing formats when a call names none)."""
+    """An issuer's issuance defaults: securing formats when a call names none, and whether
+    recipients are e-mailed when a credential is issued to them (when the server sends mail)."""
 
     __tablename__ = "credential_issuer_settings"
 
@@ -82,6 +84,7 @@ class IssuerSettings(TimestampMixin, Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     default_formats: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email_recipients: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class StatusList(TimestampMixin, Base):

@@ -677,27 +677,75 @@ def set_default_formats(
     session: Session, principal: Principal | None, organisation: str, formats: Sequence[str]
 ) -> IssuerSettings:
     """An issuer's securing formats for calls that name none (admins of the issuer)."""
+    return update_issuance_settings(session, principal, organisation, formats=formats)
+
+
+@dataclass(frozen=True)
+class IssuanceSettings:
+    """What an issuer's credentials get when a call does not say: ``formats`` (the securing
+    formats, :data:`DEFAULT_FORMATS` until an admin chooses) and ``email_recipients`` (whether
+    a recipient is e-mailed when a credential is issued to them, if this server sends mail)."""
+
+    organisation_id: str
+    formats: tuple[str, ...]
+    email_recipients: bool
+
+    @classmethod
+    def of(cls, organisation_id: str, row: IssuerSettings | None) -> IssuanceSettings:
+        formats = tuple(row.default_formats) if row and row.default_formats else DEFAULT_FORMATS
+        return cls(organisation_id, formats, row.email_recipients if row else True)
+
+
+def issuance_settings(
+    session: Session, principal: Principal | None, organisation: str
+) -> IssuanceSettings:
+    """An issuer's issuance settings, for its staff (and admins) to read."""
+    org = get_organisation(session, organisation)
+    if principal is not None:
+        principal.require(org.id, Role.issuer_staff, scope=READ_SCOPE)
+    return IssuanceSettings.of(org.id, session.get(IssuerSettings, org.id))
+
+
+def update_issuance_settings(
+    session: Session,
+    principal: Principal | None,
+    organisation: str,
+    *,
+    formats: Sequence[str] | None = None,
+    email_recipients: bool | None = None,
+) -> IssuerSettings:
+    """Change what is given (admins of the issuer); audited with the new values."""
     org = get_organisation(session, organisation)
     if principal is not None:
         principal.require(org.id, scope=ISSUE_SCOPE)
-    chosen = list(check_formats(formats))
     row = session.get(IssuerSettings, org.id)
     if row is None:
-        row = IssuerSettings(organisation_id=org.id, default_formats=chosen)
+        row = IssuerSettings(organisation_id=org.id, default_formats=[], email_recipients=True)
         session.add(row)
-    else:
-        row.default_formats = chosen
-    record_audit(
-        session, principal, "credentials.formats", organisation_id=org.id,
-        details={"formats": chosen},
-    )  # fmt: skip
+    details: dict[str, Any] = {}
+    if formats is not None:
+        row.default_formats = details["formats"] = list(check_formats(formats))
+    if email_recipients is not None:
+        row.email_recipients = details["email_recipients"] = email_recipients
+    action = "credentials.formats" if details.keys() == {"formats"} else "credentials.settings"
+    record_audit(session, principal, action, organisation_id=org.id, details=details)
     session.flush()
     return row
 
 
 def default_formats_of(session: Session, organisation_id: str) -> tuple[str, ...]:
-    row = session.get(IssuerSettings, organisation_id)
-    return tuple(row.default_formats) if row and row.default_formats else DEFAULT_FORMATS
+    return IssuanceSettings.of(
+        organisation_id, session.get(IssuerSettings, organisation_id)
+    ).formats
+
+
+def recipients_emailed(session: Session, organisation_ids: Collection[str]) -> set[str]:
+    """Of these issuers, those that e-mail recipients when they issue (the default)."""
+    refused = select(IssuerSettings.organisation_id).where(
+        IssuerSettings.organisation_id.in_(list(organisation_ids)),
+        IssuerSettings.email_recipients.is_(False),
+    )
+    return set(organisation_ids) - set(session.scalars(refused))
 
 
 # --- status entries of documents that are not issued credentials ----------------------------

@@ -370,6 +370,7 @@ def _announce(
             "", event_type, title, body, f"/manage/endorsements?organisation={to.slug}"
         ),
         actor=principal,
+        settings=settings,
     )
     webhooks.endorsement_event(session, settings, to.id, event_type, endorsement)
 

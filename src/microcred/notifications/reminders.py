@@ -20,6 +20,7 @@ from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
 from microcred.notifications.models import Notification
 from microcred.notifications.service import NewNotification, notify
+from microcred.settings import Settings
 
 EXPIRING = "credential.expiring"
 NOTICE = timedelta(days=30)
@@ -30,8 +31,11 @@ KEEP_READ = timedelta(days=365)
 log = logging.getLogger(__name__)
 
 
-def remind_expiring(session: Session, now: datetime | None = None) -> int:
-    """Write the reminders due now (credentials ending within :data:`NOTICE`); how many."""
+def remind_expiring(
+    session: Session, now: datetime | None = None, settings: Settings | None = None
+) -> int:
+    """Write the reminders due now (credentials ending within :data:`NOTICE`); how many. With
+    ``settings`` of a server that sends mail, they are e-mailed too."""
     now = now or utcnow()
     due = credentials.credentials_expiring(session, now, now + NOTICE)
     if not due:
@@ -62,6 +66,7 @@ def remind_expiring(session: Session, now: datetime | None = None) -> int:
             for link, row in links.items()
             if link not in told
         ),
+        settings,
     )
 
 
@@ -80,16 +85,22 @@ class Reminders(BackgroundLoop):
     """Runs :func:`remind_expiring` and :func:`prune_read` in the background of the web server,
     every ``every``."""
 
-    def __init__(self, sessions: sessionmaker[Session], every: timedelta = EVERY) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        every: timedelta = EVERY,
+        settings: Settings | None = None,
+    ) -> None:
         super().__init__("microcred-reminders")
         self._sessions = sessions
         self.every = every
+        self._settings = settings
 
     def _run(self) -> None:
         while True:
             try:
                 with self._sessions.begin() as session:
-                    remind_expiring(session)
+                    remind_expiring(session, settings=self._settings)
                     prune_read(session)
             except Exception:  # logged; the next round tries again
                 log.exception("Expiry reminders failed")

@@ -50,3 +50,18 @@ class MarkReadIn(BaseModel):
 
 class MarkedOut(BaseModel):
     marked: int
+
+
+class MailChoicesOut(BaseModel):
+    groups: list[str] = Field(description="The groups of your notifications that are e-mailed")
+    available: dict[str, str] = Field(description="Every group, with what it holds")
+    mail_enabled: bool = Field(
+        description="Whether this server sends e-mail at all (if not, nothing is e-mailed)"
+    )
+
+
+class MailChoicesIn(BaseModel):
+    groups: list[str] = Field(
+        max_length=10,
+        description="E-mail these groups (credentials, pathways, organisation); mute the others",
+    )

@@ -1,8 +1,9 @@
 """Notifications: written where things happen, read on ``/notifications`` and the API.
 
-The platform sends no e-mail, so this is how a learner learns that a credential arrived, was
-revoked, suspended or reinstated, or that a pathway was completed, and how staff learn that a
-bulk job finished. Credentials' events reach here through their listeners (registered when this
+This is how a learner learns that a credential arrived, was revoked, suspended or reinstated,
+or that a pathway was completed, and how staff learn that a bulk job finished; when the server
+sends mail, each is also e-mailed unless the person muted its group (:mod:`.mailing`).
+Credentials' events reach here through their listeners (registered when this
 module is imported: the web app and the CLI import it), in the issuing transaction: a
 notification exists exactly when what it tells of does. Only the person notified can read or
 mark theirs; every query is by the principal's own user id.
@@ -24,7 +25,9 @@ from microcred.credentials.models import BulkJob
 from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
 from microcred.errors import NotFound, PermissionDenied
+from microcred.notifications import mailing
 from microcred.notifications.models import Notification
+from microcred.settings import Settings
 
 READ_SCOPE = "notifications:read"
 PAGE_SIZE = 50
@@ -55,8 +58,16 @@ class NewNotification:
     link: str | None = None
 
 
-def notify(session: Session, notifications: Iterable[NewNotification]) -> int:
-    """Write notifications in the caller's transaction (one multi-row insert); how many."""
+def notify(
+    session: Session,
+    notifications: Iterable[NewNotification],
+    settings: Settings | None = None,
+) -> int:
+    """Write notifications in the caller's transaction (one multi-row insert); how many. With
+    ``settings`` of a server that sends mail, each is e-mailed too (:mod:`.mailing`)."""
+    notifications = list(notifications)
+    if settings is not None:
+        mailing.mail_notifications(session, settings, notifications)
     now = utcnow()
     rows = [
         {
@@ -185,6 +196,7 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
             )
             for row in received
         ),
+        event.settings,
     )
 
 
@@ -207,6 +219,7 @@ def credentials_changed(session: Session, event: events.StatusChangeEvent) -> No
             )
             for row in held
         ),
+        event.settings,
     )
 
 
@@ -229,6 +242,7 @@ def issuance_job_completed(session: Session, event: events.JobCompletedEvent) ->
                 f"/manage/credentials/jobs/{job.id}",
             )
         ],
+        event.settings,
     )
 
 
@@ -239,6 +253,7 @@ def notify_members(
     *,
     roles: Sequence[Role] = (Role.admin,),
     actor: Principal | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """``notification`` (its ``user_id`` ignored) to every member of the organisation holding
     one of ``roles`` (admins by default), but the one who acted; how many were written."""
@@ -246,10 +261,18 @@ def notify_members(
         Membership.organisation_id == organisation_id, Membership.role.in_(list(roles))
     )
     members = sorted(set(session.scalars(query)) - {actor.user_id if actor else ""})
-    return notify(session, (replace(notification, user_id=user_id) for user_id in members))
+    return notify(
+        session, (replace(notification, user_id=user_id) for user_id in members), settings
+    )
 
 
-def pathway_awarded(session: Session, user_id: str, pathway_id: str, pathway_name: str) -> None:
+def pathway_awarded(
+    session: Session,
+    user_id: str,
+    pathway_id: str,
+    pathway_name: str,
+    settings: Settings | None = None,
+) -> None:
     """Called by pathways when a learner is awarded a pathway."""
     notify(
         session,
@@ -262,4 +285,5 @@ def pathway_awarded(session: Session, user_id: str, pathway_id: str, pathway_nam
                 f"/pathways/{pathway_id}",
             )
         ],
+        settings,
     )

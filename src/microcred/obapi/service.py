@@ -237,10 +237,12 @@ def approve(
     request: AuthorizationRequest,
     *,
     now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> str:
     """The learner allows: an authorization code (returned; stored hashed) of their grant to
     the app — the one in force, its scopes widened to what was asked now, or a new one (so an
-    app connected twice is one connection to revoke)."""
+    app connected twice is one connection to revoke). With ``settings``, the notification of a
+    new connection is e-mailed too (when the server sends mail)."""
     moment = _now(now)
     grant = session.scalars(
         select(ApiGrant)
@@ -269,6 +271,7 @@ def approve(
                     "/account#connected-apps",
                 )
             ],
+            settings,
         )
     grant.scopes = list(dict.fromkeys([*grant.scopes, *request.scopes]))
     session.flush()
@@ -663,6 +666,7 @@ def upsert_credential(
                 "/wallet",
             )
         ],
+        settings,
     )
     record_audit(
         session, principal, "obapi.credential_upserted", object_type="imported_credential",

@@ -890,7 +890,7 @@ def award_pathway(
         details={"pathway_id": pathway.id, "user_id": user.id, "components": keys},
     )  # fmt: skip
     webhooks.pathway_awarded(session, settings, award, pathway, user.email)
-    notifications.pathway_awarded(session, user.id, pathway.id, pathway.name)
+    notifications.pathway_awarded(session, user.id, pathway.id, pathway.name, settings)
     return award
 
 
@@ -1035,7 +1035,7 @@ def _apply_policy(
                 "without them: keep or revoke the award.",
                 "/manage/pathways/reviews",
             ),
-            roles=(*AUTHOR_ROLES, Role.admin),
+            roles=(*AUTHOR_ROLES, Role.admin), settings=settings,
         )  # fmt: skip
     return True
 

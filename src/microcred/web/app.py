@@ -127,7 +127,9 @@ def create_app(
         if webhooks is not None:
             webhooks.start()
         app.state.webhooks = webhooks
-        reminders = Reminders(context.sessions) if settings.reminders_in_server else None
+        reminders = (
+            Reminders(context.sessions, settings=settings) if settings.reminders_in_server else None
+        )
         if reminders is not None:
             reminders.start()
         mailer = None

@@ -227,7 +227,7 @@ async def authorize_answer(
             state=checked.state,
         )
         return RedirectResponse(location, status_code=303)
-    code = obapi.approve(session, principal, checked)
+    code = obapi.approve(session, principal, checked, settings=app_context(request).settings)
     location = protocol.redirect_with(checked.redirect_uri, code=code, state=checked.state)
     return RedirectResponse(location, status_code=303)
 
