@@ -1,5 +1,5 @@
 """WCAG 2.1 AA in Chromium: axe-core audits a representative page of every capability, as each
-role sees it, and the skip link works from the keyboard.
+role sees it, each page reflows at 320 CSS px, and the skip link works from the keyboard.
 
 Every violation axe reports under the WCAG 2.0/2.1 A and AA rules fails the test, whatever its
 impact (minor and moderate ones were fixed too, so any new one is a regression); the message
@@ -33,6 +33,10 @@ from tests.wallet.test_plans import occupation
 __all__ = ["cohort", "corpus_file", "defs", "ingested", "issue", "occupation", "skills"]
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 320, "height": 640}
+"""WCAG 1.4.10: content reflows at 320 CSS px (1280 px zoomed to 400 %) without sideways scrolling
+of the page; a wide table may scroll within itself."""
 OUTCOME_COHORT = 5
 """Reports enough for the KPI page to draw its charts (fewer are suppressed for privacy)."""
 
@@ -109,10 +113,15 @@ class Auditor:
 
     def check(self, page: Any, where: str) -> None:
         self.found += [describe(where, v) for v in axe_violations(page)]
+        page.set_viewport_size(NARROW)
+        sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        page.set_viewport_size(WIDE)
+        if sideways > 0:
+            self.found.append(f"{where} — reflow (1.4.10): {sideways} px sideways at 320 px")
 
 
 def signed_in(browser: Any, base_url: str, email: str) -> Any:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page = browser.new_context(viewport=WIDE).new_page()
     page.set_default_timeout(15_000)
     sign_in(page, base_url, email, PASSWORD)
     page.wait_for_url(f"{base_url}/")
