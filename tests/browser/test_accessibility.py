@@ -246,3 +246,21 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_the_cont
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/")
     assert page.get_by_role("link", name="Sign in").is_visible()
+
+
+def test_a_screen_reader_hears_once_that_one_minute_of_a_timed_quiz_is_left(
+    live_server: str, page: Any, world: World, sessions: sessionmaker[Session],
+    skills: dict[str, str],
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        quiz = make_course(session, time_limit=2).quiz_id
+    sign_in(page, live_server, world.learner.email, PASSWORD)
+    page.wait_for_url(f"{live_server}/")
+    page.clock.install()
+    page.goto(f"{live_server}/assessments/{quiz}")
+    page.get_by_role("button", name="Start the quiz").click()
+    warning = page.locator("#countdown + [role=alert]")
+    assert warning.text_content() == ""  # the ticking timer itself stays silent
+    page.clock.run_for("01:05")
+    assert warning.text_content().startswith("One minute left")
+    assert "alert-error" in (page.locator("#countdown").get_attribute("class") or "")
