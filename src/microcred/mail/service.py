@@ -21,7 +21,7 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,15 +29,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.db.base import new_id, utcnow
+from microcred.db.fastinsert import insert_rows
 from microcred.errors import MicrocredError
 from microcred.mail.models import MailMessage, MailState
 from microcred.settings import Settings
@@ -138,6 +139,67 @@ def queue_mail(
     except IntegrityError:
         return None
     return message
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One message for :func:`queue_mails` (the arguments of :func:`queue_mail`)."""
+
+    to: str
+    subject: str
+    text: str
+    kind: str
+    html: str | None = None
+    user_id: str | None = None
+    dedupe_key: str | None = None
+
+
+DEDUPE_CHUNK = 500
+
+
+def queue_mails(session: Session, settings: Settings, messages: Sequence[OutgoingMail]) -> int:
+    """:func:`queue_mail` for many messages at once — what a bulk batch sends: each checked,
+    those whose ``dedupe_key`` is queued already (or repeats one of the batch) left out, the
+    rest written by one multi-row insert in the caller's transaction. How many were queued.
+
+    For keys no other transaction queues at the same moment (say, a credential just issued): a
+    concurrent duplicate would fail the caller's transaction rather than be skipped."""
+    if not mail_enabled(settings) or not messages:
+        return 0
+    checked = [(message, check_address(message.to)) for message in messages]
+    for message, _ in checked:
+        if "\r" in message.subject or "\n" in message.subject:
+            raise MailError("A subject cannot contain a line break.", field="subject")
+        if not message.subject.strip():
+            raise MailError("A message needs a subject.", field="subject")
+    keys = sorted({m.dedupe_key for m, _ in checked if m.dedupe_key is not None})
+    seen: set[str] = set()
+    for start in range(0, len(keys), DEDUPE_CHUNK):
+        wanted = keys[start : start + DEDUPE_CHUNK]
+        seen.update(
+            session.scalars(
+                select(MailMessage.dedupe_key).where(MailMessage.dedupe_key.in_(wanted))
+            )
+        )
+    now = utcnow()
+    rows = []
+    for message, address in checked:
+        if message.dedupe_key is not None:
+            if message.dedupe_key in seen:
+                continue
+            seen.add(message.dedupe_key)
+        rows.append(
+            {
+                "id": new_id(), "to_address": address, "user_id": message.user_id,
+                "kind": message.kind, "subject": message.subject[:300],
+                "text_body": message.text, "html_body": message.html,
+                "state": MailState.pending, "attempts": 0, "next_attempt_at": now,
+                "claim_token": None, "created_at": now, "sent_at": None, "last_error": None,
+                "dedupe_key": message.dedupe_key,
+            }
+        )  # fmt: skip
+    insert_rows(session, cast(Table, MailMessage.__table__), rows)
+    return len(rows)
 
 
 _environments: dict[bool, Environment] = {}

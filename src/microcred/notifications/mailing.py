@@ -33,7 +33,13 @@ from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
-from microcred.mail.service import absolute_link, mail_enabled, queue_mail, render_mail
+from microcred.mail.service import (
+    OutgoingMail,
+    absolute_link,
+    mail_enabled,
+    queue_mails,
+    render_mail,
+)
 from microcred.notifications.models import MailPreference
 from microcred.settings import Settings
 
@@ -164,9 +170,7 @@ def _accounts(session: Session, user_ids: Collection[str]) -> dict[str, _Recipie
     return {row.id: _Recipient(row.id, row.email, row.name) for row in session.execute(query)}
 
 
-def _queue(
-    session: Session,
-    settings: Settings,
+def _message(
     template: str,
     *,
     to: str,
@@ -175,11 +179,11 @@ def _queue(
     user_id: str | None,
     dedupe_key: str | None,
     context: Mapping[str, Any],
-) -> None:
+) -> OutgoingMail:
     text, html = render_mail(template, subject=subject, **context)
-    queue_mail(
-        session, settings, to=to, subject=subject, text=text, html=html, kind=kind,
-        user_id=user_id, dedupe_key=dedupe_key,
+    return OutgoingMail(
+        to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id,
+        dedupe_key=dedupe_key,
     )  # fmt: skip
 
 
@@ -193,13 +197,13 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
         return 0
     users = {item.user_id for item in wanted}
     people, muted = _accounts(session, users), _muted(session, users)
-    queued = 0
+    messages = []
     for item in wanted:
         person, group = people.get(item.user_id), group_of(item.kind)
         if person is None or group in muted.get(item.user_id, set()):
             continue
-        _queue(
-            session, settings, "notification", to=person.email, subject=item.title,
+        messages.append(_message(
+            "notification", to=person.email, subject=item.title,
             kind=f"notification.{item.kind}", user_id=person.user_id, dedupe_key=None,
             context={
                 "name": person.name, "body": item.body,
@@ -208,9 +212,8 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
                 "unsubscribe": _unsubscribe_link(settings, person.user_id, group),
                 "preferences": absolute_link(settings, "/notifications#email"),
             },
-        )  # fmt: skip
-        queued += 1
-    return queued
+        ))  # fmt: skip
+    return queue_mails(session, settings, messages)
 
 
 def _unsubscribe_link(settings: Settings, user_id: str, group: str) -> str:
@@ -236,6 +239,7 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
     names = {row.id: row.name for row in session.execute(query)}
     users = {row["recipient_user_id"] for row in rows if row.get("recipient_user_id")}
     people, muted = _accounts(session, users), _muted(session, users)
+    messages = []
     for row in rows:
         user_id = row.get("recipient_user_id")
         person = people.get(user_id) if user_id else None
@@ -243,8 +247,8 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
             continue
         issuer = names.get(row["organisation_id"], "An issuer")
         subject = f"{issuer} issued you a credential: {row['achievement_name']}"
-        _queue(
-            session, settings, "credential_issued", to=person.email if person else _address(row),
+        messages.append(_message(
+            "credential_issued", to=person.email if person else _address(row),
             subject=subject[:300], kind=CREDENTIAL_ISSUED, user_id=user_id,
             dedupe_key=f"{CREDENTIAL_ISSUED}:{row['id']}",
             context={
@@ -260,7 +264,8 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
                 else None,
                 "preferences": absolute_link(settings, "/notifications#email"),
             },
-        )  # fmt: skip
+        ))  # fmt: skip
+    queue_mails(session, settings, messages)
 
 
 def _address(row: Mapping[str, Any]) -> str:
