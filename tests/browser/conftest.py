@@ -44,6 +44,12 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[str]:
     """The app on a free loopback port, in a thread, for the duration of one test."""
+    yield from serve(settings)
+
+
+def serve(settings: Settings) -> Iterator[str]:
+    """The app with ``settings`` on a free loopback port, in a thread, until the generator is
+    closed (a fixture serving other settings ``yield from`` it)."""
     from microcred.web.app import create_app
 
     app = create_app(settings)
