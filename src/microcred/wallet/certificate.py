@@ -10,9 +10,10 @@ presents it as valid. The creation date is the issuance date and nothing else va
 same credential in the same state gives byte-identical PDFs.
 
 Text is set in the bundled DejaVu Sans (Latin, Greek, Cyrillic, Armenian, Georgian, many
-symbols), shaped by HarfBuzz: right-to-left text is laid out right to left, Arabic letters are
-joined, Indic clusters and conjuncts formed. Chinese, Japanese, Korean, Arabic, Hebrew, Indic,
-Thai and other scripts come from the Noto fonts installed on the machine
+symbols). A page with right-to-left text, combining marks or another script is shaped by
+HarfBuzz: right-to-left text is laid out right to left, Arabic letters are joined, Indic
+clusters and conjuncts formed. Chinese, Japanese, Korean, Arabic, Hebrew, Indic, Thai and
+other scripts come from the Noto fonts installed on the machine
 (:mod:`microcred.wallet.fallback_fonts`), only those the page needs, embedded as subsets. What
 no font draws prints as U+FFFD; the PDF's metadata keeps the exact text.
 """
@@ -106,6 +107,14 @@ def _primary_cmap(style: str) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+def _needs_shaping(char: str) -> bool:
+    """Right-to-left letters and combining marks; the rest of what DejaVu Sans draws (Latin,
+    Greek, Cyrillic…) is set glyph by glyph, which keeps its content stream compact."""
+    return unicodedata.bidirectional(char) in {"R", "AL"} or unicodedata.category(char) in {
+        "Mn", "Mc", "Me",
+    }  # fmt: skip
+
+
 def _printable(text: str, covered: Container[int]) -> str:
     """``text`` with characters the font cannot draw replaced (invisible ones dropped)."""
     out = []
@@ -141,7 +150,8 @@ def _warning(state: str, valid_until: datetime | None, now: datetime) -> str | N
 class _Certificate(FPDF):
     def __init__(self, texts: Mapping[str, str], font_dirs: tuple[Path, ...]) -> None:
         """A page whose fonts draw ``texts`` (all the text to set, by style): DejaVu Sans and the
-        fallback fonts these texts need, with HarfBuzz shaping (joined Arabic, Indic clusters)."""
+        fallback fonts these texts need, shaped by HarfBuzz where they need it (joined Arabic,
+        right-to-left runs, Indic clusters, combining marks)."""
         super().__init__(orientation="L", unit="mm", format="A4")
         self.covered: dict[str, set[int]] = {}
         fallbacks: list[str] = []
@@ -168,7 +178,8 @@ class _Certificate(FPDF):
                     fallbacks.append(font.script.family)
         if fallbacks:
             self.set_fallback_fonts(fallbacks, exact_match=False)
-        self.set_text_shaping(True)
+        if fallbacks or any(map(_needs_shaping, "".join(texts.values()))):
+            self.set_text_shaping(True)
         self.set_auto_page_break(False)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
