@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     open_sign_up: bool = True
     """Anyone may create a learner account at /sign-up. Such an account's address is not
-    proved (this server sends no e-mail), so it collects no credential by address: an issuer's
-    invitation links it to what that issuer issued. Off: accounts come from invitations only."""
+    proved, so it collects no credential by address: an issuer's invitation links it to what
+    that issuer issued, or (with e-mail on) the confirmation link mailed to the address links
+    everything issued to it. Off: accounts come from invitations only."""
 
     @property
     def is_sqlite(self) -> bool:

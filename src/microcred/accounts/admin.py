@@ -506,6 +506,7 @@ class RecipientInvitation:
     email: str
     name: str | None
     secret: str | None  # None: an account holds the address; the membership was added
+    invitation: Invitation | None = None
 
 
 def invite_recipients(
@@ -552,8 +553,16 @@ def invite_recipients(
         invited = invite(
             session, principal, org.slug, email=email, role=Role.learner, link_for_existing=True
         )
-        done.append(RecipientInvitation(email, name, invited.secret))
+        done.append(RecipientInvitation(email, name, invited.secret, invited.invitation))
     return done
+
+
+def link_issued_to_address(session: Session, user: User) -> int:
+    """Link to an account the platform trusts with its address (``User.email_trusted``: its
+    holder proved it by e-mail, say) every credential issued to the address and not yet held;
+    how many."""
+    assert user.email_trusted
+    return _link_issued(session, user, "")
 
 
 def _link_issued(session: Session, user: User, organisation_id: str) -> int:

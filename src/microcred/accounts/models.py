@@ -142,7 +142,8 @@ class Invitation(Base):
 
 class PasswordReset(Base):
     """A one-time link that sets an account's password, made by an administrator for someone
-    who forgot theirs (this server sends no e-mail); only the SHA-256 of its secret is stored."""
+    who forgot theirs, or e-mailed to the account's address on its owner's request (when the
+    server sends e-mail); only the SHA-256 of its secret is stored."""
 
     __tablename__ = "password_resets"
 
@@ -193,3 +194,20 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     summary: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class EmailVerification(Base):
+    """A one-time link e-mailed to an account's address: following it proves the holder
+    receives mail there, so the account collects the credentials issued to the address
+    (``User.email_trusted``). Only the SHA-256 of its secret is stored; the address it was sent
+    to is kept, so a link for an address the account no longer has proves nothing."""
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -1,5 +1,8 @@
-"""A forgotten password: an administrator makes a one-time reset link and passes it on (this
-server sends no e-mail); following it, the person chooses a new password and is signed in.
+"""A forgotten password: a one-time reset link, following which the person chooses a new
+password and is signed in. When the server sends e-mail (``microcred.mail``), anyone may ask for
+a link for an address (:func:`request_reset`): it is e-mailed there if an account has the
+address, and the answer is the same either way. Without e-mail, an administrator makes the link
+and passes it on.
 
 Who may make a link for whom, so that no administrator can take over an account beyond their
 reach:
@@ -10,6 +13,10 @@ reach:
   membership of that account is in organisations they administer, and the account is neither a
   platform administrator nor one the platform vouches for (which collects what any organisation
   issues to its address) — never their own.
+
+Asking by e-mail is limited to :data:`MAX_REQUESTS_PER_ADDRESS` per typed address and
+:data:`MAX_REQUESTS_PER_IP` per network address an hour, counted whether or not an account has
+the address.
 
 A link is valid for :data:`RESET_VALID`, once; making a new one for the same account withdraws
 the older ones. Using it ends every session of the account (sessions carry a fingerprint of
@@ -23,18 +30,25 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from microcred.accounts.models import Membership, PasswordReset, Role, User
+from microcred.accounts.mailing import queue_password_reset
+from microcred.accounts.models import AuditEvent, Membership, PasswordReset, Role, User
 from microcred.accounts.passwords import hash_password
 from microcred.accounts.selfservice import checked_new_password
-from microcred.accounts.service import Principal, record_audit
+from microcred.accounts.service import Principal, SignInThrottled, normalise_email, record_audit
 from microcred.db.base import utcnow
 from microcred.errors import NotFound, PermissionDenied
+from microcred.mail.service import mail_enabled
+from microcred.settings import Settings
 
 RESET_VALID = timedelta(hours=24)
 SECRET_PREFIX = "pwr_"
+RESET_REQUESTED = "account.reset_requested"
+MAX_REQUESTS_PER_ADDRESS = 3
+MAX_REQUESTS_PER_IP = 10
+REQUEST_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,19 @@ def create_reset_link(
     refusal = why_not(session, principal, user)
     if refusal is not None:
         raise PermissionDenied(refusal)
-    now = now or utcnow()
+    link, _ = _new_link(session, user, principal.user_id if principal else None, now or utcnow())
+    record_audit(
+        session, principal, "account.reset_link_created", object_type="user", object_id=user.id,
+        details={"email": user.email}, summary=f"Made a password reset link for {user.email}",
+    )  # fmt: skip
+    session.flush()
+    return link
+
+
+def _new_link(
+    session: Session, user: User, created_by: str | None, now: datetime
+) -> tuple[ResetLink, PasswordReset]:
+    """A fresh link for the account; its older unused ones are withdrawn."""
     session.execute(
         delete(PasswordReset).where(
             PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
@@ -102,18 +128,66 @@ def create_reset_link(
     )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     expires = now + RESET_VALID
-    session.add(
-        PasswordReset(
-            user_id=user.id, token_hash=_hash(secret), expires_at=expires,
-            created_by_user_id=principal.user_id if principal else None, created_at=now,
-        )
+    reset = PasswordReset(
+        user_id=user.id, token_hash=_hash(secret), expires_at=expires,
+        created_by_user_id=created_by, created_at=now,
     )  # fmt: skip
-    record_audit(
-        session, principal, "account.reset_link_created", object_type="user", object_id=user.id,
-        details={"email": user.email}, summary=f"Made a password reset link for {user.email}",
-    )  # fmt: skip
+    session.add(reset)
     session.flush()
-    return ResetLink(user, secret, expires)
+    return ResetLink(user, secret, expires), reset
+
+
+def _request_key(email: str) -> str:
+    """How requests are counted per address: the typed address, trimmed, lower-cased, hashed
+    (whether or not an account has it)."""
+    return _hash("reset-request:" + email.strip().lower())
+
+
+def _check_request_allowed(session: Session, key: str, ip: str | None, now: datetime) -> None:
+    recent = select(func.count()).where(
+        AuditEvent.action == RESET_REQUESTED, AuditEvent.at > now - REQUEST_WINDOW
+    )
+    if (session.scalar(recent.where(AuditEvent.object_id == key)) or 0) >= (
+        MAX_REQUESTS_PER_ADDRESS
+    ):
+        raise SignInThrottled(
+            "Too many reset links were asked for this address in the last hour. Try again "
+            "later, or look for the ones already sent.",
+            field="email",
+        )
+    if ip and (session.scalar(recent.where(AuditEvent.ip == ip)) or 0) >= MAX_REQUESTS_PER_IP:
+        raise SignInThrottled(
+            "Too many reset links were asked from your network address in the last hour. Try "
+            "again later.",
+            field="email",
+        )
+
+
+def request_reset(
+    session: Session, settings: Settings, email: str, *, ip: str | None,
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """E-mail a new reset link to ``email`` if an active account has it; the same outcome
+    whether or not one does (nothing tells the caller). Audited; limited per address and per
+    network address (:class:`SignInThrottled`, alike for every address)."""
+    if not mail_enabled(settings):
+        raise NotFound("This server sends no e-mail: ask an administrator for a reset link.")
+    now = now or utcnow()
+    address = normalise_email(email)
+    key = _request_key(address)
+    _check_request_allowed(session, key, ip, now)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is not None and not user.is_active:
+        user = None
+    record_audit(
+        session, None, RESET_REQUESTED, object_type="reset_address", object_id=key, ip=ip,
+        details={"account": user.id if user else None},
+        summary="Asked for a password reset link by e-mail",
+    )  # fmt: skip
+    if user is None:
+        return
+    link, reset = _new_link(session, user, None, now)
+    queue_password_reset(session, settings, user, link.secret, reset.id)
 
 
 def open_reset(session: Session, secret: str, *, now: datetime | None = None) -> PasswordReset:

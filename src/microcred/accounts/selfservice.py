@@ -3,7 +3,9 @@ password.
 
 Signing up makes a learner account with no membership whose address is not proved: it collects
 no credential issued to that address (``email_trusted`` false) until an issuer's invitation,
-accepted from the account, links what that issuer issued (``accounts.admin``). At most
+accepted from the account, links what that issuer issued (``accounts.admin``), or — when the
+server sends e-mail — its owner follows the confirmation link mailed to the address
+(``accounts.verification``), after which it collects everything issued to the address. At most
 :data:`MAX_SIGN_UPS_PER_IP` accounts are made from one network address per hour.
 
 A session remembers a fingerprint of the password hash it was started with

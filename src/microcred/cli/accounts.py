@@ -150,13 +150,15 @@ def invite(
 ) -> None:
     """Invite someone into an organisation in a role.
 
-    An existing account gets the membership at once; otherwise a one-time link is printed (this
-    server sends no e-mail): pass it on to the invitee."""
+    An existing account gets the membership at once; otherwise a one-time link is printed, and
+    e-mailed to the invitee when the server sends e-mail (else pass it on)."""
     from microcred.accounts import admin
+    from microcred.accounts.mailing import mail_invited
     from microcred.accounts.service import get_organisation
 
     with unit_of_work() as session:
         invited = admin.invite(session, None, organisation, email=email, role=role)
+        mailed = mail_invited(session, get_settings(), invited, None)
         organisation_name = get_organisation(session, organisation).name
     if invited.secret is None:
         console.print(
@@ -169,7 +171,12 @@ def invite(
     link = f"{get_settings().base_url.rstrip('/')}/invitations/{invited.secret}"
     console.print(
         f"Invitation for {invited.email} as {invited.role.value} of {organisation_name}. "
-        f"Send them this link; it is valid {admin.INVITATION_DAYS} days and shown only once:",
+        + (
+            "It is e-mailed to them; the link, should they ask you for it"
+            if mailed
+            else "Send them this link"
+        )
+        + f" (valid {admin.INVITATION_DAYS} days, shown only once):",
         highlight=False,
         soft_wrap=True,
     )

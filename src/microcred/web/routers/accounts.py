@@ -11,11 +11,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from microcred.accounts import privacy, selfservice
+from microcred.accounts import privacy, recovery, selfservice, verification
 from microcred.accounts import service as accounts
+from microcred.accounts.models import User
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.assessment.reviews import EvidenceStore
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.mail.service import mail_enabled
 from microcred.obapi import service as obapi
 from microcred.obapi.protocol import SCOPE_WORDS
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
@@ -41,6 +43,7 @@ def sign_in_page(
     return render(
         request, "sign_in.html", principal, next=_safe_next(next), error=None,
         open_sign_up=app_context(request).settings.open_sign_up,
+        mail_on=mail_enabled(app_context(request).settings),
     )  # fmt: skip
 
 
@@ -65,9 +68,79 @@ def sign_in_submit(
             request, "sign_in.html", None, status_code=exc.status_code,
             next=_safe_next(next), error=exc.message, email=email,
             open_sign_up=app_context(request).settings.open_sign_up,
+            mail_on=mail_enabled(app_context(request).settings),
         )  # fmt: skip
     sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+RESET_ANSWER = (
+    "If an account uses that address, we have sent it a link to choose a new password. It works "
+    "once, for 24 hours. Nothing arrived? Look in the spam folder, or ask again in a few minutes."
+)
+
+
+def _mail_on(request: Request) -> None:
+    if not mail_enabled(app_context(request).settings):
+        raise NotFound("This server sends no e-mail: ask an administrator for a reset link.")
+
+
+@pages.get("/forgot-password", response_class=HTMLResponse)
+def forgot_password_page(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
+    _mail_on(request)
+    return render(request, "forgot_password.html", principal, errors={}, email="", sent=False)
+
+
+@pages.post("/forgot-password", response_class=HTMLResponse)
+def forgot_password_submit(
+    request: Request,
+    session: DbSession,
+    principal: OptionalPrincipal,
+    email: Annotated[str, Form(max_length=400)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    _mail_on(request)
+    check_csrf(request, csrf_token)
+    try:
+        recovery.request_reset(
+            session, app_context(request).settings, email,
+            ip=request.client.host if request.client else None,
+        )  # fmt: skip
+    except MicrocredError as error:
+        return _refused(
+            session, error, {"email": "email"},
+            lambda status, errors: render(
+                request, "forgot_password.html", principal, status_code=status, errors=errors,
+                email=email, sent=False,
+            ),
+        )  # fmt: skip
+    session.commit()
+    return render(request, "forgot_password.html", principal, errors={}, email=email, sent=True)
+
+
+class PasswordResetIn(BaseModel):
+    email: str = Field(max_length=254)
+
+
+class AcceptedOut(BaseModel):
+    message: str
+
+
+@api.post(
+    "/account/password-reset",
+    status_code=202,
+    response_model=AcceptedOut,
+    summary="E-mail a password reset link to an address, if an account has it (anonymous)",
+    description="The same answer whether or not an account uses the address. 404 when this "
+    "server sends no e-mail; 429 past 3 requests per address or 10 per network address an hour.",
+)
+def api_password_reset(body: PasswordResetIn, request: Request, session: DbSession) -> AcceptedOut:
+    _mail_on(request)
+    recovery.request_reset(
+        session, app_context(request).settings, body.email,
+        ip=request.client.host if request.client else None,
+    )  # fmt: skip
+    return AcceptedOut(message=RESET_ANSWER)
 
 
 SIGN_UP_INPUTS = {
@@ -90,7 +163,10 @@ def sign_up_page(request: Request, principal: OptionalPrincipal) -> Response:
     _open_sign_up(request)
     if principal is not None:
         return RedirectResponse("/account", status_code=303)
-    return render(request, "sign_up.html", None, errors={}, values={})
+    return render(
+        request, "sign_up.html", None, errors={}, values={},
+        mail_on=mail_enabled(app_context(request).settings),
+    )  # fmt: skip
 
 
 @pages.post("/sign-up", response_model=None)
@@ -116,8 +192,13 @@ def sign_up_submit(
             lambda status, errors: render(
                 request, "sign_up.html", None, status_code=status, errors=errors,
                 values={"name": name, "email": email},
+                mail_on=mail_enabled(app_context(request).settings),
             ),
         )  # fmt: skip
+    verification.send_verification(
+        session, app_context(request).settings, user,
+        ip=request.client.host if request.client else None,
+    )  # fmt: skip
     sign_in(request, user)
     return RedirectResponse("/account?welcome=1", status_code=303)
 
@@ -148,8 +229,11 @@ def _account(
     errors: FieldErrors | None = None,
     **extra: object,
 ) -> HTMLResponse:
+    user = session.get(User, principal.user_id)
     context: dict[str, object] = {
         "new_secret": None,
+        "verify_address": user is not None
+        and verification.can_verify(app_context(request).settings, user),
         "notice": request.query_params.get("done"),
         "errors": errors or {},
         **extra,
@@ -194,6 +278,36 @@ def _account_again(
 @pages.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
     return _account(request, session, principal)
+
+
+@pages.post("/account/verify-email")
+def account_send_verification(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    check_csrf(request, csrf_token)
+    user = session.get(User, principal.user_id)
+    if user is None or principal.scopes is not None:
+        raise PermissionDenied("Confirm your address from a signed-in session.")
+    verification.send_verification(
+        session, app_context(request).settings, user,
+        ip=request.client.host if request.client else None,
+    )  # fmt: skip
+    return RedirectResponse("/account?done=verification-sent#address", status_code=303)
+
+
+@pages.get("/verify-email/{secret}")
+def verify_email(
+    secret: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> RedirectResponse:
+    """Signed in as the account (else to the sign-in page and back here): see
+    ``accounts.verification``."""
+    verified = verification.verify_email(session, secret, principal)
+    session.commit()
+    done = "email-already-verified" if verified.already else "email-verified"
+    return RedirectResponse(f"/account?done={done}&linked={verified.linked}", status_code=303)
 
 
 @pages.post("/account/tokens", response_class=HTMLResponse)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from microcred.accounts import admin
+from microcred.accounts.mailing import mail_recipient_invitations
 from microcred.accounts.models import Organisation, Role
 from microcred.accounts.service import (
     Principal,
@@ -44,6 +45,7 @@ from microcred.credentials.statuslists import status_list_document
 from microcred.credentials.verify import VerificationReport
 from microcred.endorsements.documents import embedded_endorsements
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.mail.service import mail_enabled
 from microcred.outcomes import engagement
 from microcred.settings import Settings
 from microcred.spreadsheet import safe_writer
@@ -930,6 +932,7 @@ def job_page(
         running=job.state.value in {"pending", "running"}, states=states,
         revocable=states.get("active", 0) + states.get("suspended", 0),
         can_revoke=service.can_manage(principal, job.organisation_id), notice=notice,
+        mail_on=mail_enabled(app_context(request).settings),
     )  # fmt: skip
 
 
@@ -1009,6 +1012,35 @@ def job_invitations(
         _recipient_invitations_csv(request, invited),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="invitations-{job.id}.csv"'},
+    )
+
+
+@pages.post("/manage/credentials/jobs/{job_id}/invitations/email")
+def job_invitations_email(
+    job_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """E-mail each recipient without an account a new invitation link (mail on only)."""
+    check_csrf(request, csrf_token)
+    settings = app_context(request).settings
+    if not mail_enabled(settings):
+        raise NotFound("This server sends no e-mail: download the invitation links instead.")
+    job = bulk.get_job(session, principal, job_id)
+    organisation = session.get(Organisation, job.organisation_id)
+    assert organisation is not None
+    invited = admin.invite_recipients(session, principal, organisation.slug, bulk_job_id=job.id)
+    mailed = mail_recipient_invitations(session, settings, invited, principal)
+    session.commit()
+    held = sum(item.secret is None for item in invited)
+    notice = f"E-mailed {mailed} invitation{'s' if mailed != 1 else ''}" + (
+        f"; {held} recipient{'s' if held != 1 else ''} had an account: the credentials are in "
+        "their wallets." if held else "."
+    )  # fmt: skip
+    return RedirectResponse(
+        f"/manage/credentials/jobs/{job_id}?notice={quote(notice)}", status_code=303
     )
 
 

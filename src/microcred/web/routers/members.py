@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from microcred.accounts import admin, recovery
+from microcred.accounts.mailing import mail_invited
 from microcred.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from microcred.accounts.service import AccountError, Principal
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.mail.service import mail_enabled
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
@@ -91,6 +93,7 @@ def members_invite(
     _, current = _administered(session, principal, organisation)
     try:
         invited = admin.invite(session, principal, current.slug, email=email, role=role)
+        mailed = mail_invited(session, app_context(request).settings, invited, principal)
     except MicrocredError as error:
         session.rollback()
         return _members_page(
@@ -102,7 +105,7 @@ def members_invite(
     notice = None if link else f"{invited.email} is now {invited.role.value.replace('_', ' ')}."
     return _members_page(
         request, session, principal, current.slug, invite_link=link, invited=invited,
-        notice=notice,
+        notice=notice, invitation_mailed=mailed,
     )  # fmt: skip
 
 
@@ -340,6 +343,11 @@ class InvitedOut(BaseModel):
     invitation_url: str | None = Field(
         default=None, description="The one-time link to pass on (shown once; valid 14 days)"
     )
+    emailed: bool | None = Field(
+        default=None,
+        description="Whether the server e-mailed the link to the invitee too; absent when this "
+        "server sends no e-mail",
+    )
 
 
 class OrganisationIn(BaseModel):
@@ -388,6 +396,7 @@ def api_members(
 @api.post(
     "/organisations/{slug}/invitations",
     response_model=InvitedOut,
+    response_model_exclude_unset=True,
     status_code=201,
     summary="Invite someone in a role (organisation admins, scope accounts:admin)",
 )
@@ -395,9 +404,12 @@ def api_invite(
     slug: str, body: InviteIn, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> InvitedOut:
     invited = admin.invite(session, principal, slug, email=body.email, role=body.role)
+    settings = app_context(request).settings
+    mailed = {"emailed": mail_invited(session, settings, invited, principal)}
     return InvitedOut(
         email=invited.email, role=invited.role.value,
         membership_added=invited.membership is not None,
+        **(mailed if mail_enabled(settings) else {}),
         invitation_url=invitation_link(request, invited.secret) if invited.secret else None,
     )  # fmt: skip
 

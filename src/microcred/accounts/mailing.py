@@ -1,0 +1,109 @@
+"""The e-mails accounts send when mail is on (``microcred.mail``): a password reset link asked
+for by its owner, an address confirmation link, an invitation. Each is queued in the caller's
+transaction, with a dedupe key naming the link's row, so a retried transaction queues it once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from microcred.accounts.models import Invitation, User
+from microcred.accounts.service import Principal
+from microcred.mail.service import absolute_link, mail_enabled, queue_mail, render_mail
+from microcred.settings import Settings
+
+RESET_MAIL = "account.password_reset"
+VERIFY_MAIL = "account.verify_email"
+INVITATION_MAIL = "account.invitation"
+
+if TYPE_CHECKING:
+    from microcred.accounts.admin import Invited, RecipientInvitation
+
+
+def queue_password_reset(
+    session: Session, settings: Settings, user: User, secret: str, reset_id: str
+) -> bool:
+    link = absolute_link(settings, f"/password-reset/{secret}")
+    text, html = render_mail(
+        "password_reset", name=user.name, email=user.email, link=link, base_url=settings.base_url
+    )
+    queued = queue_mail(
+        session, settings, to=user.email, subject="Reset your password", text=text, html=html,
+        kind=RESET_MAIL, user_id=user.id, dedupe_key=f"reset:{reset_id}",
+    )  # fmt: skip
+    return queued is not None
+
+
+def queue_verification(
+    session: Session, settings: Settings, user: User, secret: str, verification_id: str
+) -> bool:
+    link = absolute_link(settings, f"/verify-email/{secret}")
+    text, html = render_mail(
+        "verify_email", name=user.name, email=user.email, link=link, base_url=settings.base_url
+    )
+    queued = queue_mail(
+        session, settings, to=user.email, subject="Confirm your e-mail address", text=text,
+        html=html, kind=VERIFY_MAIL, user_id=user.id, dedupe_key=f"verify:{verification_id}",
+    )  # fmt: skip
+    return queued is not None
+
+
+def queue_invitation(
+    session: Session,
+    settings: Settings,
+    invitation: Invitation,
+    secret: str,
+    *,
+    inviter: str | None,
+    recipient: bool = False,
+) -> bool:
+    """E-mail an invitation's link to the invitee; ``recipient``: the organisation invites the
+    recipient of credentials it issued (the mail says accepting collects them). False when mail
+    is off."""
+    if not mail_enabled(settings):
+        return False
+    from microcred.accounts.admin import INVITATION_DAYS
+
+    organisation = " ".join(invitation.organisation.name.split())
+    text, html = render_mail(
+        "invitation", inviter=inviter or organisation, organisation=organisation,
+        role=invitation.role.value.replace("_", " "), email=invitation.email,
+        link=absolute_link(settings, f"/invitations/{secret}"), days=INVITATION_DAYS,
+        recipient=recipient, base_url=settings.base_url,
+    )  # fmt: skip
+    queued = queue_mail(
+        session, settings, to=invitation.email, subject=f"Your invitation to {organisation}"[:300],
+        text=text, html=html, kind=INVITATION_MAIL, dedupe_key=f"invitation:{invitation.id}",
+    )  # fmt: skip
+    return queued is not None
+
+
+def mail_invited(
+    session: Session, settings: Settings, invited: Invited, principal: Principal | None
+) -> bool:
+    """E-mail the link of an invitation just made (:func:`accounts.admin.invite`); False when
+    there is none (a membership was added) or mail is off."""
+    if invited.invitation is None or invited.secret is None:
+        return False
+    return queue_invitation(
+        session, settings, invited.invitation, invited.secret,
+        inviter=principal.name if principal else None,
+    )  # fmt: skip
+
+
+def mail_recipient_invitations(
+    session: Session,
+    settings: Settings,
+    invited: list[RecipientInvitation],
+    principal: Principal | None,
+) -> int:
+    """E-mail the links :func:`accounts.admin.invite_recipients` just made; how many."""
+    inviter = principal.name if principal else None
+    sent = 0
+    for item in invited:
+        if item.invitation is not None and item.secret is not None:
+            sent += queue_invitation(
+                session, settings, item.invitation, item.secret, inviter=inviter, recipient=True
+            )
+    return sent
