@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.models import AuditEvent
 from microcred.credentials import service as credentials
+from microcred.mail.service import send_pending
 from microcred.notifications import mailing
 from microcred.settings import Settings
 from microcred.web.app import create_app
 from tests.conftest import World, sign_in_client
+from tests.mail.smtp import SmtpServer
+from tests.notifications.test_service import issue
 from tests.notifications.test_web import bearer
 
 
@@ -144,3 +147,27 @@ def test_the_issuance_settings_api_and_another_issuers_staff(
         assert (
             credentials.issuance_settings(session, None, "north-college").email_recipients is False
         )
+
+
+def test_mail_clients_unsubscribe_with_the_rfc_8058_headers(
+    mail_client: TestClient, sessions: sessionmaker[Session], world: World,
+    mail_settings: Settings, smtp_server: SmtpServer, definition_id: str,
+) -> None:  # fmt: skip
+    issue(sessions, mail_settings, definition_id)  # to the learner's account
+    issue(sessions, mail_settings, definition_id, recipient_email="nobody@example.org")
+    send_pending(sessions, mail_settings)
+    (to_account,) = smtp_server.to("learner@example.org")
+    (to_address,) = smtp_server.to("nobody@example.org")
+    assert "List-Unsubscribe" not in to_address  # no account: no choices to make
+
+    assert to_account["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = to_account["List-Unsubscribe"].strip("<>")
+    assert url.startswith(f"{mail_settings.base_url.rstrip('/')}/notifications/unsubscribe/")
+    posted = mail_client.post(  # what a mail client sends: no cookie, no CSRF token
+        url.removeprefix(mail_settings.base_url.rstrip("/")),
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert posted.status_code == 200
+    with sessions() as session:
+        assert mailing._muted(session, [world.learner.id]) == {world.learner.id: {"credentials"}}

@@ -21,7 +21,7 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -409,9 +409,27 @@ def _from_domain(settings: Settings) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+HeaderHook = Callable[[MailMessage, Settings], Mapping[str, str]]
+_header_hooks: list[HeaderHook] = []
+
+
+def add_header_hook(hook: HeaderHook) -> HeaderHook:
+    """Register ``hook`` (usable as a decorator): it names extra headers for a row being sent,
+    e.g. notifications' ``List-Unsubscribe`` (RFC 8058), worked out at sending time from the
+    row's person and kind so that the outbox stores no header."""
+    if hook not in _header_hooks:
+        _header_hooks.append(hook)
+    return hook
+
+
 def build_message(row: MailMessage, settings: Settings, now: datetime) -> EmailMessage:
     """The MIME message of an outbox row: text, and HTML as its alternative when there is one."""
     message = EmailMessage()
+    for hook in _header_hooks:
+        for name, value in hook(row, settings).items():
+            if "\r" in value or "\n" in value:
+                raise MailError(f"The {name} header cannot contain a line break.", field=name)
+            message[name] = value
     message["From"] = settings.mail_from
     message["To"] = Address(addr_spec=row.to_address)
     message["Subject"] = row.subject

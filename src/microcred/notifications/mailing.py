@@ -33,9 +33,11 @@ from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.mail.models import MailMessage
 from microcred.mail.service import (
     OutgoingMail,
     absolute_link,
+    add_header_hook,
     mail_enabled,
     queue_mails,
     render_mail,
@@ -45,6 +47,8 @@ from microcred.settings import Settings
 
 CREDENTIAL_ISSUED = "credential.issued"
 READ_SCOPE = "notifications:read"
+NOTIFICATION_KIND = "notification."
+"""The outbox kind of a notification's mail is this prefix and the notification's kind."""
 GROUPS: dict[str, str] = {
     "credentials": "Your credentials: issued to you, revoked, suspended, reinstated or expiring",
     "pathways": "Pathways you complete",
@@ -204,7 +208,7 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
             continue
         messages.append(_message(
             "notification", to=person.email, subject=item.title,
-            kind=f"notification.{item.kind}", user_id=person.user_id, dedupe_key=None,
+            kind=f"{NOTIFICATION_KIND}{item.kind}", user_id=person.user_id, dedupe_key=None,
             context={
                 "name": person.name, "body": item.body,
                 "link": absolute_link(settings, item.link) if item.link else None,
@@ -220,6 +224,24 @@ def _unsubscribe_link(settings: Settings, user_id: str, group: str) -> str:
     return absolute_link(
         settings, f"/notifications/unsubscribe/{unsubscribe_token(settings, user_id, group)}"
     )
+
+
+@add_header_hook
+def list_unsubscribe(row: MailMessage, settings: Settings) -> dict[str, str]:
+    """RFC 8058 one-click unsubscription headers for a mail sent to an account about one of
+    its notification groups: mail clients show an Unsubscribe button that POSTs to the link."""
+    if row.user_id is None:
+        return {}
+    if row.kind == CREDENTIAL_ISSUED:
+        group = "credentials"
+    elif row.kind.startswith(NOTIFICATION_KIND):
+        group = group_of(row.kind.removeprefix(NOTIFICATION_KIND))
+    else:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{_unsubscribe_link(settings, row.user_id, group)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 @events.issued.register
