@@ -162,7 +162,7 @@ def test_no_page_of_any_role_has_a_wcag_21_aa_violation_axe_can_find(
                  f"/pathways/{ids.pathway}", f"/learning-plan?occupation={ids.occupation}",
                  "/notifications", "/account", f"/wallet/outcomes?credential={ids.credential}",
                  "/assessments", f"/assessments/{ids.quiz}", f"/assessments/{ids.project}",
-                 "/wallet/talent"):  # fmt: skip
+                 "/wallet/presentations", "/wallet/talent"):  # fmt: skip
         audit.visit(learner, path)
     learner.get_by_label("Let employers find me by my verified skills").check()
     learner.get_by_role("button", name="Save").click()
@@ -179,7 +179,8 @@ def test_no_page_of_any_role_has_a_wcag_21_aa_violation_axe_can_find(
                  f"/manage/definitions/{ids.definition}/assessments",
                  f"/manage/assessments/{ids.quiz}", "/manage/credentials",
                  "/manage/credentials/issue", "/manage/credentials/bulk", "/manage/outcomes",
-                 "/market", "/market/gap/north-college"):  # fmt: skip
+                 "/manage/pathways/new", f"/manage/pathways/{ids.pathway}/edit",
+                 "/manage/articulation", "/market", "/market/gap/north-college"):  # fmt: skip
         audit.visit(staff, path)
     staff.goto(f"{live_server}/market")
     staff.locator("#top-heading ~ table a").first.click()
@@ -211,7 +212,8 @@ def test_no_page_of_any_role_has_a_wcag_21_aa_violation_axe_can_find(
     employer.context.close()
 
     admin = signed_in(browser, live_server, world.admin.email)
-    for path in ("/manage/members", "/manage/webhooks", "/manage/endorsements"):
+    for path in ("/manage/members", "/manage/webhooks", "/manage/endorsements",
+                 "/manage/endorsements/new?issuer=south-academy"):  # fmt: skip
         audit.visit(admin, path)
     admin.context.close()
     root = signed_in(browser, live_server, platform_admin)
