@@ -4,7 +4,7 @@ DejaVu Sans has no Chinese, Japanese, Korean, Indic or Thai letters, and its Ara
 are plain. The Noto fonts fill in: Debian's ``fonts-noto-core`` and ``fonts-noto-cjk`` (which
 ``scripts/system-deps.sh`` installs) at their standard paths, or the same files in a directory an
 operator names (``MICROCRED_CERTIFICATE_FONTS_DIR``, searched first, subfolders too). Nothing is
-fetched at run time; a script whose font is absent prints as U+FFFD, logged once.
+fetched at run time; without its font a script DejaVu lacks prints as U+FFFD, logged once.
 
 Chinese, Japanese and Korean share one collection whose faces draw the same characters in each
 region's style: the face follows the text (kana: Japanese, hangul: Korean, else Chinese).
@@ -85,10 +85,14 @@ def _files(directories: tuple[Path, ...]) -> dict[str, Path]:
     """Font file name to its path, the first directory that has it winning."""
     found: dict[str, Path] = {}
     for directory in directories:
-        if directory.is_dir():
-            for path in sorted(directory.rglob("*")):
-                if path.suffix.lower() in FONT_SUFFIXES and path.is_file():
-                    found.setdefault(path.name, path)
+        try:
+            paths = sorted(directory.rglob("*")) if directory.is_dir() else []
+        except OSError as error:  # an unreadable folder: its fonts go unused, the page renders
+            log.warning("certificate fonts: cannot read %s: %s", directory, error)
+            continue
+        for path in paths:
+            if path.suffix.lower() in FONT_SUFFIXES and path.is_file():
+                found.setdefault(path.name, path)
     return found
 
 
