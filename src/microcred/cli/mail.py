@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from microcred.cli.common import console, err_console, exits_cleanly, session_factory
 from microcred.mail import service
@@ -67,24 +66,20 @@ def list_messages(
     state: Annotated[MailState | None, typer.Option(help="Only messages in this state")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first")] = 50,
 ) -> None:
-    """The outbox, newest first: when, to whom, what, its state and last error."""
+    """The outbox, newest first, one line each: when queued (UTC), state, attempts, kind,
+    addressee, subject, and the last error."""
     with session_factory()() as session:
         messages = service.list_messages(session, state, limit)
-        table = Table("queued (UTC)", title="Outbox")
-        for column in ("to", "kind", "state"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("attempts", justify="right")
-        table.add_column("last error")
-        for message in messages:
-            table.add_row(
-                f"{message.created_at:%Y-%m-%d %H:%M}", message.to_address, message.kind,
-                message.state.value, str(message.attempts),
-                message.last_error or "",
-            )  # fmt: skip
     if not messages:
         console.print("No messages.")
         return
-    console.print(table)
+    for message in messages:
+        error = f"  [{message.last_error}]" if message.last_error else ""
+        console.print(
+            f"{message.created_at:%Y-%m-%d %H:%M}  {message.state.value:<7}  {message.attempts}  "
+            f"{message.kind}  {message.to_address}  {message.subject}{error}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 @mail_app.command("test")
