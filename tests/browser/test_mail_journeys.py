@@ -15,6 +15,7 @@ from microcred.credentials import service as credentials
 from microcred.mail.service import send_pending
 from microcred.settings import Settings
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import axe_violations
 from tests.catalogue.factories import definition_input, skills
 from tests.conftest import World
 from tests.mail.smtp import SmtpServer
@@ -50,10 +51,13 @@ def test_a_forgotten_password_is_reset_by_the_link_emailed(
     smtp_server: SmtpServer, world: World,
 ) -> None:  # fmt: skip
     page.goto(f"{live_server}/sign-in")
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Forgot your password?").click()
+    assert axe_violations(page) == []
     page.get_by_label("E-mail address").fill("learner@example.org")
     page.get_by_role("button", name="Send me a link").click()
     assert "If an account uses that address" in page.locator("#reset-sent").inner_text()
+    assert axe_violations(page) == []
 
     link = mailed_path(sessions, settings, smtp_server, "learner@example.org", "/password-reset/")
     page.goto(f"{live_server}{link}")
@@ -92,6 +96,7 @@ def test_a_new_account_confirms_its_address_and_collects_what_was_issued_to_it(
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/account?welcome=1")
     assert page.get_by_role("button", name="Resend verification e-mail").is_visible()
+    assert axe_violations(page) == []
     page.goto(f"{live_server}/wallet")
     assert page.get_by_role("link", name="Team leadership").count() == 0
 
