@@ -13,6 +13,7 @@ from microcred.web.routers import (
     home,
     issuance_settings,
     ledger,
+    mail_admin,
     market,
     members,
     notifications,
@@ -56,6 +57,7 @@ ROUTERS: list[APIRouter] = [
         endorsements,
         notifications,
         obapi,
+        mail_admin,
     )
     for router in module.routers
 ]
