@@ -114,6 +114,17 @@ def test_a_right_to_left_name_is_set_in_its_noto_font_right_to_left(
     assert "\ufffd" not in _drawn_characters(pdf)
 
 
+def test_a_japanese_page_sets_its_chinese_characters_in_the_japanese_face_too() -> None:
+    _script_font("Japanese")
+    document = unsigned_credential(KEY)
+    document["credentialSubject"]["achievement"]["description"] = "統計学基礎"  # no kana
+    fonts = set(_fonts(certificate(document, recipient_name="田中さくら", badge_png=None)))
+    assert {"NotoSansCJKJP", "NotoSansCJKJPBold"} <= fonts
+    assert not any(font.startswith("NotoSansCJKSC") for font in fonts)
+    # Without kana anywhere the same characters take the Simplified Chinese face.
+    assert "NotoSansCJKSCBold" in _fonts(_named("Lee", achievement="数据"))
+
+
 def test_arabic_letters_are_joined() -> None:
     _script_font("Arabic")
     glyphs = _glyph_names(_fonts(_named(ARABIC_NAME))["NotoSansArabicBold"])

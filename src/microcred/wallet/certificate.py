@@ -155,11 +155,12 @@ class _Certificate(FPDF):
         super().__init__(orientation="L", unit="mm", format="A4")
         self.covered: dict[str, set[int]] = {}
         fallbacks: list[str] = []
-        drawn = {ord(char) for text in texts.values() for char in text}
+        page = "".join(texts.values())
+        drawn = set(map(ord, page))
         for style in FONT_FILES:
             primary = _primary_cmap(style)
             text = texts.get(style, "")
-            fonts = fonts_for(text, primary, font_dirs)
+            fonts = fonts_for(text, primary, font_dirs, page)
             taken = {point for font in fonts for point in primary if font.takes_over(point)}
             self.add_font(
                 FONT, style, fname=_font_path(style),
@@ -178,7 +179,7 @@ class _Certificate(FPDF):
                     fallbacks.append(font.script.family)
         if fallbacks:
             self.set_fallback_fonts(fallbacks, exact_match=False)
-        if fallbacks or any(map(_needs_shaping, "".join(texts.values()))):
+        if fallbacks or any(map(_needs_shaping, page)):
             self.set_text_shaping(True)
         self.set_auto_page_break(False)
         self.set_margins(MARGIN, MARGIN, MARGIN)

@@ -144,15 +144,18 @@ def _cjk_first(text: str) -> Script:
     return CHINESE
 
 
-def fonts_for(text: str, primary: Container[int], directories: tuple[Path, ...]) -> list[Font]:
+def fonts_for(
+    text: str, primary: Container[int], directories: tuple[Path, ...], page: str = ""
+) -> list[Font]:
     """The fonts installed in ``directories`` that ``text`` needs beside the primary font (which
-    draws the code points ``primary``), in the order to try them; one CJK face at most."""
+    draws the code points ``primary``), in the order to try them; one CJK face at most, chosen
+    by the whole ``page`` (by ``text`` without it) so that all of a page's CJK text shares it."""
     if all(ord(char) in primary for char in text) and not any(
         _in(script.takes_over, text) for script in SCRIPTS
     ):
         return []
     available = installed(directories)
-    cjk = _cjk_first(text)
+    cjk = _cjk_first(page or text)
     candidates = [
         font for font in available if font.script.files != CJK_FILES or font.script == cjk
     ] + [font for font in available if font.script.files == CJK_FILES and font.script != cjk]
