@@ -16,6 +16,7 @@ from microcred.catalogue import service as catalogue
 from microcred.mail.service import send_pending
 from microcred.settings import Settings
 from tests.browser.conftest import serve, sign_in
+from tests.browser.test_accessibility import Auditor, signed_in
 from tests.catalogue.factories import definition_input, skills
 from tests.conftest import PASSWORD, World
 from tests.mail.smtp import SmtpServer
@@ -128,3 +129,41 @@ def test_an_admin_turns_recipient_mails_off(
     issue_by_hand(page, mail_server, "quiet@example.org")
     assert send_pending(sessions, mail_settings).sent == 0
     assert smtp_server.received == []
+
+
+def test_the_mail_pages_have_no_accessibility_violation(
+    mail_server: str, page: Any, browser: Any, sessions: sessionmaker[Session], world: World,
+    platform_admin: str, mail_settings: Settings, smtp_server: SmtpServer, definition: str,
+) -> None:  # fmt: skip
+    """axe-core (WCAG 2.0/2.1 A and AA, best practice) and 320 px reflow on what mail adds:
+    the e-mail choices, the unsubscribe page before and after, the issuance settings and the
+    outbox with a chart."""
+    auditor = Auditor(mail_server)
+    sign_in(page, mail_server, world.admin.email, PASSWORD)
+    page.wait_for_url(f"{mail_server}/")
+    issue_by_hand(page, mail_server, world.learner.email)
+    auditor.visit(page, "/manage/credentials/settings")
+    auditor.visit(page, "/notifications")
+    send_pending(sessions, mail_settings)
+
+    learner = signed_in(browser, mail_server, world.learner.email)
+    try:
+        auditor.visit(learner, "/notifications")
+        (message,) = smtp_server.to(world.learner.email)
+        path = link(message, "/notifications/unsubscribe/").removeprefix(
+            mail_settings.base_url.rstrip("/")
+        )
+        auditor.visit(learner, path)
+        learner.get_by_role("button", name="Stop these e-mails").click()
+        learner.wait_for_selector("#unsubscribed")
+        auditor.check(learner, f"{path} (done)")
+    finally:
+        learner.context.close()
+
+    root = signed_in(browser, mail_server, platform_admin)
+    try:
+        auditor.visit(root, "/admin/mail")
+        assert root.locator("svg.chart").count() == 1
+    finally:
+        root.context.close()
+    assert auditor.found == [], "\n".join(auditor.found)
