@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from microcred.accounts import admin, recovery, verification
 from microcred.accounts import service as accounts
@@ -323,7 +324,7 @@ def test_an_invitation_from_the_members_page_is_emailed_and_still_shown(
     assert "Ada Admin invites you" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
-def test_an_invitation_by_api_and_by_the_command_line_is_emailed(
+def test_an_invitation_by_the_api_is_emailed(
     mail_client: TestClient,
     sessions: sessionmaker[Session],
     mail_settings: Settings,
@@ -421,3 +422,24 @@ def test_a_jobs_recipients_are_emailed_their_invitations_from_its_page(
     send_pending(sessions, mail_settings)
     mails = of_kind(smtp_server, INVITATION_MAIL)
     assert sorted(m["To"] for m in mails) == [f"cohort{n}@example.org" for n in range(3)]
+
+
+def test_an_invitation_from_the_command_line_is_emailed(
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    world: World,
+) -> None:
+    from microcred.cli.main import app as cli
+
+    monkeypatch.setenv("MICROCRED_SMTP_URL", smtp_server.url)
+    result = runner.invoke(cli, ["accounts", "invite", "north-college", "cli@example.org",
+                                 "--role", "assessor"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "It is e-mailed to them" in result.output
+    shown = re.search(r"(/invitations/inv_\S+)", result.output)
+    assert shown
+    send_pending(sessions, mail_settings)
+    assert link_in(smtp_server, "cli@example.org", "/invitations/") == shown.group(1)
