@@ -217,3 +217,24 @@ def test_finished_messages_are_pruned_after_thirty_days(
     assert service.prune(sessions, now=utcnow() + timedelta(days=29)) == 0
     assert service.prune(sessions, now=utcnow() + timedelta(days=31)) == 1
     assert _count(sessions) == 1  # the pending one stays
+
+
+@pytest.mark.parametrize("address", ["not an address", "x@@example.org"])
+def test_a_message_that_cannot_be_built_fails_at_once_and_blocks_nothing(
+    sessions: sessionmaker[Session], mail_settings: Settings, smtp_server: SmtpServer,
+    address: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:  # written past queue_mail's checks (an older row, say)
+        earlier = utcnow() - timedelta(minutes=1)
+        session.add(
+            MailMessage(id="bad", to_address=address, kind="mail.test", subject="Hi",
+                        text_body="Hello", created_at=earlier, next_attempt_at=earlier)
+        )  # fmt: skip
+    good = _queue(sessions, mail_settings)
+
+    summary = send_pending(sessions, mail_settings)
+
+    assert (summary.sent, summary.failed) == (1, 1)
+    row = _row(sessions, "bad")
+    assert row.state is MailState.failed and row.attempts == 1 and row.last_error
+    assert [m["X-Microcred-Id"] for m in smtp_server.messages] == [good]

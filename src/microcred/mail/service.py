@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -522,8 +523,13 @@ def _send_claimed(
         row = session.get(MailMessage, message_id)
         if row is None or row.claim_token != token:
             return None, None
-        message = build_message(row, settings, now)
-    outcome = transport.send(message)
+        try:
+            message: EmailMessage | None = build_message(row, settings, now)
+        except (MailError, ValueError, MessageError) as error:
+            # A message that cannot be built never will be: fail it rather than retry forever.
+            message, outcome = None, Outcome(False, _describe(error), permanent=True)
+    if message is not None:
+        outcome = transport.send(message)
     if not outcome.sent:
         log.warning("Mail %s not sent: %s", message_id, outcome.error)
     return _record(sessions, message_id, token, outcome, now, retry=retry), outcome
