@@ -172,11 +172,12 @@ def invite(
     console.print(
         f"Invitation for {invited.email} as {invited.role.value} of {organisation_name}. "
         + (
-            "It is e-mailed to them; the link, should they ask you for it"
+            f"It is e-mailed to them; the link, should they ask you for it (valid "
+            f"{admin.INVITATION_DAYS} days, shown only once):"
             if mailed
-            else "Send them this link"
-        )
-        + f" (valid {admin.INVITATION_DAYS} days, shown only once):",
+            else f"Send them this link; it is valid {admin.INVITATION_DAYS} days and shown only "
+            "once:"
+        ),
         highlight=False,
         soft_wrap=True,
     )
