@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.credentials import bulk
 from microcred.credentials import service as credentials
-from microcred.credentials.models import JobState
+from microcred.credentials.models import IssuedCredential, JobState
 from microcred.errors import NotFound
 from microcred.mail.models import MailMessage
 from microcred.mail.service import send_pending
@@ -206,3 +206,18 @@ def test_a_bulk_job_mails_each_recipient_and_its_starter(
     assert finished["Subject"].startswith("Bulk issuance finished")
     text, _ = parts(finished)
     assert "3 issued" in text and f"/manage/credentials/jobs/{job_id}" in text
+
+
+def test_an_address_mail_cannot_carry_never_stops_the_issuance(
+    sessions: sessionmaker[Session], world: World, mail_settings: Settings, definition_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """Issuance accepts some addresses a mail header cannot carry (parentheses, angle brackets):
+    the credential is issued, the mail left out and logged."""
+    credential_id = issue(
+        sessions, mail_settings, definition_id, recipient_email="odd(name)@example.org"
+    )
+    with sessions() as session:
+        assert session.get(IssuedCredential, credential_id) is not None
+    assert outbox(sessions) == []
+    assert "odd(name)@example.org" in caplog.text and "not e-mailed" in caplog.text

@@ -20,6 +20,7 @@ not mailed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +36,11 @@ from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.mail.models import MailMessage
 from microcred.mail.service import (
+    MailError,
     OutgoingMail,
     absolute_link,
     add_header_hook,
+    check_address,
     mail_enabled,
     queue_mails,
     render_mail,
@@ -56,6 +59,7 @@ GROUPS: dict[str, str] = {
     "organisation": "Your organisations' work: bulk jobs finished, awards to review, endorsements",
 }
 _UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+_log = logging.getLogger(__name__)
 
 
 class PreferenceError(MicrocredError):
@@ -183,7 +187,14 @@ def _message(
     user_id: str | None,
     dedupe_key: str | None,
     context: Mapping[str, Any],
-) -> OutgoingMail:
+) -> OutgoingMail | None:
+    """The message, or None (logged) for an address mail cannot go to: accounts and issuance
+    accept some addresses a mail header cannot carry, and a mail must never stop an issuance."""
+    try:
+        check_address(to)
+    except MailError as error:
+        _log.warning("%s not e-mailed to %r: %s", kind, to, error.message)
+        return None
     text, html = render_mail(template, subject=subject, **context)
     return OutgoingMail(
         to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id,
@@ -217,7 +228,7 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
                 "preferences": absolute_link(settings, "/notifications#email"),
             },
         ))  # fmt: skip
-    return queue_mails(session, settings, messages)
+    return queue_mails(session, settings, [m for m in messages if m is not None])
 
 
 def _unsubscribe_link(settings: Settings, user_id: str, group: str) -> str:
@@ -287,7 +298,7 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
                 "preferences": absolute_link(settings, "/notifications#email"),
             },
         ))  # fmt: skip
-    queue_mails(session, settings, messages)
+    queue_mails(session, settings, [m for m in messages if m is not None])
 
 
 def _address(row: Mapping[str, Any]) -> str:
