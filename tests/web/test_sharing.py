@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
 from pypdf import PdfReader
@@ -19,6 +21,7 @@ from microcred.credentials import service
 from microcred.settings import Settings
 from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
 from microcred.wallet.service import read_source
+from microcred.web.routers import sharing
 from tests.catalogue.factories import skills
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
@@ -135,3 +138,28 @@ def test_cli_verifies_a_certificate_with_exit_codes(
     with sessions.begin() as session:
         service.revoke_credential(session, None, credential_id, reason="Error", settings=settings)
     assert runner.invoke(app, ["verify", str(path), "--offline"]).exit_code == 1
+
+
+def test_a_certificate_is_set_once_and_made_again_when_its_state_changes(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    made: list[str] = []
+    real = sharing.certificate_pdf
+
+    def counting(document: Any, **kwargs: Any) -> bytes:
+        made.append(kwargs["state"])
+        return real(document, **kwargs)
+
+    monkeypatch.setattr(sharing, "certificate_pdf", counting)
+    credential_id = _issue(sessions, settings, definition_id)
+    url = f"/credentials/{credential_id}/certificate.pdf"
+    first, second = client.get(url).content, client.get(url).content
+    assert first == second and made == ["active"]  # the second is the kept copy
+    sign_in_client(client, world.learner.email)  # the holder sees their name: another PDF
+    assert "Lee Learner" in _text(client.get(url).content) and made == ["active", "active"]
+
+    with sessions.begin() as session:
+        service.revoke_credential(session, None, credential_id, reason="Error", settings=settings)
+    revoked = client.get(url).content
+    assert made[-1] == "revoked" and "REVOKED" in _text(revoked)
