@@ -39,7 +39,7 @@ def test_the_page_offers_email_choices_only_when_the_server_sends_mail(
 
     csrf = sign_in_client(mail_client, world.learner.email)
     page = mail_client.get("/notifications")
-    assert 'id="email-choices"' in page.text and page.text.count('name="groups"') == 4
+    assert 'id="email-choices"' in page.text and page.text.count('name="groups"') == 5
     saved = mail_client.post(
         "/notifications/email", data={"groups": ["pathways"], "csrf_token": csrf}
     )
@@ -55,7 +55,7 @@ def test_the_api_reads_and_sets_the_tokens_own_choices(
 ) -> None:
     headers = bearer(sessions, world.learner, "notifications:read")
     found = mail_client.get("/api/v1/me/notifications/email", headers=headers).json()
-    assert found["groups"] == ["account", "credentials", "organisation", "pathways"]
+    assert found["groups"] == ["account", "credentials", "organisation", "pathways", "surveys"]
     assert found["mail_enabled"] is True and set(found["available"]) == set(mailing.GROUPS)
     put = mail_client.put(
         "/api/v1/me/notifications/email", json={"groups": ["credentials"]}, headers=headers

@@ -680,6 +680,35 @@ def set_default_formats(
     return update_issuance_settings(session, principal, organisation, formats=formats)
 
 
+def credentials_issued_between(
+    session: Session, start: datetime, end: datetime
+) -> list[IssuedCredential]:
+    """Active credentials held by an account and issued in [start, end), oldest first, without
+    their documents. Read issuer by issuer through the (organisation, issued_at) index, so a
+    sweep of one week of issuance does not scan every credential."""
+    organisations = list(session.scalars(select(Organisation.id)))
+    return list(
+        session.scalars(
+            select(IssuedCredential)
+            .options(
+                load_only(
+                    IssuedCredential.id, IssuedCredential.recipient_user_id,
+                    IssuedCredential.achievement_name, IssuedCredential.organisation_id,
+                    IssuedCredential.issued_at,
+                )
+            )
+            .where(
+                IssuedCredential.organisation_id.in_(organisations),
+                IssuedCredential.issued_at >= start,
+                IssuedCredential.issued_at < end,
+                IssuedCredential.state == CredentialState.active,
+                IssuedCredential.recipient_user_id.is_not(None),
+            )
+            .order_by(IssuedCredential.issued_at, IssuedCredential.id)
+        )
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class IssuanceSettings:
     """What an issuer's credentials get when a call does not say: ``formats`` (the securing

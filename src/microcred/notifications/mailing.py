@@ -5,9 +5,10 @@ function here returns at its first check. Messages go to the outbox in the trans
 the notification, so a mail exists exactly when what it tells of does, and the outbox's sender
 delivers them afterwards (nothing waits on a mail server inside a request or an issuance).
 
-A person's notifications fall in four groups (:data:`GROUPS`): their credentials, the pathways
-they complete, their account (apps connected, credentials apps add to the wallet), and their
-organisations' work (bulk jobs, award reviews, endorsements). Each
+A person's notifications fall in five groups (:data:`GROUPS`): their credentials, the pathways
+they complete, their account (apps connected, credentials apps add to the wallet), questions
+about what they did next (the six-month employment report), and their organisations' work (bulk
+jobs, award reviews, endorsements). Each
 group is e-mailed unless muted on the Notifications page or by the one-click unsubscribe link
 every such mail carries (RFC 8058 style: a POST to the link, no sign-in, no cookie). The
 in-app notification is written either way.
@@ -56,6 +57,7 @@ GROUPS: dict[str, str] = {
     "credentials": "Your credentials: issued to you, revoked, suspended, reinstated or expiring",
     "pathways": "Pathways you complete",
     "account": "Your account: apps you connect, credentials apps add to your wallet",
+    "surveys": "Questions about what you did next (once, six months after a credential)",
     "organisation": "Your organisations' work: bulk jobs finished, awards to review, endorsements",
 }
 _UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -74,6 +76,8 @@ def group_of(kind: str) -> str:
         return "pathways"
     if kind.startswith(("app.", "wallet.")):
         return "account"
+    if kind.startswith("outcomes."):
+        return "surveys"
     return "organisation"
 
 

@@ -10,6 +10,7 @@ a transaction; a race between two sweeps can at worst write a second reminder, n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -81,6 +82,10 @@ def prune_read(session: Session, now: datetime | None = None, keep: timedelta = 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+Sweep = Callable[[Session, datetime | None, Settings | None], int]
+"""Another capability's reminders, run in the same transaction as the expiry reminders."""
+
+
 class Reminders(BackgroundLoop):
     """Runs :func:`remind_expiring` and :func:`prune_read` in the background of the web server,
     every ``every``."""
@@ -90,17 +95,21 @@ class Reminders(BackgroundLoop):
         sessions: sessionmaker[Session],
         every: timedelta = EVERY,
         settings: Settings | None = None,
+        sweeps: Sequence[Sweep] = (),
     ) -> None:
         super().__init__("microcred-reminders")
         self._sessions = sessions
         self.every = every
         self._settings = settings
+        self._sweeps = tuple(sweeps)
 
     def _run(self) -> None:
         while True:
             try:
                 with self._sessions.begin() as session:
                     remind_expiring(session, settings=self._settings)
+                    for sweep in self._sweeps:  # other capabilities' reminders (outcomes)
+                        sweep(session, None, self._settings)
                     prune_read(session)
             except Exception:  # logged; the next round tries again
                 log.exception("Expiry reminders failed")

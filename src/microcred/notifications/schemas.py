@@ -15,7 +15,8 @@ class NotificationOut(BaseModel):
         description="credential.issued, credential.revoked, credential.suspended, "
         "credential.reinstated, credential.expiring, pathway.awarded, pathway_award.review, "
         "issuance_job.completed, endorsement.received, endorsement.accepted, "
-        "endorsement.declined or endorsement.withdrawn"
+        "endorsement.declined, endorsement.withdrawn, app.connected, wallet.credential_pushed "
+        "or outcomes.report_due"
     )
     title: str
     body: str
@@ -63,5 +64,6 @@ class MailChoicesOut(BaseModel):
 class MailChoicesIn(BaseModel):
     groups: list[str] = Field(
         max_length=10,
-        description="E-mail these groups (credentials, pathways, organisation); mute the others",
+        description="E-mail these groups (credentials, pathways, account, surveys, "
+        "organisation); mute the others",
     )

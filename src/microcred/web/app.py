@@ -25,6 +25,7 @@ from microcred.ledger.scheduler import Checkpointer
 from microcred.mail.sender import Mailer
 from microcred.mail.service import mail_enabled
 from microcred.notifications.reminders import Reminders
+from microcred.outcomes.prompts import prompt_reports
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
 from microcred.web.markdown import render_markdown
@@ -128,7 +129,9 @@ def create_app(
             webhooks.start()
         app.state.webhooks = webhooks
         reminders = (
-            Reminders(context.sessions, settings=settings) if settings.reminders_in_server else None
+            Reminders(context.sessions, settings=settings, sweeps=(prompt_reports,))
+            if settings.reminders_in_server
+            else None
         )
         if reminders is not None:
             reminders.start()
