@@ -90,7 +90,8 @@ def test_the_settings_page_keeps_what_was_typed_when_the_handle_is_refused(
         data={"csrf_token": csrf, "handle": "no spaces", "headline": "Kept headline"},
     )
     assert response.status_code == 422
-    assert 'id="profile-error"' in response.text and "3 to 40" in response.text
+    assert 'aria-describedby="handle-error handle-hint"' in response.text
+    assert 'id="handle-error"' in response.text and "3 to 40" in response.text
     assert 'value="Kept headline"' in response.text
     assert client.get("/people/no-spaces").status_code == 404
 

@@ -53,6 +53,7 @@ from microcred.wallet.oid4vci import last_pickup
 from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
 from microcred.wallet.sharing import share_links
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.routers.members import invitation_link
 from microcred.web.security import check_csrf
@@ -786,6 +787,13 @@ def _issue_form(
     )  # fmt: skip
 
 
+ISSUE_INPUTS = {
+    "definition_id": "definition_id", "recipient_email": "recipient_email",
+    "results[0].level": "result_level", "valid_until": "valid_until",
+}  # fmt: skip
+"""The issue form's input for each field a refusal can name (the form sends one result)."""
+
+
 @pages.get("/manage/credentials/issue", response_class=HTMLResponse)
 def issue_page(
     request: Request,
@@ -794,7 +802,7 @@ def issue_page(
     organisation: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
     organisations, current = _staff_context(session, principal, organisation)
-    return _issue_form(request, session, principal, current, organisations, values={})
+    return _issue_form(request, session, principal, current, organisations, values={}, errors={})
 
 
 @pages.post("/manage/credentials/issue", response_model=None)
@@ -833,13 +841,12 @@ def issue_submit(
     except ValueError:
         return _issue_form(
             request, session, principal, current, organisations, values=values,
-            error="valid until is not a date.", error_field="valid_until", status_code=400,
+            errors={"valid_until": ["valid until is not a date."]}, status_code=400,
         )  # fmt: skip
     except MicrocredError as error:
         return _issue_form(
             request, session, principal, current, organisations, values=values,
-            error=error.message, error_field=error.field or "definition_id",
-            status_code=error.status_code,
+            errors=errors_on_inputs(error, ISSUE_INPUTS), status_code=error.status_code,
         )  # fmt: skip
     return RedirectResponse(f"/credentials/{credential.id}?issued=1", status_code=303)
 
@@ -881,6 +888,7 @@ def bulk_page(
     return render(
         request, "credentials/bulk.html", principal, organisations=organisations,
         current=current, columns=bulk.COLUMNS, jobs=bulk.jobs_of(session, principal, current.id),
+        errors={},
     )  # fmt: skip
 
 
@@ -904,7 +912,8 @@ async def bulk_submit(
     except CredentialError as error:
         return render(
             request, "credentials/bulk.html", principal, organisations=organisations,
-            current=current, columns=bulk.COLUMNS, error=error.message, status_code=400,
+            current=current, columns=bulk.COLUMNS, status_code=400,
+            errors={"file": [error.message]},  # whatever a row lacks, the file is to fix
             jobs=bulk.jobs_of(session, principal, current.id),
         )  # fmt: skip
     session.commit()

@@ -19,6 +19,7 @@ from microcred.endorsements.errors import EndorsementError, EndorsementForbidden
 from microcred.endorsements.models import Endorsement
 from microcred.endorsements.schemas import EndorseIn, EndorsementOut, WithdrawIn
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -118,6 +119,10 @@ def _manage_page(
     )  # fmt: skip
 
 
+ENDORSE_INPUTS = {"endorser": "endorser", "comment": "comment", "valid_until": "valid_until"}
+"""The endorsement form's input for each field a refusal names."""
+
+
 def _form_page(
     request: Request,
     session: Session,
@@ -139,7 +144,8 @@ def _form_page(
         request, "endorsements/new.html", principal,
         status_code=error.status_code if error else 200, subject=subject,
         organisations=organisations, definition=definition or "", issuer=issuer or "",
-        form=form or {"comment": "", "valid_until": "", "endorser": ""}, error=error,
+        form=form or {"comment": "", "valid_until": "", "endorser": ""},
+        errors=errors_on_inputs(error, ENDORSE_INPUTS) if error else {},
         max_comment=MAX_COMMENT,
     )  # fmt: skip
 

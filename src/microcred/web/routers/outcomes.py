@@ -20,6 +20,7 @@ from microcred.outcomes.errors import OutcomeError, OutcomeForbidden
 from microcred.outcomes.models import EMPLOYMENT_STATUSES
 from microcred.outcomes.schemas import EmploymentReportIn, EmploymentReportOut, OutcomesOut
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -192,6 +193,10 @@ def manage_outcomes_csv(
 # --- the learner's report ----------------------------------------------------------------------
 
 
+OUTCOME_INPUTS = {"status": "status", "status_since": "status_since", "job_title": "job_title"}
+"""The outcome report form's input for each field a refusal names."""
+
+
 def _wallet_page(
     request: Request,
     session: Session,
@@ -217,6 +222,7 @@ def _wallet_page(
         request, "outcomes/report.html", principal,
         status_code=error.status_code if error else 200, reportable=reportable, current=current,
         form=form, statuses=EMPLOYMENT_STATUSES, error=error, saved=saved,
+        errors=errors_on_inputs(error, OUTCOME_INPUTS) if error else {},
         today=_today().isoformat(), min_responses=kpis.MIN_RESPONSES,
     )  # fmt: skip
 

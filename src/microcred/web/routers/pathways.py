@@ -519,6 +519,24 @@ def _qualification_choices(
     )
 
 
+EDITOR_INPUTS = {
+    "organisation": "organisation", "name": "name", "description": "description", "kind": "kind",
+    "qualification_definition_id": "qualification_definition_id",
+    "revocation_policy": "revocation_policy", "tree_import": "tree_import",
+}  # fmt: skip
+"""The pathway editor's input for each field a refusal names (requirements: see below)."""
+
+
+def _editor_errors(error: PathwayError | None) -> FieldErrors:
+    """The error under its input, or under the requirement (``node-r.1``) it is about."""
+    if error is None:
+        return {}
+    node = tree_form.form_path(error.field)
+    if node is not None:
+        return {f"node-{node}": [error.message]}
+    return errors_on_inputs(error, EDITOR_INPUTS)
+
+
 def _editor(
     request: Request, session: DbSession, principal: Principal, *, values: dict[str, Any],
     tree: dict[str, Any], pathway: Pathway | None, error: PathwayError | None = None,
@@ -528,7 +546,7 @@ def _editor(
     return render(
         request, "pathways/editor.html", principal, status_code=status_code,
         values=values, nodes=tree_form.flatten(tree), tree_json=json.dumps(tree, indent=2),
-        pathway=pathway, error=error,
+        pathway=pathway, errors=_editor_errors(error),
         error_path=tree_form.form_path(error.field if error else None),
         organisations=organisations,
         qualifications=_qualification_choices(session, organisations),

@@ -14,6 +14,7 @@ from microcred.errors import MicrocredError
 from microcred.wallet import profiles
 from microcred.wallet.service import wallet_of
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 
@@ -42,6 +43,7 @@ def _settings_page(
         "published": bool(profile and profile.published),
         "chosen": {i.credential_id or i.imported_id for i in chosen},
         "public_name": has_consent(session, principal.user_id, profiles.PUBLIC_NAME_CONSENT),
+        "errors": {},
     }
     return render(
         request, "wallet/profile.html", principal, status_code=status_code, profile=profile,
@@ -49,6 +51,10 @@ def _settings_page(
         imported=wallet_of(session, principal.user_id, app_context(request).settings),
         base_url=_base_url(request), **{**defaults, **context},
     )  # fmt: skip
+
+
+PROFILE_INPUTS = {"handle": "handle", "headline": "headline", "items": "profile-credentials"}
+"""The profile form's input for each field a refusal names."""
 
 
 @pages.get("/wallet/profile", response_class=HTMLResponse)
@@ -77,7 +83,8 @@ async def profile_save(
     except MicrocredError as error:
         session.rollback()
         return _settings_page(
-            request, session, principal, status_code=error.status_code, error=error.message,
+            request, session, principal, status_code=error.status_code,
+            errors=errors_on_inputs(error, PROFILE_INPUTS),
             handle=handle, headline=headline, published=published, public_name=public_name,
             chosen=set(credential_ids) | set(imported_ids),
         )  # fmt: skip

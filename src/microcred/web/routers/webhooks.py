@@ -13,6 +13,7 @@ from microcred.accounts.models import Organisation
 from microcred.accounts.service import Principal
 from microcred.market import charts
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
 from microcred.webhooks import events
@@ -58,6 +59,10 @@ def _chart(session: Session, principal: Principal, slug: str) -> Markup | None:
     )
 
 
+WEBHOOK_INPUTS = {"url": "url", "events": "events", "description": "description"}
+"""The endpoint form's input for each field a refusal names."""
+
+
 def _page(
     request: Request,
     session: Session,
@@ -79,7 +84,8 @@ def _page(
         request, "webhooks/manage.html", principal,
         status_code=error.status_code if error else 200, organisations=organisations,
         current=current, subscriptions=subscriptions, deliveries=deliveries,
-        event_types=events.EVENT_TYPES, secret=secret, error=error, notice=notice,
+        event_types=events.EVENT_TYPES, secret=secret, notice=notice,
+        errors=errors_on_inputs(error, WEBHOOK_INPUTS) if error else {},
         form=form or {"url": "", "events": [], "description": ""},
         chart=_chart(session, principal, current.slug),
     )  # fmt: skip
