@@ -104,6 +104,7 @@ def test_a_test_message_is_sent_at_once_and_audited(
         "/admin/mail/test", data={"address": "gone@example.org", "csrf_token": csrf}
     )
     assert refused.status_code == 502 and "Not sent" in refused.text and "550" in refused.text
+    assert 'role="alert" id="form-errors" tabindex="-1" autofocus' in refused.text
     bad = mail_client.post("/admin/mail/test", data={"address": "nope", "csrf_token": csrf})
     assert bad.status_code == 400
     with sessions() as session:
