@@ -16,6 +16,8 @@ from microcred.credentials import batch, service
 from microcred.credentials.badge_png import default_badge_png
 from microcred.credentials.baking import bake_png
 from microcred.credentials.dids import http_json_fetcher
+from microcred.credentials.models import VerificationBatch, VerificationBatchState
+from microcred.db.base import new_id
 from microcred.settings import Settings
 from tests.conftest import World
 
@@ -99,3 +101,21 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def recorded_batch(
+    sessions: sessionmaker[Session],
+    user_id: str,
+    at: datetime,
+    state: VerificationBatchState = VerificationBatchState.running,
+    **fields: object,
+) -> str:
+    """A background batch as its worker leaves it: started and last heard of ``at``, 37 of 120
+    items checked unless ``fields`` say otherwise; its id."""
+    run_id = new_id()
+    with sessions.begin() as session:
+        values: dict[str, object] = {"total": 120, "checked": 37, **fields}
+        session.add(VerificationBatch(
+            id=run_id, user_id=user_id, created_at=at, heartbeat_at=at, state=state, **values
+        ))  # fmt: skip
+    return run_id

@@ -52,6 +52,7 @@ from microcred.accounts.service import Principal, record_audit
 from microcred.credentials.dids import JsonFetcher, did_web_to_url, http_json_fetcher
 from microcred.credentials.documents import identity_matches
 from microcred.credentials.errors import CredentialError
+from microcred.credentials.models import VerificationBatch, VerificationBatchState
 from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
 from microcred.credentials.resolvers import REMOTE_TIMEOUT_SECONDS, ServerFetcher, verify
 from microcred.credentials.verify import (
@@ -852,6 +853,11 @@ def _match_applicant(
 # --- who may, how often ---------------------------------------------------------------------
 
 
+def aware(moment: datetime) -> datetime:
+    """A time read back from the database as UTC (SQLite gives it without its zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def check_batch_allowed_scope(principal: Principal) -> None:
     """A signed-in user, or a token with :data:`VERIFY_SCOPE`."""
     if not principal.has_scope(VERIFY_SCOPE):
@@ -865,15 +871,23 @@ def check_batch_allowed(
     hour per user: a batch makes the server fetch URLs and run up to 500 verifications."""
     check_batch_allowed_scope(principal)
     now = now or utcnow()
-    count, oldest = session.execute(
+    audited = session.execute(
         select(func.count(), func.min(AuditEvent.at)).where(
             AuditEvent.action == BATCH_VERIFIED,
             AuditEvent.actor_user_id == principal.user_id,
             AuditEvent.at > now - BATCH_WINDOW,
         )
     ).one()
+    unfinished = session.execute(  # audited when they finish; counted from their start
+        select(func.count(), func.min(VerificationBatch.created_at)).where(
+            VerificationBatch.user_id == principal.user_id,
+            VerificationBatch.state != VerificationBatchState.done,
+            VerificationBatch.created_at > now - BATCH_WINDOW,
+        )
+    ).one()
+    count = audited[0] + unfinished[0]
     if count >= MAX_BATCHES_PER_HOUR:
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+        oldest = min(aware(at) for at in (audited[1], unfinished[1]) if at is not None)
         minutes = max(1, -(-int((oldest + BATCH_WINDOW - now).total_seconds()) // 60))
         raise BatchThrottled(
             f"You verified {MAX_BATCHES_PER_HOUR} batches in the last hour, the limit per user. "
@@ -894,18 +908,32 @@ def verify_batch_as(
 ) -> BatchResult:
     """:func:`verify_batch` for a user of the web or the API: allowed and counted (audited with
     the totals, never the credentials) by :func:`check_batch_allowed`."""
-    check_batch_allowed(session, principal, now)
-    if not batch.items:
-        raise BatchError("Nothing to verify: upload files or a ZIP, or give references.")
+    admit_batch(session, principal, batch, now)
     result = verify_batch(
         session, batch.items, settings, applicants=applicants, fetch=fetch, now=now,
         time_budget=time_budget,
     )  # fmt: skip
+    record_batch_audit(session, principal, result)
+    return result
+
+
+def admit_batch(
+    session: Session, principal: Principal, batch: BatchInput, now: datetime | None = None
+) -> None:
+    """Whether this batch may run now: :func:`check_batch_allowed`, and something to verify."""
+    check_batch_allowed(session, principal, now)
+    if not batch.items:
+        raise BatchError("Nothing to verify: upload files or a ZIP, or give references.")
+
+
+def record_batch_audit(
+    session: Session, principal: Principal, result: BatchResult, batch_id: str | None = None
+) -> None:
+    """The audit entry of a finished batch: its totals, never the credentials."""
     record_audit(
-        session, principal, BATCH_VERIFIED, object_type="verification_batch",
+        session, principal, BATCH_VERIFIED, object_type="verification_batch", object_id=batch_id,
         details=result.totals, summary=f"Verified a batch of {len(result.rows)} items",
     )  # fmt: skip
-    return result
 
 
 # --- output ---------------------------------------------------------------------------------

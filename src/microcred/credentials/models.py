@@ -1,4 +1,5 @@
-"""Credential tables: issuer keys, issued credentials, status lists, bulk issuance jobs.
+"""Credential tables: issuer keys, issued credentials, status lists, bulk issuance jobs, batch
+verifications run in the background.
 
 Signing keys are stored sealed (AES-256-GCM under the master key, the key id authenticated);
 status lists keep their bitstrings GZIP-compressed, both the published bits and the map of
@@ -47,6 +48,12 @@ class JobState(enum.StrEnum):
     running = "running"
     completed = "completed"
     failed = "failed"
+
+
+class VerificationBatchState(enum.StrEnum):
+    running = "running"
+    done = "done"
+    interrupted = "interrupted"
 
 
 class RowState(enum.StrEnum):
@@ -238,3 +245,27 @@ class BulkJobRow(Base):
     )
     credential_id: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class VerificationBatch(Base):
+    """A batch verification started on the web page or the API, run in the background: its
+    progress while it runs, then its result (rows and totals), kept 24 hours. The credentials
+    checked are never stored, only what the result says of them."""
+
+    __tablename__ = "verification_batches"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    state: Mapped[VerificationBatchState] = mapped_column(
+        Enum(VerificationBatchState, native_enum=False), default=VerificationBatchState.running
+    )
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    """Written while the worker lives: a running batch whose heartbeat is old was interrupted."""
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """:func:`microcred.credentials.batch_runs.result_data` of the finished batch."""
