@@ -113,3 +113,28 @@ def test_read_notifications_are_deleted_after_a_year_unread_ones_kept(
     with sessions() as session:
         left = sorted(session.scalars(select(Notification.title)))
     assert left == ["new read", "old unread"]
+
+
+def test_the_server_thread_runs_the_other_capabilities_sweeps_with_its_settings(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The web app's sweeps (six-month questions, old batch verification results) ride on the
+    reminders thread: each gets a session and the server's settings, every round."""
+    from microcred.web.app import SWEEPS
+
+    seen: list[tuple[bool, Settings | None]] = []
+
+    def sweep(session: Session, now: object, given: Settings | None) -> int:
+        seen.append((session.is_active, given))
+        return 0
+
+    assert len(SWEEPS) == 2
+    thread = Reminders(sessions, timedelta(milliseconds=50), settings=settings, sweeps=(sweep,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+    assert len(seen) >= 2 and all(active and given is settings for active, given in seen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,19 +13,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import microcred.notifications.service
 import microcred.pathways.service  # noqa: F401  (registers its credentials listeners)
 from microcred import __version__
+from microcred.credentials.batch_runs import prune_runs
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
 from microcred.ledger.scheduler import Checkpointer
 from microcred.mail.sender import Mailer
 from microcred.mail.service import mail_enabled
-from microcred.notifications.reminders import Reminders
+from microcred.notifications.reminders import Reminders, Sweep
 from microcred.outcomes.prompts import prompt_reports
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
@@ -101,6 +104,17 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+def _prune_verification_batches(
+    session: Session, now: datetime | None, settings: Settings | None
+) -> int:
+    return prune_runs(session, now)
+
+
+SWEEPS: tuple[Sweep, ...] = (prompt_reports, _prune_verification_batches)
+"""What the hourly reminders thread also runs: the six-month employment questions, and the
+deletion of batch verification results older than a day."""
+
+
 def create_app(
     settings: Settings | None = None, ledger_settings: LedgerSettings | None = None
 ) -> FastAPI:
@@ -129,7 +143,7 @@ def create_app(
             webhooks.start()
         app.state.webhooks = webhooks
         reminders = (
-            Reminders(context.sessions, settings=settings, sweeps=(prompt_reports,))
+            Reminders(context.sessions, settings=settings, sweeps=SWEEPS)
             if settings.reminders_in_server
             else None
         )
