@@ -221,3 +221,40 @@ def test_an_address_mail_cannot_carry_never_stops_the_issuance(
         assert session.get(IssuedCredential, credential_id) is not None
     assert outbox(sessions) == []
     assert "odd(name)@example.org" in caplog.text and "not e-mailed" in caplog.text
+
+
+@pytest.mark.both_databases
+def test_a_recipient_without_an_account_is_mailed_once_before_the_credential_ends(
+    db_backend: str, sessions: sessionmaker[Session], world: World, mail_settings: Settings,
+    smtp_server: SmtpServer, definition_id: str,
+) -> None:  # fmt: skip
+    from datetime import timedelta
+
+    from microcred.db.base import utcnow
+    from microcred.notifications.reminders import remind_expiring
+
+    def ending(email: str, days: int) -> str:
+        return issue(
+            sessions, mail_settings, definition_id, recipient_email=email,
+            valid_until=utcnow() + timedelta(days=days),
+        )  # fmt: skip
+
+    soon = ending("soon@example.org", 10)
+    ending("later@example.org", 60)
+    ending("learner@example.org", 5)  # an account: told by its notification instead
+    deliver(sessions, mail_settings, smtp_server)  # the issuance mails
+    smtp_server.received.clear()
+
+    with sessions.begin() as session:
+        remind_expiring(session, settings=mail_settings)
+    with sessions.begin() as session:
+        remind_expiring(session, settings=mail_settings)  # the next hour: nothing new
+    deliver(sessions, mail_settings, smtp_server)
+
+    (expiring,) = smtp_server.to("soon@example.org")
+    assert expiring["Subject"].startswith("Your credential ends ")
+    text, _ = parts(expiring)
+    assert f"/credentials/{soon}" in text and "ends on" in text
+    assert smtp_server.to("later@example.org") == []
+    (learner,) = smtp_server.to("learner@example.org")  # the notification's mail, once
+    assert learner["Subject"].startswith("Expires ")

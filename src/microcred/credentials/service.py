@@ -1178,23 +1178,31 @@ def credentials_of_learners(
 
 
 def credentials_expiring(
-    session: Session, start: datetime, end: datetime
+    session: Session, start: datetime, end: datetime, *, held: bool = True
 ) -> list[IssuedCredential]:
-    """Active credentials held by an account whose ``valid_until`` falls in [start, end), oldest
-    expiry first, without their documents (a reminder needs the name, holder and date)."""
+    """Active credentials whose ``valid_until`` falls in [start, end), oldest expiry first,
+    without their documents (a reminder needs the name, holder and date): those held by an
+    account, or with ``held`` False those issued to an e-mail address no account holds."""
+    holder = (
+        IssuedCredential.recipient_user_id.is_not(None)
+        if held
+        else IssuedCredential.recipient_user_id.is_(None)
+        & IssuedCredential.recipient_email.is_not(None)
+    )
     return list(
         session.scalars(
             select(IssuedCredential)
             .options(
                 load_only(
                     IssuedCredential.id, IssuedCredential.recipient_user_id,
+                    IssuedCredential.recipient_email, IssuedCredential.recipient_name,
                     IssuedCredential.achievement_name, IssuedCredential.organisation_id,
                     IssuedCredential.valid_until,
                 )
             )
             .where(
                 IssuedCredential.state == CredentialState.active,
-                IssuedCredential.recipient_user_id.is_not(None),
+                holder,
                 IssuedCredential.valid_until >= start,
                 IssuedCredential.valid_until < end,
             )

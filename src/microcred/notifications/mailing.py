@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -303,6 +304,40 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
             },
         ))  # fmt: skip
     queue_mails(session, settings, [m for m in messages if m is not None])
+
+
+EXPIRING = "credential.expiring"
+
+
+def mail_expiring_to_addresses(
+    session: Session, settings: Settings, start: datetime, end: datetime
+) -> int:
+    """Mail, once each, the recipients without an account of active credentials ending in
+    [start, end), when their issuer e-mails recipients (account holders hear through their
+    notification instead); how many were queued."""
+    if not mail_enabled(settings):
+        return 0
+    due = credentials.credentials_expiring(session, start, end, held=False)
+    if not due:
+        return 0
+    issuers = credentials.recipients_emailed(session, {row.organisation_id for row in due})
+    due = [row for row in due if row.organisation_id in issuers]
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(issuers))
+    names = {row.id: row.name for row in session.execute(query)}
+    messages = []
+    for row in due:
+        issuer = names.get(row.organisation_id, "its issuer")
+        ends = f"{row.valid_until:%d %B %Y}" if row.valid_until else "soon"
+        messages.append(_message(
+            "credential_expiring", to=str(row.recipient_email),
+            subject=f"Your credential ends {ends}: {row.achievement_name}"[:300],
+            kind=EXPIRING, user_id=None, dedupe_key=f"{EXPIRING}:{row.id}",
+            context={
+                "name": row.recipient_name, "issuer": issuer, "achievement": row.achievement_name,
+                "ends": ends, "link": absolute_link(settings, f"/credentials/{row.id}"),
+            },
+        ))  # fmt: skip
+    return queue_mails(session, settings, [m for m in messages if m is not None])
 
 
 def _address(row: Mapping[str, Any]) -> str:

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.background import BackgroundLoop
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
+from microcred.notifications import mailing
 from microcred.notifications.models import Notification
 from microcred.notifications.service import NewNotification, notify
 from microcred.settings import Settings
 
-EXPIRING = "credential.expiring"
+EXPIRING = mailing.EXPIRING
 NOTICE = timedelta(days=30)
 EVERY = timedelta(hours=1)
 KEEP_READ = timedelta(days=365)
@@ -36,8 +37,11 @@ def remind_expiring(
     session: Session, now: datetime | None = None, settings: Settings | None = None
 ) -> int:
     """Write the reminders due now (credentials ending within :data:`NOTICE`); how many. With
-    ``settings`` of a server that sends mail, they are e-mailed too."""
+    ``settings`` of a server that sends mail, they are e-mailed too, and a credential issued to
+    an address no account holds is mailed there once (when its issuer e-mails recipients)."""
     now = now or utcnow()
+    if settings is not None:
+        mailing.mail_expiring_to_addresses(session, settings, now, now + NOTICE)
     due = credentials.credentials_expiring(session, now, now + NOTICE)
     if not due:
         return 0
