@@ -10,6 +10,9 @@ from microcred.assessment import awards, imports, surveys
 from microcred.assessment.awards import CredentialAwarder
 from microcred.assessment.errors import AssessmentError, AttemptRefused
 from microcred.assessment.models import AssessmentResult, AwardStatus
+from microcred.catalogue import service as catalogue
+from microcred.notifications import mailing
+from microcred.notifications.models import Notification
 from tests.assessment.conftest import Course, principal_of
 from tests.conftest import World
 
@@ -91,3 +94,29 @@ def test_the_survey_opens_on_completion_once_per_learner_and_feeds_the_summary(
     summary = surveys.survey_summary(session, course.definition_id)
     assert (summary.responses, summary.average_rating, summary.recommend_percent) == (1, 4.0, 100.0)
     assert summary.ratings == {1: 0, 2: 0, 3: 0, 4: 1, 5: 0} and summary.comments == ["Useful"]
+
+
+def test_completing_asks_once_for_the_survey(
+    session: Session, world: World, course: Course, awarder: CredentialAwarder
+) -> None:
+    """The award that completes a programme asks its learner for the survey (a notification to
+    the survey's form, in the surveys group for e-mail); once answered, nothing asks again."""
+    staff = principal_of(session, world.staff)
+    imports.import_results(session, staff, course.definition_id, GOOD, awarder=awarder)
+    asked = session.scalars(
+        select(Notification).where(
+            Notification.user_id == world.learner.id, Notification.kind == awards.SURVEY_DUE
+        )
+    ).all()
+    assert [(n.link, n.title.startswith("How was ")) for n in asked] == [
+        (awards.survey_link(course.definition_id), True)
+    ]
+    assert mailing.group_of(awards.SURVEY_DUE) == "surveys"
+
+    learner = principal_of(session, world.learner)
+    surveys.submit_survey(session, learner, course.definition_id, rating=5, would_recommend=True)
+    definition = catalogue.current_published(session, course.definition_id)
+    assert definition is not None
+    awards._ask_for_survey(session, definition, world.learner.id, None)  # answered: no ask
+    count = select(func.count()).select_from(Notification)
+    assert session.scalar(count.where(Notification.kind == awards.SURVEY_DUE)) == 1

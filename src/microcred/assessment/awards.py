@@ -31,6 +31,7 @@ from microcred.assessment.models import (
     ResultSource,
     Submission,
     SubmissionStatus,
+    SurveyResponse,
 )
 from microcred.assessment.requirements import Evaluation, Progress, Requirement, evaluate
 from microcred.assessment.rubrics import format_points
@@ -45,6 +46,7 @@ from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
+from microcred.notifications import service as notifications
 from microcred.settings import Settings
 
 MAX_REASON = 1000
@@ -357,7 +359,43 @@ def _issue(
         details={"learner_id": learner_id, "definition_id": definition.definition_id,
                  "definition_version": definition.version, "result_ids": award.result_ids},
     )  # fmt: skip
+    _ask_for_survey(session, definition, learner_id, getattr(awarder, "settings", None))
     return award
+
+
+SURVEY_DUE = "assessment.survey_due"
+
+
+def survey_link(definition_id: str) -> str:
+    return f"/assessments#survey-{definition_id}"
+
+
+def _ask_for_survey(
+    session: Session, definition: CredentialDefinition, learner_id: str, settings: Settings | None
+) -> None:
+    """Completing is when the satisfaction survey opens: ask once (a notification, e-mailed
+    unless the learner muted the surveys group), unless they answered it already."""
+    answered = session.scalar(
+        select(SurveyResponse.id).where(
+            SurveyResponse.learner_id == learner_id,
+            SurveyResponse.definition_id == definition.definition_id,
+        )
+    )
+    if answered is not None:
+        return
+    issuer = definition.issuer.name if definition.issuer else "The issuer"
+    notifications.notify(
+        session,
+        [
+            notifications.NewNotification(
+                learner_id, SURVEY_DUE, f"How was {definition.name}? Two quick questions",
+                f"Rate it and say whether you would recommend it. {issuer} sees only the "
+                "totals and comments, never your name.",
+                survey_link(definition.definition_id),
+            )
+        ],
+        settings,
+    )  # fmt: skip
 
 
 def credential_results(

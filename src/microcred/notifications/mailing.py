@@ -58,7 +58,8 @@ GROUPS: dict[str, str] = {
     "credentials": "Your credentials: issued to you, revoked, suspended, reinstated or expiring",
     "pathways": "Pathways you complete",
     "account": "Your account: apps you connect, credentials apps add to your wallet",
-    "surveys": "Questions about what you did next (once, six months after a credential)",
+    "surveys": "Questions about your programmes: a short survey when you complete one, and "
+    "what you did next six months on",
     "organisation": "Your organisations' work: bulk jobs finished, awards to review, endorsements",
 }
 _UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -77,7 +78,7 @@ def group_of(kind: str) -> str:
         return "pathways"
     if kind.startswith(("app.", "wallet.")):
         return "account"
-    if kind.startswith("outcomes."):
+    if kind.startswith("outcomes.") or kind == "assessment.survey_due":
         return "surveys"
     return "organisation"
 

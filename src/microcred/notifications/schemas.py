@@ -16,7 +16,7 @@ class NotificationOut(BaseModel):
         "credential.reinstated, credential.expiring, pathway.awarded, pathway_award.review, "
         "issuance_job.completed, endorsement.received, endorsement.accepted, "
         "endorsement.declined, endorsement.withdrawn, app.connected, wallet.credential_pushed "
-        "or outcomes.report_due"
+        "assessment.survey_due or outcomes.report_due"
     )
     title: str
     body: str
