@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,13 +33,16 @@ from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
+from microcred.db.leases import claim_row
 from microcred.errors import MicrocredError
+from microcred.i18n import install as install_translations
+from microcred.i18n import using_locale
 from microcred.mail.models import MailMessage, MailState
 from microcred.settings import Settings
 
@@ -216,16 +218,19 @@ def _environment(html: bool) -> Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        install_translations(_environments[html])
     return _environments[html]
 
 
-def render_mail(template: str, **context: Any) -> tuple[str, str]:
+def render_mail(template: str, locale: str | None = None, **context: Any) -> tuple[str, str]:
     """(text, HTML) of the message kind ``template``: ``templates/<template>.txt`` and
-    ``.html`` (autoescaped, in the shared layout). Links in ``context`` should be absolute
-    (:func:`absolute_link`); ``platform_name`` defaults to microcred."""
+    ``.html`` (autoescaped, in the shared layout), in ``locale`` (the recipient account's saved
+    language; None: English). Links in ``context`` should be absolute (:func:`absolute_link`);
+    ``platform_name`` defaults to microcred."""
     context.setdefault("platform_name", PLATFORM_NAME)
-    text = _environment(False).get_template(f"{template}.txt").render(**context)
-    html = _environment(True).get_template(f"{template}.html").render(**context)
+    with using_locale(locale):
+        text = _environment(False).get_template(f"{template}.txt").render(**context)
+        html = _environment(True).get_template(f"{template}.html").render(**context)
     return text, html
 
 
@@ -461,21 +466,7 @@ def _claim(
     sessions: sessionmaker[Session], message_id: str, now: datetime, lease: timedelta
 ) -> str | None:
     """Claim one due message for this sender; its claim token, or None when another has it."""
-    token = secrets.token_hex(16)
-    with sessions.begin() as session:
-        claimed = session.execute(
-            update(MailMessage)
-            .where(
-                MailMessage.id == message_id,
-                MailMessage.state == MailState.pending,
-                MailMessage.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + lease, claim_token=token)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-    return token
+    return claim_row(sessions, MailMessage, message_id, MailState.pending, now, lease)
 
 
 def _record(

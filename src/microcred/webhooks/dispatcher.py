@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import logging
 import random
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.service import record_audit
 from microcred.background import BackgroundLoop
 from microcred.db.base import new_id, utcnow
+from microcred.db.leases import claim_row
 from microcred.errors import MicrocredError
 from microcred.settings import Settings
 from microcred.webhooks import events, signing
@@ -99,20 +99,9 @@ def claim_due(sessions: sessionmaker[Session], limit: int = BATCH) -> list[Claim
         ).all()
     claims = []
     for delivery_id in candidates:
-        token = secrets.token_hex(16)
-        with sessions.begin() as session:
-            claimed = session.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id == delivery_id,
-                    WebhookDelivery.state == DeliveryState.pending,
-                    WebhookDelivery.next_attempt_at <= now,
-                )
-                .values(next_attempt_at=now + LEASE, claim_token=token)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                claims.append(Claim(delivery_id, token))
+        token = claim_row(sessions, WebhookDelivery, delivery_id, DeliveryState.pending, now, LEASE)
+        if token is not None:
+            claims.append(Claim(delivery_id, token))
     return claims
 
 
