@@ -375,6 +375,7 @@ def test_the_web_app_and_the_cli_register_the_credentials_listeners(
         ],
         "issued": [
             "microcred.credentials.service._issued_webhooks",
+            "microcred.notifications.mailing.credentials_issued",
             "microcred.notifications.service.credentials_issued",
             "microcred.pathways.service.award_on_issue",
         ],
