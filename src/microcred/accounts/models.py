@@ -73,6 +73,9 @@ class User(TimestampMixin, Base):
         "accepted it, so they collect only what organisations they belong to issue.",
     )
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    locale: Mapped[str | None] = mapped_column(
+        String(8), default=None, doc="Preferred language of pages and e-mails (en, de, fr, es)."
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -32,6 +32,7 @@ from microcred.accounts.service import (
 )
 from microcred.db.base import utcnow
 from microcred.errors import PermissionDenied
+from microcred.i18n import LOCALES
 
 MAX_NAME = 200
 MAX_SIGN_UPS_PER_IP = 10
@@ -60,6 +61,15 @@ def rename(session: Session, principal: Principal, name: str) -> User:
     if cleaned != user.name:
         user.name = cleaned
         record_audit(session, principal, "account.renamed", object_type="user", object_id=user.id)
+    return user
+
+
+def set_locale(session: Session, principal: Principal, locale: str) -> User:
+    """Save the account's language (``""``: none, the browser's header chooses)."""
+    user = _own_account(session, principal)
+    if locale and locale not in LOCALES:
+        raise AccountError("Choose one of the languages offered.", field="locale")
+    user.locale = locale or None
     return user
 
 

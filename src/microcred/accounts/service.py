@@ -80,6 +80,8 @@ class Principal:
     roles: dict[str, frozenset[Role]] = field(default_factory=dict)
     is_platform_admin: bool = False
     scopes: frozenset[str] | None = None  # None: a signed-in session, every scope
+    locale: str | None = None
+    """The language saved on the account (None: let the browser's header choose)."""
 
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
@@ -295,6 +297,7 @@ def principal_for(
         roles={org: frozenset(held) for org, held in roles.items()},
         is_platform_admin=user.is_platform_admin and scopes is None,
         scopes=None if scopes is None else frozenset(scopes),
+        locale=user.locale,
     )
 
 

@@ -21,8 +21,10 @@ import microcred.notifications.service
 import microcred.pathways.service  # noqa: F401  (registers its credentials listeners)
 from microcred import __version__
 from microcred.credentials.batch_runs import prune_runs
+from microcred.credentials.check_labels import check_name, check_status
 from microcred.db.engine import create_db_engine, make_session_factory
 from microcred.errors import MicrocredError
+from microcred.i18n import install as install_translations
 from microcred.ledger.config import LedgerSettings, get_ledger_settings
 from microcred.ledger.scheduler import Checkpointer
 from microcred.mail.sender import Mailer
@@ -31,6 +33,7 @@ from microcred.notifications.reminders import Reminders, Sweep
 from microcred.outcomes.prompts import prompt_reports
 from microcred.settings import Settings, get_settings
 from microcred.web.context import WEB_DIR, AppContext
+from microcred.web.i18n import LocaleMiddleware
 from microcred.web.markdown import render_markdown
 from microcred.web.routers import ROUTERS
 from microcred.web.routers.verify_batch import BATCH_BODY_LIMITS
@@ -124,6 +127,8 @@ def create_app(
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals.update(csrf_token=csrf_token, version=__version__)
     templates.env.filters["markdown"] = render_markdown
+    install_translations(templates.env)
+    templates.env.globals.update(check_name=check_name, check_status=check_status)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -185,6 +190,7 @@ def create_app(
         https_only=settings.secure_cookies,
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes, larger=BATCH_BODY_LIMITS)
+    app.add_middleware(LocaleMiddleware, secure=settings.secure_cookies)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:

@@ -9,8 +9,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from microcred.accounts.service import Principal
+from microcred.i18n import set_locale
 from microcred.notifications import service as notifications
 from microcred.web.context import AppContext
+from microcred.web.i18n import request_locale
 
 
 def unread_notifications(request: Request, principal: Principal | None) -> int:
@@ -37,6 +39,7 @@ def render(
 ) -> HTMLResponse:
     app_context: AppContext = request.app.state.context
     unread = unread_notifications(request, principal)
+    set_locale(request_locale(request, principal.locale if principal else None))
     return app_context.templates.TemplateResponse(
         request,
         template,

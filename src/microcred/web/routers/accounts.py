@@ -22,6 +22,7 @@ from microcred.obapi import service as obapi
 from microcred.obapi.protocol import SCOPE_WORDS
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
+from microcred.web.i18n import COOKIE as LANG_COOKIE
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf, sign_in, sign_out
 
@@ -213,6 +214,7 @@ def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -
 EXPORT_SCOPE = "account:export"
 ERASE_INPUTS = {"password": "erase-password", "confirmation": "erase-confirmation"}
 ACCOUNT_INPUTS = {
+    "locale": "account-locale",
     "name": "account-name",
     "current_password": "current-password",
     "new_password": "new-password",
@@ -232,6 +234,7 @@ def _account(
     user = session.get(User, principal.user_id)
     context: dict[str, object] = {
         "new_secret": None,
+        "saved_locale": user.locale if user is not None else None,
         "verify_address": user is not None
         and verification.can_verify(app_context(request).settings, user),
         "notice": request.query_params.get("done"),
@@ -354,6 +357,26 @@ def account_rename(
     except MicrocredError as error:
         return _refused(session, error, ACCOUNT_INPUTS, _account_again(request, session, principal))
     return RedirectResponse("/account?done=renamed", status_code=303)
+
+
+@pages.post("/account/language", response_model=None)
+def account_language(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    locale: Annotated[str, Form(max_length=8)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Save the account's language; the ``lang`` cookie, a choice that would override it in
+    this browser, is cleared."""
+    check_csrf(request, csrf_token)
+    try:
+        selfservice.set_locale(session, principal, locale)
+    except MicrocredError as error:
+        return _refused(session, error, ACCOUNT_INPUTS, _account_again(request, session, principal))
+    response = RedirectResponse("/account?done=language-saved#language", status_code=303)
+    response.delete_cookie(LANG_COOKIE, path="/")
+    return response
 
 
 @pages.post("/account/password", response_model=None)

@@ -1,0 +1,146 @@
+"""Pages in the reader's language: how a request's locale is chosen, ``<html lang>``, the public
+credential page and the verification report in German, French and Spanish, and the account's
+saved language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts.models import User
+from microcred.credentials import service
+from microcred.settings import Settings
+from microcred.web.i18n import choose, from_accept_language
+from tests.catalogue.factories import skills
+from tests.conftest import World, sign_in_client
+from tests.credentials.service.conftest import definition_id, issue_input
+
+__all__ = ["definition_id", "skills"]
+
+
+def _lang(html: str) -> str:
+    found = re.search(r'<html lang="([^"]+)">', html)
+    assert found
+    return found.group(1)
+
+
+def _issue(sessions: sessionmaker[Session], settings: Settings, definition: str) -> str:
+    with sessions.begin() as session:
+        return service.issue_credential(
+            session, None, settings=settings, **issue_input(definition)
+        ).id
+
+
+def test_query_beats_cookie_beats_header_beats_english() -> None:
+    assert choose("fr", "de", "es") == ("fr", "query")
+    assert choose(None, "de", "es") == ("de", "cookie")
+    assert choose("xx", "de", "es") == ("de", "cookie")
+    assert choose(None, None, "es-ES,es;q=0.9,en;q=0.5") == ("es", "header")
+    assert choose(None, "klingon", "ja") == ("en", "default")
+
+
+def test_accept_language_honours_quality_and_regional_tags() -> None:
+    assert from_accept_language("de-AT") == "de"
+    assert from_accept_language("it, fr;q=0.4, de;q=0.8") == "de"
+    assert from_accept_language("fr-CA;q=0.1, en;q=0.2") == "en"
+    assert from_accept_language("es;q=0") is None
+    assert from_accept_language("") is None
+
+
+def test_html_lang_follows_query_cookie_and_header(client: TestClient) -> None:
+    assert _lang(client.get("/verify").text) == "en"
+    assert _lang(client.get("/verify", headers={"Accept-Language": "fr-FR,fr"}).text) == "fr"
+    response = client.get("/verify?lang=de", headers={"Accept-Language": "fr"})
+    assert _lang(response.text) == "de"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("lang=de;") and "Max-Age=31536000" in cookie
+    assert "SameSite=Lax" in cookie and "Path=/" in cookie
+    # the cookie now wins over the header, and a later ?lang= over the cookie
+    assert _lang(client.get("/verify", headers={"Accept-Language": "fr"}).text) == "de"
+    assert _lang(client.get("/verify?lang=es").text) == "es"
+    assert _lang(client.get("/sign-in").text) == "es"
+
+
+def test_footer_offers_each_language_in_its_own_words(client: TestClient) -> None:
+    page = client.get("/sign-in?lang=fr").text
+    assert '<nav class="language-switcher" aria-label="Langue"' in page
+    assert '<a href="?lang=de" lang="de" hreflang="de">Deutsch</a>' in page
+    assert 'aria-current="true"><strong>Français</strong>' in page
+    assert "Aller au contenu" in page and "<h1>Se connecter</h1>" in page
+
+
+def test_public_credential_page_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    credential_id = _issue(sessions, settings, definition_id)
+    english = client.get(f"/credentials/{credential_id}").text
+    assert "Valid from" in english and "✔</span> Valid</h2>" in english
+    assert "<strong>pass</strong> · proof:" in english
+
+    german = client.get(f"/credentials/{credential_id}?lang=de").text
+    assert _lang(german) == "de"
+    assert "✔</span> Gültig</h2>" in german
+    assert "<dt>Gültig ab</dt>" in german and "<dt>Gültig bis</dt>" in german
+    assert "<strong>bestanden</strong> · Signatur:" in german
+    assert "<strong>bestanden</strong> · Status:" in german
+    assert 'id="credential-state">aktiv</span>' in german
+    assert "<h2>Leistung</h2>" in german and "Ausgestellt von" in german
+    valid_from = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', german)
+    assert valid_from and re.fullmatch(r"\d{1,2}\. \w+ \d{4}", valid_from.group(2))
+
+    french = client.get(f"/credentials/{credential_id}?lang=fr").text
+    assert "✔</span> Valide</h2>" in french and "<strong>réussi</strong> · signature:" in french
+    assert "<dt>Valide à partir du</dt>" in french and "Délivrée par" in french
+
+    spanish = client.get(f"/credentials/{credential_id}?lang=es").text
+    assert "✔</span> Válida</h2>" in spanish and "<strong>superada</strong> · firma:" in spanish
+    assert "<dt>Válida desde</dt>" in spanish and "<h2>Descargas</h2>" in spanish
+
+
+def test_verify_report_in_french(client: TestClient) -> None:
+    page = client.get("/verify?lang=fr")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post(
+        "/verify", data={"credential": "{not json", "csrf_token": token.group(1)}
+    )
+    assert "<h1>Vérifier une attestation</h1>" in response.text
+    assert "✘</span> Non valide</h2>" in response.text
+    assert "<strong>échec</strong> · lecture:" in response.text
+
+
+@pytest.mark.parametrize("field", ["de", ""])
+def test_saved_language_is_kept_and_applies_before_the_browser_header(
+    client: TestClient, sessions: sessionmaker[Session], world: World, field: str
+) -> None:
+    csrf = sign_in_client(client, world.learner.email)
+    client.cookies.set("lang", "fr")
+    response = client.post(
+        "/account/language", data={"locale": field, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert 'lang=""' in response.headers["set-cookie"]  # the browser's choice is cleared
+    client.cookies.delete("lang")
+    with sessions() as session:
+        user = session.get(User, world.learner.id)
+        assert user is not None and user.locale == (field or None)
+    page = client.get("/account", headers={"Accept-Language": "es"}).text
+    assert _lang(page) == (field or "es")
+    # an explicit choice in this browser still wins over the saved one
+    assert _lang(client.get("/account?lang=fr").text) == "fr"
+
+
+def test_an_unknown_saved_language_is_refused(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    csrf = sign_in_client(client, world.learner.email)
+    response = client.post("/account/language", data={"locale": "xx", "csrf_token": csrf})
+    assert response.status_code == 400
+    assert "Choose one of the languages offered." in response.text
+    with sessions() as session:
+        user = session.get(User, world.learner.id)
+        assert user is not None and user.locale is None
