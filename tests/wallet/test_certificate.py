@@ -141,3 +141,33 @@ def test_any_unicode_gives_a_readable_one_page_pdf(
     pdf = certificate(document, recipient_name=name)
     reader, _ = read(pdf)
     assert json.loads(reader.attachments[JSON_ATTACHMENT][0]) == document
+
+
+def _in_language(language: str) -> dict[str, Any]:
+    document = unsigned_credential(KEY, valid_until=datetime(2025, 3, 1, tzinfo=UTC))
+    document["credentialSubject"]["achievement"]["inLanguage"] = language
+    return document
+
+
+def test_a_german_achievement_gets_german_fixed_texts_whoever_views_it() -> None:
+    pdf = certificate(_in_language("de-DE"), viewer_locale="fr")
+    reader, text = read(pdf)
+    for expected in (
+        "LEISTUNGSZERTIFIKAT",
+        "Hiermit wird bescheinigt, dass",
+        "Ausgestellt von North College",
+        "Ausgestellt am 1. Januar 2025",
+        f"Prüfen unter {PAGE}",
+        "ABGELAUFEN am 1. März 2025",
+    ):
+        assert expected in text
+    assert "This certifies that" not in text and "Issued on" not in text
+    assert reader.trailer["/Root"]["/Lang"] == "de"
+    assert certificate(_in_language("de-DE"), viewer_locale="es") == pdf  # deterministic
+
+
+def test_the_viewers_language_serves_when_the_achievement_states_none_we_have() -> None:
+    _, spanish = read(certificate(_in_language("ja"), viewer_locale="es"))
+    assert "Se certifica que" in spanish and "Emitida el 1 de enero de 2025" in spanish
+    _, english = read(certificate(_in_language("ja")))
+    assert "This certifies that" in english and "EXPIRED on 1 March 2025" in english

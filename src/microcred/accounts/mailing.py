@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Invitation, User
 from microcred.accounts.service import Principal
+from microcred.i18n import gettext as _
+from microcred.i18n import using_locale
 from microcred.mail.service import absolute_link, mail_enabled, queue_mail, render_mail
 from microcred.settings import Settings
 
@@ -26,10 +28,17 @@ def queue_password_reset(
 ) -> bool:
     link = absolute_link(settings, f"/password-reset/{secret}")
     text, html = render_mail(
-        "password_reset", name=user.name, email=user.email, link=link, base_url=settings.base_url
+        "password_reset",
+        locale=user.locale,
+        name=user.name,
+        email=user.email,
+        link=link,
+        base_url=settings.base_url,
     )
+    with using_locale(user.locale):
+        subject = _("Reset your password")
     queued = queue_mail(
-        session, settings, to=user.email, subject="Reset your password", text=text, html=html,
+        session, settings, to=user.email, subject=subject, text=text, html=html,
         kind=RESET_MAIL, user_id=user.id, dedupe_key=f"reset:{reset_id}",
     )  # fmt: skip
     return queued is not None
@@ -40,10 +49,17 @@ def queue_verification(
 ) -> bool:
     link = absolute_link(settings, f"/verify-email/{secret}")
     text, html = render_mail(
-        "verify_email", name=user.name, email=user.email, link=link, base_url=settings.base_url
+        "verify_email",
+        locale=user.locale,
+        name=user.name,
+        email=user.email,
+        link=link,
+        base_url=settings.base_url,
     )
+    with using_locale(user.locale):
+        subject = _("Confirm your e-mail address")
     queued = queue_mail(
-        session, settings, to=user.email, subject="Confirm your e-mail address", text=text,
+        session, settings, to=user.email, subject=subject, text=text,
         html=html, kind=VERIFY_MAIL, user_id=user.id, dedupe_key=f"verify:{verification_id}",
     )  # fmt: skip
     return queued is not None

@@ -36,6 +36,8 @@ from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.i18n import N_, using_locale
+from microcred.i18n import gettext as _
 from microcred.mail.models import MailMessage
 from microcred.mail.service import (
     MailError,
@@ -55,12 +57,18 @@ READ_SCOPE = "notifications:read"
 NOTIFICATION_KIND = "notification."
 """The outbox kind of a notification's mail is this prefix and the notification's kind."""
 GROUPS: dict[str, str] = {
-    "credentials": "Your credentials: issued to you, revoked, suspended, reinstated or expiring",
-    "pathways": "Pathways you complete",
-    "account": "Your account: apps you connect, credentials apps add to your wallet",
-    "surveys": "Questions about your programmes: a short survey when you complete one, and "
-    "what you did next six months on",
-    "organisation": "Your organisations' work: bulk jobs finished, awards to review, endorsements",
+    "credentials": N_(
+        "Your credentials: issued to you, revoked, suspended, reinstated or expiring"
+    ),
+    "pathways": N_("Pathways you complete"),
+    "account": N_("Your account: apps you connect, credentials apps add to your wallet"),
+    "surveys": N_(
+        "Questions about your programmes: a short survey when you complete one, and "
+        "what you did next six months on"
+    ),
+    "organisation": N_(
+        "Your organisations' work: bulk jobs finished, awards to review, endorsements"
+    ),
 }
 _UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 _log = logging.getLogger(__name__)
@@ -175,13 +183,17 @@ class _Recipient:
     user_id: str
     email: str
     name: str
+    locale: str | None = None
 
 
 def _accounts(session: Session, user_ids: Collection[str]) -> dict[str, _Recipient]:
     if not user_ids:
         return {}
-    query = select(User.id, User.email, User.name).where(User.id.in_(list(user_ids)))
-    return {row.id: _Recipient(row.id, row.email, row.name) for row in session.execute(query)}
+    query = select(User.id, User.email, User.name, User.locale).where(User.id.in_(list(user_ids)))
+    return {
+        row.id: _Recipient(row.id, row.email, row.name, row.locale)
+        for row in session.execute(query)
+    }
 
 
 def _message(
@@ -193,6 +205,7 @@ def _message(
     user_id: str | None,
     dedupe_key: str | None,
     context: Mapping[str, Any],
+    locale: str | None = None,
 ) -> OutgoingMail | None:
     """The message, or None (logged) for an address mail cannot go to: accounts and issuance
     accept some addresses a mail header cannot carry, and a mail must never stop an issuance."""
@@ -201,7 +214,7 @@ def _message(
     except MailError as error:
         _log.warning("%s not e-mailed to %r: %s", kind, to, error.message)
         return None
-    text, html = render_mail(template, subject=subject, **context)
+    text, html = render_mail(template, locale=locale, subject=subject, **context)
     return OutgoingMail(
         to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id,
         dedupe_key=dedupe_key,
@@ -226,6 +239,7 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
         messages.append(_message(
             "notification", to=person.email, subject=item.title,
             kind=f"{NOTIFICATION_KIND}{item.kind}", user_id=person.user_id, dedupe_key=None,
+            locale=person.locale,
             context={
                 "name": person.name, "body": item.body,
                 "link": absolute_link(settings, item.link) if item.link else None,
@@ -285,11 +299,15 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
         if user_id and (person is None or "credentials" in muted.get(user_id, set())):
             continue
         issuer = names.get(row["organisation_id"], "An issuer")
-        subject = f"{issuer} issued you a credential: {row['achievement_name']}"
+        locale = person.locale if person else None
+        with using_locale(locale):
+            subject = _("%(issuer)s issued you a credential: %(achievement)s") % {
+                "issuer": issuer, "achievement": row["achievement_name"],
+            }  # fmt: skip
         messages.append(_message(
             "credential_issued", to=person.email if person else _address(row),
             subject=subject[:300], kind=CREDENTIAL_ISSUED, user_id=user_id,
-            dedupe_key=f"{CREDENTIAL_ISSUED}:{row['id']}",
+            dedupe_key=f"{CREDENTIAL_ISSUED}:{row['id']}", locale=locale,
             context={
                 "name": person.name if person else row.get("recipient_name"),
                 "issuer": issuer, "achievement": row["achievement_name"],

@@ -7,7 +7,10 @@ itself (:mod:`microcred.credentials.pdf_embedded` reads them back).
 
 A credential that is revoked, suspended or expired is marked across the page: the PDF never
 presents it as valid. The creation date is the issuance date and nothing else varies, so the
-same credential in the same state gives byte-identical PDFs.
+same credential in the same state gives byte-identical PDFs (in a given language).
+
+The fixed texts are in the language of the achievement (its OB 3.0 ``inLanguage``) when we
+have a catalog for it, else in the viewer's, else in English (:mod:`microcred.i18n`).
 
 Text is set in the bundled DejaVu Sans (Latin, Greek, Cyrillic, Armenian, Georgian, many
 symbols). A page with right-to-left text, combining marks or another script is shaped by
@@ -37,6 +40,8 @@ from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from microcred.credentials.documents import parse_datetime, result_labels
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.proofs.jwt import media_type
+from microcred.i18n import DEFAULT_LOCALE, format_date, supported, using_locale
+from microcred.i18n import gettext as _
 from microcred.wallet.fallback_fonts import fonts_for, search_dirs
 from microcred.wallet.qr import QUIET_ZONE, qr_code
 
@@ -45,10 +50,6 @@ FONT = "DejaVuSans"
 FONTS_DIR = Path(__file__).parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 REPLACEMENT = "\ufffd"
-ATTACHMENT_NOTE = (
-    f"This PDF carries the signed credential ({JSON_ATTACHMENT}): upload the PDF to any "
-    "Open Badges 3.0 verifier to check it."
-)
 MAX_FIELD_CHARS = 600
 """Longer texts are cut before layout; the full text is in the embedded credential."""
 
@@ -133,17 +134,35 @@ def _date(value: Any, field: str) -> datetime | None:
         return None
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+def _day(moment: datetime, language: str) -> str:
+    if language == DEFAULT_LOCALE:
+        return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return format_date(moment.date(), language)
 
 
-def _warning(state: str, valid_until: datetime | None, now: datetime) -> str | None:
+def certificate_language(document: Mapping[str, Any], viewer: str | None = None) -> str:
+    """The achievement's language when we have a catalog for it, else the viewer's, else
+    English."""
+    subject = _mapping(_first(document.get("credentialSubject")))
+    stated = _first(_mapping(subject.get("achievement")).get("inLanguage"))
+    if not isinstance(stated, str):
+        stated = _first(document.get("inLanguage"))
+    return (
+        supported(stated if isinstance(stated, str) else None)
+        or supported(viewer)
+        or DEFAULT_LOCALE
+    )
+
+
+def _warning(state: str, valid_until: datetime | None, now: datetime, language: str) -> str | None:
     if state == "revoked":
-        return "REVOKED — the issuer has revoked this credential. It is not valid."
+        return _("REVOKED — the issuer has revoked this credential. It is not valid.")
     if state == "suspended":
-        return "SUSPENDED — the issuer has suspended this credential. It is not valid now."
+        return _("SUSPENDED — the issuer has suspended this credential. It is not valid now.")
     if valid_until is not None and valid_until < now:
-        return f"EXPIRED on {_day(valid_until)} — this credential is no longer valid."
+        return _("EXPIRED on %(day)s — this credential is no longer valid.") % {
+            "day": _day(valid_until, language)
+        }
     return None
 
 
@@ -273,12 +292,12 @@ class _Certificate(FPDF):
 def _middle_blocks(
     achievement: Mapping[str, Any], subject: Mapping[str, Any], achievement_name: str, name: str
 ) -> list[_Block]:
-    blocks = [_Block("CERTIFICATE OF ACHIEVEMENT", "B", (10,), 1, MUTED, 3)]
+    blocks = [_Block(_("CERTIFICATE OF ACHIEVEMENT"), "B", (10,), 1, MUTED, 3)]
     if name:
         blocks += [
-            _Block("This certifies that", "", (11,), 1, MUTED, 1),
+            _Block(_("This certifies that"), "", (11,), 1, MUTED, 1),
             _Block(name, "B", (26, 20, 15), 2, INK, 1),
-            _Block("has earned", "", (11,), 1, MUTED, 1),
+            _Block(_("has earned"), "", (11,), 1, MUTED, 1),
         ]
     criteria = _plain(_mapping(achievement.get("criteria")).get("narrative"))
     results = " · ".join(
@@ -287,7 +306,14 @@ def _middle_blocks(
     blocks += [
         _Block(achievement_name, "B", (24, 19, 15, 12), 3, ACCENT, 2),
         _Block(_plain(achievement.get("description")), "", (10, 9), 3, INK, 1.5),
-        _Block(f"Criteria: {criteria}" if criteria else "", "", (9, 8), 2, MUTED, 1.5),
+        _Block(
+            _("Criteria: %(criteria)s") % {"criteria": criteria} if criteria else "",
+            "",
+            (9, 8),
+            2,
+            MUTED,
+            1.5,
+        ),
         _Block(results, "B", (10, 9), 2, INK, 0),
     ]
     return [block for block in blocks if block.text]
@@ -299,16 +325,26 @@ def _footer_blocks(
     issued: datetime | None,
     valid_until: datetime | None,
     page_url: str,
+    language: str,
 ) -> list[_Block]:
-    dates = f"Issued on {_day(issued)}" if issued else "Issue date not stated"
+    if issued:
+        dates = _("Issued on %(day)s") % {"day": _day(issued, language)}
+    else:
+        dates = _("Issue date not stated")
     if valid_until is not None:
-        dates += f" · valid until {_day(valid_until)}"
+        dates += " · " + _("valid until %(day)s") % {"day": _day(valid_until, language)}
+    note = _(
+        "This PDF carries the signed credential (%(file)s): upload the PDF to any "
+        "Open Badges 3.0 verifier to check it."
+    ) % {"file": JSON_ATTACHMENT}
     return [
-        _Block(f"Issued by {issuer_name}", "B", (12, 10), 2, INK, 0.5),
+        _Block(_("Issued by %(issuer)s") % {"issuer": issuer_name}, "B", (12, 10), 2, INK, 0.5),
         _Block(dates, "", (10,), 1, INK, 0.5),
-        _Block(f"Verify at {page_url}", "B", (9, 7), 2, ACCENT, 0.5, page_url),
-        _Block(f"Credential {_plain(document.get('id'))}", "", (7,), 1, MUTED, 0.5),
-        _Block(ATTACHMENT_NOTE, "", (7,), 2, MUTED, 0),
+        _Block(_("Verify at %(url)s") % {"url": page_url}, "B", (9, 7), 2, ACCENT, 0.5, page_url),
+        _Block(
+            _("Credential %(id)s") % {"id": _plain(document.get("id"))}, "", (7,), 1, MUTED, 0.5
+        ),
+        _Block(note, "", (7,), 2, MUTED, 0),
     ]
 
 
@@ -340,26 +376,48 @@ def certificate_pdf(
     jwts: Mapping[str, str] | None = None,
     now: datetime | None = None,
     fonts_dir: Path | None = None,
+    viewer_locale: str | None = None,
 ) -> bytes:
     """The certificate of the signed OB 3.0 credential ``document`` (see the module docstring).
 
     ``state`` is the issuer's status of the credential (active, suspended, revoked);
     ``recipient_name`` None leaves the name out (the e-mail address is never printed);
     ``jwts`` maps a format name to that format's compact VC-JWT, each embedded too;
-    ``fonts_dir`` is searched for fallback fonts before the standard paths.
+    ``fonts_dir`` is searched for fallback fonts before the standard paths;
+    ``viewer_locale`` is the language of the texts when the achievement states none we have.
     """
+    language = certificate_language(document, viewer_locale)
+    with using_locale(language):
+        return _certificate_pdf(
+            document, recipient_name=recipient_name, badge_png=badge_png, page_url=page_url,
+            state=state, jwts=jwts, now=now, fonts_dir=fonts_dir, language=language,
+        )  # fmt: skip
+
+
+def _certificate_pdf(
+    document: Mapping[str, Any],
+    *,
+    recipient_name: str | None,
+    badge_png: bytes | None,
+    page_url: str,
+    state: str,
+    jwts: Mapping[str, str] | None,
+    now: datetime | None,
+    fonts_dir: Path | None,
+    language: str,
+) -> bytes:
     subject = _mapping(_first(document.get("credentialSubject")))
     achievement = _mapping(subject.get("achievement"))
     issuer = _mapping(document.get("issuer"))
-    achievement_name = _plain(achievement.get("name")) or "Achievement"
-    issuer_name = _plain(issuer.get("name")) or _plain(issuer.get("id")) or "Unnamed issuer"
+    achievement_name = _plain(achievement.get("name")) or _("Achievement")
+    issuer_name = _plain(issuer.get("name")) or _plain(issuer.get("id")) or _("Unnamed issuer")
     name = _plain(recipient_name)
     issued = _date(document.get("validFrom") or document.get("issuanceDate"), "validFrom")
     valid_until = _date(document.get("validUntil") or document.get("expirationDate"), "validUntil")
     created = issued or now or datetime.now(UTC)
-    warning = _warning(state, valid_until, now or datetime.now(UTC))
+    warning = _warning(state, valid_until, now or datetime.now(UTC), language)
 
-    footer = _footer_blocks(document, issuer_name, issued, valid_until, page_url)
+    footer = _footer_blocks(document, issuer_name, issued, valid_until, page_url, language)
     blocks = _middle_blocks(achievement, subject, achievement_name, name)
     texts = {style: "" for style in FONT_FILES}
     for block in (*footer, *blocks, _Block(warning or "", "B", (13,), 1)):
@@ -370,9 +428,9 @@ def certificate_pdf(
     title = f"{achievement_name} — {name}" if name else achievement_name
     pdf.set_title(f"{warning.split(' ', 1)[0]}: {title}" if warning else title)
     pdf.set_author(issuer_name)
-    pdf.set_subject(f"Open Badges 3.0 credential issued by {issuer_name}")
+    pdf.set_subject(_("Open Badges 3.0 credential issued by %(issuer)s") % {"issuer": issuer_name})
     pdf.set_creator("microcred")
-    pdf.set_lang("en")
+    pdf.set_lang(language)
     pdf.add_page()
     pdf.frame()
     top = MARGIN
@@ -392,7 +450,7 @@ def certificate_pdf(
     if badge_png:
         pdf.image(
             io.BytesIO(badge_png), x=(PAGE_WIDTH - BADGE_SIZE) / 2, y=top, w=BADGE_SIZE,
-            h=BADGE_SIZE, alt_text=f"Badge: {achievement_name}",
+            h=BADGE_SIZE, alt_text=_("Badge: %(name)s") % {"name": achievement_name},
         )  # fmt: skip
     pdf.set_y(top + badge_height)
     pdf.write_blocks(blocks, MARGIN, TEXT_WIDTH, Align.C)

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from microcred.credentials import service
 from microcred.credentials.models import IssuedCredential
 from microcred.outcomes import engagement
-from microcred.wallet.certificate import certificate_pdf
+from microcred.wallet.certificate import certificate_language, certificate_pdf
 from microcred.wallet.qr import qr_png, qr_svg
 from microcred.web.deps import DbSession, OptionalPrincipal, app_context
 from microcred.web.downloads import attachment
+from microcred.web.i18n import request_locale
 from microcred.web.routers.credentials import badge_image_png, visible_recipient_name
 
 pages = APIRouter(include_in_schema=False)
@@ -55,10 +56,11 @@ def _certificate(
     badge_png: bytes,
     page_url: str,
     fonts_dir: Path | None,
+    language: str,
 ) -> bytes:
     key = (
         credential.id, credential.credential_hash, credential.state.value, recipient_name or "",
-        hashlib.sha256(badge_png).hexdigest(), page_url, str(fonts_dir or ""),
+        hashlib.sha256(badge_png).hexdigest(), page_url, str(fonts_dir or ""), language,
     )  # fmt: skip
     with _certificates_lock:
         if key in _certificates:
@@ -67,7 +69,7 @@ def _certificate(
     pdf = certificate_pdf(
         credential.document, recipient_name=recipient_name, badge_png=badge_png,
         page_url=page_url, state=credential.state.value, jwts=credential.jwts,
-        fonts_dir=fonts_dir,
+        fonts_dir=fonts_dir, viewer_locale=language,
     )  # fmt: skip
     with _certificates_lock:
         _certificates[key] = pdf
@@ -89,6 +91,10 @@ def credential_certificate(
         badge_image_png(session, credential),
         _page_url(request, credential),
         app_context(request).settings.certificate_fonts_dir,
+        certificate_language(
+            credential.document,
+            request_locale(request, principal.locale if principal is not None else None),
+        ),
     )
     return Response(
         pdf,
