@@ -4,17 +4,20 @@ saved language."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.models import User
+from microcred.catalogue import service as catalogue
 from microcred.credentials import service
 from microcred.settings import Settings
 from microcred.web.i18n import choose, from_accept_language
-from tests.catalogue.factories import skills
+from tests.catalogue.factories import definition_input, skills
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
 
@@ -58,6 +61,10 @@ def test_html_lang_follows_query_cookie_and_header(client: TestClient) -> None:
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("lang=de;") and "Max-Age=31536000" in cookie
     assert "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert {part.strip() for part in response.headers["vary"].split(",")} == {
+        "Accept-Language",
+        "Cookie",
+    }
     # the cookie now wins over the header, and a later ?lang= over the cookie
     assert _lang(client.get("/verify", headers={"Accept-Language": "fr"}).text) == "de"
     assert _lang(client.get("/verify?lang=es").text) == "es"
@@ -144,3 +151,33 @@ def test_an_unknown_saved_language_is_refused(
     with sessions() as session:
         user = session.get(User, world.learner.id)
         assert user is not None and user.locale is None
+
+
+def test_the_certificate_follows_the_definitions_language_else_the_viewers(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    skills: dict[str, str],
+) -> None:  # fmt: skip
+    def issued_in(language: str) -> str:
+        with sessions.begin() as session:
+            definition = catalogue.create_definition(
+                session, None, "north-college",
+                definition_input(in_language=language, human_code=f"NC-{language}"), publish=True,
+            )  # fmt: skip
+        return _issue(sessions, settings, definition.definition_id)
+
+    def certificate(path: str) -> tuple[str, str]:
+        response = client.get(path)
+        assert "Accept-Language" in response.headers["vary"]
+        reader = PdfReader(io.BytesIO(response.content))
+        return str(reader.trailer["/Root"]["/Lang"]), " ".join(
+            reader.pages[0].extract_text().split()
+        )
+
+    german = issued_in("de")
+    language, text = certificate(f"/credentials/{german}/certificate.pdf?lang=fr")
+    assert language == "de" and "Ausgestellt von North College" in text
+    english = issued_in("en")
+    assert certificate(f"/credentials/{english}/certificate.pdf?lang=fr")[0] == "en"
+    italian = issued_in("it")
+    language, text = certificate(f"/credentials/{italian}/certificate.pdf?lang=fr")
+    assert language == "fr" and "Délivrée par North College" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from babel import negotiate_locale
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +14,8 @@ from microcred.i18n import DEFAULT_LOCALE, LOCALES, set_locale, supported
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
+LOCALISED_TYPES = ("text/html", "application/pdf")
+"""Responses whose language the request chooses (pages, the PDF certificate)."""
 Source = Literal["query", "cookie", "header", "default"]
 
 
@@ -63,8 +65,9 @@ def request_locale(request: Request, saved: str | None) -> str:
 
 
 class LocaleMiddleware:
-    """Sets the locale of each HTTP request (ContextVar and ``request.state.locale``), and
-    remembers a ``?lang=`` choice in the ``lang`` cookie for a year."""
+    """Sets the locale of each HTTP request (ContextVar and ``request.state.locale``),
+    remembers a ``?lang=`` choice in the ``lang`` cookie for a year, and marks pages as varying
+    with the header and cookie that choose their language (for shared caches)."""
 
     def __init__(self, app: ASGIApp, secure: bool = False) -> None:
         self.app = app
@@ -80,17 +83,21 @@ class LocaleMiddleware:
         locale, source = choose(query, cookie, headers.get("accept-language"))
         scope.setdefault("state", {}).update(locale=locale, locale_source=source)
         set_locale(locale)
-        if source != "query":
-            await self.app(scope, receive, send)
-            return
 
-        async def remembering_send(message: Message) -> None:
+        async def localised_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                value = f"{COOKIE}={locale}; Max-Age={COOKIE_MAX_AGE}; Path=/; SameSite=Lax" + (
-                    "; Secure" if self.secure else ""
-                )
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"set-cookie", value.encode())]
+                sent = MutableHeaders(scope=message)
+                if sent.get("content-type", "").startswith(LOCALISED_TYPES):
+                    varies = {part.strip().lower() for part in sent.get("vary", "").split(",")}
+                    for header in ("Accept-Language", "Cookie"):
+                        if header.lower() not in varies:
+                            sent.add_vary_header(header)
+                if source == "query":
+                    sent.append(
+                        "set-cookie",
+                        f"{COOKIE}={locale}; Max-Age={COOKIE_MAX_AGE}; Path=/; SameSite=Lax"
+                        + ("; Secure" if self.secure else ""),
+                    )
             await send(message)
 
-        await self.app(scope, receive, remembering_send)
+        await self.app(scope, receive, localised_send)
