@@ -18,10 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("locale", sa.String(length=8), nullable=True))
+    op.add_column("users", sa.Column("locale", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("locale")
+    # Not batch mode: on SQLite it would recreate ``users``, and dropping the old table would
+    # cascade to every row that references an account (SQLite drops a column in place).
+    op.drop_column("users", "locale")
