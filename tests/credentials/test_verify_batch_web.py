@@ -400,9 +400,21 @@ def test_a_batch_whose_server_stopped_is_reported_interrupted(
     assert answer.json()["state"] == "interrupted" and answer.json()["result"] is None
 
 
+@pytest.fixture
+def quiet_client(settings: Settings) -> Iterator[TestClient]:
+    """The app without its hourly sweeps (which would delete old batches as it starts)."""
+    from microcred.web.app import create_app
+
+    app = create_app(settings.model_copy(update={"reminders_in_server": False}))
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.context.engine.dispose()
+
+
 def test_results_are_gone_after_24_hours_and_pruned_when_a_batch_starts(
-    client: TestClient, sessions: sessionmaker[Session], world: World
+    quiet_client: TestClient, sessions: sessionmaker[Session], world: World
 ) -> None:
+    client = quiet_client
     old = utcnow() - batch_runs.KEEP_RESULTS - timedelta(minutes=1)
     run_id = recorded_batch(
         sessions, world.learner.id, old, VerificationBatchState.done, total=0, checked=0,
@@ -419,6 +431,29 @@ def test_results_are_gone_after_24_hours_and_pruned_when_a_batch_starts(
     with sessions() as session:
         assert session.get(VerificationBatch, run_id) is None
         assert session.query(VerificationBatch).count() == 1
+
+
+def test_the_hourly_sweep_deletes_results_older_than_a_day(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    from microcred.web.app import SWEEPS
+
+    old = utcnow() - batch_runs.KEEP_RESULTS - timedelta(minutes=1)
+    result = {"checked_at": old.isoformat(), "time_budget": 120.0, "rows": []}
+    gone = recorded_batch(
+        sessions, world.learner.id, old, VerificationBatchState.done, total=0, checked=0,
+        result=result,
+    )  # fmt: skip
+    kept = recorded_batch(
+        sessions, world.learner.id, utcnow(), VerificationBatchState.done, total=0, checked=0,
+        result=result,
+    )  # fmt: skip
+    with sessions.begin() as session:
+        for sweep in SWEEPS:
+            sweep(session, None, None)
+    with sessions() as session:
+        assert session.get(VerificationBatch, gone) is None
+        assert session.get(VerificationBatch, kept) is not None
 
 
 @pytest.mark.both_databases
