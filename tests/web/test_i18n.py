@@ -181,3 +181,32 @@ def test_the_certificate_follows_the_definitions_language_else_the_viewers(
     italian = issued_in("it")
     language, text = certificate(f"/credentials/{italian}/certificate.pdf?lang=fr")
     assert language == "fr" and "Délivrée par North College" in text
+
+
+def test_wallet_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        service.issue_credential(
+            session, None, definition_id=definition_id, recipient_user_id=world.learner.id,
+            settings=settings,
+        )  # fmt: skip
+    sign_in_client(client, world.learner.email)
+    english = client.get("/wallet?lang=en").text
+    assert "<h1>My wallet</h1>" in english and "<h2>Import a credential</h2>" in english
+    assert re.search(r"<td>\d{4}-\d{2}-\d{2}</td>", english)
+
+    german = client.get("/wallet?lang=de").text
+    assert "<h1>Meine Wallet</h1>" in german and "<h2>Hier erworben</h2>" in german
+    assert "<h2>Einen Nachweis importieren</h2>" in german and ">aktiv</span>" in german
+    assert "Importieren und prüfen</button>" in german and "Noch nichts importiert." in german
+    assert re.search(r"<td>\d{1,2}\. \w+ \d{4}</td>", german)
+
+    french = client.get("/wallet?lang=fr").text
+    assert "<h1>Mon portefeuille</h1>" in french and "<h2>Importer une attestation</h2>" in french
+    assert "<h2>Attestations importées</h2>" in french and ">active</span>" in french
+
+    spanish = client.get("/wallet?lang=es").text
+    assert "<h1>Mi cartera</h1>" in spanish and "<h2>Importar una credencial</h2>" in spanish
+    assert "<h2>Obtenidas aquí</h2>" in spanish and ">activa</span>" in spanish
