@@ -210,3 +210,22 @@ def test_wallet_in_german_french_and_spanish(
     spanish = client.get("/wallet?lang=es").text
     assert "<h1>Mi cartera</h1>" in spanish and "<h2>Importar una credencial</h2>" in spanish
     assert "<h2>Obtenidas aquí</h2>" in spanish and ">activa</span>" in spanish
+
+
+def test_account_page_in_german_french_and_spanish(client: TestClient, world: World) -> None:
+    sign_in_client(client, world.learner.email)
+    english = client.get("/account?lang=en").text
+    assert "<h2>Your organisations</h2>" in english and "Change password</button>" in english
+
+    german = client.get("/account?lang=de").text
+    assert "<title>Ihr Konto" in german and "<h2>Ihre Organisationen</h2>" in german
+    assert "<td>Lernende/r</td>" in german and "Passwort ändern</button>" in german
+    assert "<h2>Verbundene Apps</h2>" in german and "Meine Daten herunterladen</button>" in german
+
+    french = client.get("/account?lang=fr").text
+    assert "<h2>Vos organisations</h2>" in french and "<td>apprenant</td>" in french
+    assert "Changer le mot de passe</button>" in french and "<h2>Jetons d’API</h2>" in french
+
+    spanish = client.get("/account?lang=es").text
+    assert "<h2>Sus organizaciones</h2>" in spanish and "<td>estudiante</td>" in spanish
+    assert "Cambiar la contraseña</button>" in spanish and "<h2>Sus datos</h2>" in spanish
