@@ -17,11 +17,12 @@ from microcred.catalogue import service as catalogue
 from microcred.credentials import service
 from microcred.settings import Settings
 from microcred.web.i18n import choose, from_accept_language
+from tests.assessment.conftest import Course, course
 from tests.catalogue.factories import definition_input, skills
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
 
-__all__ = ["definition_id", "skills"]
+__all__ = ["course", "definition_id", "skills"]
 
 
 def _lang(html: str) -> str:
@@ -229,3 +230,32 @@ def test_account_page_in_german_french_and_spanish(client: TestClient, world: Wo
     spanish = client.get("/account?lang=es").text
     assert "<h2>Sus organizaciones</h2>" in spanish and "<td>estudiante</td>" in spanish
     assert "Cambiar la contraseña</button>" in spanish and "<h2>Sus datos</h2>" in spanish
+
+
+def test_my_assessments_and_the_survey_in_german_french_and_spanish(
+    client: TestClient, course: Course
+) -> None:
+    staff = TestClient(client.app)
+    staff_token = sign_in_client(staff, "staff@north.example")
+    sign_in_client(client, "learner@example.org")
+    german = client.get("/assessments?lang=de").text
+    assert "<h1>Meine Prüfungen</h1>" in german and "<td>Quiz / Klausur</td>" in german
+    assert ">Nicht begonnen</td>" in german and "Verbleibende Versuche</th>" in german
+
+    rows = "learner@example.org,QUIZ-1,100\nlearner@example.org,PROJECT-1,5\n"
+    imported = staff.post(
+        f"/api/v1/definitions/{course.definition_id}/results/import",
+        content=f"email,assessment,score\n{rows}".encode(),
+        headers={"X-CSRF-Token": staff_token, "Content-Type": "text/csv"},
+    )  # fmt: skip
+    assert imported.status_code == 200, imported.text
+    english = client.get("/assessments?lang=en").text
+    assert ">Passed</td>" in english and "<legend>How was it? (a short survey)</legend>" in english
+    german = client.get("/assessments?lang=de").text
+    assert ">Bestanden</td>" in german
+    assert "<legend>Wie war es? (eine kurze Umfrage)</legend>" in german
+    assert "Feedback senden</button>" in german and 'aria-label="Bewertung"' in german
+    french = client.get("/assessments?lang=fr").text
+    assert ">Réussi</td>" in french and "<p>Le recommanderiez-vous ?</p>" in french
+    spanish = client.get("/assessments?lang=es").text
+    assert ">Superada</td>" in spanish and "Enviar opinión</button>" in spanish

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from microcred.db.base import Base, TimestampMixin, id_column, utcnow
+from microcred.i18n import N_
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -43,12 +44,12 @@ class AssessmentKind(enum.StrEnum):
 
 
 ASSESSMENT_KINDS = {
-    AssessmentKind.quiz: "Quiz / exam",
-    AssessmentKind.project: "Project",
-    AssessmentKind.practical: "Practical demonstration",
-    AssessmentKind.portfolio: "Portfolio",
-    AssessmentKind.attendance: "Workshop attendance",
-    AssessmentKind.experiential: "Experiential learning (signed off by a supervisor)",
+    AssessmentKind.quiz: N_("Quiz / exam"),
+    AssessmentKind.project: N_("Project"),
+    AssessmentKind.practical: N_("Practical demonstration"),
+    AssessmentKind.portfolio: N_("Portfolio"),
+    AssessmentKind.attendance: N_("Workshop attendance"),
+    AssessmentKind.experiential: N_("Experiential learning (signed off by a supervisor)"),
 }
 
 

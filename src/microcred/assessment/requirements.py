@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microcred.i18n import N_
+
 
 class RequirementState(enum.StrEnum):
     met = "met"
@@ -21,11 +23,11 @@ class RequirementState(enum.StrEnum):
 
 
 STATE_LABELS = {
-    RequirementState.met: "Passed",
-    RequirementState.pending: "In progress / awaiting review",
-    RequirementState.retry: "Not passed yet — you may try again",
-    RequirementState.failed: "Not passed — no attempts left",
-    RequirementState.not_started: "Not started",
+    RequirementState.met: N_("Passed"),
+    RequirementState.pending: N_("In progress / awaiting review"),
+    RequirementState.retry: N_("Not passed yet — you may try again"),
+    RequirementState.failed: N_("Not passed — no attempts left"),
+    RequirementState.not_started: N_("Not started"),
 }
 
 

@@ -51,6 +51,7 @@ from microcred.assessment.schemas import (
     WithdrawIn,
 )
 from microcred.errors import NotFound
+from microcred.i18n import gettext as _
 from microcred.spreadsheet import NotText, decode_text
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal
 from microcred.web.downloads import attachment
@@ -534,8 +535,8 @@ def _render_mine(
     return render(
         request, "assessment/mine.html", principal, rows=rows, kinds=ASSESSMENT_KINDS,
         labels=STATE_LABELS, survey_for=survey_for, survey=survey or {}, errors=errors or {},
-        field_labels=FIELD_LABELS | {f"rating-{survey_for}": "Rating",
-                                     f"comment-{survey_for}": "Comment"},
+        field_labels=FIELD_LABELS | {f"rating-{survey_for}": _("Rating"),
+                                     f"comment-{survey_for}": _("Comment")},
         status_code=status_code,
     )  # fmt: skip
 
