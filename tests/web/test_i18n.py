@@ -21,8 +21,9 @@ from tests.assessment.conftest import Course, course
 from tests.catalogue.factories import definition_input, skills
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
+from tests.pathways.conftest import Catalogue, defs, issue
 
-__all__ = ["course", "definition_id", "skills"]
+__all__ = ["course", "definition_id", "defs", "skills"]
 
 
 def _lang(html: str) -> str:
@@ -259,3 +260,44 @@ def test_my_assessments_and_the_survey_in_german_french_and_spanish(
     assert ">Réussi</td>" in french and "<p>Le recommanderiez-vous ?</p>" in french
     spanish = client.get("/assessments?lang=es").text
     assert ">Superada</td>" in spanish and "Enviar opinión</button>" in spanish
+
+
+def test_pathway_pages_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, defs: Catalogue,
+) -> None:  # fmt: skip
+    token = sign_in_client(client, "staff@north.example")
+    created = client.post(
+        "/api/v1/pathways",
+        headers={"X-CSRF-Token": token},
+        json={
+            "name": "Data", "kind": "certificate", "organisation": "north-college",
+            "publish": True, "qualification_definition_id": defs.qualification,
+            "requirements": {"type": "all_of", "children": [
+                {"type": "credential", "definition_id": defs.python},
+                {"type": "credential", "definition_id": defs.sql},
+            ]},
+        },
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    pathway_id = created.json()["id"]
+    issue(sessions, settings, defs.python)
+    client.post("/sign-out", data={"csrf_token": token})
+    sign_in_client(client, "learner@example.org")
+
+    english = client.get(f"/pathways/{pathway_id}?lang=en").text
+    assert "<h3>Shortest remaining route</h3>" in english and ">50% done</strong>" in english
+    german = client.get(f"/pathways/{pathway_id}?lang=de").text
+    assert '<h2 id="progress-title">Ihr Fortschritt</h2>' in german
+    assert "<h3>Kürzester verbleibender Weg</h3>" in german and ">50 % erledigt</strong>" in german
+    assert '<span class="tag">Zertifikat</span>' in german and ">Erledigt</span>" in german
+    assert "Noch 1 Nachweis, etwa" in german
+    french = client.get(f"/pathways/{pathway_id}?lang=fr").text
+    assert '<h2 id="progress-title">Votre progression</h2>' in french
+    assert "<h3>Chemin restant le plus court</h3>" in french and ">À faire</span>" in french
+    spanish = client.get(f"/pathways/{pathway_id}?lang=es").text
+    assert "<h3>Ruta restante más corta</h3>" in spanish and ">Pendiente</span>" in spanish
+
+    listing = client.get("/pathways?lang=de").text
+    assert "<h1>Lernpfade</h1>" in listing and "<p>50 % erledigt</p>" in listing
+    assert "<h1>Parcours</h1>" in client.get("/pathways?lang=fr").text
+    assert "<h1>Itinerarios</h1>" in client.get("/pathways?lang=es").text

@@ -18,6 +18,7 @@ from microcred.accounts.service import Principal, get_organisation, staff_organi
 from microcred.catalogue.models import CredentialDefinition, DefinitionStatus
 from microcred.credentials.service import credentials_of_learner
 from microcred.errors import PermissionDenied
+from microcred.i18n import N_
 from microcred.pathways import service, tree_form
 from microcred.pathways.errors import PathwayError
 from microcred.pathways.models import Pathway
@@ -53,14 +54,14 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["pathways"])
 
 POLICIES = {
-    "review": "Flag the award for staff review",
-    "revoke": "Revoke the qualification",
-    "keep": "Keep the award",
+    "review": N_("Flag the award for staff review"),
+    "revoke": N_("Revoke the qualification"),
+    "keep": N_("Keep the award"),
 }
 KINDS_OF_PATHWAY = {
-    "certificate": "Certificate",
-    "micro-degree": "Micro-degree",
-    "degree-credit": "Credit toward a degree",
+    "certificate": N_("Certificate"),
+    "micro-degree": N_("Micro-degree"),
+    "degree-credit": N_("Credit toward a degree"),
 }
 
 
