@@ -301,3 +301,43 @@ def test_pathway_pages_in_german_french_and_spanish(
     assert "<h1>Lernpfade</h1>" in listing and "<p>50 % erledigt</p>" in listing
     assert "<h1>Parcours</h1>" in client.get("/pathways?lang=fr").text
     assert "<h1>Itinerarios</h1>" in client.get("/pathways?lang=es").text
+
+
+def test_outcome_report_form_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        credential_id = service.issue_credential(
+            session, None, definition_id=definition_id, recipient_user_id=world.learner.id,
+            settings=settings,
+        ).id  # fmt: skip
+    sign_in_client(client, world.learner.email)
+    path = f"/wallet/outcomes?credential={credential_id}"
+    english = client.get(f"{path}&lang=en").text
+    assert "<legend>Your situation now</legend>" in english and "Save my report" in english
+
+    german = client.get(f"{path}&lang=de").text
+    assert "<h1>Wie ging es nach Ihrem Nachweis weiter?</h1>" in german
+    assert (
+        "<legend>Ihre aktuelle Situation</legend>" in german
+        and "> Auf Arbeitssuche</label>" in german
+    )
+    assert (
+        "Meine Angabe speichern</button>" in german
+        and '<h2 id="mine-heading">Ihre Nachweise' in german
+    )
+    assert re.search(r"Abgeschlossen am \d{1,2}\. \w+ \d{4}", german)
+
+    french = client.get(f"{path}&lang=fr").text
+    assert (
+        "<legend>Votre situation actuelle</legend>" in french and "> Indépendant</label>" in french
+    )
+    assert "Enregistrer ma déclaration</button>" in french
+
+    spanish = client.get(f"{path}&lang=es").text
+    assert (
+        "<legend>Su situación actual</legend>" in spanish
+        and "> Buscando trabajo</label>" in spanish
+    )
+    assert "Guardar mi respuesta</button>" in spanish

@@ -12,6 +12,7 @@ from sqlalchemy import Date, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcred.db.base import Base, TimestampMixin, id_column
+from microcred.i18n import N_
 
 
 class EmploymentStatus(enum.StrEnum):
@@ -24,12 +25,12 @@ class EmploymentStatus(enum.StrEnum):
 
 
 EMPLOYMENT_STATUSES = {
-    EmploymentStatus.employed_related: "Employed in a role related to this credential",
-    EmploymentStatus.employed_other: "Employed in another role",
-    EmploymentStatus.self_employed: "Self-employed",
-    EmploymentStatus.further_study: "In further study",
-    EmploymentStatus.seeking_work: "Seeking work",
-    EmploymentStatus.prefer_not_to_say: "Prefer not to say",
+    EmploymentStatus.employed_related: N_("Employed in a role related to this credential"),
+    EmploymentStatus.employed_other: N_("Employed in another role"),
+    EmploymentStatus.self_employed: N_("Self-employed"),
+    EmploymentStatus.further_study: N_("In further study"),
+    EmploymentStatus.seeking_work: N_("Seeking work"),
+    EmploymentStatus.prefer_not_to_say: N_("Prefer not to say"),
 }
 
 
