@@ -22,8 +22,10 @@ from tests.catalogue.factories import definition_input, skills
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import definition_id, issue_input
 from tests.pathways.conftest import Catalogue, defs, issue
+from tests.wallet.test_plans import occupation
+from tests.web.test_plans_web import _catalogue as plan_catalogue
 
-__all__ = ["course", "definition_id", "defs", "skills"]
+__all__ = ["course", "definition_id", "defs", "occupation", "skills"]
 
 
 def _lang(html: str) -> str:
@@ -341,3 +343,29 @@ def test_outcome_report_form_in_german_french_and_spanish(
         and "> Buscando trabajo</label>" in spanish
     )
     assert "Guardar mi respuesta</button>" in spanish
+
+
+def test_learning_plan_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    occupation: str,
+) -> None:  # fmt: skip
+    plan_catalogue(sessions, settings, world)
+    sign_in_client(client, world.learner.email)
+    params = {"job": "data analyst"}
+    english = client.get("/learning-plan", params={**params, "lang": "en"}).text
+    assert "<h2>Your steps</h2>" in english and "Make my plan</button>" in english
+
+    german = client.get("/learning-plan", params={**params, "lang": "de"}).text
+    assert "<h1>Lernplan</h1>" in german and "<h2>Ihre Schritte</h2>" in german
+    assert (
+        "Meinen Plan erstellen</button>" in german and "</strong> jetzt vorhanden</div>" in german
+    )
+    assert "<h2>Durch Ihre Nachweise bereits belegt</h2>" in german
+
+    french = client.get("/learning-plan", params={**params, "lang": "fr"}).text
+    assert "<h1>Plan d’apprentissage</h1>" in french and "<h2>Vos étapes</h2>" in french
+    assert "Établir mon plan</button>" in french
+
+    spanish = client.get("/learning-plan", params={**params, "lang": "es"}).text
+    assert "<h1>Plan de aprendizaje</h1>" in spanish and "<h2>Sus pasos</h2>" in spanish
+    assert "Crear mi plan</button>" in spanish
