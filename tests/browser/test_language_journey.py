@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.settings import Settings
-from tests.browser.conftest import issue_to_learner
+from tests.browser.conftest import issue_to_learner, sign_in
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.catalogue.factories import skills
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 
 __all__ = ["skills"]
 
@@ -41,3 +41,18 @@ def test_a_visitor_switches_the_credential_page_to_german(
     page.wait_for_url("**/verify")
     assert page.locator("html").get_attribute("lang") == "de"
     assert page.get_by_role("heading", name="Einen Nachweis prüfen").is_visible()
+
+
+def test_the_learners_wallet_in_german_has_nothing_for_axe_to_fault(
+    live_server: str, page: Any, sessions: sessionmaker[Session], settings: Settings,
+    world: World, skills: dict[str, str],
+) -> None:  # fmt: skip
+    issue_to_learner(sessions, settings, world.learner.id, "Data Literacy")
+    sign_in(page, live_server, world.learner.email, PASSWORD)
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/wallet?lang=de")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.get_by_role("heading", name="Meine Wallet").is_visible()
+    assert page.get_by_role("heading", name="Einen Nachweis importieren").is_visible()
+    assert page.get_by_role("button", name="Importieren und prüfen").is_visible()
+    assert [describe("German wallet", v) for v in axe_violations(page)] == []
