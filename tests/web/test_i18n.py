@@ -369,3 +369,15 @@ def test_learning_plan_in_german_french_and_spanish(
     spanish = client.get("/learning-plan", params={**params, "lang": "es"}).text
     assert "<h1>Plan de aprendizaje</h1>" in spanish and "<h2>Sus pasos</h2>" in spanish
     assert "Crear mi plan</button>" in spanish
+
+
+def test_public_profile_form_in_german_french_and_spanish(client: TestClient, world: World) -> None:
+    sign_in_client(client, world.learner.email)
+    assert "Publish my profile</label>" in client.get("/wallet/profile?lang=en").text
+    german = client.get("/wallet/profile?lang=de").text
+    assert "<h1>Mein öffentliches Profil</h1>" in german and "Mein Profil veröffentlichen" in german
+    assert "<legend>Hier erworbene Nachweise</legend>" in german and ">Speichern</button>" in german
+    french = client.get("/wallet/profile?lang=fr").text
+    assert "<h1>Mon profil public</h1>" in french and "Publier mon profil" in french
+    spanish = client.get("/wallet/profile?lang=es").text
+    assert "<h1>Mi perfil público</h1>" in spanish and "Publicar mi perfil" in spanish
