@@ -381,3 +381,24 @@ def test_public_profile_form_in_german_french_and_spanish(client: TestClient, wo
     assert "<h1>Mon profil public</h1>" in french and "Publier mon profil" in french
     spanish = client.get("/wallet/profile?lang=es").text
     assert "<h1>Mi perfil público</h1>" in spanish and "Publicar mi perfil" in spanish
+
+
+def test_presentations_page_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        service.issue_credential(
+            session, None, definition_id=definition_id, recipient_user_id=world.learner.id,
+            settings=settings,
+        )  # fmt: skip
+    sign_in_client(client, world.learner.email)
+    assert "Download presentation</button>" in client.get("/wallet/presentations?lang=en").text
+    german = client.get("/wallet/presentations?lang=de").text
+    assert "<h1>Nachweise einer prüfenden Stelle vorlegen</h1>" in german
+    assert "<legend>Vorzulegende Nachweise</legend>" in german
+    assert "Präsentation herunterladen</button>" in german
+    french = client.get("/wallet/presentations?lang=fr").text
+    assert "<legend>Attestations à présenter</legend>" in french
+    spanish = client.get("/wallet/presentations?lang=es").text
+    assert "<legend>Credenciales que presentar</legend>" in spanish
