@@ -402,3 +402,31 @@ def test_presentations_page_in_german_french_and_spanish(
     assert "<legend>Attestations à présenter</legend>" in french
     spanish = client.get("/wallet/presentations?lang=es").text
     assert "<legend>Credenciales que presentar</legend>" in spanish
+
+
+def test_wallet_app_offer_page_in_german_french_and_spanish(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        credential_id = service.issue_credential(
+            session, None, definition_id=definition_id, recipient_user_id=world.learner.id,
+            settings=settings,
+        ).id  # fmt: skip
+    csrf = sign_in_client(client, world.learner.email)
+    created = client.post(
+        f"/credentials/{credential_id}/wallet-offers", data={"csrf_token": csrf},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303
+    offer = created.headers["location"]
+    assert "Open in my wallet app</a>" in client.get(offer, params={"lang": "en"}).text
+    german = client.get(offer, params={"lang": "de"}).text
+    assert (
+        "In meiner Wallet-App öffnen</a>" in german and "<h2>Was Ihre Wallet erhält</h2>" in german
+    )
+    assert "Neuer QR-Code</button>" in german and 'id="offer-pin"' in german
+    french = client.get(offer, params={"lang": "fr"}).text
+    assert "Ouvrir dans mon application de portefeuille</a>" in french
+    spanish = client.get(offer, params={"lang": "es"}).text
+    assert "Abrir en mi aplicación de cartera</a>" in spanish
