@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Invitation, User
 from microcred.accounts.service import Principal
+from microcred.i18n import N_, using_locale
 from microcred.i18n import gettext as _
-from microcred.i18n import using_locale
 from microcred.mail.service import absolute_link, mail_enabled, queue_mail, render_mail
 from microcred.settings import Settings
 
@@ -23,46 +23,50 @@ if TYPE_CHECKING:
     from microcred.accounts.admin import Invited, RecipientInvitation
 
 
+def _queue_link_mail(
+    session: Session,
+    settings: Settings,
+    user: User,
+    *,
+    template: str,
+    subject: str,
+    path: str,
+    kind: str,
+    dedupe_key: str,
+) -> bool:
+    """A one-time link to the account's own address, in the account's language (``subject``
+    is the English text, marked with ``N_`` where it is written); False when mail is off."""
+    text, html = render_mail(
+        template, locale=user.locale, name=user.name, email=user.email,
+        link=absolute_link(settings, path), base_url=settings.base_url,
+    )  # fmt: skip
+    with using_locale(user.locale):
+        translated = _(subject)
+    queued = queue_mail(
+        session, settings, to=user.email, subject=translated, text=text, html=html, kind=kind,
+        user_id=user.id, dedupe_key=dedupe_key,
+    )  # fmt: skip
+    return queued is not None
+
+
 def queue_password_reset(
     session: Session, settings: Settings, user: User, secret: str, reset_id: str
 ) -> bool:
-    link = absolute_link(settings, f"/password-reset/{secret}")
-    text, html = render_mail(
-        "password_reset",
-        locale=user.locale,
-        name=user.name,
-        email=user.email,
-        link=link,
-        base_url=settings.base_url,
-    )
-    with using_locale(user.locale):
-        subject = _("Reset your password")
-    queued = queue_mail(
-        session, settings, to=user.email, subject=subject, text=text, html=html,
-        kind=RESET_MAIL, user_id=user.id, dedupe_key=f"reset:{reset_id}",
+    return _queue_link_mail(
+        session, settings, user, template="password_reset",
+        subject=N_("Reset your password"), path=f"/password-reset/{secret}", kind=RESET_MAIL,
+        dedupe_key=f"reset:{reset_id}",
     )  # fmt: skip
-    return queued is not None
 
 
 def queue_verification(
     session: Session, settings: Settings, user: User, secret: str, verification_id: str
 ) -> bool:
-    link = absolute_link(settings, f"/verify-email/{secret}")
-    text, html = render_mail(
-        "verify_email",
-        locale=user.locale,
-        name=user.name,
-        email=user.email,
-        link=link,
-        base_url=settings.base_url,
-    )
-    with using_locale(user.locale):
-        subject = _("Confirm your e-mail address")
-    queued = queue_mail(
-        session, settings, to=user.email, subject=subject, text=text,
-        html=html, kind=VERIFY_MAIL, user_id=user.id, dedupe_key=f"verify:{verification_id}",
+    return _queue_link_mail(
+        session, settings, user, template="verify_email",
+        subject=N_("Confirm your e-mail address"), path=f"/verify-email/{secret}",
+        kind=VERIFY_MAIL, dedupe_key=f"verify:{verification_id}",
     )  # fmt: skip
-    return queued is not None
 
 
 def queue_invitation(
