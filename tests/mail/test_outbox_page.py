@@ -123,3 +123,17 @@ def test_without_mail_the_page_says_how_to_turn_it_on(
     page = client.get("/admin/mail")
     assert page.status_code == 200 and 'id="mail-off"' in page.text
     assert 'id="mail-test"' not in page.text
+
+
+def test_the_outbox_pages_through_long_lists_keeping_the_filter(
+    mail_client: TestClient, sessions: sessionmaker[Session], platform_admin: str,
+    mail_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(admin, "PER_PAGE", 2)
+    seed(sessions, mail_settings)
+    sign_in_client(mail_client, platform_admin)
+    first = mail_client.get("/admin/mail")
+    assert outbox_rows(first.text) == 3 and "Page 1 of 2" in first.text
+    assert 'href="?state=&amp;page=2" rel="next"' in first.text and 'rel="prev"' not in first.text
+    second = mail_client.get("/admin/mail?page=2")
+    assert outbox_rows(second.text) == 2 and 'href="?state=&amp;page=1" rel="prev"' in second.text
