@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from microcred import __version__
 from microcred.skills import service
 from microcred.skills.loader import load_default_taxonomy
 from microcred.skills.models import Skill
@@ -133,6 +134,10 @@ def test_pages_search_skill_occupation_and_about(client: TestClient) -> None:
     assert client.get("/occupations/view", params={"uri": ICT_SECURITY_ADMIN}).status_code == 200
     about = client.get("/about").text
     assert "ESCO, European Commission" in about and "CC BY 4.0" in about and "SkillSpan" in about
+    assert "Loaded taxonomy" in about
+    # The footer's version is the package's, never the page's taxonomy object.
+    for text in (page.text, about):
+        assert f"microcred {__version__} ·" in text and "object at 0x" not in text
     assert client.get("/skills/view", params={"uri": "http://example.org/x"}).status_code == 404
 
 

@@ -38,6 +38,11 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     app_context: AppContext = request.app.state.context
+    shadowed = context.keys() & app_context.templates.env.globals.keys()
+    if shadowed:
+        # A page's value would hide the global every template relies on (the footer once showed
+        # an object's repr where the version belongs): a programming error, caught in tests.
+        raise ValueError(f"Page context names template globals: {', '.join(sorted(shadowed))}")
     unread = unread_notifications(request, principal)
     set_locale(request_locale(request, principal.locale if principal else None))
     return app_context.templates.TemplateResponse(

@@ -192,7 +192,7 @@ def skills_page(
         type=type,
         hits=hits,
         occupations=occupations,
-        version=next((v for v in versions if v.is_current), None),
+        taxonomy=next((v for v in versions if v.is_current), None),
         skill_types=["skill/competence", "knowledge", "technology"],
     )
 
@@ -235,7 +235,7 @@ def about_page(request: Request, session: DbSession, principal: OptionalPrincipa
         request,
         "skills/about.html",
         principal,
-        version=next((v for v in versions if v.is_current), None),
+        taxonomy=next((v for v in versions if v.is_current), None),
     )
 
 
