@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from microcred.accounts import admin, recovery, verification
 from microcred.accounts import service as accounts
 from microcred.accounts.mailing import INVITATION_MAIL, RESET_MAIL, mail_recipient_invitations
-from microcred.accounts.models import AuditEvent, User
+from microcred.accounts.models import AuditEvent, Membership, User
 from microcred.accounts.service import SignInThrottled
 from microcred.credentials.service import issue_credential
 from microcred.errors import NotFound, PermissionDenied
@@ -24,6 +24,7 @@ from microcred.mail.models import MailMessage
 from microcred.mail.service import send_pending
 from microcred.settings import Settings
 from microcred.web.app import create_app
+from tests.accounts.test_recovery import invited_learner
 from tests.catalogue.factories import skills
 from tests.conftest import PASSWORD, World, sign_in_client
 from tests.credentials.service.conftest import definition_id
@@ -296,6 +297,58 @@ def test_without_mail_sign_up_sends_nothing_and_offers_no_confirmation(
         "This server sends no e-mail" in client.get("/sign-up", follow_redirects=False).text or True
     )
     assert queued(sessions) == 0
+
+
+@pytest.mark.both_databases
+def test_a_reset_link_an_admin_makes_is_emailed_to_the_account_and_still_shown(
+    mail_client: TestClient,
+    sessions: sessionmaker[Session],
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    world: World,
+) -> None:
+    own = invited_learner(sessions, world, "ina@example.org")
+    token = sign_in_client(mail_client, "admin@north.example")
+    with sessions() as session:
+        membership = session.scalars(select(Membership.id).where(Membership.user_id == own)).one()
+    page = mail_client.post(
+        f"/manage/members/{membership}/reset-link",
+        data={"csrf_token": token, "organisation": "north-college"},
+    )
+    assert page.status_code == 200
+    assert "A password reset link was e-mailed to ina@example.org" in page.text
+    assert "this server sends no e-mail" not in page.text
+    shown = re.search(r'id="reset-link" class="secret">[^<]*(/password-reset/[^<]+)<', page.text)
+    assert shown
+    assert send_pending(sessions, mail_settings).sent == 1
+    [mail] = smtp_server.to("ina@example.org")
+    assert mail["X-Microcred-Kind"] == RESET_MAIL
+    assert link_in(smtp_server, "ina@example.org", "/password-reset/") == shown.group(1)
+    with sessions() as session:
+        details = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "account.reset_link_created")
+        ).one()
+    assert details == {"email": "ina@example.org", "mailed": True}
+
+
+def test_a_reset_link_the_operator_makes_is_emailed_when_mail_is_on(
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    world: World,
+) -> None:
+    from microcred.cli.main import app as cli
+
+    monkeypatch.setenv("MICROCRED_SMTP_URL", smtp_server.url)
+    result = runner.invoke(cli, ["accounts", "reset-link", "learner@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "(also e-mailed to them)" in result.output
+    shown = re.search(r"(/password-reset/\S+)", result.output)
+    assert shown
+    send_pending(sessions, mail_settings)
+    assert link_in(smtp_server, "learner@example.org", "/password-reset/") == shown.group(1)
 
 
 # --- invitations ------------------------------------------------------------------------------

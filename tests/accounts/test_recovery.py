@@ -125,6 +125,7 @@ def test_an_admin_makes_a_link_on_the_members_page_and_the_learner_uses_it(
     )
     link = re.search(r'id="reset-link" class="secret">([^<]+)<', made.text)
     assert made.status_code == 200 and link, made.text
+    assert "this server sends no e-mail" in made.text and "was e-mailed" not in made.text
     path = link.group(1).split("127.0.0.1:8000", 1)[-1]
 
     stranger = TestClient(app)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -56,6 +56,8 @@ class ResetLink:
     user: User
     secret: str
     expires_at: datetime
+    mailed: bool = False
+    """Whether the link was also queued as an e-mail to the account's address."""
 
 
 def _hash(secret: str) -> str:
@@ -99,19 +101,35 @@ def why_not(session: Session, principal: Principal | None, user: User) -> str | 
 
 
 def create_reset_link(
-    session: Session, principal: Principal | None, user_id: str, *, now: datetime | None = None
+    session: Session,
+    principal: Principal | None,
+    user_id: str,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> ResetLink:
-    """A new one-time link for the account (older unused ones withdrawn); audited."""
+    """A new one-time link for the account (older unused ones withdrawn); audited. With
+    ``settings`` of a server that sends mail, the link is also e-mailed to the account's address
+    (``mailed``), as *Forgot your password?* would; it is still returned, for the maker to pass
+    on when the mail does not arrive."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such account.")
     refusal = why_not(session, principal, user)
     if refusal is not None:
         raise PermissionDenied(refusal)
-    link, _ = _new_link(session, user, principal.user_id if principal else None, now or utcnow())
+    link, reset = _new_link(
+        session, user, principal.user_id if principal else None, now or utcnow()
+    )
+    if settings is not None and mail_enabled(settings):
+        link = replace(
+            link, mailed=queue_password_reset(session, settings, user, link.secret, reset.id)
+        )
     record_audit(
         session, principal, "account.reset_link_created", object_type="user", object_id=user.id,
-        details={"email": user.email}, summary=f"Made a password reset link for {user.email}",
+        details={"email": user.email, "mailed": link.mailed},
+        summary=f"Made a password reset link for {user.email}"
+        + (" and e-mailed it" if link.mailed else ""),
     )  # fmt: skip
     session.flush()
     return link

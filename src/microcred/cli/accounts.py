@@ -91,7 +91,8 @@ def set_password(
 def reset_link(
     email: Annotated[str, typer.Argument(help="The account's e-mail address")],
 ) -> None:
-    """Make a one-time password reset link for an account (valid 24 hours; pass it on)."""
+    """Make a one-time password reset link for an account (valid 24 hours; pass it on). A server
+    that sends mail also e-mails it to the account."""
     from sqlalchemy import select
 
     from microcred.accounts import recovery
@@ -104,10 +105,12 @@ def reset_link(
         user = session.scalar(select(User).where(User.email == address))
         if user is None:
             raise NotFound(f"No account for {address}.")
-        made = recovery.create_reset_link(session, None, user.id)
-        base = get_settings().base_url.rstrip("/")
+        settings = get_settings()
+        made = recovery.create_reset_link(session, None, user.id, settings=settings)
+        base = settings.base_url.rstrip("/")
+        mailed = " (also e-mailed to them)" if made.mailed else ""
         console.print(
-            f"Password reset link for {user.email} (valid until "
+            f"Password reset link for {user.email}{mailed} (valid until "
             f"{made.expires_at:%Y-%m-%d %H:%M} UTC, once):\n{base}/password-reset/{made.secret}",
             highlight=False,
             soft_wrap=True,

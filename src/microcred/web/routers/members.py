@@ -138,7 +138,9 @@ def members_reset_link(
     if membership is None or membership.organisation_id != current.id:
         raise NotFound("No such member.")
     try:
-        made = recovery.create_reset_link(session, principal, membership.user_id)
+        made = recovery.create_reset_link(
+            session, principal, membership.user_id, settings=app_context(request).settings
+        )
     except PermissionDenied as error:
         session.rollback()
         return _members_page(
