@@ -8,6 +8,7 @@ import microcred.catalogue.models
 import microcred.credentials.models
 import microcred.endorsements.models
 import microcred.ledger.models
+import microcred.lti.models
 import microcred.mail.models
 import microcred.notifications.models
 import microcred.obapi.models

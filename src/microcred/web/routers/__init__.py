@@ -13,6 +13,7 @@ from microcred.web.routers import (
     home,
     issuance_settings,
     ledger,
+    lti,
     mail_admin,
     market,
     members,
@@ -58,6 +59,7 @@ ROUTERS: list[APIRouter] = [
         notifications,
         obapi,
         mail_admin,
+        lti,
     )
     for router in module.routers
 ]
