@@ -1,7 +1,7 @@
-"""WCAG 2.1 AA in Chromium: axe-core audits a representative page of every capability, as each
+"""WCAG 2.2 AA in Chromium: axe-core audits a representative page of every capability, as each
 role sees it, each page reflows at 320 CSS px, and the skip link works from the keyboard.
 
-Every violation axe reports under the WCAG 2.0/2.1 A and AA rules and its best-practice rules
+Every violation axe reports under the WCAG 2.0/2.1/2.2 A and AA rules and its best-practice rules
 (headings, landmarks) fails the test, whatever its impact: the minor and moderate ones found were
 fixed too, so any new one is a regression. The message lists each by page, rule, impact and
 element. See docs/accessibility.md.
@@ -33,7 +33,7 @@ from tests.wallet.test_plans import occupation
 
 __all__ = ["cohort", "corpus_file", "defs", "ingested", "issue", "occupation", "skills"]
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BEST_PRACTICE = ["best-practice"]
 """axe's own rules beyond WCAG's letter: headings in order, one main landmark, all content in
 landmarks, one h1, no empty table header."""
@@ -89,10 +89,10 @@ def pages_world(
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.0/2.1 A and AA and best-practice violations on the page as it stands."""
+    """axe-core's WCAG 2.0/2.1/2.2 A and AA and best-practice violations on the page now."""
     from axe_playwright_python.sync_playwright import Axe
 
-    tags = WCAG_21_AA + BEST_PRACTICE
+    tags = WCAG_22_AA + BEST_PRACTICE
     options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
     return list(Axe().run(page, options=options).response["violations"])
 
@@ -133,7 +133,7 @@ def signed_in(browser: Any, base_url: str, email: str) -> Any:
     return page
 
 
-def test_no_page_of_any_role_has_a_wcag_21_aa_violation_axe_can_find(
+def test_no_page_of_any_role_has_a_wcag_22_aa_violation_axe_can_find(
     live_server: str, browser: Any, page: Any, world: World, pages_world: Pages,
     platform_admin: str,
 ) -> None:  # fmt: skip
@@ -220,7 +220,7 @@ def test_no_page_of_any_role_has_a_wcag_21_aa_violation_axe_can_find(
     audit.visit(root, "/admin/organisations")
     root.context.close()
 
-    assert not audit.found, "\n".join([f"{len(audit.found)} WCAG 2.1 AA violations:", *audit.found])
+    assert not audit.found, "\n".join([f"{len(audit.found)} WCAG 2.2 AA violations:", *audit.found])
 
 
 def test_the_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_the_content(

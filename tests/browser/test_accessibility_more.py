@@ -1,4 +1,4 @@
-"""WCAG 2.1 AA in Chromium, continued: axe-core and the 320 px reflow check on the pages
+"""WCAG 2.2 AA in Chromium, continued: axe-core and the 320 px reflow check on the pages
 test_accessibility.py leaves out — assessor scoring, articulation agreements, the Open Badges 3.0
 API consent page, a wallet-app offer, a public profile — and on forms re-rendered with their
 errors, which must announce them (an alert that takes focus) and tie each to its field."""
@@ -132,6 +132,8 @@ def test_scoring_articulation_consent_wallet_offers_and_profiles_have_no_axe_vio
     audit.check(learner, "/wallet/offers/…")
     pin = learner.locator("#offer-pin").inner_text()  # shown whole, spoken digit by digit
     assert learner.locator("#offer-pin-spoken").text_content() == " ".join(pin)
+    # 3.3.8: the PIN is text that can be selected and copied, not an image to transcribe
+    assert learner.locator("#offer-pin").evaluate("e => getComputedStyle(e).userSelect") != "none"
     assert "link given below" in (learner.locator("#offer-qr").get_attribute("alt") or "")
     learner.context.close()
 
