@@ -18,7 +18,7 @@ pot=$scratch
 
 extract() {
   "$pybabel" extract -F babel.cfg --no-location --sort-output --project=microcred \
-    --keywords=_ --keywords=N_ --keywords=gettext --keywords=ngettext:1,2 --keywords=pgettext:1c,2 \
+    --keywords=_ --keywords=N_ --keywords=gettext --keywords=ngettext:1,2 --keywords=pgettext:1c,2 --keywords=L_ --keywords=L_plural:1,2 \
     -o "$pot" src/microcred >/dev/null
 }
 

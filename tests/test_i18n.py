@@ -3,7 +3,10 @@ files are up to date, and the Python helpers translate into the context's locale
 
 from __future__ import annotations
 
+import copy
+import json
 import os
+import pickle
 import subprocess
 import sys
 from datetime import date
@@ -15,14 +18,18 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from microcred.i18n import (
+    L_,
     LOCALE_DIR,
     LOCALES,
+    Joined,
+    L_plural,
     current_locale,
     format_date,
     gettext,
     ngettext,
     pgettext,
     supported,
+    translate,
     using_locale,
 )
 
@@ -115,3 +122,33 @@ def test_dates_are_written_out_for_the_locale() -> None:
 def test_supported_reads_language_tags() -> None:
     assert supported("fr_CA") == "fr" and supported("ES") == "es"
     assert supported("pt-BR") is None and supported(None) is None
+
+
+def test_lazy_messages_are_english_strings_translated_only_where_shown() -> None:
+    reason = L_("%(suite)s: %(reason)s", suite="eddsa-rdfc-2022", reason=L_("Signature verified"))
+    assert reason == "eddsa-rdfc-2022: Signature verified" and isinstance(reason, str)
+    assert json.dumps({"reason": reason}) == '{"reason": "eddsa-rdfc-2022: Signature verified"}'
+    copied = copy.deepcopy({"reason": reason})["reason"]
+    assert translate(pickle.loads(pickle.dumps(reason))) == reason == copied
+    with using_locale("de"):
+        assert str(reason) == "eddsa-rdfc-2022: Signature verified"
+        assert translate(reason) == "eddsa-rdfc-2022: Signatur geprüft"
+        assert translate(copied) == "eddsa-rdfc-2022: Signatur geprüft"
+        quoted = L_(
+            "Unknown JSON-LD context %(context)s",
+            context=repr("https://x.example/Signature verified"),
+        )
+        assert (
+            translate(quoted)
+            == "Unbekannter JSON-LD-Kontext 'https://x.example/Signature verified'"
+        )
+        assert translate("plain text") == "plain text" and translate(None) == ""
+    singular, plural = (
+        "%(count)s endorsement verified: %(endorsements)s",
+        ("%(count)s endorsements verified: %(endorsements)s"),
+    )
+    two = L_plural(singular, plural, 2, endorsements=Joined("; ", [L_("on the issuer"), "b"]))
+    assert two == "2 endorsements verified: on the issuer; b"
+    assert L_plural(singular, plural, 1, endorsements="a") == "1 endorsement verified: a"
+    with using_locale("fr"):
+        assert translate(two) == "2 recommandations vérifiées : sur l’émetteur; b"

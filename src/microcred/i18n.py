@@ -8,7 +8,7 @@ without a translation falls back to its English msgid.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -89,6 +89,99 @@ def N_(message: str) -> str:
     return message
 
 
+class Text(str):
+    """English text that remembers how it was made, so that it can be shown in another language
+    later (:func:`translate`). Everywhere else — JSON, the CLI, logs, comparisons — it is exactly
+    the English string, so code that builds a message once for the API and for a page (a
+    verification reason) need not choose a language."""
+
+    def translated(self) -> str:
+        return str.__str__(self)
+
+    def __copy__(self) -> Text:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Text:
+        return self
+
+
+def _english(message: str, params: Mapping[str, object]) -> str:
+    return message % {name: str(value) for name, value in params.items()} if params else message
+
+
+class Message(Text):
+    """A marked message with ``%(name)s`` parameters, made by :func:`L_` or :func:`L_plural`.
+    Parameters that are themselves :class:`Text` are translated too; other values (what the
+    credential says, a URL, a date) are kept as they are."""
+
+    msgid: str
+    plural: str | None
+    number: int | None
+    params: Mapping[str, object]
+
+    def __new__(
+        cls,
+        msgid: str,
+        params: Mapping[str, object],
+        plural: str | None = None,
+        count: int | None = None,
+    ) -> Message:
+        chosen = plural if plural is not None and count != 1 else msgid
+        made = super().__new__(cls, _english(chosen, params))
+        made.msgid, made.plural, made.number, made.params = msgid, plural, count, dict(params)
+        return made
+
+    def translated(self) -> str:
+        catalog = translations(current_locale())
+        if self.plural is not None:
+            text = catalog.ngettext(self.msgid, self.plural, self.number or 0)
+        else:
+            text = catalog.gettext(self.msgid)
+        values = {name: translate(value) for name, value in self.params.items()}
+        return text % values if self.params else text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self.msgid, self.params, self.plural, self.number))
+
+
+class Joined(Text):
+    """Texts joined by a separator (``"; "``), each translated on its own."""
+
+    parts: tuple[object, ...]
+    separator: str
+
+    def __new__(cls, separator: str, parts: Iterable[object]) -> Joined:
+        items = tuple(parts)
+        made = super().__new__(cls, separator.join(str(part) for part in items))
+        made.parts, made.separator = items, separator
+        return made
+
+    def translated(self) -> str:
+        return self.separator.join(translate(part) for part in self.parts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Joined, (self.separator, self.parts))
+
+
+def L_(message: str, **params: object) -> Message:
+    """A message kept lazy: English where it is read as a string, in the reader's language
+    where it is shown through :func:`translate` (a page, a mail). Extracted like ``_()``."""
+    return Message(message, params)
+
+
+def L_plural(singular: str, plural: str, count: int, /, **params: object) -> Message:
+    """:func:`L_` with a plural form chosen by ``count`` (``ngettext``), which is also the
+    ``%(count)s`` parameter."""
+    return Message(singular, {"count": count, **params}, plural, count)
+
+
+def translate(value: object) -> str:
+    """``value`` in the current locale when it is a :class:`Text`, else as it is (``str``)."""
+    if isinstance(value, Text):
+        return value.translated()
+    return "" if value is None else str(value)
+
+
 def format_date(value: date | datetime | str | None, locale: str | None = None) -> str:
     """A date written out for the locale ("24 November 2026", "24. November 2026"); an ISO
     string is parsed first, and text that is not a date comes back unchanged."""
@@ -111,7 +204,9 @@ def install(environment: Environment) -> None:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
-    environment.globals.update(current_locale=current_locale, locale_names=LOCALE_NAMES)
+    environment.globals.update(
+        current_locale=current_locale, locale_names=LOCALE_NAMES, translate=translate
+    )
     environment.filters["format_date"] = format_date
 
 
@@ -119,7 +214,12 @@ __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
     "LOCALE_NAMES",
+    "L_",
     "N_",
+    "Joined",
+    "L_plural",
+    "Message",
+    "Text",
     "current_locale",
     "format_date",
     "gettext",
@@ -129,5 +229,6 @@ __all__ = [
     "pgettext",
     "set_locale",
     "supported",
+    "translate",
     "using_locale",
 ]

@@ -45,6 +45,7 @@ from microcred.credentials.verify import (
 )
 from microcred.db.prepared import DriverReads, PreparedRead
 from microcred.errors import MicrocredError
+from microcred.i18n import L_
 from microcred.ledger.errors import LedgerError
 from microcred.ledger.service import (
     LATEST_TREE_SIZE,
@@ -430,7 +431,11 @@ def _ledger_checks(
     except (LedgerError, CredentialError, TypeError, ValueError):
         return []
     return [
-        Check(check.name, check.status, f"{entry.leaf.event.value}: {check.reason}")
+        Check(
+            check.name,
+            check.status,
+            L_("%(event)s: %(reason)s", event=entry.leaf.event.value, reason=check.reason),
+        )
         for entry in entries
         for check in entry.checks
     ]

@@ -50,6 +50,7 @@ from microcred.endorsements.documents import (
     endorsement_label,
     is_endorsement,
 )
+from microcred.i18n import L_, Joined, L_plural, Text
 
 CheckStatus = Literal["pass", "fail", "warning"]
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -75,6 +76,20 @@ VP_JWT_TYPE = JOSE_TYPES["vp-jose"][0]
 PRESENTATION_MAX_AGE = timedelta(hours=24)
 """A presentation created longer ago than this is reported with a freshness warning."""
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+_ON_THE: dict[str, Text] = {
+    "credential": L_("on the credential"),
+    "issuer": L_("on the issuer"),
+    "achievement": L_("on the achievement"),
+    "achievement creator": L_("on the achievement creator"),
+}
+"""Where an endorsement was found, as its report line says."""
+
+
+def _suite_says(suite: str, reason: str) -> str:
+    """A proof line: its suite (``eddsa-rdfc-2022``, ``VC-JWT``) and what it found."""
+    return L_("%(suite)s: %(reason)s", suite=suite, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -186,23 +201,23 @@ def nested_too_deeply(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
 def _parse_text(text: str, prefix: str) -> _Parsed:
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
-        raise CredentialError("The input is empty")
+        raise CredentialError(L_("The input is empty"))
     if stripped[0] == "{":
         if nested_too_deeply(stripped):
-            raise CredentialError("The JSON is nested too deeply")
+            raise CredentialError(L_("The JSON is nested too deeply"))
         try:
             value = json.loads(stripped)
         except ValueError as error:  # JSONDecodeError, or an integer too long to convert
-            raise CredentialError(f"Not valid JSON: {error}") from error
+            raise CredentialError(L_("Not valid JSON: %(error)s", error=error)) from error
         except RecursionError as error:
-            raise CredentialError("The JSON is nested too deeply") from error
+            raise CredentialError(L_("The JSON is nested too deeply")) from error
         if not isinstance(value, dict):
-            raise CredentialError("The credential must be a JSON object")
+            raise CredentialError(L_("The credential must be a JSON object"))
         return _Parsed(value, f"{prefix}json")
     if looks_like_jwt(stripped):
         decoded = decode_jwt(stripped)
         return _Parsed(decoded.credential, f"{prefix}jwt", decoded)
-    raise CredentialError("Not a credential: expected JSON, a compact JWT, or a PNG/SVG image")
+    raise CredentialError(L_("Not a credential: expected JSON, a compact JWT, or a PNG/SVG image"))
 
 
 def _parse(source: bytes | str | Mapping[str, Any]) -> _Parsed:
@@ -210,7 +225,7 @@ def _parse(source: bytes | str | Mapping[str, Any]) -> _Parsed:
         return _Parsed(dict(source), "json")
     source_bytes = source.encode("utf-8") if isinstance(source, str) else bytes(source)
     if len(source_bytes) > MAX_INPUT_BYTES:
-        raise CredentialError(f"The input is larger than {MAX_INPUT_BYTES} bytes")
+        raise CredentialError(L_("The input is larger than %(limit)s bytes", limit=MAX_INPUT_BYTES))
     kind = image_kind(source_bytes)
     if kind is not None:
         baked = extract(source_bytes)
@@ -218,7 +233,7 @@ def _parse(source: bytes | str | Mapping[str, Any]) -> _Parsed:
     try:
         text = source_bytes.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CredentialError("The input is neither UTF-8 text nor a PNG/SVG image") from error
+        raise CredentialError(L_("The input is neither UTF-8 text nor a PNG/SVG image")) from error
     return _parse_text(text, "")
 
 
@@ -226,33 +241,49 @@ def _check_context(report: VerificationReport, credential: Mapping[str, Any]) ->
     context = credential.get("@context")
     contexts = context if isinstance(context, list) else [context]
     if not contexts or contexts[0] not in (VC_V2, VC_V1):
-        report.add(CONTEXT, "fail", f"The first @context must be {VC_V2} (or {VC_V1})")
+        report.add(
+            CONTEXT, "fail", L_("The first @context must be %(v2)s (or %(v1)s)", v2=VC_V2, v1=VC_V1)
+        )
         return
     for entry in contexts:
         if isinstance(entry, dict):
             continue
         if not isinstance(entry, str) or not is_known_context(entry):
-            report.add(CONTEXT, "fail", f"Unknown JSON-LD context {entry!r}")
+            report.add(
+                CONTEXT, "fail", L_("Unknown JSON-LD context %(context)s", context=repr(entry))
+            )
             return
     types = credential.get("type")
     type_list = types if isinstance(types, list) else [types]
     is_badge = bool({"OpenBadgeCredential", "AchievementCredential"} & set(map(str, type_list)))
     if is_badge and not any("purl.imsglobal.org/spec/ob/" in str(entry) for entry in contexts):
-        report.add(CONTEXT, "fail", "An Open Badge needs the OB 3.0 context")
+        report.add(CONTEXT, "fail", L_("An Open Badge needs the OB 3.0 context"))
         return
     version = "VC 2.0" if contexts[0] == VC_V2 else "VC 1.1"
-    report.add(CONTEXT, "pass", f"{version}; all {len(contexts)} contexts are known")
+    known = L_(
+        "%(version)s; all %(count)s contexts are known", version=version, count=len(contexts)
+    )
+    report.add(CONTEXT, "pass", known)
 
 
 def _check_schema(report: VerificationReport, credential: Mapping[str, Any]) -> None:
     outcome = validate_schema(credential)
     if not outcome.applicable:
-        why = "VC 1.1 credential" if "issuanceDate" in credential else "no schema for its type"
-        report.add(SCHEMA, "warning", f"JSON Schema not checked ({why})")
+        why = (
+            L_("VC 1.1 credential")
+            if "issuanceDate" in credential
+            else L_("no schema for its type")
+        )
+        report.add(SCHEMA, "warning", L_("JSON Schema not checked (%(why)s)", why=why))
     elif outcome.errors:
-        report.add(SCHEMA, "fail", f"Does not match {outcome.schema}: " + "; ".join(outcome.errors))
+        errors = "; ".join(outcome.errors)
+        report.add(
+            SCHEMA,
+            "fail",
+            L_("Does not match %(schema)s: %(errors)s", schema=outcome.schema, errors=errors),
+        )
     else:
-        report.add(SCHEMA, "pass", f"Matches {outcome.schema}")
+        report.add(SCHEMA, "pass", L_("Matches %(schema)s", schema=outcome.schema))
 
 
 def _check_key(
@@ -262,21 +293,34 @@ def _check_key(
         return
     for method in methods:
         if method.type == "JsonWebKey" and not method.id:
-            reason = "The JWT carries its own key (jwk), which is not tied to the issuer"
+            reason = L_("The JWT carries its own key (jwk), which is not tied to the issuer")
             report.add(ISSUER_KEY, "warning", reason)
         elif issuer is None:
-            report.add(ISSUER_KEY, "fail", "The credential names no issuer id")
+            report.add(ISSUER_KEY, "fail", L_("The credential names no issuer id"))
         elif method.controller != issuer and issuer.startswith("urn:"):
-            reason = f"The issuer id {issuer} is a URN, so key {method.id} cannot be tied to it"
+            reason = L_(
+                "The issuer id %(issuer)s is a URN, so key %(key)s cannot be tied to it",
+                issuer=issuer,
+                key=method.id,
+            )
             report.add(ISSUER_KEY, "warning", reason)
         elif method.controller != issuer:
             report.add(
                 ISSUER_KEY,
                 "fail",
-                f"Key {method.id} is controlled by {method.controller}, not by the issuer {issuer}",
+                L_(
+                    "Key %(key)s is controlled by %(controller)s, not by the issuer %(issuer)s",
+                    key=method.id,
+                    controller=method.controller,
+                    issuer=issuer,
+                ),
             )
         else:
-            report.add(ISSUER_KEY, "pass", f"Key {method.id} belongs to the issuer {issuer}")
+            report.add(
+                ISSUER_KEY,
+                "pass",
+                L_("Key %(key)s belongs to the issuer %(issuer)s", key=method.id, issuer=issuer),
+            )
 
 
 def _check_proofs(
@@ -293,26 +337,28 @@ def _check_proofs(
         outcome = verify_jwt(parsed.jwt, resolver)
         if outcome.verified and outcome.method is not None:
             verified.append(outcome.method)
-            lines.append(Check(PROOF, "pass", f"VC-JWT: {outcome.reason}"))
+            lines.append(Check(PROOF, "pass", L_("VC-JWT: %(reason)s", reason=outcome.reason)))
         elif outcome.key_unresolved:
             key_failures.append(outcome.reason)
-            lines.append(Check(PROOF, "fail", f"VC-JWT: signature not checked ({outcome.reason})"))
+            not_checked = L_("VC-JWT: signature not checked (%(reason)s)", reason=outcome.reason)
+            lines.append(Check(PROOF, "fail", not_checked))
         else:
-            lines.append(Check(PROOF, "fail", f"VC-JWT: {outcome.reason}"))
+            lines.append(Check(PROOF, "fail", L_("VC-JWT: %(reason)s", reason=outcome.reason)))
     for result in verify_proofs(credential, resolver, jcs_digest=jcs_digest):
         report.jcs_digest = report.jcs_digest or result.jcs_digest
         if result.verified and result.method is not None:
             verified.append(result.method)
-            lines.append(Check(PROOF, "pass", f"{result.suite}: {result.reason}"))
+            lines.append(Check(PROOF, "pass", _suite_says(result.suite, result.reason)))
         elif not result.supported:
-            lines.append(Check(PROOF, "warning", f"{result.suite}: {result.reason}"))
+            lines.append(Check(PROOF, "warning", _suite_says(result.suite, result.reason)))
         elif result.key_unresolved:
             key_failures.append(result.reason)
-            lines.append(Check(PROOF, "fail", f"{result.suite}: signature not checked"))
+            not_checked = L_("%(suite)s: signature not checked", suite=result.suite)
+            lines.append(Check(PROOF, "fail", not_checked))
         else:
-            lines.append(Check(PROOF, "fail", f"{result.suite}: {result.reason}"))
+            lines.append(Check(PROOF, "fail", _suite_says(result.suite, result.reason)))
     if not lines:
-        report.add(PROOF, "fail", "The credential has no proof")
+        report.add(PROOF, "fail", L_("The credential has no proof"))
         return
     if verified:
         lines = [
@@ -320,7 +366,7 @@ def _check_proofs(
             for line in lines
         ]
     elif all(line.status == "warning" for line in lines):
-        lines.append(Check(PROOF, "fail", "No supported proof"))
+        lines.append(Check(PROOF, "fail", L_("No supported proof")))
     report.checks.extend(lines)
     for reason in key_failures if not verified else []:
         report.add(ISSUER_KEY, "fail", reason)
@@ -346,14 +392,18 @@ def _check_validity(report: VerificationReport, parsed: _Parsed, now: datetime) 
             exp = datetime.fromtimestamp(claims["exp"], UTC)
             end = min(end, exp) if end else exp
     if start is not None and now < start:
-        report.add(VALIDITY, "fail", f"Not valid until {start.isoformat()}")
+        report.add(VALIDITY, "fail", L_("Not valid until %(start)s", start=start.isoformat()))
     elif end is not None and now > end:
-        report.add(VALIDITY, "fail", f"Expired on {end.isoformat()}")
+        report.add(VALIDITY, "fail", L_("Expired on %(end)s", end=end.isoformat()))
     elif start is None:
-        report.add(VALIDITY, "fail", "The credential has no validFrom")
+        report.add(VALIDITY, "fail", L_("The credential has no validFrom"))
     else:
-        until = f" until {end.isoformat()}" if end else ""
-        report.add(VALIDITY, "pass", f"Valid from {start.isoformat()}{until}")
+        valid = (
+            L_("Valid from %(start)s until %(end)s", start=start.isoformat(), end=end.isoformat())
+            if end
+            else L_("Valid from %(start)s", start=start.isoformat())
+        )
+        report.add(VALIDITY, "pass", valid)
 
 
 def _check_status(
@@ -361,23 +411,25 @@ def _check_status(
 ) -> None:
     status = credential.get("credentialStatus")
     if status is None:
-        report.add(STATUS, "pass", "No credentialStatus: the credential cannot be revoked")
+        report.add(STATUS, "pass", L_("No credentialStatus: the credential cannot be revoked"))
         return
     entries = status if isinstance(status, list) else [status]
     if checker is None:
-        report.add(STATUS, "warning", "Revocation status not checked")
+        report.add(STATUS, "warning", L_("Revocation status not checked"))
         return
     for entry in entries:
         if not isinstance(entry, Mapping):
-            report.add(STATUS, "fail", "credentialStatus entries must be objects")
+            report.add(STATUS, "fail", L_("credentialStatus entries must be objects"))
             continue
         outcome = checker.check(entry)
         if not outcome.supported:
-            report.add(STATUS, "warning", f"Not checked: {outcome.reason}")
+            report.add(STATUS, "warning", L_("Not checked: %(reason)s", reason=outcome.reason))
         elif outcome.set is None:
-            report.add(
-                STATUS, "fail", f"Cannot check {outcome.purpose or 'status'}: {outcome.reason}"
+            purpose = outcome.purpose or "status"
+            cannot = L_(
+                "Cannot check %(purpose)s: %(reason)s", purpose=purpose, reason=outcome.reason
             )
+            report.add(STATUS, "fail", cannot)
         elif outcome.set:
             report.add(STATUS, "fail", outcome.reason)
         else:
@@ -392,14 +444,21 @@ def _check_issuer(
         return
     known = lookup(identifier)
     if known is None:
-        report.add(ISSUER, "warning", f"{identifier} is not an issuer registered on this server")
+        unknown = L_("%(issuer)s is not an issuer registered on this server", issuer=identifier)
+        report.add(ISSUER, "warning", unknown)
         return
     issuer = credential.get("issuer")
     claimed = issuer.get("name") if isinstance(issuer, Mapping) else None
     if claimed and claimed != known.name:
-        report.add(ISSUER, "warning", f"Issued by {known.name} (the credential says {claimed!r})")
+        says = L_(
+            "Issued by %(name)s (the credential says %(claimed)s)",
+            name=known.name,
+            claimed=repr(claimed),
+        )
+        report.add(ISSUER, "warning", says)
     else:
-        report.add(ISSUER, "pass", f"Issued by {known.name}, registered on this server")
+        registered = L_("Issued by %(name)s, registered on this server", name=known.name)
+        report.add(ISSUER, "pass", registered)
 
 
 Source = bytes | str | Mapping[str, Any]
@@ -412,17 +471,23 @@ def _endorsement_problems(
 ) -> str:
     """Why one embedded endorsement is not good ("" when it is)."""
     if not isinstance(item, Mapping) or not is_endorsement(item):
-        return "not an EndorsementCredential"
-    problems = [
-        f"{check.name}: {check.reason}" for check in report.checks if check.status == "fail"
+        return L_("not an EndorsementCredential")
+    problems: list[str] = [
+        L_("%(check)s: %(reason)s", check=check.name, reason=check.reason)
+        for check in report.checks
+        if check.status == "fail"
     ]
     subject = item.get("credentialSubject")
     subject_id = subject.get("id") if isinstance(subject, Mapping) else None
     if expected_subject is not None and subject_id != expected_subject:
         problems.append(
-            f"it endorses {subject_id!r}, not {expected_subject!r} where it is embedded"
+            L_(
+                "it endorses %(subject)s, not %(expected)s where it is embedded",
+                subject=repr(subject_id),
+                expected=repr(expected_subject),
+            )
         )
-    return "; ".join(problems)
+    return Joined("; ", problems)
 
 
 def _check_endorsements(
@@ -436,19 +501,28 @@ def _check_endorsements(
     good: list[str] = []
     for embedded in found:
         item = embedded.document
-        label = f"{endorsement_label(item)} (on the {embedded.where})"
+        where = _ON_THE.get(embedded.where) or f"on the {embedded.where}"
+        label = L_("%(label)s (%(where)s)", label=endorsement_label(item), where=where)
         try:
             checked = verify(item) if isinstance(item, Mapping) else VerificationReport()
             problems = _endorsement_problems(item, embedded.expected_subject, checked)
         except CredentialError as error:
             problems = error.message
         if problems:
-            report.add(ENDORSEMENTS, "warning", f"Endorsement {label} does not hold: {problems}")
+            does_not_hold = L_(
+                "Endorsement %(label)s does not hold: %(problems)s", label=label, problems=problems
+            )
+            report.add(ENDORSEMENTS, "warning", does_not_hold)
         else:
             good.append(label)
     if len(good) == len(found):
-        count = f"{len(good)} endorsement{'s' if len(good) != 1 else ''}"
-        report.add(ENDORSEMENTS, "pass", f"{count} verified: " + "; ".join(good))
+        verified = L_plural(
+            "%(count)s endorsement verified: %(endorsements)s",
+            "%(count)s endorsements verified: %(endorsements)s",
+            len(good),
+            endorsements=Joined("; ", good),
+        )
+        report.add(ENDORSEMENTS, "pass", verified)
 
 
 def _read(report: VerificationReport, source: Source) -> _Parsed | None:
@@ -477,10 +551,14 @@ def _not_a_presentation(parsed: _Parsed) -> str | None:
     if is_presentation(parsed.credential):
         return None
     if parsed.jwt is not None and parsed.jwt.header.get("typ") == VP_JWT_TYPE:
-        return f"The JWT is typed {VP_JWT_TYPE} but its payload is not a {PRESENTATION_TYPE}"
+        return L_(
+            "The JWT is typed %(typ)s but its payload is not a %(type)s",
+            typ=VP_JWT_TYPE,
+            type=PRESENTATION_TYPE,
+        )
     if parsed.jwt is not None:
-        return f"The JWT secures a credential, not a {PRESENTATION_TYPE}"
-    return f"Not a {PRESENTATION_TYPE}"
+        return L_("The JWT secures a credential, not a %(type)s", type=PRESENTATION_TYPE)
+    return L_("Not a %(type)s", type=PRESENTATION_TYPE)
 
 
 def _holder_id(presentation: Mapping[str, Any]) -> str | None:
@@ -497,7 +575,9 @@ def _check_holder_proof(
     proof = presentation.get("proof")
     proofs = [] if proof is None else proof if isinstance(proof, list) else [proof]
     if not proofs:
-        report.add(HOLDER_PROOF, "fail", "The presentation has no proof: nothing shows who sent it")
+        report.add(
+            HOLDER_PROOF, "fail", L_("The presentation has no proof: nothing shows who sent it")
+        )
         return []
     holder = _holder_id(presentation)
     held: list[Mapping[str, Any]] = []
@@ -506,25 +586,31 @@ def _check_holder_proof(
     for item, result in zip(proofs, results, strict=True):
         controller = result.method.controller if result.method is not None else None
         if result.verified and holder is not None and controller != holder:
-            reason = f"Key {result.verification_method} is controlled by {controller}"
-            lines.append(Check(HOLDER_PROOF, "fail", f"{result.suite}: {reason}, not {holder}"))
+            reason = L_(
+                "Key %(key)s is controlled by %(controller)s, not %(holder)s",
+                key=result.verification_method,
+                controller=controller,
+                holder=holder,
+            )
+            lines.append(Check(HOLDER_PROOF, "fail", _suite_says(result.suite, reason)))
         elif result.verified:
             held.append(item)
             signer = holder or controller
-            lines.append(Check(HOLDER_PROOF, "pass", f"{result.suite}: signed by {signer}"))
+            signed = L_("%(suite)s: signed by %(signer)s", suite=result.suite, signer=signer)
+            lines.append(Check(HOLDER_PROOF, "pass", signed))
         else:
             status: CheckStatus = "fail" if result.supported else "warning"
-            lines.append(Check(HOLDER_PROOF, status, f"{result.suite}: {result.reason}"))
+            lines.append(Check(HOLDER_PROOF, status, _suite_says(result.suite, result.reason)))
     if held:
         lines = [
             line if line.status != "fail" else Check(HOLDER_PROOF, "warning", line.reason)
             for line in lines
         ]
     elif all(line.status == "warning" for line in lines):
-        lines.append(Check(HOLDER_PROOF, "fail", "No supported proof"))
+        lines.append(Check(HOLDER_PROOF, "fail", L_("No supported proof")))
     report.checks.extend(lines)
     if holder is None:
-        report.add(HOLDER_PROOF, "warning", "The presentation names no holder")
+        report.add(HOLDER_PROOF, "warning", L_("The presentation names no holder"))
     return held
 
 
@@ -537,31 +623,41 @@ def _check_jose_holder_proof(
     """Check a ``vp+jwt``'s JWS signature by the key its ``kid`` names, the holder's."""
     typ = decoded.header.get("typ")
     if typ != VP_JWT_TYPE:
-        report.add(HOLDER_PROOF, "warning", f"The JWT is typed {typ!r}, not {VP_JWT_TYPE!r}")
+        not_typed = L_(
+            "The JWT is typed %(typ)s, not %(expected)s", typ=repr(typ), expected=repr(VP_JWT_TYPE)
+        )
+        report.add(HOLDER_PROOF, "warning", not_typed)
     kid = decoded.header.get("kid")
     if not isinstance(kid, str) or not kid:
-        report.add(HOLDER_PROOF, "fail", "The JWT names no key: its header has no kid")
+        report.add(HOLDER_PROOF, "fail", L_("The JWT names no key: its header has no kid"))
         return False
     outcome = verify_jwt(decoded, resolver)
     label = f"{VP_JWT_TYPE} {outcome.algorithm or '(no alg)'}"
     holder = _holder_id(presentation)
     controller = outcome.method.controller if outcome.method is not None else None
     if not outcome.verified:
-        report.add(HOLDER_PROOF, "fail", f"{label}: {outcome.reason}")
+        report.add(HOLDER_PROOF, "fail", _suite_says(label, outcome.reason))
         return False
     if holder is None:
-        report.add(HOLDER_PROOF, "pass", f"{label}: signed by {controller or kid}")
-        report.add(HOLDER_PROOF, "warning", "The presentation names no holder")
+        signed = L_("%(suite)s: signed by %(signer)s", suite=label, signer=controller or kid)
+        report.add(HOLDER_PROOF, "pass", signed)
+        report.add(HOLDER_PROOF, "warning", L_("The presentation names no holder"))
     elif not controller:
-        reason = f"the key in the JWT header is not tied to the holder {holder}"
-        report.add(HOLDER_PROOF, "fail", f"{label}: {reason}")
+        reason = L_("the key in the JWT header is not tied to the holder %(holder)s", holder=holder)
+        report.add(HOLDER_PROOF, "fail", _suite_says(label, reason))
         return False
     elif controller != holder:
-        reason = f"Key {kid} is controlled by {controller}, not {holder}"
-        report.add(HOLDER_PROOF, "fail", f"{label}: {reason}")
+        reason = L_(
+            "Key %(key)s is controlled by %(controller)s, not %(holder)s",
+            key=kid,
+            controller=controller,
+            holder=holder,
+        )
+        report.add(HOLDER_PROOF, "fail", _suite_says(label, reason))
         return False
     else:
-        report.add(HOLDER_PROOF, "pass", f"{label}: signed by {holder}")
+        signed = L_("%(suite)s: signed by %(signer)s", suite=label, signer=holder)
+        report.add(HOLDER_PROOF, "pass", signed)
     return True
 
 
@@ -579,14 +675,39 @@ def _check_binding(
     for name, expected in ((CHALLENGE, challenge), (DOMAIN, domain)):
         given = [proof.get(name) for proof in proofs if proof.get(name) is not None]
         if expected is None:
-            carried = f" (the presentation carries {given[0]!r})" if given else ""
-            report.add(name, "warning", f"Not checked: the verifier expects no {name}{carried}")
+            expects_none = (
+                L_(
+                    "Not checked: the verifier expects no %(name)s"
+                    " (the presentation carries %(given)s)",
+                    name=name,
+                    given=repr(given[0]),
+                )
+                if given
+                else L_("Not checked: the verifier expects no %(name)s", name=name)
+            )
+            report.add(name, "warning", expects_none)
         elif any(_matches(value, expected) for value in given):
-            report.add(name, "pass", f"The holder signed the expected {name} {expected!r}")
+            signed = L_(
+                "The holder signed the expected %(name)s %(expected)s",
+                name=name,
+                expected=repr(expected),
+            )
+            report.add(name, "pass", signed)
         elif given:
-            report.add(name, "fail", f"The {name} {given[0]!r} is not the expected {expected!r}")
+            other = L_(
+                "The %(name)s %(given)s is not the expected %(expected)s",
+                name=name,
+                given=repr(given[0]),
+                expected=repr(expected),
+            )
+            report.add(name, "fail", other)
         else:
-            report.add(name, "fail", f"The presentation carries no {name} (expected {expected!r})")
+            missing = L_(
+                "The presentation carries no %(name)s (expected %(expected)s)",
+                name=name,
+                expected=repr(expected),
+            )
+            report.add(name, "fail", missing)
 
 
 def _check_freshness(
@@ -607,11 +728,15 @@ def _claim_time(claims: Mapping[str, Any], name: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CredentialError(f"The JWT claim {name!r} must be a number of seconds")
+        raise CredentialError(
+            L_("The JWT claim %(claim)s must be a number of seconds", claim=repr(name))
+        )
     try:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError) as error:
-        raise CredentialError(f"The JWT claim {name!r} is not a time") from error
+        raise CredentialError(
+            L_("The JWT claim %(claim)s is not a time", claim=repr(name))
+        ) from error
 
 
 def _check_jose_freshness(
@@ -624,7 +749,8 @@ def _check_jose_freshness(
         report.add(FRESHNESS, "fail", error.message)
         return
     if created is None:
-        report.add(FRESHNESS, "fail", "The JWT has no iat claim: nothing says when it was signed")
+        no_iat = L_("The JWT has no iat claim: nothing says when it was signed")
+        report.add(FRESHNESS, "fail", no_iat)
         return
     _check_signed_when(report, created, ends, now, max_age)
 
@@ -637,16 +763,21 @@ def _check_signed_when(
     max_age: timedelta,
 ) -> None:
     if ends is not None and now > ends:
-        report.add(FRESHNESS, "fail", f"The holder's proof expired on {ends.isoformat()}")
+        expired = L_("The holder's proof expired on %(end)s", end=ends.isoformat())
+        report.add(FRESHNESS, "fail", expired)
     elif created - now > CLOCK_SKEW:
-        report.add(FRESHNESS, "warning", f"Created in the future ({created.isoformat()})")
+        future = L_("Created in the future (%(created)s)", created=created.isoformat())
+        report.add(FRESHNESS, "warning", future)
     elif now - created > max_age:
         hours = int((now - created).total_seconds() // 3600)
-        report.add(
-            FRESHNESS, "warning", f"Created {hours} hours ago ({created.isoformat()}): not fresh"
+        stale = L_(
+            "Created %(hours)s hours ago (%(created)s): not fresh",
+            hours=hours,
+            created=created.isoformat(),
         )
+        report.add(FRESHNESS, "warning", stale)
     else:
-        report.add(FRESHNESS, "pass", f"Created {created.isoformat()}")
+        report.add(FRESHNESS, "pass", L_("Created %(created)s", created=created.isoformat()))
 
 
 def _check_validity_period(
@@ -662,22 +793,26 @@ def _check_validity_period(
         report.add(FRESHNESS, "fail", error.message)
         return
     if start is not None and now + CLOCK_SKEW < start:
-        report.add(FRESHNESS, "fail", f"The presentation is not valid until {start.isoformat()}")
+        not_yet = L_("The presentation is not valid until %(start)s", start=start.isoformat())
+        report.add(FRESHNESS, "fail", not_yet)
     if end is not None and now > end:
-        report.add(FRESHNESS, "fail", f"The presentation expired on {end.isoformat()}")
+        expired = L_("The presentation expired on %(end)s", end=end.isoformat())
+        report.add(FRESHNESS, "fail", expired)
 
 
 def _enveloped_text(item: Mapping[str, Any]) -> str:
     """The JWT inside an EnvelopedVerifiableCredential's ``data:`` URL."""
     url = item.get("id")
     if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
-        raise CredentialError("An enveloped credential's id must be a data: URL")
+        raise CredentialError(L_("An enveloped credential's id must be a data: URL"))
     header, _, data = url.partition(",")
     if header.endswith(";base64"):
         try:
             return base64.b64decode(data, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as error:
-            raise CredentialError("An enveloped credential's data is not base64 text") from error
+            raise CredentialError(
+                L_("An enveloped credential's data is not base64 text")
+            ) from error
     return unquote(data)
 
 
@@ -687,12 +822,12 @@ def _check_credentials(
     found = presentation.get("verifiableCredential")
     items = [] if found is None else found if isinstance(found, list) else [found]
     if not items:
-        report.add(CREDENTIALS, "warning", "The presentation carries no credentials")
+        report.add(CREDENTIALS, "warning", L_("The presentation carries no credentials"))
     for index, item in enumerate(items, 1):
         label = f"credential {index}"
         try:
             if not isinstance(item, Mapping):
-                raise CredentialError("Not a credential: expected a JSON object")
+                raise CredentialError(L_("Not a credential: expected a JSON object"))
             types = item.get("type")
             enveloped = ENVELOPED_CREDENTIAL in (types if isinstance(types, list) else [types])
             embedded = verify_embedded(_enveloped_text(item) if enveloped else item)
@@ -714,11 +849,20 @@ def _failing_as(report: VerificationReport, what: str) -> Iterator[None]:
         yield
     except (CredentialError, TypeError, ValueError, AttributeError, KeyError) as error:
         reason = (
-            error.message if isinstance(error, CredentialError) else f"Malformed {what}: {error}"
+            error.message
+            if isinstance(error, CredentialError)
+            else L_("Malformed presentation: %(error)s", error=error)
+            if what == "presentation"
+            else L_("Malformed credential: %(error)s", error=error)
         )
         report.add(what, "fail", reason)
     except RecursionError:
-        report.add(what, "fail", f"The {what} is nested too deeply to process")
+        too_deep = (
+            L_("The presentation is nested too deeply to process")
+            if what == "presentation"
+            else L_("The credential is nested too deeply to process")
+        )
+        report.add(what, "fail", too_deep)
 
 
 def _verify_presentation(
@@ -738,8 +882,12 @@ def _verify_presentation(
         report.add(PARSE, "fail", why_not)
         return report
     presentation, jwt = parsed.credential, parsed.jwt
-    secured = f"secured as a JWT ({VP_JWT_TYPE})" if jwt is not None else f"({report.source})"
-    report.add(PARSE, "pass", f"Read a presentation {secured}")
+    read = (
+        L_("Read a presentation secured as a JWT (%(type)s)", type=VP_JWT_TYPE)
+        if jwt is not None
+        else L_("Read a presentation (%(source)s)", source=report.source)
+    )
+    report.add(PARSE, "pass", read)
     with _failing_as(report, "presentation"):
         _check_context(report, presentation)
         if jwt is not None:
@@ -834,7 +982,7 @@ def verify_credential(
 
     if _secures_presentation(parsed):
         if not presentations:
-            report.add(PARSE, "fail", "A presentation, where a credential was expected")
+            report.add(PARSE, "fail", L_("A presentation, where a credential was expected"))
             return report
         return _verify_presentation(
             report,
@@ -846,7 +994,7 @@ def verify_credential(
             now=now or datetime.now(UTC),
             max_age=PRESENTATION_MAX_AGE,
         )
-    report.add(PARSE, "pass", f"Read a credential ({parsed.source})")
+    report.add(PARSE, "pass", L_("Read a credential (%(source)s)", source=parsed.source))
     with _failing_as(report, "credential"):
         digest = prepare(parsed.credential) if prepare is not None else None
         report.jcs_digest = digest
@@ -868,5 +1016,5 @@ def status_list_proof_failure(document: Mapping[str, Any], resolver: KeyResolver
     if any(result.verified for result in results):
         return None
     if not results:
-        return "the status list credential has no proof"
-    return "; ".join(result.reason for result in results)
+        return L_("the status list credential has no proof")
+    return Joined("; ", (result.reason for result in results))

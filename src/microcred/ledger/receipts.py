@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from microcred.i18n import L_
 from microcred.ledger.checkpoints import open_checkpoint
 from microcred.ledger.errors import LedgerError
 from microcred.ledger.leaves import LeafData
@@ -111,28 +112,41 @@ def verify_receipt(
         )
     except LedgerError as error:
         return [LedgerCheck(CHECK_NAME, "fail", error.message)]
-    checks = [
-        LedgerCheck(
-            CHECK_NAME,
-            "pass",
-            f"'{parsed.leaf.event.value}' by issuer {parsed.leaf.issuer_id} at "
-            f"{parsed.leaf.as_json()['at']} is leaf {parsed.leaf_index} of the log "
-            f"'{tree.origin}' (checkpoint of {tree.size} leaves"
-            + (
-                f", cosigned by {', '.join(sorted(verified.cosigners))})"
-                if verified.cosigners
-                else ")"
-            ),
+    recorded = {
+        "event": parsed.leaf.event.value,
+        "issuer": parsed.leaf.issuer_id,
+        "at": parsed.leaf.as_json()["at"],
+        "index": parsed.leaf_index,
+        "log": tree.origin,
+        "size": tree.size,
+    }
+    in_log = (
+        L_(
+            "'%(event)s' by issuer %(issuer)s at %(at)s is leaf %(index)s of the log '%(log)s'"
+            " (checkpoint of %(size)s leaves, cosigned by %(cosigners)s)",
+            cosigners=", ".join(sorted(verified.cosigners)),
+            **recorded,
         )
-    ]
+        if verified.cosigners
+        else L_(
+            "'%(event)s' by issuer %(issuer)s at %(at)s is leaf %(index)s of the log '%(log)s'"
+            " (checkpoint of %(size)s leaves)",
+            **recorded,
+        )
+    )
+    checks = [LedgerCheck(CHECK_NAME, "pass", in_log)]
     if credential_hash is not None and credential_hash != parsed.leaf.credential_hash:
         checks.append(
             LedgerCheck(
-                CHECK_NAME, "fail", "The receipt is for another credential: the hashes differ."
+                CHECK_NAME,
+                "fail",
+                L_("The receipt is for another credential: the hashes differ."),
             )
         )
     if witness_keys and not required_witnesses and not verified.cosigners:
         checks.append(
-            LedgerCheck(CHECK_NAME, "warning", "No known witness has cosigned this checkpoint yet.")
+            LedgerCheck(
+                CHECK_NAME, "warning", L_("No known witness has cosigned this checkpoint yet.")
+            )
         )
     return checks

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from microcred.credentials.errors import CredentialError
+from microcred.i18n import L_
 
 CONTEXTS_DIR = Path(__file__).resolve().parent.parent / "standards" / "contexts"
 
@@ -61,8 +62,11 @@ def _context_text(url: str) -> str:
     file_name = CONTEXT_FILES.get(_normalise_url(url))
     if file_name is None:
         raise CredentialError(
-            f"Unknown JSON-LD context {url!r}: only contexts shipped with microcred are loaded, "
-            "never fetched from the network",
+            L_(
+                "Unknown JSON-LD context %(context)s: only contexts shipped with microcred are "
+                "loaded, never fetched from the network",
+                context=repr(url),
+            ),
             field="@context",
         )
     return (CONTEXTS_DIR / file_name).read_text(encoding="utf-8")

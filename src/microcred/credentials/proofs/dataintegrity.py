@@ -24,6 +24,7 @@ from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, multibase_decode, multibase_encode
 from microcred.credentials.proofs import jcs, rdfc
 from microcred.credentials.proofs.ed25519_2020 import ED25519_SIGNATURE_2020
+from microcred.i18n import L_
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
@@ -249,7 +250,7 @@ def _check_context(proof: Mapping[str, Any], document: Mapping[str, Any]) -> Non
     proof_list = proof_context if isinstance(proof_context, list) else [proof_context]
     document_list = document_context if isinstance(document_context, list) else [document_context]
     if document_list[: len(proof_list)] != proof_list:
-        raise CredentialError("The proof's @context does not match the document's")
+        raise CredentialError(L_("The proof's @context does not match the document's"))
 
 
 def verify_proof(
@@ -267,20 +268,25 @@ def verify_proof(
     already computed it (verification on this server hashes it for the ledger). ``purpose``: the
     proof purpose required (``authentication`` for a holder's presentation)."""
     if not isinstance(proof, dict):
-        return ProofResult("?", "", False, "The proof is not a JSON object", supported=False)
+        return ProofResult("?", "", False, L_("The proof is not a JSON object"), supported=False)
     suite = suite_of(proof)
     label = str(proof.get("cryptosuite") or proof.get("type") or "?")
     method_id = proof.get("verificationMethod")
     if suite is None:
-        return ProofResult(
-            label, str(method_id or ""), False, f"Unsupported proof type {label!r}", supported=False
-        )
+        unsupported = L_("Unsupported proof type %(type)s", type=repr(label))
+        return ProofResult(label, str(method_id or ""), False, unsupported, supported=False)
     if not isinstance(method_id, str):
-        return ProofResult(label, "", False, "The proof names no verificationMethod")
+        return ProofResult(label, "", False, L_("The proof names no verificationMethod"))
     try:
         signature = multibase_decode(str(proof.get("proofValue", "")))
         if proof.get("proofPurpose") != purpose:
-            raise CredentialError(f"Proof purpose {proof.get('proofPurpose')!r} is not {purpose}")
+            raise CredentialError(
+                L_(
+                    "Proof purpose %(given)s is not %(purpose)s",
+                    given=repr(proof.get("proofPurpose")),
+                    purpose=purpose,
+                )
+            )
         if not suite.proof_context_free:
             _check_context(proof, document)
         unsecured = {name: value for name, value in document.items() if name != "proof"}
@@ -291,7 +297,7 @@ def verify_proof(
                 item for item in all_proofs if isinstance(item, dict) and item.get("id") in wanted
             ]
             if len(chained) != len(wanted):
-                raise CredentialError("A previousProof named by the proof is missing")
+                raise CredentialError(L_("A previousProof named by the proof is missing"))
             unsecured["proof"] = chained[0] if len(chained) == 1 else chained
         document_digest = hashlib.sha256(suite.canonicalize(unsecured)).digest()
         signed = _signed_bytes(suite, proof, unsecured, document_digest)
@@ -312,7 +318,7 @@ def verify_proof(
             label,
             method_id,
             False,
-            "The verification method is not an Ed25519 key",
+            L_("The verification method is not an Ed25519 key"),
             method,
             jcs_digest=digest,
         )
@@ -323,11 +329,12 @@ def verify_proof(
             label,
             method_id,
             False,
-            "The signature does not match the document",
+            L_("The signature does not match the document"),
             method,
             jcs_digest=digest,
         )
-    return ProofResult(label, method_id, True, "Signature verified", method, jcs_digest=digest)
+    verified = L_("Signature verified")
+    return ProofResult(label, method_id, True, verified, method, jcs_digest=digest)
 
 
 def verify_proofs(

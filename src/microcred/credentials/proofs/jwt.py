@@ -41,6 +41,7 @@ from microcred.credentials.documents import parse_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import Ed25519Key, base64url_decode, base64url_encode
 from microcred.db.engine import json_loads
+from microcred.i18n import L_
 
 Algorithm = Literal["RS256", "ES256", "EdDSA"]
 JwtFormat = Literal["vc-jwt", "vc-jose", "vp-jose"]
@@ -268,14 +269,17 @@ def _check_claims(decoded: DecodedJwt) -> None:
     }
     for claim, value in expected.items():
         if claim in decoded.payload and value is not None and decoded.payload[claim] != value:
-            raise CredentialError(f"The JWT claim {claim!r} does not match the credential")
+            raise CredentialError(
+                L_("The JWT claim %(claim)s does not match the credential", claim=repr(claim))
+            )
 
 
 def verify_jwt(decoded: DecodedJwt, resolver: KeyResolver) -> JwtProofResult:
     """Check the JWS signature with the key named by ``jwk``, ``kid`` or the issuer."""
     algorithm = str(decoded.header.get("alg", ""))
     if algorithm not in ALGORITHMS:
-        return JwtProofResult(algorithm, False, f"JWS algorithm {algorithm!r} is not accepted")
+        refused = L_("JWS algorithm %(algorithm)s is not accepted", algorithm=repr(algorithm))
+        return JwtProofResult(algorithm, False, refused)
     try:
         _check_claims(decoded)
     except CredentialError as error:
@@ -286,7 +290,7 @@ def verify_jwt(decoded: DecodedJwt, resolver: KeyResolver) -> JwtProofResult:
         issuer = _id_of(decoded.credential.get("issuer")) or decoded.payload.get("iss")
         if isinstance(jwk, dict):
             if any(name in jwk for name in ("d", "p", "q", "k")):
-                raise CredentialError("The embedded JWK contains private key material")
+                raise CredentialError(L_("The embedded JWK contains private key material"))
             method = VerificationMethod(
                 str(kid or ""), str(issuer or ""), "JsonWebKey", public_key_from_jwk(jwk)
             )
@@ -297,9 +301,10 @@ def verify_jwt(decoded: DecodedJwt, resolver: KeyResolver) -> JwtProofResult:
         elif isinstance(issuer, str):
             method = resolver.resolve(issuer)
         else:
-            raise CredentialError("The JWT names no key (no jwk, no kid, no issuer)")
+            raise CredentialError(L_("The JWT names no key (no jwk, no kid, no issuer)"))
     except CredentialError as error:
         return JwtProofResult(algorithm, False, error.message, key_unresolved=True)
     if not verify_signature(algorithm, method.public_key, decoded.signature, decoded.signing_input):
-        return JwtProofResult(algorithm, False, "The JWS signature does not match", method)
-    return JwtProofResult(algorithm, True, f"{algorithm} signature verified", method)
+        return JwtProofResult(algorithm, False, L_("The JWS signature does not match"), method)
+    verified = L_("%(algorithm)s signature verified", algorithm=algorithm)
+    return JwtProofResult(algorithm, True, verified, method)

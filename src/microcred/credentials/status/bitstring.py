@@ -22,6 +22,7 @@ from microcred.credentials.documents import format_datetime
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.jsonld.loader import VC_V2
 from microcred.credentials.keys import base64url_decode, base64url_encode
+from microcred.i18n import L_
 
 MIN_LIST_LENGTH = 131_072
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
@@ -204,34 +205,51 @@ class BitstringStatusChecker:
     def check(self, entry: Mapping[str, Any]) -> StatusOutcome:
         purpose = str(entry.get("statusPurpose", ""))
         if entry.get("type") not in ENTRY_TYPES:
-            reason = f"Unsupported credentialStatus type {entry.get('type')!r}"
+            reason = L_("Unsupported credentialStatus type %(type)s", type=repr(entry.get("type")))
             return StatusOutcome(purpose, None, reason, supported=False)
         try:
             if purpose not in PURPOSES:
-                raise CredentialError(f"Unsupported statusPurpose {purpose!r}")
+                raise CredentialError(
+                    L_("Unsupported statusPurpose %(purpose)s", purpose=repr(purpose))
+                )
             index = _entry_index(entry)
             url = entry.get("statusListCredential")
             if not isinstance(url, str):
-                raise CredentialError("The status entry names no statusListCredential")
+                raise CredentialError(L_("The status entry names no statusListCredential"))
             listing = self._fetch_json(url)
             types = listing.get("type", [])
             if not set(types if isinstance(types, list) else [types]) & LIST_TYPES:
-                raise CredentialError(f"{url} is not a status list credential")
+                raise CredentialError(L_("%(url)s is not a status list credential", url=url))
             if self._resolver is not None and self._verify_proof is not None:
                 failure = self._verify_proof(listing, self._resolver)
                 if failure:
-                    raise CredentialError(f"The status list's proof does not hold: {failure}")
+                    raise CredentialError(
+                        L_("The status list's proof does not hold: %(failure)s", failure=failure)
+                    )
             subject = listing.get("credentialSubject")
             if not isinstance(subject, Mapping):
-                raise CredentialError(f"{url} has no credentialSubject")
+                raise CredentialError(L_("%(url)s has no credentialSubject", url=url))
             if subject.get("statusPurpose") != purpose:
                 raise CredentialError(
-                    f"The status list is for {subject.get('statusPurpose')!r}, not {purpose!r}"
+                    L_(
+                        "The status list is for %(listed)s, not %(purpose)s",
+                        listed=repr(subject.get("statusPurpose")),
+                        purpose=repr(purpose),
+                    )
                 )
             bit = get_bit(decode_list(str(subject.get("encodedList", ""))), index)
         except CredentialError as error:
             return StatusOutcome(purpose, None, error.message)
-        state = {"revocation": "revoked", "suspension": "suspended"}[purpose]
         if bit:
-            return StatusOutcome(purpose, True, f"{state.capitalize()} (index {index} is set)")
-        return StatusOutcome(purpose, False, f"Not {state} (index {index} is clear)")
+            set_reason = (
+                L_("Revoked (index %(index)s is set)", index=index)
+                if purpose == "revocation"
+                else L_("Suspended (index %(index)s is set)", index=index)
+            )
+            return StatusOutcome(purpose, True, set_reason)
+        clear = (
+            L_("Not revoked (index %(index)s is clear)", index=index)
+            if purpose == "revocation"
+            else L_("Not suspended (index %(index)s is clear)", index=index)
+        )
+        return StatusOutcome(purpose, False, clear)
