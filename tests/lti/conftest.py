@@ -18,10 +18,13 @@ from microcred.accounts.models import User
 from microcred.lti import registrations
 from microcred.lti.jwks import JWKS_CACHE
 from microcred.settings import Settings
+from tests.assessment.conftest import Course, make_course
+from tests.catalogue.factories import skills
 from tests.conftest import World
 from tests.lti.platform import INSTRUCTOR, LEARNER, TestPlatform, start
 
 BROWSER_COOKIE = "microcred_lti_browser"
+__all__ = ["skills"]
 
 
 @pytest.fixture
@@ -136,3 +139,10 @@ def launch_token(page: str) -> str:
     found = re.search(r'name="launch" value="([^"]+)"', page)
     assert found, "the launch page has no launch token"
     return found.group(1)
+
+
+@pytest.fixture
+def course(sessions: sessionmaker[Session], world: World, skills: dict[str, str]) -> Course:
+    """A published North College definition with a quiz (QUIZ-1) and a project (PROJECT-1)."""
+    with sessions.begin() as session:
+        return make_course(session)
