@@ -285,8 +285,10 @@ def _manage_page(
     error: MicrocredError | None = None,
     form: dict[str, str] | None = None,
     notice: str = "",
+    sync_error: MicrocredError | None = None,
 ) -> HTMLResponse:
     organisations, current = _organisations(session, principal, slug)
+    failed = error or sync_error
     links = registrations.links_of(session, principal, current.slug)
     definitions = catalogue.definitions_by_ids(
         session, [link.definition_id for link in links if link.definition_id]
@@ -296,7 +298,8 @@ def _manage_page(
         request,
         "lti/manage.html",
         principal,
-        status_code=error.status_code if error else 200,
+        status_code=failed.status_code if failed else 200,
+        sync_error=sync_error.message if sync_error else "",
         organisations=organisations,
         current=current,
         platforms=registrations.platforms_of(session, principal, current.slug),
@@ -422,7 +425,7 @@ def sync_link_page(
         raise
     except LtiError as error:
         session.rollback()
-        return _manage_page(request, session, principal, organisation, error=error)
+        return _manage_page(request, session, principal, organisation, sync_error=error)
     return _manage_page(request, session, principal, organisation, notice=report.summary())
 
 
