@@ -21,14 +21,17 @@ from microcred.i18n import (
     L_,
     LOCALE_DIR,
     LOCALES,
+    Day,
     Joined,
     L_plural,
     current_locale,
     format_date,
+    from_json,
     gettext,
     ngettext,
     pgettext,
     supported,
+    to_json,
     translate,
     using_locale,
 )
@@ -152,3 +155,21 @@ def test_lazy_messages_are_english_strings_translated_only_where_shown() -> None
     assert L_plural(singular, plural, 1, endorsements="a") == "1 endorsement verified: a"
     with using_locale("fr"):
         assert translate(two) == "2 recommandations vérifiées : sur l’émetteur; b"
+
+
+def test_lazy_messages_survive_storage_as_json_and_dates_are_written_out() -> None:
+    title = L_("Expires %(day)s: %(achievement)s", day=Day(date(2026, 3, 1)), achievement="Kurs")
+    body = L_plural(
+        "%(count)s endorsement verified: %(endorsements)s",
+        "%(count)s endorsements verified: %(endorsements)s",
+        2,
+        endorsements=Joined("; ", [L_("on the issuer"), "'x'"]),
+    )
+    stored = json.loads(json.dumps([to_json(title), to_json(body), to_json("plain")]))
+    title_back, body_back, plain = (from_json(item) for item in stored)
+    assert (title_back, body_back, plain) == (title, body, "plain")
+    assert title == "Expires 01 March 2026: Kurs"
+    with using_locale("de"):
+        assert translate(title_back) == "Läuft am 1. März 2026 ab: Kurs"
+        assert translate(body_back) == "2 Befürwortungen geprüft: am Aussteller; 'x'"
+    assert from_json({"unexpected": 1}) == "{'unexpected': 1}" and from_json(None) == ""

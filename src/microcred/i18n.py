@@ -163,6 +163,24 @@ class Joined(Text):
         return (Joined, (self.separator, self.parts))
 
 
+class Day(Text):
+    """A day: ``24 November 2026`` in English, written out for the reader's language where it
+    is shown (:func:`format_date`)."""
+
+    day: date
+
+    def __new__(cls, day: date) -> Day:
+        made = super().__new__(cls, f"{day:%d %B %Y}")
+        made.day = day
+        return made
+
+    def translated(self) -> str:
+        return format_date(self.day)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Day, (self.day,))
+
+
 def L_(message: str, **params: object) -> Message:
     """A message kept lazy: English where it is read as a string, in the reader's language
     where it is shown through :func:`translate` (a page, a mail). Extracted like ``_()``."""
@@ -173,6 +191,54 @@ def L_plural(singular: str, plural: str, count: int, /, **params: object) -> Mes
     """:func:`L_` with a plural form chosen by ``count`` (``ngettext``), which is also the
     ``%(count)s`` parameter."""
     return Message(singular, {"count": count, **params}, plural, count)
+
+
+def to_json(value: object) -> Any:
+    """A text as JSON for storage: a :class:`Message` or :class:`Joined` as its message id,
+    plural and parameters (nested), anything else as its string."""
+    if isinstance(value, Message):
+        stored: dict[str, Any] = {
+            "id": value.msgid,
+            "params": {name: to_json(item) for name, item in value.params.items()},
+        }
+        if value.plural is not None:
+            stored.update(plural=value.plural, n=value.number)
+        return stored
+    if isinstance(value, Joined):
+        return {"join": value.separator, "parts": [to_json(part) for part in value.parts]}
+    if isinstance(value, Day):
+        return {"day": value.day.isoformat()}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return "" if value is None else str(value)
+
+
+def from_json(stored: Any) -> str:
+    """The text :func:`to_json` stored (English as a ``str``, translatable by
+    :func:`translate`); an unexpected shape comes back as its string."""
+    if isinstance(stored, dict) and isinstance(stored.get("id"), str):
+        found = stored.get("params")
+        params: dict[str, Any] = found if isinstance(found, dict) else {}
+        values = {str(name): _value_from_json(item) for name, item in params.items()}
+        plural, count = stored.get("plural"), stored.get("n")
+        if isinstance(plural, str) and isinstance(count, int):
+            return Message(stored["id"], values, plural, count)
+        return Message(stored["id"], values)
+    if isinstance(stored, dict) and isinstance(stored.get("day"), str):
+        try:
+            return Day(datetime.fromisoformat(stored["day"]))
+        except ValueError:
+            return str(stored["day"])
+    if isinstance(stored, dict) and isinstance(stored.get("parts"), list):
+        return Joined(str(stored.get("join", "")), [from_json(p) for p in stored["parts"]])
+    return "" if stored is None else str(stored)
+
+
+def _value_from_json(stored: Any) -> object:
+    """A parameter :func:`to_json` stored: numbers stay numbers (``%(count)s``)."""
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        return stored
+    return from_json(stored)
 
 
 def translate(value: object) -> str:
@@ -216,12 +282,14 @@ __all__ = [
     "LOCALE_NAMES",
     "L_",
     "N_",
+    "Day",
     "Joined",
     "L_plural",
     "Message",
     "Text",
     "current_locale",
     "format_date",
+    "from_json",
     "gettext",
     "install",
     "ngettext",
@@ -229,6 +297,7 @@ __all__ = [
     "pgettext",
     "set_locale",
     "supported",
+    "to_json",
     "translate",
     "using_locale",
 ]

@@ -46,6 +46,7 @@ from microcred.catalogue import service as catalogue
 from microcred.catalogue.models import CredentialDefinition
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
+from microcred.i18n import L_
 from microcred.notifications import service as notifications
 from microcred.settings import Settings
 
@@ -383,14 +384,18 @@ def _ask_for_survey(
     )
     if answered is not None:
         return
-    issuer = definition.issuer.name if definition.issuer else "The issuer"
+    issuer = definition.issuer.name if definition.issuer else L_("The issuer")
     notifications.notify(
         session,
         [
             notifications.NewNotification(
-                learner_id, SURVEY_DUE, f"How was {definition.name}? Two quick questions",
-                f"Rate it and say whether you would recommend it. {issuer} sees only the "
-                "totals and comments, never your name.",
+                learner_id, SURVEY_DUE,
+                L_("How was %(name)s? Two quick questions", name=definition.name),
+                L_(
+                    "Rate it and say whether you would recommend it. %(issuer)s sees only the "
+                    "totals and comments, never your name.",
+                    issuer=issuer,
+                ),
                 survey_link(definition.definition_id),
             )
         ],

@@ -92,6 +92,9 @@ class IssuerSettings(TimestampMixin, Base):
     )
     default_formats: Mapped[list[str]] = mapped_column(JSON, default=list)
     email_recipients: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    mail_locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    """The language of mails to people without an account (invitations; credential mails when
+    the definition's language has no catalog); None: English."""
 
 
 class StatusList(TimestampMixin, Base):

@@ -36,7 +36,7 @@ from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
-from microcred.i18n import N_, using_locale
+from microcred.i18n import N_, translate, using_locale
 from microcred.i18n import gettext as _
 from microcred.mail.models import MailMessage
 from microcred.mail.service import (
@@ -236,12 +236,14 @@ def mail_notifications(session: Session, settings: Settings, items: Sequence[Any
         person, group = people.get(item.user_id), group_of(item.kind)
         if person is None or group in muted.get(item.user_id, set()):
             continue
+        with using_locale(person.locale):
+            subject, body = translate(item.title)[:300], translate(item.body)
         messages.append(_message(
-            "notification", to=person.email, subject=item.title,
+            "notification", to=person.email, subject=subject,
             kind=f"{NOTIFICATION_KIND}{item.kind}", user_id=person.user_id, dedupe_key=None,
             locale=person.locale,
             context={
-                "name": person.name, "body": item.body,
+                "name": person.name, "body": body,
                 "link": absolute_link(settings, item.link) if item.link else None,
                 "reason": GROUPS[group],
                 "unsubscribe": _unsubscribe_link(settings, person.user_id, group),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microcred.db.base import Base, id_column, utcnow
+from microcred.i18n import from_json, translate
 
 
 class Notification(Base):
@@ -26,8 +28,19 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(500), default=None)
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The title and body as message ids with parameters (:func:`microcred.i18n.to_json`), so
+    that each reader gets them in their language; None for rows written before (migration
+    0029), shown as stored. ``title`` and ``body`` keep the English, for the API."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    def shown(self, part: str) -> str:
+        """The ``title`` or ``body`` in the current locale (as stored for an older row)."""
+        stored: str = getattr(self, part)
+        if self.message and part in self.message:
+            return translate(from_json(self.message[part]))
+        return stored
 
 
 class MailPreference(Base):

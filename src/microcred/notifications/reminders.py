@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.background import BackgroundLoop
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
+from microcred.i18n import L_, Day
 from microcred.notifications import mailing
 from microcred.notifications.models import Notification
 from microcred.notifications.service import NewNotification, notify
@@ -61,11 +62,17 @@ def remind_expiring(
             NewNotification(
                 str(row.recipient_user_id),
                 EXPIRING,
-                f"Expires {row.valid_until:%d %B %Y}: {row.achievement_name}"
+                L_(
+                    "Expires %(day)s: %(achievement)s",
+                    day=Day(row.valid_until),
+                    achievement=row.achievement_name,
+                )
                 if row.valid_until
-                else f"Expires soon: {row.achievement_name}",
-                "Renew it with its issuer before then to keep it valid; after that date verifiers "
-                "report it expired.",
+                else L_("Expires soon: %(achievement)s", achievement=row.achievement_name),
+                L_(
+                    "Renew it with its issuer before then to keep it valid; after that date "
+                    "verifiers report it expired."
+                ),
                 link,
             )
             for link, row in links.items()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from microcred.credentials.models import BulkJob
 from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
 from microcred.errors import NotFound, PermissionDenied
+from microcred.i18n import L_, N_, Text, to_json
 from microcred.notifications import mailing
 from microcred.notifications.models import Notification
 from microcred.settings import Settings
@@ -43,19 +44,32 @@ AWARD_REVIEW = "pathway_award.review"
 PATHWAY_AWARDED = "pathway.awarded"
 JOB_COMPLETED = "issuance_job.completed"
 _STATUS_NOTICES = {
-    "revoked": ("credential.revoked", "Credential revoked"),
-    "suspended": ("credential.suspended", "Credential suspended"),
-    "active": ("credential.reinstated", "Credential reinstated"),
+    "revoked": ("credential.revoked", N_("Credential revoked: %(achievement)s")),
+    "suspended": ("credential.suspended", N_("Credential suspended: %(achievement)s")),
+    "active": ("credential.reinstated", N_("Credential reinstated: %(achievement)s")),
 }
 
 
 @dataclass(frozen=True)
 class NewNotification:
+    """``title`` and ``body`` made with :func:`microcred.i18n.L_` are shown and mailed in each
+    reader's language (plain strings as they are); the English is stored for the API."""
+
     user_id: str
     kind: str
     title: str
     body: str = ""
     link: str | None = None
+
+
+def _message_of(item: NewNotification) -> dict[str, Any] | None:
+    """What of the title and body can be translated later, for ``Notification.message``."""
+    parts = {
+        part: to_json(text)
+        for part, text in (("title", item.title), ("body", item.body))
+        if isinstance(text, Text)
+    }
+    return parts or None
 
 
 def notify(
@@ -77,6 +91,7 @@ def notify(
             "title": item.title[:MAX_TITLE],
             "body": item.body,
             "link": item.link,
+            "message": _message_of(item),
             "created_at": now,
             "read_at": None,
         }
@@ -190,8 +205,11 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
             NewNotification(
                 row["recipient_user_id"],
                 CREDENTIAL_ISSUED,
-                f"New credential: {row['achievement_name']}",
-                f"Issued to you by {names.get(row['organisation_id'], 'an issuer')}.",
+                L_("New credential: %(achievement)s", achievement=row["achievement_name"]),
+                L_(
+                    "Issued to you by %(issuer)s.",
+                    issuer=names.get(row["organisation_id"]) or L_("an issuer"),
+                ),
                 f"/credentials/{row['id']}",
             )
             for row in received
@@ -213,8 +231,11 @@ def credentials_changed(session: Session, event: events.StatusChangeEvent) -> No
             NewNotification(
                 cast(str, row.recipient_user_id),
                 kind,
-                f"{title}: {row.achievement_name}",
-                f"Changed by {names.get(row.organisation_id, 'its issuer')}; ask them why.",
+                L_(title, achievement=row.achievement_name),
+                L_(
+                    "Changed by %(issuer)s; ask them why.",
+                    issuer=names.get(row.organisation_id) or L_("its issuer"),
+                ),
                 f"/credentials/{row.id}",
             )
             for row in held
@@ -229,16 +250,24 @@ def issuance_job_completed(session: Session, event: events.JobCompletedEvent) ->
     job: BulkJob = event.job
     if job.created_by_user_id is None:
         return
-    counts = f"{job.issued_count} issued, {job.existing_count} already issued"
-    errors = f", {job.error_count} with errors" if job.error_count else ""
+    counts = {"issued": job.issued_count, "existing": job.existing_count}
+    body = (
+        L_(
+            "%(issued)s issued, %(existing)s already issued, %(errors)s with errors.",
+            errors=job.error_count,
+            **counts,
+        )
+        if job.error_count
+        else L_("%(issued)s issued, %(existing)s already issued.", **counts)
+    )
     notify(
         session,
         [
             NewNotification(
                 job.created_by_user_id,
                 JOB_COMPLETED,
-                f"Bulk issuance finished: {job.source_name or 'upload'}",
-                counts + errors + ".",
+                L_("Bulk issuance finished: %(source)s", source=job.source_name or L_("upload")),
+                body,
                 f"/manage/credentials/jobs/{job.id}",
             )
         ],
@@ -280,8 +309,11 @@ def pathway_awarded(
             NewNotification(
                 user_id,
                 PATHWAY_AWARDED,
-                f"Pathway completed: {pathway_name}",
-                "Your stacked credentials earned this pathway; its record (CLR) is in your wallet.",
+                L_("Pathway completed: %(pathway)s", pathway=pathway_name),
+                L_(
+                    "Your stacked credentials earned this pathway; its record (CLR) is in your "
+                    "wallet."
+                ),
                 f"/pathways/{pathway_id}",
             )
         ],

@@ -36,6 +36,7 @@ from microcred.credentials.proofs.jwt import decode_jwt, looks_like_jwt
 from microcred.credentials.schemas import OB_PROFILE, schema_errors
 from microcred.db.base import utcnow
 from microcred.errors import MicrocredError, NotFound
+from microcred.i18n import L_
 from microcred.notifications.service import NewNotification, notify
 from microcred.oauth import OAuthError
 from microcred.obapi import protocol
@@ -265,9 +266,13 @@ def approve(
                 NewNotification(
                     principal.user_id,
                     APP_CONNECTED,
-                    f"App connected: {request.client.client_name}",
-                    f"You allowed {request.client.client_name} ({request.client.client_uri}) to "
-                    "use your account. If that was not you, revoke it under Connected apps.",
+                    L_("App connected: %(app)s", app=request.client.client_name),
+                    L_(
+                        "You allowed %(app)s (%(uri)s) to use your account. If that was not you, "
+                        "revoke it under Connected apps.",
+                        app=request.client.client_name,
+                        uri=request.client.client_uri,
+                    ),
                     "/account#connected-apps",
                 )
             ],
@@ -654,15 +659,17 @@ def upsert_credential(
     if not row.source_format.endswith(OB3_FORMATS):
         raise ObApiError("Only Open Badges 3.0 credentials can be sent to this endpoint.")
     client = session.get(ApiClient, access.grant.client_id)
+    app = client.client_name if client else L_("A connected app")
     notify(
         session,
         [
             NewNotification(
                 access.user.id,
                 CREDENTIAL_PUSHED,
-                f"{row.achievement_name} added to your wallet",
-                f"{client.client_name if client else 'A connected app'} "
-                f"{'replaced it' if replaced else 'added it'}; it was verified first.",
+                L_("%(achievement)s added to your wallet", achievement=row.achievement_name),
+                L_("%(app)s replaced it; it was verified first.", app=app)
+                if replaced
+                else L_("%(app)s added it; it was verified first.", app=app),
                 "/wallet",
             )
         ],

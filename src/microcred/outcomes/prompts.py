@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from microcred.accounts.models import Organisation
 from microcred.credentials import service as credentials
 from microcred.db.base import utcnow
+from microcred.i18n import L_
 from microcred.notifications.models import Notification
 from microcred.notifications.service import NewNotification, notify
 from microcred.outcomes.models import EmploymentReport
@@ -72,10 +73,16 @@ def prompt_reports(
             NewNotification(
                 str(row.recipient_user_id),
                 REPORT_DUE,
-                f"Six months since {row.achievement_name}: what did you do next?",
-                f"Tell {issuers.get(row.organisation_id, 'its issuer')} in a minute whether you "
-                "work in a related role now. It only counts in figures of five or more reports, "
-                "never with your name, and you can withdraw it at any time.",
+                L_(
+                    "Six months since %(achievement)s: what did you do next?",
+                    achievement=row.achievement_name,
+                ),
+                L_(
+                    "Tell %(issuer)s in a minute whether you work in a related role now. It only "
+                    "counts in figures of five or more reports, never with your name, and you can "
+                    "withdraw it at any time.",
+                    issuer=issuers.get(row.organisation_id) or L_("its issuer"),
+                ),
                 link,
             )
             for link, row in links.items()

@@ -1,0 +1,95 @@
+"""Notifications in their reader's language: the page in the request's, the mail in the
+recipient's saved one, the API in English; rows written before migration 0029 show as stored."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts.models import User
+from microcred.credentials import service as credentials
+from microcred.notifications.models import Notification
+from microcred.settings import Settings
+from tests.conftest import World, sign_in_client
+from tests.credentials.service.conftest import principal_of
+from tests.mail.smtp import SmtpServer
+from tests.notifications.test_mailing import deliver, issue, parts
+from tests.notifications.test_web import bearer
+
+COURSE = "Data analysis with Python"
+
+
+def _notifications_page(client: TestClient, lang: str) -> str:
+    return client.get(f"/notifications?lang={lang}").text
+
+
+@pytest.mark.both_databases
+def test_the_page_shows_each_notification_in_the_readers_language_the_api_in_english(
+    db_backend: str, client: TestClient, sessions: sessionmaker[Session], world: World,
+    settings: Settings, definition_id: str,
+) -> None:  # fmt: skip
+    issue(sessions, settings, definition_id)
+    with sessions() as session:
+        row = session.scalars(
+            select(Notification).where(Notification.user_id == world.learner.id)
+        ).one()
+        assert row.title == f"New credential: {COURSE}" and row.message is not None
+        assert row.body == "Issued to you by North College."
+    sign_in_client(client, world.learner.email)
+    german = _notifications_page(client, "de")
+    assert f"Neuer Nachweis: {COURSE}</button>" in german
+    assert "<p>Ihnen ausgestellt von North College.</p>" in german
+    assert f"Nouvelle attestation : {COURSE}</button>" in _notifications_page(client, "fr")
+    spanish = _notifications_page(client, "es")
+    assert f"Nueva credencial: {COURSE}</button>" in spanish
+    assert "<p>Emitida para usted por North College.</p>" in spanish
+    assert f"New credential: {COURSE}</button>" in _notifications_page(client, "en")
+
+    client.cookies.set("lang", "de")
+    listed = client.get(
+        "/api/v1/me/notifications",
+        headers={**bearer(sessions, world.learner, "notifications:read"), "Accept-Language": "de"},
+    ).json()
+    assert [(n["title"], n["body"]) for n in listed["items"]] == [
+        (f"New credential: {COURSE}", "Issued to you by North College.")
+    ]
+
+
+@pytest.mark.both_databases
+def test_a_notification_written_before_0029_shows_as_it_was_stored(
+    db_backend: str, client: TestClient, sessions: sessionmaker[Session], world: World,
+    settings: Settings, definition_id: str,
+) -> None:  # fmt: skip
+    issue(sessions, settings, definition_id)
+    with sessions.begin() as session:
+        session.execute(update(Notification).values(message=None, title="Old title, as stored"))
+    sign_in_client(client, world.learner.email)
+    german = _notifications_page(client, "de")
+    assert "Old title, as stored</button>" in german
+    assert "<p>Issued to you by North College.</p>" in german
+
+
+@pytest.mark.both_databases
+def test_a_notification_mail_is_in_the_recipients_saved_language(
+    db_backend: str, sessions: sessionmaker[Session], world: World, mail_settings: Settings,
+    smtp_server: SmtpServer, definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        session.execute(update(User).where(User.id == world.learner.id).values(locale="fr"))
+    credential_id = issue(sessions, mail_settings, definition_id)
+    with sessions.begin() as session:
+        credentials.revoke_credential(
+            session, principal_of(session, world.staff), credential_id, reason="Under review",
+            purpose="suspension", settings=mail_settings,
+        )  # fmt: skip
+    deliver(sessions, mail_settings, smtp_server)
+    _issued, suspended = smtp_server.to("learner@example.org")
+    assert suspended["Subject"] == f"Attestation suspendue : {COURSE}"
+    text, html = parts(suspended)
+    assert "Modifiée par North College ; demandez-lui pourquoi." in text
+    assert "Modifiée par North College ; demandez-lui pourquoi." in html
+    with sessions() as session:  # stored in English for the API, whoever reads it
+        titles = set(session.scalars(select(Notification.title)))
+    assert f"Credential suspended: {COURSE}" in titles
