@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,9 @@ def respond(
     deep = launch.row.deep_linking
     if not isinstance(deep, dict) or not isinstance(deep.get("deep_link_return_url"), str):
         raise LtiError("This launch is not a deep linking request.")
+    return_url = str(deep["deep_link_return_url"])
+    if urlsplit(return_url).scheme not in ("https", "http"):
+        raise LtiError("The deep_link_return_url is not an http(s) URL.")
     if not launch.is_staff:
         raise LtiForbidden(
             f"Only an instructor who is issuer staff of {launch.organisation.name} in microcred "
@@ -85,4 +89,4 @@ def respond(
         details={"platform_id": launch.platform.id},
     )
     jwt = tokens.sign(payload, tool_key(launch.platform, settings), launch.platform.tool_kid)
-    return DeepLinkingResponse(str(deep["deep_link_return_url"]), jwt)
+    return DeepLinkingResponse(return_url, jwt)
