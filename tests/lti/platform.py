@@ -111,6 +111,8 @@ class TestPlatform:
     """path -> seconds to wait before answering"""
     resource_link_id: str = "rl-1"
     deep_link_return: list[str] = field(default_factory=list)
+    tool_url: str = "http://127.0.0.1:8000"
+    """Where the tool is (the course page launches it there)."""
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -188,6 +190,17 @@ def _handler(platform: TestPlatform) -> type[BaseHTTPRequestHandler]:
                 self._send(200, platform.jwks)
             elif path == "/auth":
                 self._auth(query)
+            elif path == "/course":
+                hint = html.escape(query.get("hint", ["learner"])[0])
+                page = (
+                    "<!doctype html><html lang='en'><head><title>Data Analysis 101</title></head>"
+                    "<body><h1>Data Analysis 101</h1>"
+                    f"<iframe title='microcred' name='tool' src='/start?hint={hint}' "
+                    "width='900' height='600'></iframe></body></html>"
+                )
+                self._send(200, page, "text/html")
+            elif path == "/start":
+                self._start(query.get("hint", ["learner"])[0])
             elif path == "/courses/7/lineitems":
                 if self._authorised():
                     self._send(
@@ -205,6 +218,27 @@ def _handler(platform: TestPlatform) -> type[BaseHTTPRequestHandler]:
                     )
             else:
                 self._send(404, {"error": "not found"})
+
+        def _start(self, hint: str) -> None:
+            """Third-party initiated login: post the browser to the tool's login URL."""
+            fields = {
+                "iss": platform.issuer,
+                "login_hint": hint,
+                "client_id": platform.client_id,
+                "target_link_uri": f"{platform.tool_url}/lti/launch",
+                "lti_deployment_id": platform.deployment_id,
+                "lti_message_hint": "course-7",
+            }
+            inputs = "".join(
+                f"<input type='hidden' name='{k}' value='{html.escape(v)}'>"
+                for k, v in fields.items()
+            )
+            page = (
+                f"<!doctype html><html><body><form id='f' method='post' "
+                f"action='{platform.tool_url}/lti/login'>{inputs}</form>"
+                "<script>document.getElementById('f').submit()</script></body></html>"
+            )
+            self._send(200, page, "text/html")
 
         def _auth(self, query: dict[str, list[str]]) -> None:
             """The OIDC authentication request: answer with a page posting the id_token."""
