@@ -19,9 +19,10 @@ from microcred.catalogue.models import CredentialDefinition
 from microcred.lti.models import LtiResourceLink
 from microcred.settings import Settings
 from tests.assessment.conftest import Course, make_course
-from tests.browser.conftest import serve
+from tests.browser.conftest import serve, sign_in
+from tests.browser.test_accessibility import axe_violations
 from tests.catalogue.factories import skills
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.lti.conftest import lms, registration
 from tests.lti.platform import TestPlatform
 
@@ -85,3 +86,48 @@ def test_a_learner_opens_microcred_from_the_lms_and_sees_progress(
         )
     assert frame.locator("h1").inner_text() == name
     assert page.locator("h1").inner_text() == "Data Analysis 101"  # the LMS around it
+
+
+def test_an_admin_registers_the_lms_and_the_launch_pages_pass_axe(
+    page: Any,
+    tool: str,
+    lms: TestPlatform,
+    world: World,
+    sessions: sessionmaker[Session],
+    skills: dict[str, str],
+) -> None:
+    """The registration form, the page listing it, and a top-level launch (no frame) by a staff
+    instructor who connects the course link: each without axe violations."""
+    lms.tool_url = tool
+    with sessions.begin() as session:
+        course = make_course(session)
+        name = session.scalar(
+            select(CredentialDefinition.name).where(
+                CredentialDefinition.definition_id == course.definition_id
+            )
+        )
+    sign_in(page, tool, world.admin.email, PASSWORD)
+    page.wait_for_url(f"{tool}/")
+    page.goto(f"{tool}/manage/lti")
+    assert page.locator("#url-login").inner_text() == f"{tool}/lti/login"
+    assert not axe_violations(page)
+    page.get_by_label("Name").fill("Test LMS")
+    page.get_by_label("Platform issuer (iss)").fill(lms.issuer)
+    page.get_by_label("Client ID").fill(lms.client_id)
+    page.get_by_label("Deployment IDs (one per line)").fill(lms.deployment_id)
+    page.get_by_label("Platform authentication (OIDC auth) URL").fill(f"{lms.url}/auth")
+    page.get_by_label("Platform access token URL").fill(f"{lms.url}/token")
+    page.get_by_label("Platform public keyset (JWKS) URL").fill(f"{lms.url}/jwks")
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url("**/manage/lti?**done=create")
+    assert page.locator(".lti-platform h2").inner_text() == "Test LMS"
+    assert not axe_violations(page)
+    page.context.clear_cookies()
+    page.goto(f"{lms.url}/start?hint=teacher")
+    page.get_by_role("button", name="Connect").wait_for()
+    assert not axe_violations(page)
+    page.get_by_label("Credential", exact=True).select_option(label=name)
+    page.get_by_role("button", name="Connect").click()
+    page.locator("#notice").wait_for()
+    assert page.locator("h1").inner_text() == name
+    assert not axe_violations(page)

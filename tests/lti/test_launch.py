@@ -16,7 +16,7 @@ from microcred.accounts.models import AuditEvent, Membership, Role, User
 from microcred.accounts.passwords import verify_password
 from microcred.lti.models import LtiResourceLink, LtiUserLink
 from tests.assessment.conftest import Course
-from tests.conftest import World
+from tests.conftest import World, sign_in_client
 from tests.lti.conftest import launch, launch_token, login, post_launch
 from tests.lti.platform import LTI, TestPlatform, sign_jwt
 
@@ -260,3 +260,31 @@ def test_a_user_without_an_email_claim_is_told_what_the_lms_must_share(
     response = launch(client, lms, "anonymous")
     assert response.status_code == 400
     assert "share the launcher" in page_text(response)
+
+
+def test_deleting_a_registration_removes_its_links_but_keeps_the_accounts(
+    client: TestClient,
+    lms: TestPlatform,
+    registration: str,
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    assert launch(client, lms, "newbie").status_code == 200
+    csrf = sign_in_client(client, world.admin.email)
+    path = f"/api/v1/organisations/north-college/lti/platforms/{registration}"
+    assert client.delete(path, headers={"X-CSRF-Token": csrf}).status_code == 204
+    with sessions() as session:
+        assert session.scalars(select(LtiResourceLink)).all() == []
+        assert session.scalars(select(LtiUserLink)).all() == []
+        assert session.scalar(select(User).where(User.email == "nia.new@student.example"))
+    login_refused = client.get(
+        "/lti/login",
+        params={
+            "iss": lms.issuer,
+            "login_hint": "newbie",
+            "target_link_uri": "http://127.0.0.1:8000/lti/launch",
+        },
+        follow_redirects=False,
+    )
+    assert login_refused.status_code == 400
+    assert "No LMS with issuer" in page_text(login_refused)
