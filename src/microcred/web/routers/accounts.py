@@ -213,6 +213,7 @@ def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -
 
 EXPORT_SCOPE = "account:export"
 ERASE_INPUTS = {"password": "erase-password", "confirmation": "erase-confirmation"}
+TOKEN_INPUTS = {"name": "token-name", "scopes": "token-scopes"}
 ACCOUNT_INPUTS = {
     "locale": "account-locale",
     "name": "account-name",
@@ -239,6 +240,7 @@ def _account(
         and verification.can_verify(app_context(request).settings, user),
         "notice": request.query_params.get("done"),
         "errors": errors or {},
+        "token_name": "",
         **extra,
     }
     return render(
@@ -318,15 +320,25 @@ def account_create_token(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    name: Annotated[str, Form()],
-    scopes: Annotated[list[str], Form()],
+    name: Annotated[str, Form(max_length=400)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
     organisation_id: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    _, secret = accounts.create_api_token(
-        session, principal, name=name, scopes=scopes, organisation_id=organisation_id or None
-    )
+    try:
+        _, secret = accounts.create_api_token(
+            session, principal, name=name, scopes=scopes or [],
+            organisation_id=organisation_id or None,
+        )  # fmt: skip
+    except MicrocredError as error:
+        if not is_bad_input(error):
+            raise
+        session.rollback()
+        return _account(
+            request, session, principal, status_code=error.status_code,
+            errors=errors_on_inputs(error, TOKEN_INPUTS), token_name=name,
+        )  # fmt: skip
     return _account(request, session, principal, new_secret=secret)
 
 

@@ -53,7 +53,7 @@ from microcred.wallet.oid4vci import last_pickup
 from microcred.wallet.profiles import PUBLIC_NAME_CONSENT
 from microcred.wallet.sharing import share_links
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
-from microcred.web.form_errors import errors_on_inputs
+from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.routers.members import invitation_link
 from microcred.web.security import check_csrf
@@ -637,6 +637,19 @@ def _ledger_entries(session: Session, credential: IssuedCredential) -> list[Any]
 def credential_page(
     credential_id: str, request: Request, session: DbSession, principal: OptionalPrincipal
 ) -> HTMLResponse:
+    return _credential_page(credential_id, request, session, principal)
+
+
+def _credential_page(
+    credential_id: str,
+    request: Request,
+    session: Session,
+    principal: Principal | None,
+    *,
+    errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The credential's page; ``errors`` on its status form when a change was refused."""
     settings = _settings(request)
     credential = service.get_credential(session, credential_id)
     report = verify(session, service.preferred_text(credential), settings)
@@ -674,6 +687,8 @@ def credential_page(
         engagement=engagement.kinds_in_order(engagement.counts_of(session, credential.id))
         if is_holder or is_staff
         else None,
+        errors=errors or {},
+        status_code=status_code,
     )
 
 
@@ -860,20 +875,31 @@ def change_status(
     csrf_token: Annotated[str, Form()] = "",
     action: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
-) -> RedirectResponse:
+) -> Response:
     check_csrf(request, csrf_token)
     settings = _settings(request)
-    if action == "reinstate":
-        service.reinstate_credential(
-            session, principal, credential_id, reason=reason, settings=settings
-        )
-    elif action in {"revoke", "suspend"}:
-        purpose = "revocation" if action == "revoke" else "suspension"
-        service.revoke_credential(
-            session, principal, credential_id, reason=reason, purpose=purpose, settings=settings
-        )
-    else:
-        raise CredentialError("action must be revoke, suspend or reinstate.", field="action")
+    try:
+        if action == "reinstate":
+            service.reinstate_credential(
+                session, principal, credential_id, reason=reason, settings=settings
+            )
+        elif action in {"revoke", "suspend"}:
+            purpose = "revocation" if action == "revoke" else "suspension"
+            service.revoke_credential(
+                session, principal, credential_id, reason=reason, purpose=purpose,
+                settings=settings,
+            )  # fmt: skip
+        else:
+            raise CredentialError("action must be revoke, suspend or reinstate.", field="action")
+    except CredentialError as error:
+        if not is_bad_input(error):
+            raise
+        session.rollback()
+        errors = errors_on_inputs(error, {"reason": "reason"})
+        return _credential_page(
+            credential_id, request, session, principal, errors=errors,
+            status_code=error.status_code,
+        )  # fmt: skip
     return RedirectResponse(f"/credentials/{credential_id}", status_code=303)
 
 

@@ -449,9 +449,11 @@ def wallet_page(
 def _wallet(
     request: Request, session: DbSession, principal: Principal, *, error: str | None = None,
     checks: list[Any] | None = None, imported: str | None = None, status_code: int = 200,
+    pasted: str = "",
 ) -> HTMLResponse:  # fmt: skip
+    """The wallet; ``pasted``: the text a refused import was given, to fix and send again."""
     return render(
-        request, "wallet/index.html", principal, status_code=status_code,
+        request, "wallet/index.html", principal, status_code=status_code, pasted=pasted,
         items=wallet.wallet_of(session, principal.user_id, _settings(request)),
         earned=credentials_of_learner(session, principal.user_id, principal),
         awards=service.awards_of_learner(session, principal.user_id),
@@ -481,8 +483,9 @@ async def wallet_import(
     except WalletError as error:
         checks = getattr(error, "checks", [])
         return _wallet(
-            request, session, principal, error=error.message, checks=checks, status_code=422
-        )
+            request, session, principal, error=error.message, checks=checks, status_code=422,
+            pasted=str(form.get("text") or ""),
+        )  # fmt: skip
     return RedirectResponse(f"/wallet?imported={row.id}", status_code=303)
 
 
