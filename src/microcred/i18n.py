@@ -274,6 +274,7 @@ def install(environment: Environment) -> None:
         current_locale=current_locale, locale_names=LOCALE_NAMES, translate=translate
     )
     environment.filters["format_date"] = format_date
+    environment.filters["translate"] = translate
 
 
 __all__ = [

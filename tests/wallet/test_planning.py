@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from microcred.i18n import translate, using_locale
 from microcred.wallet.planning import Limits, Need, Offer, make_plan, offer_weeks
 
 SQL, PY, VIZ, STATS, ETHICS = "u:sql", "u:python", "u:viz", "u:stats", "u:ethics"
@@ -209,3 +210,17 @@ def test_every_plan_keeps_within_the_limits_and_accounts_for_every_need(
     assert not covered & {o.need.uri for o in plan.open}
     assert abs(plan.plan_weight - sum(n.weight for n in needs if n.uri in covered)) < 1e-9
     assert plan.coverage_after >= plan.coverage_before
+
+
+def test_why_a_skill_stays_open_is_shown_in_the_readers_language() -> None:
+    offers = [offer("sql", {SQL}, price=300.0), offer("py", {PY}, price=50.0, currency="GBP")]
+    plan = make_plan(NEEDS, [], offers, Limits(budget=100.0, currency="EUR"))
+    reasons = {o.need.uri: o.reason for o in plan.open}
+    assert reasons[SQL] == "Taught here, but over your budget."
+    with using_locale("de"):
+        assert translate(reasons[SQL]) == "Hier angeboten, aber über Ihrem Budget."
+        assert translate(reasons[PY]) == "Hier angeboten, aber in GBP bepreist."
+    with using_locale("fr"):
+        assert translate(reasons[SQL]) == "Enseignée ici, mais au-dessus de votre budget."
+    with using_locale("es"):
+        assert translate(reasons[STATS]) == "Ninguna microcredencial publicada aquí la enseña."

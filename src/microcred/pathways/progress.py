@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from microcred.i18n import L_
 from microcred.pathways.requirements import Requirement, is_external_reference
 
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -212,7 +213,7 @@ class Evaluator:
             path, node, satisfied,
             sum(child.progress for child in children) / len(children),
             max(c.completed_at for c in children if c.completed_at) if satisfied else None,
-            summary=f"{done} of {len(children)} done",
+            summary=L_("%(done)s of %(count)s done", done=done, count=len(children)),
             route=_merge((child.route for child in children), self.offerings),
             children=children,
         )  # fmt: skip
@@ -248,7 +249,10 @@ class Evaluator:
         return NodeProgress(
             path, shown or node, satisfied, sum(top) / needed,
             finished[needed - 1] if satisfied else None,
-            summary=f"{min(len(finished), needed)} of {needed} needed done",
+            summary=L_(
+                "%(done)s of %(needed)s needed done",
+                done=min(len(finished), needed), needed=needed,
+            ),
             route=route, children=children,
         )  # fmt: skip
 
@@ -265,7 +269,9 @@ class Evaluator:
             path, node, satisfied,
             sum(child.progress for child in children) / len(children),
             children[-1].completed_at if satisfied else None,
-            summary=f"{done} of {len(children)} steps done, in order",
+            summary=L_(
+                "%(done)s of %(count)s steps done, in order", done=done, count=len(children)
+            ),
             route=_merge((child.route for child in children), self.offerings),
             children=children,
         )  # fmt: skip
@@ -278,11 +284,17 @@ class Evaluator:
         if matches:
             first = matches[0]
             return NodeProgress(
-                path, node, True, 1.0, first.earned_at, (first.key,), f"Earned: {first.name}"
+                path,
+                node,
+                True,
+                1.0,
+                first.earned_at,
+                (first.key,),
+                L_("Earned: %(name)s", name=first.name),
             )
         known = reference in self.offerings or is_external_reference(reference)
         return NodeProgress(
-            path, node, False, 0.0, None, summary="Not earned yet",
+            path, node, False, 0.0, None, summary=L_("Not earned yet"),
             route=_route([reference], self.offerings) if known else UNREACHABLE,
         )  # fmt: skip
 
@@ -292,7 +304,10 @@ class Evaluator:
             item for item in self.eligible(earliest) if uri in item.skills
         )
         needed = node.count
-        summary = f"{min(len(matches), needed)} of {needed} aligned credentials"
+        summary = L_(
+            "%(done)s of %(needed)s aligned credentials",
+            done=min(len(matches), needed), needed=needed,
+        )  # fmt: skip
         if len(matches) >= needed:
             used = matches[:needed]
             return NodeProgress(
@@ -337,8 +352,12 @@ class Evaluator:
             if total >= node.amount - 1e-9:
                 completed_at = item.earned_at
                 break
-        unit = "ECTS" if node.measure == "ects" else "hours"
-        summary = f"{min(total, node.amount):g} of {node.amount:g} {unit}"
+        counted = {"done": f"{min(total, node.amount):g}", "needed": f"{node.amount:g}"}
+        summary = (
+            L_("%(done)s of %(needed)s ECTS", **counted)
+            if node.measure == "ects"
+            else L_("%(done)s of %(needed)s hours", **counted)
+        )
         if completed_at is not None:
             return NodeProgress(path, node, True, 1.0, completed_at, tuple(used), summary)
         have = {item.definition_id for item in matches}
@@ -369,7 +388,7 @@ class Evaluator:
         tree = self.pathways.get(reference)
         if tree is None or reference in self._visiting:
             return NodeProgress(
-                path, node, False, 0.0, None, summary="Unknown pathway", route=UNREACHABLE
+                path, node, False, 0.0, None, summary=L_("Unknown pathway"), route=UNREACHABLE
             )
         self._visiting.add(reference)
         try:

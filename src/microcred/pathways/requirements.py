@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from microcred.i18n import L_, L_plural
 from microcred.pathways.errors import PathwayError
 
 Kind = Literal["all_of", "any_of", "n_of", "sequence", "credential", "skill", "credits", "pathway"]
@@ -69,39 +70,72 @@ class Requirement:
             yield from child.walk(f"{path}.children[{index}]")
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        """A one-line human description (``names`` maps ids and URIs to display names)."""
+        """A one-line human description (``names`` maps ids and URIs to display names): the
+        English text, shown in the reader's language through :func:`microcred.i18n.translate`
+        (an author's label and the names are kept as written)."""
         names = names or {}
-        recency = f", earned within {self.within_years} years" if self.within_years else ""
+        text = self._what(names)
+        if self.within_years:
+            return L_plural(
+                "%(what)s, earned within %(count)s year",
+                "%(what)s, earned within %(count)s years",
+                self.within_years,
+                what=text,
+            )
+        return text
+
+    def _what(self, names: Mapping[str, str]) -> str:
         if self.label:
-            return self.label + recency
+            return self.label
+        size = len(self.children)
         match self.kind:
             case "all_of":
-                text = f"All of these {len(self.children)}"
+                return L_("All of these %(count)s", count=size)
             case "any_of":
-                text = f"Any one of these {len(self.children)}"
+                return L_("Any one of these %(count)s", count=size)
             case "n_of":
-                text = f"{self.n} of these {len(self.children)}"
+                return L_("%(n)s of these %(count)s", n=self.n, count=size)
             case "sequence":
-                text = f"These {len(self.children)}, in order"
+                return L_("These %(count)s, in order", count=size)
             case "credential":
                 ref = self.definition_id or ""
-                text = names.get(ref, ref)
+                return names.get(ref, ref)
             case "skill":
                 ref = self.skill_uri or ""
-                plural = "credential" if self.count == 1 else "credentials"
-                text = f"{self.count} {plural} aligned to {names.get(ref, ref)}"
+                return L_plural(
+                    "%(count)s credential aligned to %(skill)s",
+                    "%(count)s credentials aligned to %(skill)s",
+                    self.count,
+                    skill=names.get(ref, ref),
+                )
             case "credits":
-                unit = "ECTS" if self.measure == "ects" else "hours"
-                scope = ""
+                amount = _number(self.amount)
                 if self.pool:
-                    scope = f" from {len(self.pool)} listed credentials"
-                elif self.skill_uri:
-                    scope = f" aligned to {names.get(self.skill_uri, self.skill_uri)}"
-                text = f"At least {_number(self.amount)} {unit}{scope}"
+                    return (
+                        L_("At least %(amount)s ECTS from %(count)s listed credentials",
+                           amount=amount, count=len(self.pool))
+                        if self.measure == "ects"
+                        else L_("At least %(amount)s hours from %(count)s listed credentials",
+                                amount=amount, count=len(self.pool))
+                    )  # fmt: skip
+                if self.skill_uri:
+                    skill = names.get(self.skill_uri, self.skill_uri)
+                    return (
+                        L_("At least %(amount)s ECTS aligned to %(skill)s",
+                           amount=amount, skill=skill)
+                        if self.measure == "ects"
+                        else L_("At least %(amount)s hours aligned to %(skill)s",
+                                amount=amount, skill=skill)
+                    )  # fmt: skip
+                return (
+                    L_("At least %(amount)s ECTS", amount=amount)
+                    if self.measure == "ects"
+                    else L_("At least %(amount)s hours", amount=amount)
+                )
             case "pathway":
                 ref = self.pathway_id or ""
-                text = f"Complete the pathway {names.get(ref, ref)}"
-        return text + recency
+                return L_("Complete the pathway %(pathway)s", pathway=names.get(ref, ref))
+        return self.kind
 
 
 def _number(value: float) -> str:

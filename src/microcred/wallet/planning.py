@@ -17,6 +17,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from microcred.i18n import L_, Joined, L_plural
+
 DEFAULT_HOURS_PER_WEEK = 8.0
 
 
@@ -110,16 +112,16 @@ def offer_weeks(offer: Offer, hours_per_week: float) -> float:
 
 def _excluded(offer: Offer, limits: Limits) -> str | None:
     if limits.forms and offer.participation_form not in limits.forms:
-        return f"only {offer.participation_form}"
+        return L_("only %(form)s", form=offer.participation_form)
     if limits.languages and offer.language.split("-")[0] not in limits.languages:
-        return f"taught in {offer.language}"
+        return L_("taught in %(language)s", language=offer.language)
     if (
         limits.budget is not None
         and offer.price > 0
         and limits.currency
         and (offer.currency or "").upper() != limits.currency.upper()
     ):
-        return f"priced in {offer.currency or 'an unknown currency'}"
+        return L_("priced in %(currency)s", currency=offer.currency or L_("an unknown currency"))
     return None
 
 
@@ -197,15 +199,15 @@ def make_plan(
                 continue
             bundle = _with_prerequisites(offer, usable, have, chosen_ids)
             if bundle is None:
-                blocked[offer.definition_id] = "a prerequisite is not offered"
+                blocked[offer.definition_id] = L_("a prerequisite is not offered")
                 continue
             cost = sum(o.price for o in bundle)
             time = sum(o.hours for o in bundle)
             if limits.budget is not None and spent + cost > limits.budget + 1e-9:
-                blocked[offer.definition_id] = "over your budget"
+                blocked[offer.definition_id] = L_("over your budget")
                 continue
             if max_hours is not None and hours + time > max_hours + 1e-9:
-                blocked[offer.definition_id] = "beyond your deadline"
+                blocked[offer.definition_id] = L_("beyond your deadline")
                 continue
             score = gain / (1.0 + cost / price_scale + time / hours_scale)
             key = (score, -cost, -time, offer.name, bundle)
@@ -259,7 +261,7 @@ def _ordered(chosen: list[Offer]) -> list[Offer]:
 
 
 def _money(amount: float, currency: str | None) -> str:
-    return "free" if amount <= 0 else f"{amount:,.0f} {currency or ''}".strip()
+    return L_("free") if amount <= 0 else f"{amount:,.0f} {currency or ''}".strip()
 
 
 def _assemble(
@@ -289,10 +291,21 @@ def _assemble(
         cost = _money(offer.price, offer.currency)
         if new:
             names = ", ".join(n.label for n in new[:4]) + (" …" if len(new) > 4 else "")
-            reason = f"Covers {len(new)} missing skill{'s' if len(new) > 1 else ''} ({names})"
-            reason += f" for {cost}, {offer.hours:g} h."
+            reason = L_plural(
+                "Covers %(count)s missing skill (%(names)s) for %(cost)s, %(hours)s h.",
+                "Covers %(count)s missing skills (%(names)s) for %(cost)s, %(hours)s h.",
+                len(new),
+                names=names,
+                cost=cost,
+                hours=f"{offer.hours:g}",
+            )
         else:
-            reason = f"Required before {', '.join(dependants)} ({cost}, {offer.hours:g} h)."
+            reason = L_(
+                "Required before %(dependants)s (%(cost)s, %(hours)s h).",
+                dependants=", ".join(dependants),
+                cost=cost,
+                hours=f"{offer.hours:g}",
+            )
         steps.append(Step(offer, new, round(week, 1), round(week + length, 1), reason, dependants))
         week += length
         if offer.price > 0:
@@ -308,11 +321,11 @@ def _assemble(
             | {why for why, skills in excluded.values() if need.uri in skills}
         )
         if reasons:
-            reason = "Taught here, but " + " / ".join(reasons) + "."
+            reason = L_("Taught here, but %(reasons)s.", reasons=Joined(" / ", reasons))
         elif teachers:
-            reason = "Taught here, but not worth its cost against the rest of the plan."
+            reason = L_("Taught here, but not worth its cost against the rest of the plan.")
         else:
-            reason = "No published micro-credential here teaches it."
+            reason = L_("No published micro-credential here teaches it.")
         open_needs.append(Open(need, reason))
     total_weight = sum(n.weight for n in needs)
     return Plan(

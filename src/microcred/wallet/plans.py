@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.catalogue.service import definitions_teaching
+from microcred.i18n import L_
 from microcred.market.analytics import Analytics, Filters
 from microcred.pathways.requirements import referenced_definitions
 from microcred.pathways.service import (
@@ -81,7 +82,7 @@ class LearningPlan:
 
 
 def _percent(share: float) -> str:
-    return "under 1%" if share < 0.005 else f"{share:.0%}"
+    return L_("under %(share)s", share="1%") if share < 0.005 else f"{share:.0%}"
 
 
 def verified_skills(
@@ -104,7 +105,11 @@ def verified_skills(
             continue
         if achievement.definition_id:
             completed.add(achievement.definition_id)
-        name = achievement.name + (" (imported)" if achievement.source == "imported" else "")
+        name = (
+            L_("%(name)s (imported)", name=achievement.name)
+            if achievement.source == "imported"
+            else achievement.name
+        )
         for uri in sorted(achievement.skills):
             evidence.setdefault(uri, []).append(name)
     return evidence, completed
@@ -129,14 +134,16 @@ def _demand_scope(
         scopes.append(
             (
                 Filters(region=region, occupation_uri=occupation_uri),
-                f"for this job in {region}",
+                L_("for this job in %(region)s", region=region),
                 True,
             )
         )
-    scopes.append((Filters(occupation_uri=occupation_uri), "for this job in all regions", True))
+    everywhere = L_("for this job in all regions")
+    scopes.append((Filters(occupation_uri=occupation_uri), everywhere, True))
     if region:
-        scopes.append((Filters(region=region), f"for any job in {region}", False))
-    scopes.append((Filters(), "for any job", False))
+        anywhere = L_("for any job in %(region)s", region=region)
+        scopes.append((Filters(region=region), anywhere, False))
+    scopes.append((Filters(), L_("for any job"), False))
     for filters, words, specific in scopes:
         if analytics.total(filters) >= MIN_POSTINGS:
             return filters, words, specific
@@ -149,13 +156,13 @@ def occupation_needs(
     """The weighted needs of an occupation and, in words, which postings weighted them."""
     needs = occupation_skills(session, occupation_uri)
     shares: dict[str, float] = {}
-    basis = "No job postings are loaded: weights come from the taxonomy alone."
+    basis: str = L_("No job postings are loaded: weights come from the taxonomy alone.")
     extra: list[Need] = []
     if analytics is not None:
         filters, words, specific = _demand_scope(analytics, occupation_uri, region)
         total = analytics.total(filters)
         if total:
-            basis = f"{total:,} job postings {words}"
+            basis = L_("%(total)s job postings %(scope)s", total=f"{total:,}", scope=words)
             counts = analytics.skill_shares([n.skill_uri for n in needs], filters)
             shares = {uri: count / total for uri, count in counts.items()}
             if specific:
@@ -167,7 +174,13 @@ def occupation_needs(
                                 hit.skill_uri,
                                 hit.label,
                                 round(DEMAND_WEIGHT * hit.share, 4),
-                                (f"named in {_percent(hit.share)} of postings {words}",),
+                                (
+                                    L_(
+                                        "named in %(share)s of postings %(scope)s",
+                                        share=_percent(hit.share),
+                                        scope=words,
+                                    ),
+                                ),
                             )
                         )
     weighted: list[Need] = []
@@ -177,11 +190,17 @@ def occupation_needs(
         if not essential and share <= 0 and not (need.hot_technology or need.in_demand):
             continue
         source = "ESCO" if need.source.startswith("esco") else need.source.replace("onet", "O*NET")
-        reasons = [f"{'essential' if essential else 'optional'} for the job ({source})"]
+        reasons: list[str] = [
+            L_("essential for the job (%(source)s)", source=source)
+            if essential
+            else L_("optional for the job (%(source)s)", source=source)
+        ]
         if need.hot_technology or need.in_demand:
-            reasons.append("a hot technology (O*NET)" if need.hot_technology else "in demand")
+            reasons.append(
+                L_("a hot technology (O*NET)") if need.hot_technology else L_("in demand")
+            )
         if share > 0:
-            reasons.append(f"named in {_percent(share)} of postings")
+            reasons.append(L_("named in %(share)s of postings", share=_percent(share)))
         weight = (ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT) + DEMAND_WEIGHT * share
         weighted.append(
             Need(need.skill_uri, need.skill_label, round(weight, 4), tuple(reasons), essential)
@@ -251,7 +270,9 @@ def _held_through_narrower(
         for need in narrower.covers.get(uri, ()):
             if need in evidence:
                 continue
-            extended.setdefault(need, []).extend(f"{name} (through {label})" for name in names)
+            extended.setdefault(need, []).extend(
+                L_("%(name)s (through %(skill)s)", name=name, skill=label) for name in names
+            )
     return extended
 
 
@@ -316,7 +337,7 @@ def learning_plan(
     )
     plan = make_plan(needs, evidence.keys(), offers, limits, completed=completed)
     if not needs:
-        plan.notes.append("The taxonomy lists no skills for this occupation.")
+        plan.notes.append(L_("The taxonomy lists no skills for this occupation."))
     return LearningPlan(
         occupation_uri=occupation.uri,
         occupation_label=occupation.preferred_label,
