@@ -262,3 +262,19 @@ def test_the_manage_page_syncs_with_its_button(
         data={"organisation": "north-college", "csrf_token": csrf},
     )
     assert failed.status_code == 502 and "access token request" in failed.text
+
+
+def test_a_staff_instructor_syncs_from_inside_the_lms(
+    client: TestClient, lms: TestPlatform, linked: str, sessions: sessionmaker[Session]
+) -> None:
+    staff = launch(client, lms, "teacher")
+    done = client.post("/lti/sync", data={"launch": launch_token(staff.text)})
+    assert done.status_code == 200
+    assert "2 result(s) imported" in done.text and "1 credential(s) awarded" in done.text
+    assert "frame-ancestors *" in done.headers["content-security-policy"]
+    assert results_count(sessions) == 2
+    lms.fail["/token"] = 500
+    failed = client.post("/lti/sync", data={"launch": launch_token(staff.text)})
+    assert "access token request" in html.unescape(failed.text)
+    learner = client.post("/lti/sync", data={"launch": "not-a-token"})
+    assert learner.status_code == 400 and "expired or is unknown" in learner.text

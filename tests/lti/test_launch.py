@@ -3,7 +3,10 @@ shows; every refusal is a page naming the check, never a 500."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.models import AuditEvent, Membership, Role, User
 from microcred.accounts.passwords import verify_password
-from microcred.lti.models import LtiResourceLink, LtiUserLink
+from microcred.db.base import utcnow
+from microcred.lti import service as lti
+from microcred.lti.errors import LtiError, LtiForbidden
+from microcred.lti.models import LtiLoginState, LtiResourceLink, LtiUserLink
 from tests.assessment.conftest import Course
 from tests.conftest import World, sign_in_client
 from tests.lti.conftest import launch, launch_token, login, post_launch
@@ -288,3 +294,47 @@ def test_deleting_a_registration_removes_its_links_but_keeps_the_accounts(
     )
     assert login_refused.status_code == 400
     assert "No LMS with issuer" in page_text(login_refused)
+
+
+def test_a_connected_link_shows_staff_the_credential_and_a_learner_token_cannot_connect(
+    client: TestClient,
+    lms: TestPlatform,
+    registration: str,
+    course: Course,
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        state = LtiLoginState(
+            state="s1",
+            platform_id=registration,
+            nonce="n1",
+            browser_hash=hashlib.sha256(b"b1").hexdigest(),
+            target_link_uri="",
+            expires_at=utcnow() + timedelta(minutes=5),
+        )
+        session.add(state)
+        session.flush()
+        learner = lti.complete_launch(
+            session, lms.id_token("learner", "n1"), "s1", "b1", now=time.time()
+        )
+        opened = lti.open_launch(session, learner.token)
+        assert not opened.is_staff
+        with pytest.raises(LtiForbidden):
+            lti.link_definition(session, opened, course.definition_id)
+    staff = launch(client, lms, "teacher")
+    client.post(
+        "/lti/link",
+        data={"launch": launch_token(staff.text), "definition_id": course.definition_id},
+    )
+    again = launch(client, lms, "teacher")
+    assert "This course link shows this credential" in again.text
+    assert "Sync grades from the LMS" in again.text
+    token = launch_token(again.text)
+    with sessions.begin() as session:
+        opened = lti.open_launch(session, token)
+        assert opened.is_staff
+        assert not opened.principal.is_platform_admin
+        assert set(opened.principal.roles) == {world.college.id}
+        with pytest.raises(LtiError, match="already connected"):
+            lti.link_definition(session, opened, course.definition_id)

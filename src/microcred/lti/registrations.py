@@ -284,13 +284,19 @@ class ToolUrls:
     jwks: str
 
 
-def tool_urls(base_url: str, slug: str) -> ToolUrls:
+def launch_endpoints(base_url: str) -> tuple[str, str]:
+    """The launch and deep linking URLs (the same for every organisation)."""
     base = base_url.rstrip("/")
+    return f"{base}/lti/launch", f"{base}/lti/deep-linking"
+
+
+def tool_urls(base_url: str, slug: str) -> ToolUrls:
+    launch, deep_linking = launch_endpoints(base_url)
     return ToolUrls(
-        login=f"{base}/lti/login",
-        launch=f"{base}/lti/launch",
-        deep_linking=f"{base}/lti/deep-linking",
-        jwks=f"{base}/lti/organisations/{slug}/jwks.json",
+        login=f"{base_url.rstrip('/')}/lti/login",
+        launch=launch,
+        deep_linking=deep_linking,
+        jwks=f"{base_url.rstrip('/')}/lti/organisations/{slug}/jwks.json",
     )
 
 

@@ -42,13 +42,16 @@ from microcred.lti.models import (
     LtiResourceLink,
     LtiUserLink,
 )
-from microcred.lti.registrations import tool_urls
+from microcred.lti.registrations import launch_endpoints
 from microcred.settings import Settings
 from microcred.wallet.sharing import ShareLinks, share_links
 
 STATE_LIFETIME = timedelta(minutes=10)
 LAUNCH_LIFETIME = timedelta(hours=2)
 """How long the launch page's forms (link a credential, sync grades) keep working."""
+LAUNCH_SCOPES = ("catalogue:read", "assessment:write")
+"""What a launch may do, and only in the registering organisation (its roles elsewhere, and a
+platform administrator's powers, do not come along into an LMS frame)."""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -105,12 +108,12 @@ def begin_login(
         if not getattr(request, name).strip():
             raise LaunchRejected(f"The login request has no '{name}' parameter.")
     platform = find_platform(session, request.iss.strip(), request.client_id.strip())
-    urls = tool_urls(settings.base_url, "-")
+    launch_url, deep_linking_url = launch_endpoints(settings.base_url)
     target = request.target_link_uri.strip()
-    if target.split("?", 1)[0] not in (urls.launch, urls.deep_linking):
+    if target.split("?", 1)[0] not in (launch_url, deep_linking_url):
         raise LaunchRejected(
-            f"The target_link_uri {target!r} is not this tool's launch URL ({urls.launch}) or "
-            f"deep linking URL ({urls.deep_linking})."
+            f"The target_link_uri {target!r} is not this tool's launch URL ({launch_url}) or "
+            f"deep linking URL ({deep_linking_url})."
         )
     deployment = request.lti_deployment_id.strip()
     if deployment and deployment not in platform.deployment_ids:
@@ -461,7 +464,9 @@ def open_launch(session: Session, token: str) -> LaunchContext:
     link = (
         session.get(LtiResourceLink, row.resource_link_row_id) if row.resource_link_row_id else None
     )
-    principal = accounts.principal_for(session, user)
+    principal = accounts.principal_for(
+        session, user, scopes=LAUNCH_SCOPES, organisation_id=organisation.id
+    )
     return LaunchContext(token, row, platform, organisation, user, principal, link)
 
 

@@ -140,16 +140,20 @@ async def lti_login(request: Request) -> Response:
 def _launch_page(
     request: Request, session: Session, launch: lti.LaunchContext, **extra: Any
 ) -> HTMLResponse:
+    """A learner's progress; for staff, connecting the link or, once connected, syncing."""
     settings = app_context(request).settings
-    progress = None if launch.is_staff else lti.learner_progress(session, launch, settings.base_url)
     link = launch.resource_link
+    progress = None if launch.is_staff else lti.learner_progress(session, launch, settings.base_url)
     definitions = (
         lti.published_definitions(session, launch.organisation)
         if launch.is_staff and link is not None and link.definition_id is None
         else []
     )
-    if launch.is_staff and link is not None and link.definition_id is not None:
-        progress = lti.learner_progress(session, launch, settings.base_url)
+    connected = (
+        catalogue.current_published(session, link.definition_id)
+        if launch.is_staff and link is not None and link.definition_id
+        else None
+    )
     return _frame_page(
         request,
         "lti/launch.html",
@@ -162,6 +166,7 @@ def _launch_page(
         is_staff=launch.is_staff,
         instructor=launch.row.instructor,
         definitions=definitions,
+        connected=connected,
         **extra,
     )
 
@@ -208,6 +213,35 @@ def lti_link(
     session.flush()
     opened = lti.open_launch(session, launch)
     return _launch_page(request, session, opened, notice="The course link is connected.")
+
+
+@pages.post("/lti/sync", response_model=None)
+def lti_sync(
+    request: Request,
+    session: DbSession,
+    launch: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A staff instructor syncs the course's grades from inside the LMS."""
+    try:
+        opened = lti.open_launch(session, launch)
+    except MicrocredError as error:
+        return _refused(request, error)
+    if opened.resource_link is None or not opened.is_staff:
+        return _refused(request, LtiForbidden("Only issuer staff sync grades."))
+    settings = app_context(request).settings
+    try:
+        report = ags.sync_grades(
+            session,
+            opened.principal,
+            settings,
+            opened.organisation.slug,
+            opened.resource_link.id,
+            awarder=CredentialAwarder(settings),
+        )
+    except LtiError as error:
+        session.rollback()
+        return _launch_page(request, session, lti.open_launch(session, launch), error=error.message)
+    return _launch_page(request, session, opened, notice=report.summary())
 
 
 def _deep_linking_page(
