@@ -98,6 +98,7 @@ def _register_capabilities() -> None:
         catalogue,
         credentials,
         endorsements,
+        lti,
         mail,
         market,
         notifications,
@@ -121,6 +122,7 @@ def _register_capabilities() -> None:
     notifications.register(app, import_app)
     mail.register(app, import_app)
     obapi.register(app, import_app)
+    lti.register(app, import_app)
 
 
 _register_capabilities()

@@ -170,7 +170,7 @@ def _score(value: Any) -> float | None:
 
 def sync_grades(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     settings: Settings,
     organisation: str,
     link_id: str,
@@ -178,7 +178,8 @@ def sync_grades(
     awarder: Awarder,
     transport: httpx.BaseTransport | None = None,
 ) -> SyncReport:
-    """Read the link's line items and results from the LMS and import them (all or nothing)."""
+    """Read the link's line items and results from the LMS and import them (all or nothing);
+    ``principal`` None: the operator (``microcred lti sync``)."""
     link = get_link(session, principal, organisation, link_id)
     require_staff(principal, link.organisation_id)
     if link.definition_id is None:

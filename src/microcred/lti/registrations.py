@@ -48,9 +48,10 @@ def can_read(principal: Principal | None, organisation_id: str) -> bool:
     )
 
 
-def readable_organisation(session: Session, principal: Principal, slug: str) -> Organisation:
+def readable_organisation(session: Session, principal: Principal | None, slug: str) -> Organisation:
+    """The organisation, if the principal is its staff (``None``: the operator, from the CLI)."""
     organisation = get_organisation(session, slug)
-    if not can_read(principal, organisation.id):
+    if principal is not None and not can_read(principal, organisation.id):
         raise LtiForbidden("Only this organisation's staff see its LMS registrations.")
     return organisation
 
@@ -220,7 +221,9 @@ def _audit(
     )
 
 
-def platforms_of(session: Session, principal: Principal, organisation: str) -> list[LtiPlatform]:
+def platforms_of(
+    session: Session, principal: Principal | None, organisation: str
+) -> list[LtiPlatform]:
     org = readable_organisation(session, principal, organisation)
     return list(
         session.scalars(
@@ -300,7 +303,9 @@ def tool_urls(base_url: str, slug: str) -> ToolUrls:
     )
 
 
-def links_of(session: Session, principal: Principal, organisation: str) -> list[LtiResourceLink]:
+def links_of(
+    session: Session, principal: Principal | None, organisation: str
+) -> list[LtiResourceLink]:
     org = readable_organisation(session, principal, organisation)
     return list(
         session.scalars(
@@ -312,7 +317,7 @@ def links_of(session: Session, principal: Principal, organisation: str) -> list[
 
 
 def get_link(
-    session: Session, principal: Principal, organisation: str, link_id: str
+    session: Session, principal: Principal | None, organisation: str, link_id: str
 ) -> LtiResourceLink:
     org = readable_organisation(session, principal, organisation)
     link = session.get(LtiResourceLink, link_id)
