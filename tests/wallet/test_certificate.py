@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from microcred.credentials.badge_png import default_badge_png
 from microcred.credentials.keys import Ed25519Key
@@ -73,6 +75,50 @@ def test_the_pdf_carries_the_signed_document_and_each_jwt() -> None:
 
 def test_the_same_credential_gives_the_same_bytes() -> None:
     assert certificate() == certificate()
+
+
+def _structure(pdf: bytes) -> tuple[DictionaryObject, list[tuple[str, str | None, int]]]:
+    """The document catalog, and the structure tree's elements under /Document in order:
+    (type, alternative text, marked-content id)."""
+    root: Any = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    [document] = [kid.get_object() for kid in root["/StructTreeRoot"]["/K"]]
+    assert document["/S"] == "/Document"
+    elements = []
+    for kid in document["/K"]:
+        element = kid.get_object()
+        [mcid] = element["/K"]
+        elements.append((str(element["/S"])[1:], element.get("/Alt"), int(mcid)))
+    return root, elements
+
+
+def test_the_pdf_is_tagged_for_screen_readers_in_reading_order() -> None:
+    pdf = certificate()
+    root, elements = _structure(pdf)
+    assert root["/Lang"] == "en" and bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])  # the title, not the file name
+    assert PdfReader(io.BytesIO(pdf)).metadata.title == "Data Literacy — Lee Learner"
+    kinds = [kind for kind, _, _ in elements]
+    assert kinds[:2] == ["Figure", "H1"] and kinds[-1] == "Figure"
+    assert kinds[2:-1] == ["P"] * 12  # 7 texts under the heading, 5 in the footer
+    assert elements[0][1] == "Badge: Data Literacy"
+    assert elements[-1][1] == f"QR code: a link to this credential's verification page, {PAGE}"
+    assert [mcid for _, _, mcid in elements] == list(range(len(elements)))
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().decode("latin-1")
+    marked = re.findall(r"/(\w+) <</MCID (\d+)>> BDC", content)
+    assert [int(mcid) for _, mcid in marked] == list(range(len(elements)))
+    assert content.count("/Artifact BMC") == 1  # the frame
+    assert content.count("EMC") == len(marked) + 1
+
+
+def test_a_revoked_certificate_says_so_first_and_its_watermark_is_decoration() -> None:
+    pdf = certificate(state="revoked", badge_png=None)
+    _, elements = _structure(pdf)
+    assert [kind for kind, _, _ in elements[:2]] == ["P", "H1"]  # the warning, then the heading
+    assert [alt for kind, alt, _ in elements if kind == "Figure"] == [
+        f"QR code: a link to this credential's verification page, {PAGE}"
+    ]
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().decode("latin-1")
+    assert content.count("/Artifact BMC") == 2  # the frame and the word across the page
 
 
 def test_without_a_name_there_is_no_name_line_and_never_the_email() -> None:

@@ -9,6 +9,12 @@ A credential that is revoked, suspended or expired is marked across the page: th
 presents it as valid. The creation date is the issuance date and nothing else varies, so the
 same credential in the same state gives byte-identical PDFs (in a given language).
 
+The PDF is tagged for screen readers: its language (``/Lang``) and title (shown in place of
+the file name), and a structure tree in reading order — the warning, the badge (a figure with
+its alternative text), a heading and a paragraph for each text, the QR code (a figure saying
+where it leads) — with the frame and the watermark marked as decoration
+(``_Certificate.tagged``). It is not checked against PDF/UA.
+
 The fixed texts are in the language of the achievement (its OB 3.0 ``inLanguage``) when we
 have a catalog for it, else in the viewer's, else in English (:mod:`microcred.i18n`).
 
@@ -27,7 +33,8 @@ import functools
 import io
 import json
 import unicodedata
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +43,7 @@ from typing import Any
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
+from fpdf.prefs import ViewerPreferences
 
 from microcred.credentials.documents import parse_datetime, result_labels
 from microcred.credentials.errors import CredentialError
@@ -73,6 +81,8 @@ class _Block:
     colour: tuple[int, int, int] = INK
     gap_after: float = 2.0
     link: str = ""
+    tag: str = "P"
+    """The block's structure type: ``P`` (a paragraph) or ``H1`` (the heading)."""
 
 
 def _line_height(size: float) -> float:
@@ -228,46 +238,64 @@ class _Certificate(FPDF):
             total += len(lines) * _line_height(size) + block.gap_after
         return total
 
+    @contextmanager
+    def tagged(self, struct_type: str, alt_text: str | None = None) -> Iterator[None]:
+        """What is drawn inside becomes the next element of the structure tree (``P``, ``H1``,
+        ``Figure`` with ``alt_text``), or decoration for ``Artifact``. fpdf2's public API tags
+        only images and links; this uses the same structure-tree builder for text."""
+        if struct_type == "Artifact":
+            self._out("/Artifact BMC")
+        else:
+            mcid = self.struct_builder.next_mcid_for_page(self.page)
+            self._add_marked_content(struct_type=f"/{struct_type}", mcid=mcid, alt_text=alt_text)
+            self._out(f"/{struct_type} <</MCID {mcid}>> BDC")
+        yield
+        self._out("EMC")
+
     def write_blocks(self, blocks: list[_Block], x: float, width: float, align: Align) -> None:
         for block in blocks:
             size, lines = self.fit(block, width)
             self.set_text_color(*block.colour)
-            for line in lines:
-                self.set_x(x)
-                self.cell(
-                    width, _line_height(size), line, align=align, link=block.link,
-                    new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                )  # fmt: skip
+            with self.tagged(block.tag):
+                for line in lines:
+                    self.set_x(x)
+                    self.cell(
+                        width, _line_height(size), line, align=align, link=block.link,
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                    )  # fmt: skip
             self.set_y(self.get_y() + block.gap_after)
 
-    def qr(self, url: str, x: float, y: float, size: float) -> None:
-        """The QR code as filled squares: sharp at any zoom, no image decoding."""
+    def qr(self, url: str, x: float, y: float, size: float, alt_text: str) -> None:
+        """The QR code as filled squares: sharp at any zoom, no image decoding; one figure."""
         code = qr_code(url)
         matrix = [list(row) for row in code.matrix_iter(scale=1, border=QUIET_ZONE)]
         module = size / len(matrix)
-        self.set_fill_color(255, 255, 255)
-        self.rect(x, y, size, size, style="F")
-        self.set_fill_color(0, 0, 0)
-        for row, bits in enumerate(matrix):
-            column = 0
-            while column < len(bits):
-                if not bits[column]:
-                    column += 1
-                    continue
-                start = column
-                while column < len(bits) and bits[column]:
-                    column += 1
-                self.rect(
-                    x + start * module, y + row * module, (column - start) * module, module, "F"
-                )
+        with self.tagged("Figure", alt_text):
+            self.set_fill_color(255, 255, 255)
+            self.rect(x, y, size, size, style="F")
+            self.set_fill_color(0, 0, 0)
+            for row, bits in enumerate(matrix):
+                column = 0
+                while column < len(bits):
+                    if not bits[column]:
+                        column += 1
+                        continue
+                    start = column
+                    while column < len(bits) and bits[column]:
+                        column += 1
+                    self.rect(
+                        x + start * module, y + row * module, (column - start) * module, module,
+                        "F",
+                    )  # fmt: skip
         self.link(x, y, size, size, url)
 
     def frame(self) -> None:
-        self.set_draw_color(*ACCENT)
-        self.set_line_width(0.8)
-        self.rect(8, 8, PAGE_WIDTH - 16, PAGE_HEIGHT - 16)
-        self.set_line_width(0.2)
-        self.rect(10, 10, PAGE_WIDTH - 20, PAGE_HEIGHT - 20)
+        with self.tagged("Artifact"):
+            self.set_draw_color(*ACCENT)
+            self.set_line_width(0.8)
+            self.rect(8, 8, PAGE_WIDTH - 16, PAGE_HEIGHT - 16)
+            self.set_line_width(0.2)
+            self.rect(10, 10, PAGE_WIDTH - 20, PAGE_HEIGHT - 20)
 
     def warning(self, text: str, top: float) -> None:
         """A red banner with ``text`` and its first word across the page."""
@@ -276,12 +304,15 @@ class _Certificate(FPDF):
         self.set_text_color(255, 255, 255)
         self.set_font(FONT, "B", 13)
         self.set_xy(MARGIN, top - 4)
-        self.cell(TEXT_WIDTH, 10, text, align=Align.C, fill=True)
+        with self.tagged("P"):
+            self.cell(TEXT_WIDTH, 10, text, align=Align.C, fill=True)
 
     def watermark(self, word: str) -> None:
+        """The warning's first word across the page: decoration, the banner says it."""
         self.set_font(FONT, "B", 110)
         self.set_text_color(*ALERT)
         with (
+            self.tagged("Artifact"),
             self.local_context(fill_opacity=0.12),
             self.rotation(28, PAGE_WIDTH / 2, PAGE_HEIGHT / 2),
         ):
@@ -292,7 +323,7 @@ class _Certificate(FPDF):
 def _middle_blocks(
     achievement: Mapping[str, Any], subject: Mapping[str, Any], achievement_name: str, name: str
 ) -> list[_Block]:
-    blocks = [_Block(_("CERTIFICATE OF ACHIEVEMENT"), "B", (10,), 1, MUTED, 3)]
+    blocks = [_Block(_("CERTIFICATE OF ACHIEVEMENT"), "B", (10,), 1, MUTED, 3, tag="H1")]
     if name:
         blocks += [
             _Block(_("This certifies that"), "", (11,), 1, MUTED, 1),
@@ -430,7 +461,8 @@ def _certificate_pdf(
     pdf.set_author(issuer_name)
     pdf.set_subject(_("Open Badges 3.0 credential issued by %(issuer)s") % {"issuer": issuer_name})
     pdf.set_creator("microcred")
-    pdf.set_lang(language)
+    pdf.set_lang(language.replace("_", "-"))
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.add_page()
     pdf.frame()
     top = MARGIN
@@ -438,12 +470,9 @@ def _certificate_pdf(
         pdf.warning(warning, top)
         top += 9
 
+    # Drawn in reading order, which the structure tree follows: badge, texts, footer, QR code.
     footer_width = TEXT_WIDTH - QR_SIZE - 8
     footer_top = PAGE_HEIGHT - MARGIN - pdf.height(footer, footer_width)
-    pdf.set_y(footer_top)
-    pdf.write_blocks(footer, MARGIN, footer_width, Align.L)
-    pdf.qr(page_url, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE)
-
     badge_height = BADGE_SIZE + 2 if badge_png else 0
     spare = footer_top - 4 - top - badge_height - pdf.height(blocks, TEXT_WIDTH)
     top += max(spare, 0) / 2
@@ -454,6 +483,13 @@ def _certificate_pdf(
         )  # fmt: skip
     pdf.set_y(top + badge_height)
     pdf.write_blocks(blocks, MARGIN, TEXT_WIDTH, Align.C)
+
+    pdf.set_y(footer_top)
+    pdf.write_blocks(footer, MARGIN, footer_width, Align.L)
+    qr_alt = _("QR code: a link to this credential's verification page, %(url)s") % {
+        "url": page_url
+    }
+    pdf.qr(page_url, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE, qr_alt)
 
     _embed(pdf, document, jwts or {}, created)
     return bytes(pdf.output())
