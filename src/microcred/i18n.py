@@ -164,8 +164,8 @@ class Joined(Text):
 
 
 class Day(Text):
-    """A day: ``24 November 2026`` in English, written out for the reader's language where it
-    is shown (:func:`format_date`)."""
+    """A day: ``24 November 2026`` in English (as mails always wrote it), written out for the
+    reader's other language where it is shown (:func:`format_date`)."""
 
     day: date
 
@@ -175,7 +175,7 @@ class Day(Text):
         return made
 
     def translated(self) -> str:
-        return format_date(self.day)
+        return str.__str__(self) if current_locale() == DEFAULT_LOCALE else format_date(self.day)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Day, (self.day,))

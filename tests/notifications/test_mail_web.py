@@ -132,7 +132,7 @@ def test_the_issuance_settings_api_and_another_issuers_staff(
     found = mail_client.get(url, headers=admin).json()
     assert found == {
         "formats": list(credentials.DEFAULT_FORMATS), "email_recipients": True,
-        "mail_enabled": True,
+        "mail_locale": None, "mail_enabled": True,
     }  # fmt: skip
     put = mail_client.put(url, json={"email_recipients": False}, headers=admin)
     assert put.status_code == 200 and put.json()["email_recipients"] is False

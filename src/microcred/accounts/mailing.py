@@ -19,6 +19,15 @@ RESET_MAIL = "account.password_reset"
 VERIFY_MAIL = "account.verify_email"
 INVITATION_MAIL = "account.invitation"
 
+ROLE_WORDS = {
+    "admin": N_("admin"),
+    "issuer_staff": N_("issuer staff"),
+    "assessor": N_("assessor"),
+    "learner": N_("learner"),
+    "employer": N_("employer"),
+}
+"""How an invitation names the role it offers, translated where it is written (``_(word)``)."""
+
 if TYPE_CHECKING:
     from microcred.accounts.admin import Invited, RecipientInvitation
 
@@ -80,20 +89,27 @@ def queue_invitation(
 ) -> bool:
     """E-mail an invitation's link to the invitee; ``recipient``: the organisation invites the
     recipient of credentials it issued (the mail says accepting collects them). False when mail
-    is off."""
+    is off. The invitee has no account yet: the mail is in the organisation's default language
+    of such mails (its issuance settings), else English."""
     if not mail_enabled(settings):
         return False
     from microcred.accounts.admin import INVITATION_DAYS
+    from microcred.credentials.service import mail_locales
 
     organisation = " ".join(invitation.organisation.name.split())
+    locale = mail_locales(session, [invitation.organisation_id]).get(invitation.organisation_id)
+    with using_locale(locale):
+        role_word = invitation.role.value.replace("_", " ")
+        role = _(ROLE_WORDS.get(invitation.role.value, role_word))
+        subject = _("Your invitation to %(organisation)s") % {"organisation": organisation}
     text, html = render_mail(
-        "invitation", inviter=inviter or organisation, organisation=organisation,
-        role=invitation.role.value.replace("_", " "), email=invitation.email,
+        "invitation", locale=locale, inviter=inviter or organisation, organisation=organisation,
+        role=role, email=invitation.email,
         link=absolute_link(settings, f"/invitations/{secret}"), days=INVITATION_DAYS,
         recipient=recipient, base_url=settings.base_url,
     )  # fmt: skip
     queued = queue_mail(
-        session, settings, to=invitation.email, subject=f"Your invitation to {organisation}"[:300],
+        session, settings, to=invitation.email, subject=subject[:300],
         text=text, html=html, kind=INVITATION_MAIL, dedupe_key=f"invitation:{invitation.id}",
     )  # fmt: skip
     return queued is not None

@@ -71,6 +71,7 @@ from microcred.db.base import new_id, utcnow
 from microcred.db.fastinsert import insert_rows
 from microcred.endorsements.embedding import embed_endorsements
 from microcred.errors import NotFound, PermissionDenied
+from microcred.i18n import LOCALES, supported
 from microcred.ledger import service as ledger
 from microcred.ledger.leaves import LeafData, LedgerEvent
 from microcred.settings import Settings, get_settings
@@ -718,11 +719,18 @@ class IssuanceSettings:
     organisation_id: str
     formats: tuple[str, ...]
     email_recipients: bool
+    mail_locale: str | None = None
+    """The language of mails to people without an account (docs/i18n.md); None: English."""
 
     @classmethod
     def of(cls, organisation_id: str, row: IssuerSettings | None) -> IssuanceSettings:
         formats = tuple(row.default_formats) if row and row.default_formats else DEFAULT_FORMATS
-        return cls(organisation_id, formats, row.email_recipients if row else True)
+        return cls(
+            organisation_id,
+            formats,
+            row.email_recipients if row else True,
+            supported(row.mail_locale) if row else None,
+        )
 
 
 def issuance_settings(
@@ -742,8 +750,10 @@ def update_issuance_settings(
     *,
     formats: Sequence[str] | None = None,
     email_recipients: bool | None = None,
+    mail_locale: str | None = None,
 ) -> IssuerSettings:
-    """Change what is given (admins of the issuer); audited with the new values."""
+    """Change what is given (admins of the issuer); audited with the new values. ``None``
+    leaves a setting as it is; ``mail_locale=""`` clears the mail language (English)."""
     org = get_organisation(session, organisation)
     if principal is not None:
         principal.require(org.id, scope=ISSUE_SCOPE)
@@ -756,6 +766,15 @@ def update_issuance_settings(
         row.default_formats = details["formats"] = list(check_formats(formats))
     if email_recipients is not None:
         row.email_recipients = details["email_recipients"] = email_recipients
+    if mail_locale is not None:
+        chosen = supported(mail_locale) if mail_locale else None
+        if mail_locale and (chosen is None or chosen != mail_locale.strip().lower()):
+            raise CredentialError(
+                f"Unknown mail language {mail_locale!r}: choose one of {', '.join(LOCALES)}, "
+                "or none for English.",
+                field="mail_locale",
+            )
+        row.mail_locale = details["mail_locale"] = chosen
     action = "credentials.formats" if details.keys() == {"formats"} else "credentials.settings"
     record_audit(session, principal, action, organisation_id=org.id, details=details)
     session.flush()
@@ -766,6 +785,28 @@ def default_formats_of(session: Session, organisation_id: str) -> tuple[str, ...
     return IssuanceSettings.of(
         organisation_id, session.get(IssuerSettings, organisation_id)
     ).formats
+
+
+def mail_locales(session: Session, organisation_ids: Collection[str]) -> dict[str, str]:
+    """Of these organisations, the default language of their mails to people without an
+    account, where one is set (:attr:`IssuanceSettings.mail_locale`)."""
+    query = select(IssuerSettings.organisation_id, IssuerSettings.mail_locale).where(
+        IssuerSettings.organisation_id.in_(list(organisation_ids)),
+        IssuerSettings.mail_locale.is_not(None),
+    )
+    return {
+        row.organisation_id: found
+        for row in session.execute(query)
+        if (found := supported(row.mail_locale))
+    }
+
+
+def definition_languages(session: Session, definition_ids: Collection[str]) -> dict[str, str]:
+    """The language (``inLanguage``) of each of these credential definitions."""
+    query = select(CredentialDefinition.definition_id, CredentialDefinition.in_language).where(
+        CredentialDefinition.definition_id.in_(list(definition_ids))
+    )
+    return {row.definition_id: row.in_language for row in session.execute(query)}
 
 
 def recipients_emailed(session: Session, organisation_ids: Collection[str]) -> set[str]:
@@ -1197,7 +1238,7 @@ def credentials_expiring(
                     IssuedCredential.id, IssuedCredential.recipient_user_id,
                     IssuedCredential.recipient_email, IssuedCredential.recipient_name,
                     IssuedCredential.achievement_name, IssuedCredential.organisation_id,
-                    IssuedCredential.valid_until,
+                    IssuedCredential.valid_until, IssuedCredential.definition_id,
                 )
             )
             .where(

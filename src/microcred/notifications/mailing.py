@@ -36,7 +36,7 @@ from microcred.accounts.service import Principal
 from microcred.credentials import events
 from microcred.credentials import service as credentials
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
-from microcred.i18n import N_, translate, using_locale
+from microcred.i18n import N_, Day, supported, translate, using_locale
 from microcred.i18n import gettext as _
 from microcred.mail.models import MailMessage
 from microcred.mail.service import (
@@ -221,6 +221,24 @@ def _message(
     )  # fmt: skip
 
 
+def address_locale(stated: object, organisation_default: str | None) -> str | None:
+    """The language of a mail to an address no account holds (docs/i18n.md): the credential's
+    (its definition's ``inLanguage``) when we have a catalog for it, else the issuer's default
+    for such mails, else English (None)."""
+    return supported(stated if isinstance(stated, str) else None) or organisation_default
+
+
+def _stated_language(document: Any) -> object:
+    """The ``achievement.inLanguage`` a credential document states (or the document's own)."""
+    if not isinstance(document, Mapping):
+        return None
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    stated = achievement.get("inLanguage") if isinstance(achievement, Mapping) else None
+    return stated or document.get("inLanguage")
+
+
 def mail_notifications(session: Session, settings: Settings, items: Sequence[Any]) -> int:
     """Queue a mail for each notification (``NewNotification``s) whose person has not muted its
     group; a credential's issuance is mailed by :func:`credentials_issued` instead. How many."""
@@ -294,6 +312,7 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
     names = {row.id: row.name for row in session.execute(query)}
     users = {row["recipient_user_id"] for row in rows if row.get("recipient_user_id")}
     people, muted = _accounts(session, users), _muted(session, users)
+    defaults = credentials.mail_locales(session, {row["organisation_id"] for row in rows})
     messages = []
     for row in rows:
         user_id = row.get("recipient_user_id")
@@ -301,7 +320,13 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
         if user_id and (person is None or "credentials" in muted.get(user_id, set())):
             continue
         issuer = names.get(row["organisation_id"], "An issuer")
-        locale = person.locale if person else None
+        locale = (
+            person.locale
+            if person
+            else address_locale(
+                _stated_language(row.get("document")), defaults.get(row["organisation_id"])
+            )
+        )
         with using_locale(locale):
             subject = _("%(issuer)s issued you a credential: %(achievement)s") % {
                 "issuer": issuer, "achievement": row["achievement_name"],
@@ -345,14 +370,20 @@ def mail_expiring_to_addresses(
     due = [row for row in due if row.organisation_id in issuers]
     query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(issuers))
     names = {row.id: row.name for row in session.execute(query)}
+    defaults = credentials.mail_locales(session, issuers)
+    languages = credentials.definition_languages(session, {row.definition_id for row in due})
     messages = []
     for row in due:
-        issuer = names.get(row.organisation_id, "its issuer")
-        ends = f"{row.valid_until:%d %B %Y}" if row.valid_until else "soon"
+        locale = address_locale(languages.get(row.definition_id), defaults.get(row.organisation_id))
+        with using_locale(locale):
+            issuer = names.get(row.organisation_id) or _("its issuer")
+            ends = translate(Day(row.valid_until)) if row.valid_until else _("soon")
+            subject = _("Your credential ends %(day)s: %(achievement)s") % {
+                "day": ends, "achievement": row.achievement_name,
+            }  # fmt: skip
         messages.append(_message(
-            "credential_expiring", to=str(row.recipient_email),
-            subject=f"Your credential ends {ends}: {row.achievement_name}"[:300],
-            kind=EXPIRING, user_id=None, dedupe_key=f"{EXPIRING}:{row.id}",
+            "credential_expiring", to=str(row.recipient_email), subject=subject[:300],
+            kind=EXPIRING, user_id=None, dedupe_key=f"{EXPIRING}:{row.id}", locale=locale,
             context={
                 "name": row.recipient_name, "issuer": issuer, "achievement": row.achievement_name,
                 "ends": ends, "link": absolute_link(settings, f"/credentials/{row.id}"),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from microcred.credentials import service
 from microcred.credentials.errors import CredentialError
+from microcred.i18n import LOCALE_NAMES
 from microcred.mail.service import mail_enabled
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
 from microcred.web.rendering import render
@@ -28,6 +29,11 @@ class IssuanceSettingsOut(BaseModel):
         description="Recipients are e-mailed when a credential is issued to them (only when "
         "this server sends mail: see mail_enabled)"
     )
+    mail_locale: str | None = Field(
+        description="Default language of mails to people without an account (invitations; "
+        "a credential's mails when its definition's language is not one of en, de, fr, es); "
+        "null: English"
+    )
     mail_enabled: bool = Field(description="Whether this server is configured to send e-mail")
 
 
@@ -36,12 +42,18 @@ class IssuanceSettingsIn(BaseModel):
         default=None, max_length=10, description="Leave out to keep the current formats"
     )
     email_recipients: bool | None = Field(default=None, description="Leave out to keep it")
+    mail_locale: str | None = Field(
+        default=None,
+        max_length=8,
+        description="en, de, fr or es; null for English; leave out to keep it",
+    )
 
 
 def _out(request: Request, found: service.IssuanceSettings) -> IssuanceSettingsOut:
     return IssuanceSettingsOut(
         formats=list(found.formats),
         email_recipients=found.email_recipients,
+        mail_locale=found.mail_locale,
         mail_enabled=mail_enabled(app_context(request).settings),
     )
 
@@ -69,8 +81,15 @@ def api_update_issuance_settings(
     session: DbSession,
     principal: CurrentPrincipal,
 ) -> IssuanceSettingsOut:
+    given = body.model_fields_set
+    locale = (body.mail_locale or "") if "mail_locale" in given else None
     service.update_issuance_settings(
-        session, principal, slug, formats=body.formats, email_recipients=body.email_recipients
+        session,
+        principal,
+        slug,
+        formats=body.formats,
+        email_recipients=body.email_recipients,
+        mail_locale=locale,
     )
     return _out(request, service.issuance_settings(session, principal, slug))
 
@@ -89,7 +108,7 @@ def _page(
     found = service.issuance_settings(session, principal, current.slug)
     response = render(
         request, "credentials/settings.html", principal, organisations=organisations,
-        current=current, found=found, labels=service.FORMAT_LABELS,
+        current=current, found=found, labels=service.FORMAT_LABELS, languages=LOCALE_NAMES,
         can_change=principal.can(current.id, scope=service.ISSUE_SCOPE),
         mail=mail_enabled(app_context(request).settings), notice=notice, error=error,
     )  # fmt: skip
@@ -117,13 +136,14 @@ def issuance_settings_submit(
     organisation: Annotated[str, Form(max_length=80)],
     formats: Annotated[list[str] | None, Form()] = None,
     email_recipients: Annotated[str | None, Form(max_length=10)] = None,
+    mail_locale: Annotated[str | None, Form(max_length=8)] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     check_csrf(request, csrf_token)
     try:
         service.update_issuance_settings(
             session, principal, organisation, formats=formats or [],
-            email_recipients=email_recipients == "on",
+            email_recipients=email_recipients == "on", mail_locale=mail_locale,
         )  # fmt: skip
     except CredentialError as error:
         session.rollback()
