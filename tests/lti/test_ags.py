@@ -68,15 +68,20 @@ def linked(
             {
                 "id": "r1",
                 "userId": "lms-learner",
-                "resultScore": 45,
-                "resultMaximum": 50,
+                "resultScore": 0.9,  # of 1: AGS's resultMaximum when absent
                 "scoreOf": f"{items}/1",
             },
             {"id": "r2", "userId": "lms-stranger", "resultScore": 40, "resultMaximum": 50},
             {"id": "r3", "userId": "lms-learner-2"},  # not graded yet
         ],
         f"{items}/2": [
-            {"id": "r4", "userId": "lms-learner", "resultScore": 5, "comment": "Good\nwork"}
+            {
+                "id": "r4",
+                "userId": "lms-learner",
+                "resultScore": 25,
+                "resultMaximum": 30,
+                "comment": "Good\nwork",
+            }
         ],
         f"{items}/4": [{"id": "r5", "userId": "lms-learner", "resultScore": 0}],
     }
@@ -148,8 +153,7 @@ def test_a_bad_grade_imports_nothing_and_names_the_learner(
     sessions: sessionmaker[Session],
 ) -> None:
     items = f"{lms.url}/courses/7/lineitems"
-    lms.results[f"{items}/2"][0]["resultScore"] = 7  # 7 of 6
-    lms.results[f"{items}/2"][0]["resultMaximum"] = 6
+    lms.results[f"{items}/2"][0]["resultScore"] = 35  # 35 of 30
     response = sync(client, world.staff.email, linked)
     assert response.status_code == 422
     message = response.json()["message"]
@@ -278,3 +282,27 @@ def test_a_staff_instructor_syncs_from_inside_the_lms(
     assert "access token request" in html.unescape(failed.text)
     learner = client.post("/lti/sync", data={"launch": "not-a-token"})
     assert learner.status_code == 400 and "expired or is unknown" in learner.text
+
+
+def test_the_full_lineitem_scope_will_do_but_results_must_be_readable(
+    client: TestClient,
+    lms: TestPlatform,
+    linked: str,
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    full = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+    results = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+    with sessions.begin() as session:
+        link = session.get(LtiResourceLink, linked)
+        assert link is not None
+        link.ags_scopes = [full, results, "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+    assert sync(client, world.staff.email, linked).status_code == 200
+    assert lms.token_requests[-1]["scope"] == [f"{full} {results}"]
+    with sessions.begin() as session:
+        link = session.get(LtiResourceLink, linked)
+        assert link is not None
+        link.ags_scopes = [full]
+    refused = sync(client, world.staff.email, linked)
+    assert refused.status_code == 422
+    assert "did not grant the tool the AGS scope(s) result.readonly" in refused.json()["message"]

@@ -44,7 +44,7 @@ from microcred.settings import Settings
 TIMEOUT_SECONDS = 10.0
 MAX_PAGES = 50
 ASSERTION_LIFETIME = 300
-SCOPES = (c.AGS_SCOPE_LINEITEM_READ, c.AGS_SCOPE_RESULT_READ)
+LINEITEM_SCOPES = (c.AGS_SCOPE_LINEITEM_READ, c.AGS_SCOPE_LINEITEM)
 
 
 def client_assertion(platform: LtiPlatform, settings: Settings, now: float) -> str:
@@ -92,7 +92,30 @@ def _json(response: httpx.Response, what: str) -> Any:
         ) from None
 
 
-def access_token(client: httpx.Client, platform: LtiPlatform, settings: Settings) -> str:
+def granted_scopes(offered: list[str]) -> tuple[str, str]:
+    """The scopes to ask for: reading line items (``lineitem.readonly``, or the full
+    ``lineitem`` scope when that is what the platform offers) and reading results."""
+    lineitem = next((s for s in LINEITEM_SCOPES if s in offered), None)
+    missing = [
+        name
+        for name, held in (
+            ("lineitem.readonly", lineitem),
+            ("result.readonly", c.AGS_SCOPE_RESULT_READ in offered),
+        )
+        if not held
+    ]
+    if lineitem is None or missing:
+        raise LtiError(
+            "The LMS did not grant the tool the AGS scope(s) "
+            + ", ".join(missing)
+            + ": allow it to read line items and results (grades) in the LMS's tool settings."
+        )
+    return lineitem, c.AGS_SCOPE_RESULT_READ
+
+
+def access_token(
+    client: httpx.Client, platform: LtiPlatform, settings: Settings, scopes: tuple[str, ...]
+) -> str:
     response = _call(
         client,
         "POST",
@@ -102,7 +125,7 @@ def access_token(client: httpx.Client, platform: LtiPlatform, settings: Settings
             "grant_type": "client_credentials",
             "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
             "client_assertion": client_assertion(platform, settings, time.time()),
-            "scope": " ".join(SCOPES),
+            "scope": " ".join(scopes),
         },
     )
     body = _json(response, "access token")
@@ -189,15 +212,13 @@ def sync_grades(
             "The LMS did not offer grade services for this course link (no AGS endpoint in its "
             "launches): enable 'Assignment and Grade Services' for the tool in the LMS."
         )
-    missing = [s for s in SCOPES if s not in link.ags_scopes]
-    if missing:
-        raise LtiError("The LMS did not grant the scope(s) " + ", ".join(missing) + " to the tool.")
+    scopes = granted_scopes(link.ags_scopes)
     platform = session.get(LtiPlatform, link.platform_id)
     assert platform is not None  # the link cascades with its platform
     by_code = {a.code.lower(): a for a in assessments_for_definition(session, link.definition_id)}
     report = SyncReport()
     with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as client:
-        token = access_token(client, platform, settings)
+        token = access_token(client, platform, settings, scopes)
         client.headers["Authorization"] = f"Bearer {token}"
         items = _line_items(client, link)
         report.line_items = len(items)
@@ -280,7 +301,6 @@ def _rows(
             report.unmatched.append(label)
             continue
         report.matched.append(label)
-        item_maximum = _score(item.get("scoreMaximum"))
         url = _results_url(str(item["id"]))
         for page in _pages(client, url, c.RESULT_CONTAINER, "results"):
             if not isinstance(page, list):
@@ -296,7 +316,7 @@ def _rows(
                 if user_id is None:
                     report.unknown_learners += 1
                     continue
-                maximum = _score(result.get("resultMaximum")) or item_maximum or 1.0
+                maximum = _score(result.get("resultMaximum")) or 1.0  # AGS: 1 when absent
                 points = round(score / maximum * max_score(assessment), 4)
                 comment = result.get("comment")
                 comment = " ".join(comment.split()) if isinstance(comment, str) else ""

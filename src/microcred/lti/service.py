@@ -176,7 +176,8 @@ def _platform_keys(platform: LtiPlatform, kid: str, cache: JwksCache) -> tokens.
     return tokens.KeySet.from_jwks(platform.platform_jwks or {})
 
 
-def consume_state(session: Session, state: str, browser_id: str | None) -> LtiLoginState:
+def find_state(session: Session, state: str, browser_id: str | None) -> LtiLoginState:
+    """The login in flight, still unused, unexpired and from this browser (not yet consumed)."""
     if not state:
         raise LaunchRejected("The launch has no 'state': start it again from the LMS.")
     row = session.get(LtiLoginState, state)
@@ -192,8 +193,6 @@ def consume_state(session: Session, state: str, browser_id: str | None) -> LtiLo
             "state cookie is missing or different). If your browser blocks third-party cookies "
             "in the LMS's frame, open the tool in a new window."
         )
-    session.delete(row)
-    session.flush()
     return row
 
 
@@ -209,13 +208,16 @@ def verify_launch(
     """The platform and the id_token's claims, once every check of §5.1.3 passes."""
     if not id_token:
         raise LaunchRejected("The launch has no 'id_token'.")
-    row = consume_state(session, state, browser_id)
+    row = find_state(session, state, browser_id)
     platform = session.get(LtiPlatform, row.platform_id)
     if platform is None:  # deleted while the login was in flight
         raise LaunchRejected("The LMS registration of this launch was deleted.")
     unverified = tokens.parse(id_token)
     kid = tokens.kid_of(unverified)
-    keys = _platform_keys(platform, kid, cache)
+    keys = _platform_keys(platform, kid, cache)  # the only remote call: before any write
+    consumed = session.execute(delete(LtiLoginState).where(LtiLoginState.state == row.state))
+    if getattr(consumed, "rowcount", 1) != 1:
+        raise LaunchRejected("The launch's state was just used by another request.")
     found = tokens.verify(
         unverified, keys, issuer=platform.issuer, client_id=platform.client_id, now=now
     )

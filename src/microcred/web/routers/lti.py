@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.accounts.models import Organisation, Role
@@ -28,7 +29,7 @@ from microcred.catalogue import service as catalogue
 from microcred.errors import MicrocredError
 from microcred.lti import ags, deeplinking, registrations
 from microcred.lti import service as lti
-from microcred.lti.errors import LtiError, LtiForbidden
+from microcred.lti.errors import LaunchRejected, LtiError, LtiForbidden
 from microcred.lti.schemas import LinkOut, PlatformIn, PlatformOut, SyncOut, ToolUrlsOut
 from microcred.web.deps import CurrentPrincipal, DbSession, app_context
 from microcred.web.form_errors import errors_on_inputs, is_bad_input
@@ -190,6 +191,10 @@ async def lti_launch(request: Request) -> Response:
             return _launch_page(request, session, opened, account_created=launch.account_created)
     except MicrocredError as error:
         return _refused(request, error)
+    except IntegrityError:  # the same user's or link's first launch twice at once
+        return _refused(
+            request, LaunchRejected("Another launch of yours was being recorded: open it again.")
+        )
 
 
 @pages.post("/lti/link", response_model=None)
