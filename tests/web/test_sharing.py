@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,18 @@ def test_a_certificate_is_set_once_and_made_again_when_its_state_changes(
         service.revoke_credential(session, None, credential_id, reason="Error", settings=settings)
     revoked = client.get(url).content
     assert made[-1] == "revoked" and "REVOKED" in _text(revoked)
+
+
+def test_a_kept_certificate_is_made_again_when_its_credential_expires(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings,
+    definition_id: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    until = datetime.now(UTC) + timedelta(days=1)
+    with sessions.begin() as session:
+        credential_id = service.issue_credential(
+            session, None, settings=settings, **issue_input(definition_id, valid_until=until)
+        ).id
+    url = f"/credentials/{credential_id}/certificate.pdf"
+    assert "EXPIRED" not in _text(client.get(url).content)  # kept in the worker's cache
+    monkeypatch.setattr(sharing, "utcnow", lambda: until + timedelta(minutes=1))
+    assert "EXPIRED on" in _text(client.get(url).content)  # not the kept copy: it expired

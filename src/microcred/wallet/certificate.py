@@ -164,6 +164,13 @@ def certificate_language(document: Mapping[str, Any], viewer: str | None = None)
     )
 
 
+def expired(document: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the certificate of ``document`` at ``now`` says it has expired (the same
+    credential's certificate changes at that moment, whatever else stays the same)."""
+    valid_until = _date(document.get("validUntil") or document.get("expirationDate"), "validUntil")
+    return valid_until is not None and valid_until < now
+
+
 def _warning(state: str, valid_until: datetime | None, now: datetime, language: str) -> str | None:
     if state == "revoked":
         return _("REVOKED — the issuer has revoked this credential. It is not valid.")

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from microcred.credentials import service
 from microcred.credentials.models import IssuedCredential
+from microcred.db.base import utcnow
 from microcred.outcomes import engagement
-from microcred.wallet.certificate import certificate_language, certificate_pdf
+from microcred.wallet.certificate import certificate_language, certificate_pdf, expired
 from microcred.wallet.qr import qr_png, qr_svg
 from microcred.web.deps import DbSession, OptionalPrincipal, app_context
 from microcred.web.downloads import attachment
@@ -58,9 +59,11 @@ def _certificate(
     fonts_dir: Path | None,
     language: str,
 ) -> bytes:
+    now = utcnow()
     key = (
         credential.id, credential.credential_hash, credential.state.value, recipient_name or "",
         hashlib.sha256(badge_png).hexdigest(), page_url, str(fonts_dir or ""), language,
+        "expired" if expired(credential.document, now) else "",
     )  # fmt: skip
     with _certificates_lock:
         if key in _certificates:
@@ -69,7 +72,7 @@ def _certificate(
     pdf = certificate_pdf(
         credential.document, recipient_name=recipient_name, badge_png=badge_png,
         page_url=page_url, state=credential.state.value, jwts=credential.jwts,
-        fonts_dir=fonts_dir, viewer_locale=language,
+        fonts_dir=fonts_dir, viewer_locale=language, now=now,
     )  # fmt: skip
     with _certificates_lock:
         _certificates[key] = pdf
