@@ -111,6 +111,8 @@ class TestPlatform:
     """path -> seconds to wait before answering"""
     resource_link_id: str = "rl-1"
     deep_link_return: list[str] = field(default_factory=list)
+    hits: dict[str, int] = field(default_factory=dict)
+    """path -> how many requests it answered"""
     tool_url: str = "http://127.0.0.1:8000"
     """Where the tool is (the course page launches it there)."""
 
@@ -167,6 +169,7 @@ def _handler(platform: TestPlatform) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _intercepted(self, path: str) -> bool:
+            platform.hits[path] = platform.hits.get(path, 0) + 1
             if path in platform.delay:
                 time.sleep(platform.delay[path])
             if path in platform.fail:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,7 @@ def deep_linking_launch(client: TestClient, lms: TestPlatform, hint: str) -> Any
     return post_launch(client, token, started.state, started.browser, "/lti/deep-linking")
 
 
+@pytest.mark.both_databases
 def test_staff_pick_a_credential_and_the_response_is_signed_for_the_platform(
     client: TestClient,
     lms: TestPlatform,

@@ -95,6 +95,7 @@ def test_a_bad_login_request_is_a_page_naming_the_problem(
     assert "frame-ancestors *" in response.headers["content-security-policy"]
 
 
+@pytest.mark.both_databases
 def test_a_learner_with_an_account_sees_their_progress(
     client: TestClient,
     lms: TestPlatform,
@@ -128,6 +129,7 @@ def test_a_learner_with_an_account_sees_their_progress(
         assert row.context_title == "Data Analysis 101"
 
 
+@pytest.mark.both_databases
 def test_a_learner_without_an_account_gets_one_without_a_usable_password(
     client: TestClient,
     lms: TestPlatform,
@@ -187,6 +189,7 @@ def test_a_learner_cannot_connect_the_link_with_their_launch_token(
     assert 'name="launch"' not in page_text(learner_page)
 
 
+@pytest.mark.both_databases
 def test_an_id_token_is_accepted_once(
     client: TestClient, lms: TestPlatform, registration: str
 ) -> None:
@@ -245,10 +248,13 @@ def test_a_rotated_platform_key_is_fetched_again(
     client: TestClient, lms: TestPlatform, registration: str
 ) -> None:
     assert launch(client, lms, "learner").status_code == 200
+    assert launch(client, lms, "learner").status_code == 200
+    assert lms.hits["/jwks"] == 1  # cached
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     lms.key, lms.kid = rsa.generate_private_key(public_exponent=65537, key_size=2048), "key-2"
     assert launch(client, lms, "learner").status_code == 200
+    assert lms.hits["/jwks"] == 2  # fetched again for the new kid, once
 
 
 def test_an_unreachable_jwks_is_a_clear_refusal(

@@ -116,3 +116,25 @@ def test_a_key_set_keeps_rsa_signing_keys_with_a_kid() -> None:
     assert set(tokens.KeySet.from_jwks(jwks).keys) == {"a"}
     with pytest.raises(LaunchRejected, match="'keys' list"):
         tokens.KeySet.from_jwks({"nope": []})
+
+
+def test_the_jwks_cache_keeps_a_set_until_it_expires_or_lacks_the_kid() -> None:
+    from microcred.lti.jwks import JwksCache
+    from tests.lti.platform import TestPlatform, start
+
+    moment = [0.0]
+    cache = JwksCache(ttl=60, clock=lambda: moment[0])
+    server = start(TestPlatform())
+    lms = next(server)
+    try:
+        url = f"{lms.url}/jwks"
+        assert set(cache.keys(url).keys) == {lms.kid}
+        cache.keys(url, kid=lms.kid)
+        assert lms.hits["/jwks"] == 1
+        cache.keys(url, kid="new-kid")
+        assert lms.hits["/jwks"] == 2
+        moment[0] = 61
+        cache.keys(url, kid=lms.kid)
+        assert lms.hits["/jwks"] == 3
+    finally:
+        server.close()
