@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     ``microcred mail send`` runs from cron instead."""
     mail_interval_seconds: float = 15
     smtp_timeout_seconds: float = 10
+    require_two_factor_for_platform_admins: bool = False
+    """Platform administrators must sign in with a second factor (an authenticator app); until
+    they set it up they reach only the set-up page."""
     session_max_age_seconds: int = 14 * 24 * 3600
     secure_cookies: bool = False
     open_sign_up: bool = True

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,6 +51,12 @@ class Organisation(TimestampMixin, Base):
     )
     country: Mapped[str | None] = mapped_column(String(2), default=None)
     region: Mapped[str | None] = mapped_column(String(120), default=None)
+    require_two_factor: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="Whether its admins, issuer staff and assessors must sign in with a second factor.",
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
@@ -75,6 +83,13 @@ class User(TimestampMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     locale: Mapped[str | None] = mapped_column(
         String(8), default=None, doc="Preferred language of pages and e-mails (en, de, fr, es)."
+    )
+    two_factor_enabled: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="Whether signing in asks for a code of an authenticator app (or a recovery code) "
+        "after the password: mirrors a confirmed :class:`TwoFactorSecret`.",
     )
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -158,6 +173,35 @@ class PasswordReset(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class TwoFactorSecret(Base):
+    """An account's authenticator-app secret (RFC 6238 TOTP), encrypted with the master key.
+    Unconfirmed while its owner has not yet typed a code it makes (``confirmed_at`` NULL)."""
+
+    __tablename__ = "two_factor_secrets"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_step: Mapped[int] = mapped_column(
+        BigInteger, default=0, doc="The last time step whose code was accepted (no replays)."
+    )
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is stored."""
+
+    __tablename__ = "two_factor_recovery_codes"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 

@@ -86,6 +86,29 @@ def set_password(
         console.print(f"Password set for {user.email}.", highlight=False)
 
 
+@accounts_app.command("reset-two-factor")
+@exits_cleanly
+def reset_two_factor(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address")],
+) -> None:
+    """Turn off an account's two-factor authentication (it lost its authenticator app and its
+    recovery codes); it signs in with its password alone until it sets it up again. Audited."""
+    from sqlalchemy import select
+
+    from microcred.accounts import twofactor
+    from microcred.accounts.models import User
+    from microcred.accounts.service import normalise_email
+    from microcred.errors import NotFound
+
+    address = normalise_email(email)
+    with unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == address))
+        if user is None:
+            raise NotFound(f"No account for {address}.")
+        twofactor.reset_for(session, None, user.id, settings=get_settings())
+        console.print(f"Two-factor authentication is off for {user.email}.", highlight=False)
+
+
 @accounts_app.command("reset-link")
 @exits_cleanly
 def reset_link(

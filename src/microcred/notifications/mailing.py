@@ -84,7 +84,7 @@ def group_of(kind: str) -> str:
         return "credentials"
     if kind == "pathway.awarded":
         return "pathways"
-    if kind.startswith(("app.", "wallet.")):
+    if kind.startswith(("app.", "wallet.", "account.")):
         return "account"
     if kind.startswith("outcomes.") or kind == "assessment.survey_due":
         return "surveys"

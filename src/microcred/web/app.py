@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import microcred.notifications.service
 import microcred.pathways.service  # noqa: F401  (registers its credentials listeners)
 from microcred import __version__
+from microcred.accounts.twofactor import TwoFactorSetupRequired
 from microcred.credentials.batch_runs import prune_runs
 from microcred.credentials.check_labels import check_name, check_status
 from microcred.db.engine import create_db_engine, make_session_factory
@@ -212,6 +213,8 @@ def create_app(
             return JSONResponse(exc.as_dict(), status_code=exc.status_code)
         if exc.status_code == 401:
             return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        if isinstance(exc, TwoFactorSetupRequired):
+            return RedirectResponse("/account/two-factor?required=1", status_code=303)
         return templates.TemplateResponse(
             request,
             "error.html",

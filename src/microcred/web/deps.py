@@ -9,12 +9,15 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from microcred.accounts import service as accounts
+from microcred.accounts import twofactor
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.errors import MicrocredError
 from microcred.web.context import AppContext
 from microcred.web.security import CSRF_HEADER, check_csrf, is_current
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SETUP_PATHS = ("/account/two-factor", "/sign-out", "/static/")
+"""What a signed-in person who must first set up a second factor may still reach."""
 
 
 def app_context(request: Request) -> AppContext:
@@ -61,7 +64,16 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
         return None
     if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
-    return accounts.principal_for(session, user)
+    principal = accounts.principal_for(session, user)
+    settings = app_context(request).settings
+    if not request.url.path.startswith(SETUP_PATHS) and twofactor.setup_required(
+        session, settings, user, principal
+    ):
+        names = ", ".join(twofactor.requiring_organisations(session, settings, user))
+        raise twofactor.TwoFactorSetupRequired(
+            f"Set up two-factor authentication first ({names} requires it): /account/two-factor."
+        )
+    return principal
 
 
 def required_principal(

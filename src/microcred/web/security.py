@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 
 from fastapi import Request
 
@@ -53,6 +54,40 @@ def sign_in(request: Request, user: User) -> None:
     request.session["user_id"] = user.id
     request.session[FINGERPRINT_KEY] = session_fingerprint(user)
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+
+
+SECOND_FACTOR_KEY = "second_factor"
+SECOND_FACTOR_WINDOW_SECONDS = 5 * 60
+"""How long after the password the code may be typed."""
+
+
+def begin_second_factor(request: Request, user: User, next_path: str) -> None:
+    """The password was right and the account uses a second factor: a fresh session that is not
+    signed in but remembers, for a few minutes, whose code to ask for and where to go next."""
+    request.session.clear()
+    request.session[SECOND_FACTOR_KEY] = {
+        "user_id": user.id,
+        "auth": session_fingerprint(user),
+        "next": next_path,
+        "at": int(time.time()),
+    }
+    request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+
+
+def pending_second_factor(request: Request) -> tuple[str, str, str] | None:
+    """``(user_id, password fingerprint, next path)`` of a sign-in waiting for its code; None
+    when there is none or it is older than :data:`SECOND_FACTOR_WINDOW_SECONDS`."""
+    held = request.session.get(SECOND_FACTOR_KEY)
+    if not isinstance(held, dict):
+        return None
+    at = held.get("at")
+    if not isinstance(at, int) or time.time() - at > SECOND_FACTOR_WINDOW_SECONDS:
+        request.session.pop(SECOND_FACTOR_KEY, None)
+        return None
+    user_id, fingerprint, next_path = held.get("user_id"), held.get("auth"), held.get("next")
+    if not (isinstance(user_id, str) and isinstance(fingerprint, str)):
+        return None
+    return user_id, fingerprint, next_path if isinstance(next_path, str) else "/"
 
 
 def is_current(request: Request, user: User) -> bool:

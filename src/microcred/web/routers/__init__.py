@@ -28,6 +28,7 @@ from microcred.web.routers import (
     sharing,
     skills,
     talent,
+    two_factor,
     verify_batch,
     webhooks,
 )
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     for module in (
         home,
         accounts,
+        two_factor,
         members,
         catalogue,
         credentials,

@@ -24,7 +24,7 @@ from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, a
 from microcred.web.form_errors import FieldErrors, errors_on_inputs, is_bad_input
 from microcred.web.i18n import COOKIE as LANG_COOKIE
 from microcred.web.rendering import render
-from microcred.web.security import check_csrf, sign_in, sign_out
+from microcred.web.security import begin_second_factor, check_csrf, sign_in, sign_out
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -71,6 +71,9 @@ def sign_in_submit(
             open_sign_up=app_context(request).settings.open_sign_up,
             mail_on=mail_enabled(app_context(request).settings),
         )  # fmt: skip
+    if user.two_factor_enabled:
+        begin_second_factor(request, user, _safe_next(next))
+        return RedirectResponse("/sign-in/code", status_code=303)
     sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -236,6 +239,7 @@ def _account(
     context: dict[str, object] = {
         "new_secret": None,
         "saved_locale": user.locale if user is not None else None,
+        "two_factor_on": user is not None and user.two_factor_enabled,
         "verify_address": user is not None
         and verification.can_verify(app_context(request).settings, user),
         "notice": request.query_params.get("done"),
@@ -505,6 +509,9 @@ class MeOut(BaseModel):
     email: str
     name: str
     is_platform_admin: bool
+    two_factor_enabled: bool = Field(
+        description="Whether signing in asks for a code of an authenticator app"
+    )
     memberships: list[MembershipOut]
     scopes: list[str] | None = Field(description="Scopes of the token used; null for a session")
 
@@ -516,6 +523,7 @@ def me(session: DbSession, principal: CurrentPrincipal) -> MeOut:
         email=principal.email,
         name=principal.name,
         is_platform_admin=principal.is_platform_admin,
+        two_factor_enabled=accounts.get_user(session, principal.user_id).two_factor_enabled,
         memberships=[MembershipOut(**m) for m in accounts.memberships_of(session, principal)],
         scopes=None if principal.scopes is None else sorted(principal.scopes),
     )

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from microcred.accounts import admin, recovery
+from microcred.accounts import admin, recovery, twofactor
 from microcred.accounts.mailing import mail_invited
 from microcred.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from microcred.accounts.service import AccountError, Principal
@@ -20,7 +20,7 @@ from microcred.mail.service import mail_enabled
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.form_errors import errors_on_inputs
 from microcred.web.rendering import render
-from microcred.web.security import check_csrf, sign_in
+from microcred.web.security import begin_second_factor, check_csrf, sign_in
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -63,7 +63,11 @@ def _members_page(
         members=members, roles=ROLES, status_code=status_code, filter_role=role or "",
         filter_q=query or "", total=admin.count_members(session, current.id, role=role,
                                                         query=query),
-        invitations=admin.pending_invitations(session, principal, current.slug), **context,
+        invitations=admin.pending_invitations(session, principal, current.slug),
+        two_factor_users=twofactor.enabled_among(session, [m.user_id for m in members]),
+        two_factor_missing=twofactor.members_without(session, current.id),
+        rule_saved=request.query_params.get("rule") == "saved",
+        two_factor_reset=request.query_params.get("two_factor_reset"), **context,
     )  # fmt: skip
 
 
@@ -155,6 +159,61 @@ def members_reset_link(
     )  # fmt: skip
 
 
+@pages.post("/manage/members/two-factor-rule", response_class=HTMLResponse)
+def members_two_factor_rule(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+    required: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    _, current = _administered(session, principal, organisation)
+    try:
+        twofactor.set_required(session, principal, current.id, required == "on")
+    except MicrocredError as error:
+        session.rollback()
+        return _members_page(
+            request, session, principal, current.slug, status_code=error.status_code,
+            error=error.message,
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/manage/members?organisation={current.slug}&rule=saved#two-factor", status_code=303
+    )
+
+
+@pages.post("/manage/members/{membership_id}/reset-two-factor", response_class=HTMLResponse)
+def members_reset_two_factor(
+    membership_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    csrf_token: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    _, current = _administered(session, principal, organisation)
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != current.id:
+        raise NotFound("No such member.")
+    try:
+        twofactor.reset_for(
+            session, principal, membership.user_id, settings=app_context(request).settings,
+            ip=request.client.host if request.client else None,
+        )  # fmt: skip
+    except MicrocredError as error:
+        session.rollback()
+        return _members_page(
+            request, session, principal, current.slug, status_code=error.status_code,
+            error=error.message,
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/manage/members?organisation={current.slug}&two_factor_reset=1#two-factor",
+        status_code=303,
+    )
+
+
 @pages.get("/password-reset/{secret}", response_class=HTMLResponse)
 def password_reset_page(secret: str, request: Request, session: DbSession) -> HTMLResponse:
     reset = recovery.open_reset(session, secret)
@@ -185,6 +244,9 @@ def password_reset_submit(
             ),
         )  # fmt: skip
     session.commit()
+    if user.two_factor_enabled:  # the link proves the address, not the second factor
+        begin_second_factor(request, user, "/account?done=password-changed")
+        return RedirectResponse("/sign-in/code", status_code=303)
     sign_in(request, user)
     return RedirectResponse("/account?done=password-changed", status_code=303)
 
