@@ -20,7 +20,7 @@ from microcred.accounts.passwords import verify_password
 from microcred.db.base import utcnow
 from microcred.lti import service as lti
 from microcred.lti.errors import LtiError, LtiForbidden
-from microcred.lti.models import LtiLoginState, LtiResourceLink, LtiUserLink
+from microcred.lti.models import LtiLaunchSession, LtiLoginState, LtiResourceLink, LtiUserLink
 from tests.assessment.conftest import Course
 from tests.conftest import World, sign_in_client
 from tests.lti.conftest import launch, launch_token, login, post_launch
@@ -344,3 +344,31 @@ def test_a_connected_link_shows_staff_the_credential_and_a_learner_token_cannot_
         assert set(opened.principal.roles) == {world.college.id}
         with pytest.raises(LtiError, match="already connected"):
             lti.link_definition(session, opened, course.definition_id)
+
+
+def test_an_expired_login_state_or_launch_token_is_refused(
+    client: TestClient,
+    lms: TestPlatform,
+    registration: str,
+    course: Course,
+    sessions: sessionmaker[Session],
+) -> None:
+    started = login(client, lms, "learner")
+    with sessions.begin() as session:
+        row = session.get(LtiLoginState, started.state)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    late = post_launch(
+        client, lms.id_token("learner", started.nonce), started.state, started.browser
+    )
+    assert late.status_code == 400 and "expired (after 10 minutes)" in late.text
+    staff = launch(client, lms, "teacher")
+    token = launch_token(staff.text)
+    with sessions.begin() as session:
+        for held in session.scalars(select(LtiLaunchSession)):
+            held.expires_at = utcnow() - timedelta(seconds=1)
+    stale = client.post("/lti/link", data={"launch": token, "definition_id": course.definition_id})
+    assert stale.status_code == 400 and "expired or is unknown" in stale.text
+    with sessions() as session:
+        link = session.scalar(select(LtiResourceLink))
+        assert link is not None and link.definition_id is None
