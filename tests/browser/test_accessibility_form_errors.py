@@ -169,13 +169,13 @@ CASES: dict[str, list[Case]] = {
     ],
     "admin": [
         Case(lambda s: "/manage/members", typed(("invite-email", "not an address")), "Invite",
-             None, (("invite-email", "not an address"),)),
+             "invite-email", (("invite-email", "not an address"),)),
         Case(lambda s: "/manage/credentials/settings",
              unticked("formats"), "Save settings", None),
     ],
     "platform_admin": [
         Case(lambda s: "/admin/organisations",
-             typed(("org-name", "West School"), ("org-slug", "West School")), "Add", None,
+             typed(("org-name", "West School"), ("org-slug", "West School")), "Add", "org-slug",
              (("org-name", "West School"), ("org-slug", "West School"))),
     ],
     "employer": [

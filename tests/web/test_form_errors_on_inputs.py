@@ -1,6 +1,7 @@
-"""Forms that used to answer a mistake with the error page now show it on the form, under the
-input at fault, keeping what was typed: an API token with no scope, a credential's revocation
-with no reason, a refused wallet import (see docs/accessibility.md)."""
+"""Forms that used to answer a mistake with the error page or one alert at the top now show it
+on the form, under the input at fault, keeping what was typed: an API token with no scope, a
+credential's revocation with no reason, a member invitation, a new organisation; and a refused
+wallet import keeps its text (see docs/accessibility.md)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,33 @@ def test_a_refused_import_keeps_the_pasted_text(client: TestClient, world: World
     assert page.status_code == 422
     assert 'role="alert" id="import-error"' in page.text
     assert '<textarea id="text" name="text" rows="6">not a credential</textarea>' in page.text
+
+
+def test_an_invitation_to_a_bad_address_is_shown_under_the_address(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in_client(client, world.admin.email)
+    page = client.post(
+        "/manage/members/invite",
+        data={"organisation": "north-college", "email": "not an address", "role": "learner",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert page.status_code == 400
+    assert 'value="not an address" aria-invalid="true" aria-describedby="invite-email-error"' in (
+        page.text
+    )
+    assert 'href="#invite-email">E-mail address</a>' in page.text
+
+
+def test_an_organisation_with_a_bad_slug_is_shown_under_the_slug(
+    client: TestClient, platform_admin: str
+) -> None:
+    csrf = sign_in_client(client, platform_admin)
+    page = client.post(
+        "/admin/organisations",
+        data={"name": "West School", "slug": "West School", "kind": "issuer", "csrf_token": csrf},
+    )
+    assert page.status_code == 400
+    assert 'aria-invalid="true" aria-describedby="org-slug-error"' in page.text
+    assert 'id="org-slug-error">slug must be 3-80 lowercase' in page.text
+    assert 'value="West School"' in page.text

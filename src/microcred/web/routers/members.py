@@ -18,7 +18,7 @@ from microcred.accounts.service import AccountError, Principal
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
 from microcred.mail.service import mail_enabled
 from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
-from microcred.web.form_errors import errors_on_inputs
+from microcred.web.form_errors import errors_on_inputs, is_bad_input
 from microcred.web.rendering import render
 from microcred.web.security import begin_second_factor, check_csrf, sign_in
 
@@ -58,6 +58,7 @@ def _members_page(
     members = admin.members_of(
         session, principal, current.slug, role=role, query=query, limit=MEMBERS_SHOWN
     )
+    context.setdefault("errors", {})
     return render(
         request, "members.html", principal, organisations=organisations, current=current,
         members=members, roles=ROLES, status_code=status_code, filter_role=role or "",
@@ -69,6 +70,13 @@ def _members_page(
         rule_saved=request.query_params.get("rule") == "saved",
         two_factor_reset=request.query_params.get("two_factor_reset"), **context,
     )  # fmt: skip
+
+
+INVITE_INPUTS = {"email": "invite-email", "role": "invite-role"}
+ORGANISATION_INPUTS = {
+    "name": "org-name", "slug": "org-slug", "kind": "org-kind", "country": "org-country",
+    "region": "org-region",
+}  # fmt: skip
 
 
 @pages.get("/manage/members", response_class=HTMLResponse)
@@ -100,6 +108,11 @@ def members_invite(
         mailed = mail_invited(session, app_context(request).settings, invited, principal)
     except MicrocredError as error:
         session.rollback()
+        if is_bad_input(error):  # under the field at fault; a refusal stays an alert
+            return _members_page(
+                request, session, principal, current.slug, status_code=error.status_code,
+                errors=errors_on_inputs(error, INVITE_INPUTS), email=email, role=role,
+            )  # fmt: skip
         return _members_page(
             request, session, principal, current.slug, status_code=error.status_code,
             error=error.message, email=email, role=role,
@@ -336,6 +349,7 @@ def _organisations_page(
 ) -> HTMLResponse:
     if not principal.is_platform_admin:
         raise PermissionDenied("Only a platform administrator manages organisations.")
+    context.setdefault("errors", {})
     return render(
         request, "organisations.html", principal,
         organisations=admin.administered_organisations(session, principal),
@@ -364,9 +378,15 @@ def organisations_create(
         if isinstance(error, PermissionDenied):
             raise
         session.rollback()
+        shown = (
+            {"errors": errors_on_inputs(error, ORGANISATION_INPUTS)}
+            if is_bad_input(error)
+            else {"error": error.message}
+        )
         return _organisations_page(
-            request, session, principal, status_code=error.status_code, error=error.message,
+            request, session, principal, status_code=error.status_code,
             form={"slug": slug, "name": name, "kind": kind, "country": country, "region": region},
+            **shown,
         )  # fmt: skip
     session.commit()
     return RedirectResponse(f"/manage/members?organisation={created.slug}", status_code=303)
