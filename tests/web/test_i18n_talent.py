@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.catalogue.factories import skills
+from tests.catalogue.factories import SQL, skills
 from tests.conftest import World, sign_in_client
-from tests.talent.conftest import definitions, issue, make_learner, taxonomy
+from tests.talent.conftest import (
+    Catalogue,
+    Issue,
+    Learner,
+    definitions,
+    issue,
+    make_learner,
+    taxonomy,
+)
 
 __all__ = ["definitions", "issue", "make_learner", "skills", "taxonomy"]
 
@@ -34,3 +42,40 @@ def test_the_consent_page_in_german_french_and_spanish(client: TestClient, world
     spanish = client.get("/wallet/talent?lang=es").text
     assert "<li>su nombre;</li>" in spanish
     assert '<h2 id="found-heading">Quién me encontró</h2>' in spanish
+
+
+def test_the_employers_search_and_its_reasons_in_german_french_and_spanish(
+    client: TestClient, world: World, definitions: Catalogue, make_learner: Learner,
+    issue: Issue,
+) -> None:  # fmt: skip
+    issue(definitions.sql_only, make_learner("ana@example.org", "Ana Found"))
+    csrf = sign_in_client(client, world.employer.email)
+
+    def search(lang: str) -> str:
+        page = client.get("/talent", params={"q": "SQL", "lang": lang})
+        assert page.status_code == 200
+        return page.text
+
+    english = search("en")
+    assert "Why: 1 of 1 skill matched (+10);" in english
+    german = search("de")
+    assert "<h1>Talente nach geprüften Kompetenzen finden</h1>" in german
+    assert '<h2 id="talent-count">1 lernende Person gefunden</h2>' in german
+    assert "Warum: 1 von 1 Kompetenz getroffen (+10); neuester passender Nachweis " in german
+    assert "Ana Found" in german and "mailto:ana@example.org" in german
+    assert "Einverstandene Lernende mit geprüftem Nachweis je Kompetenz" in german  # the chart
+    french = search("fr")
+    assert '<h2 id="talent-count">1 apprenant trouvé</h2>' in french
+    assert "Pourquoi : 1 compétence sur 1 trouvée (+10); attestation correspondante" in french
+    spanish = search("es")
+    assert '<h2 id="talent-count">1 estudiante encontrado</h2>' in spanish
+    assert "Por qué: 1 de 1 competencia encontrada (+10); credencial coincidente" in spanish
+
+    client.cookies.set("lang", "de")  # the API keeps the English
+    found = client.post(
+        "/api/v1/talent/search", json={"skills": [SQL]},
+        headers={"X-CSRF-Token": csrf, "Accept-Language": "de"},
+    )  # fmt: skip
+    assert found.status_code == 200, found.text
+    (candidate,) = found.json()["results"]
+    assert candidate["score"]["explanation"][0] == "1 of 1 skill matched (+10)"

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Float, case, func, literal
 
+from microcred.i18n import L_, L_plural
+
 SKILL_POINTS = 10.0
 """Points for one query skill matched by a credential for that very skill."""
 NARROWER_WEIGHT = 0.75
@@ -49,16 +51,31 @@ class Score:
 
     def explanation(self) -> list[str]:
         """One line per part of the score, as shown beside each result."""
-        lines = [
-            f"{self.matched} of {self.asked} skill{'s' if self.asked != 1 else ''} matched "
-            f"(+{self.skill_points:g})"
+        lines: list[str] = [
+            L_plural(
+                "%(matched)s of %(count)s skill matched (+%(points)s)",
+                "%(matched)s of %(count)s skills matched (+%(points)s)",
+                self.asked,
+                matched=self.matched,
+                points=f"{self.skill_points:g}",
+            )
         ]
         if self.latest is not None:
             lines.append(
-                f"newest matching credential {self.latest:%Y-%m-%d} (+{self.recency_points:g})"
+                L_(
+                    "newest matching credential %(day)s (+%(points)s)",
+                    day=f"{self.latest:%Y-%m-%d}",
+                    points=f"{self.recency_points:g}",
+                )
             )
         if self.top_eqf is not None:
-            lines.append(f"EQF level {self.top_eqf} (+{self.eqf_points:g})")
+            lines.append(
+                L_(
+                    "EQF level %(level)s (+%(points)s)",
+                    level=self.top_eqf,
+                    points=f"{self.eqf_points:g}",
+                )
+            )
         return lines
 
 

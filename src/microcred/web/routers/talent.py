@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from microcred.accounts.service import Principal
+from microcred.i18n import gettext as _
 from microcred.market import charts
 from microcred.settings import Settings
 from microcred.skills.extraction.service import embeddings_cache_dir
@@ -66,7 +67,7 @@ def _filters(narrower: str, min_matched: str, min_eqf: str, months: str) -> tale
 def _chart(results: talent.TalentResults) -> Markup:
     return Markup(
         charts.bar_chart(
-            "Consenting learners with a verified credential for each skill",
+            _("Consenting learners with a verified credential for each skill"),
             [(h.skill.label, float(h.learners)) for h in results.holders],
             value_format="{:.0f}",
         )
