@@ -19,6 +19,7 @@ from microcred.accounts import admin as members
 from microcred.accounts import recovery
 from microcred.accounts import service as accounts
 from microcred.accounts.models import Role, User
+from microcred.credentials import bulk
 from microcred.credentials import service as credentials
 from microcred.settings import Settings
 from tests.assessment.conftest import make_course
@@ -45,6 +46,7 @@ class Secrets:
     credential: str
     reset: str
     invitation: str
+    job: str
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ CASES: dict[str, list[Case]] = {
                          ("discipline", "Data"), ("valid_from", "2026-01-01"))),
              "Add recommendation", "credits", (("recommending_body", "ACE"),)),
         Case(lambda s: f"/credentials/{s.credential}", nothing, "Revoke", "reason"),
+        Case(lambda s: f"/manage/credentials/jobs/{s.job}",
+             steps(lambda page: page.locator("#job-revoke summary").click(),
+                   typed(("revoke-reason", "Wrong cohort file"))),
+             "Revoke 1 credential", "revoke-confirm", (("revoke-reason", "Wrong cohort file"),)),
     ],
     "admin": [
         Case(lambda s: "/manage/members", typed(("invite-email", "not an address")), "Invite",
@@ -203,8 +209,18 @@ def secrets(
             email="ina@example.org", role=Role.learner,
         ).secret  # fmt: skip
     assert invitation is not None
+    rows = f"definition_id,recipient_email\n{course.definition_id},q@example.org\n"
+    with sessions.begin() as session:
+        job = bulk.create_job(session, None, "north-college", rows.encode()).id
+    bulk.run_job(sessions, job, settings)
     return Secrets(
-        course.definition_id, course.quiz_id, course.project_id, credential, reset, invitation
+        course.definition_id,
+        course.quiz_id,
+        course.project_id,
+        credential,
+        reset,
+        invitation,
+        job,
     )
 
 

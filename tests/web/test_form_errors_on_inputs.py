@@ -1,13 +1,15 @@
 """Forms that used to answer a mistake with the error page or one alert at the top now show it
 on the form, under the input at fault, keeping what was typed: an API token with no scope, a
-credential's revocation with no reason, a member invitation, a new organisation; and a refused
-wallet import keeps its text (see docs/accessibility.md)."""
+credential's revocation with no reason, a bulk job's revocation unconfirmed, a member
+invitation, a new organisation; and a refused wallet import keeps its text (see
+docs/accessibility.md)."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.credentials import bulk
 from microcred.credentials.models import CredentialState, IssuedCredential
 from microcred.settings import Settings
 from tests.browser.conftest import issue_to_learner
@@ -84,3 +86,29 @@ def test_an_organisation_with_a_bad_slug_is_shown_under_the_slug(
     assert 'aria-invalid="true" aria-describedby="org-slug-error"' in page.text
     assert 'id="org-slug-error">slug must be 3-80 lowercase' in page.text
     assert 'value="West School"' in page.text
+
+
+def test_revoking_a_jobs_credentials_unconfirmed_comes_back_on_the_job_page(
+    client: TestClient, world: World, sessions: sessionmaker[Session], settings: Settings,
+    skills: dict[str, str],
+) -> None:  # fmt: skip
+    credential = issue_to_learner(sessions, settings, world.learner.id, "Data Literacy")
+    with sessions.begin() as session:
+        issued = session.get(IssuedCredential, credential)
+        assert issued is not None
+        rows = f"definition_id,recipient_email\n{issued.definition_id},q@example.org\n"
+        job = bulk.create_job(session, None, "north-college", rows.encode()).id
+    bulk.run_job(sessions, job, settings)
+    csrf = sign_in_client(client, world.staff.email)
+    page = client.post(
+        f"/manage/credentials/jobs/{job}/revoke",
+        data={"reason": "Wrong cohort file", "csrf_token": csrf},
+    )
+    assert page.status_code == 400
+    assert '<details class="card" id="job-revoke" open>' in page.text
+    assert 'id="revoke-confirm" name="confirm" value="yes" required aria-invalid="true"' in (
+        page.text
+    )
+    assert 'value="Wrong cohort file"' in page.text
+    with sessions() as session:
+        assert bulk.job_credential_states(session, job) == {"active": 1}

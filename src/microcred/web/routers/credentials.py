@@ -958,6 +958,21 @@ def job_page(
     principal: CurrentPrincipal,
     notice: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
+    return _job_page(job_id, request, session, principal, notice=notice)
+
+
+def _job_page(
+    job_id: str,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    notice: str | None = None,
+    errors: FieldErrors | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A bulk job's page; ``errors`` and the ``reason`` typed on its revoke form when refused."""
     job = bulk.get_job(session, principal, job_id)
     rows = bulk.error_rows(session, job.id, limit=JOB_PAGE_ERRORS)
     percent = int(100 * job.processed_rows / job.total_rows) if job.total_rows else 100
@@ -967,8 +982,12 @@ def job_page(
         running=job.state.value in {"pending", "running"}, states=states,
         revocable=states.get("active", 0) + states.get("suspended", 0),
         can_revoke=service.can_manage(principal, job.organisation_id), notice=notice,
-        mail_on=mail_enabled(app_context(request).settings),
+        mail_on=mail_enabled(app_context(request).settings), errors=errors or {},
+        reason=reason, status_code=status_code,
     )  # fmt: skip
+
+
+JOB_REVOKE_INPUTS = {"reason": "revoke-reason", "confirm": "revoke-confirm"}
 
 
 @pages.post("/manage/credentials/jobs/{job_id}/revoke")
@@ -980,11 +999,24 @@ def job_revoke(
     csrf_token: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
-) -> RedirectResponse:
+) -> Response:
     check_csrf(request, csrf_token)
-    if confirm != "yes":
-        raise CredentialError("Tick the box to confirm: a revocation is final.", field="confirm")
-    done = bulk.revoke_job(session, principal, job_id, reason=reason, settings=_settings(request))
+    try:
+        if confirm != "yes":
+            raise CredentialError(
+                "Tick the box to confirm: a revocation is final.", field="confirm"
+            )
+        done = bulk.revoke_job(
+            session, principal, job_id, reason=reason, settings=_settings(request)
+        )
+    except CredentialError as error:
+        if not is_bad_input(error):
+            raise
+        session.rollback()
+        return _job_page(
+            job_id, request, session, principal, reason=reason, status_code=error.status_code,
+            errors=errors_on_inputs(error, JOB_REVOKE_INPUTS),
+        )  # fmt: skip
     session.commit()
     notice = f"Revoked {done.revoked} credential{'s' if done.revoked != 1 else ''}."
     return RedirectResponse(
