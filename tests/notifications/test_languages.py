@@ -10,14 +10,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.models import User
 from microcred.credentials import service as credentials
+from microcred.endorsements import service as endorsements
 from microcred.notifications.models import Notification
 from microcred.settings import Settings
 from tests.conftest import World, sign_in_client
 from tests.credentials.service.conftest import principal_of
+from tests.endorsements.conftest import endorse_definition, endorser_admin
+from tests.endorsements.conftest import principal as endorsement_principal
 from tests.mail.smtp import SmtpServer
 from tests.notifications.test_mailing import deliver, issue, parts
 from tests.notifications.test_web import bearer
 
+__all__ = ["endorser_admin"]
 COURSE = "Data analysis with Python"
 
 
@@ -93,3 +97,28 @@ def test_a_notification_mail_is_in_the_recipients_saved_language(
     with sessions() as session:  # stored in English for the API, whoever reads it
         titles = set(session.scalars(select(Notification.title)))
     assert f"Credential suspended: {COURSE}" in titles
+
+
+def test_notices_to_staff_about_an_endorsement_are_in_the_readers_language(
+    client: TestClient, sessions: sessionmaker[Session], world: World, settings: Settings,
+    endorser_admin: str, definition_id: str,
+) -> None:  # fmt: skip
+    with sessions.begin() as session:
+        endorsement = endorse_definition(
+            session, settings, endorsement_principal(session, endorser_admin), definition_id
+        )
+    with sessions.begin() as session:
+        endorsements.withdraw(
+            session, endorsement_principal(session, endorser_admin), settings, endorsement.id,
+            "Rebranded",
+        )  # fmt: skip
+    sign_in_client(client, world.admin.email)
+    german = _notifications_page(client, "de")
+    assert f"South Academy befürwortet {COURSE}</button>" in german
+    assert f"South Academy hat seine Befürwortung von {COURSE} zurückgezogen</button>" in german
+    assert "<p>Angegebener Grund: Rebranded.</p>" in german
+    french = _notifications_page(client, "fr")
+    assert f"South Academy a retiré sa recommandation de {COURSE}</button>" in french
+    assert "<p>Motif indiqué : Rebranded.</p>" in french
+    spanish = _notifications_page(client, "es")
+    assert f"South Academy avala {COURSE}</button>" in spanish

@@ -46,6 +46,7 @@ from microcred.endorsements.models import (
     SubjectKind,
 )
 from microcred.errors import NotFound
+from microcred.i18n import L_
 from microcred.notifications import service as notifications
 from microcred.settings import Settings, get_settings
 from microcred.webhooks import outbox as webhooks
@@ -246,8 +247,10 @@ def endorse(
     )  # fmt: skip
     _announce(
         session, principal, settings, endorsement, notifications.ENDORSEMENT_RECEIVED,
-        to=subject.organisation, title=f"{organisation.name} endorses {subject.name}",
-        body="Accept it to have every credential issued from now on carry it, or decline it.",
+        to=subject.organisation,
+        title=L_("%(endorser)s endorses %(subject)s", endorser=organisation.name,
+                 subject=subject.name),
+        body=L_("Accept it to have every credential issued from now on carry it, or decline it."),
     )  # fmt: skip
     return endorsement
 
@@ -341,12 +344,15 @@ def _tell_endorser(
     endorser = session.get(Organisation, endorsement.endorser_id)
     assert endorsed is not None and endorser is not None
     kind = notifications.ENDORSEMENT_ACCEPTED if accepted else notifications.ENDORSEMENT_DECLINED
-    answer = "accepted" if accepted else "declined"
-    carried = "now carry" if accepted else "issued from now on do not carry"
+    names = {"endorsed": endorsed.name, "subject": endorsement.subject_name}
     _announce(
         session, principal, settings, endorsement, kind, to=endorser,
-        title=f"{endorsed.name} {answer} your endorsement of {endorsement.subject_name}",
-        body=f"Their credentials {carried} it.",
+        title=L_("%(endorsed)s accepted your endorsement of %(subject)s", **names)
+        if accepted
+        else L_("%(endorsed)s declined your endorsement of %(subject)s", **names),
+        body=L_("Their credentials now carry it.")
+        if accepted
+        else L_("Their credentials issued from now on do not carry it."),
     )  # fmt: skip
 
 
@@ -423,16 +429,20 @@ def withdraw(
         endorsed = session.get(Organisation, endorsement.endorsed_id)
         endorser = session.get(Organisation, endorsement.endorser_id)
         assert endorsed is not None and endorser is not None
-        carried = (
-            " Credentials that carry it now show it as withdrawn."
+        body = (
+            L_(
+                "Reason given: %(reason)s. Credentials that carry it now show it as withdrawn.",
+                reason=cleaned,
+            )
             if before is EndorsementState.accepted
-            else ""
+            else L_("Reason given: %(reason)s.", reason=cleaned)
         )
         _announce(
             session, principal, settings, endorsement, notifications.ENDORSEMENT_WITHDRAWN,
             to=endorsed,
-            title=f"{endorser.name} withdrew its endorsement of {endorsement.subject_name}",
-            body=f"Reason given: {cleaned}.{carried}",
+            title=L_("%(endorser)s withdrew its endorsement of %(subject)s",
+                     endorser=endorser.name, subject=endorsement.subject_name),
+            body=body,
         )  # fmt: skip
     return endorsement
 

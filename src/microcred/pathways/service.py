@@ -38,6 +38,7 @@ from microcred.credentials.models import CredentialState, IssuedCredential, KeyA
 from microcred.credentials.proofs.dataintegrity import add_proof
 from microcred.db.base import new_id, utcnow
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.i18n import L_
 from microcred.notifications import service as notifications
 from microcred.pathways import clr
 from microcred.pathways.articulation import (
@@ -1030,9 +1031,9 @@ def _apply_policy(
             award.pathway.organisation_id,
             notifications.NewNotification(
                 "", notifications.AWARD_REVIEW,
-                f"A {award.pathway.name} award needs your review",
-                f"{len(lost)} component credential(s) no longer hold and the pathway is not met "
-                "without them: keep or revoke the award.",
+                L_("A %(pathway)s award needs your review", pathway=award.pathway.name),
+                L_("%(count)s component credential(s) no longer hold and the pathway is not met "
+                   "without them: keep or revoke the award.", count=len(lost)),
                 "/manage/pathways/reviews",
             ),
             roles=(*AUTHOR_ROLES, Role.admin), settings=settings,
