@@ -1,7 +1,7 @@
 """Forms that used to answer a mistake with the error page or one alert at the top now show it
 on the form, under the input at fault, keeping what was typed: an API token with no scope, a
-credential's revocation with no reason, a bulk job's revocation unconfirmed, a member
-invitation, a new organisation; and a refused wallet import keeps its text (see
+credential's, a stacked award's or a bulk job's revocation with no reason or unconfirmed, a
+member invitation, a new organisation; and a refused wallet import keeps its text (see
 docs/accessibility.md)."""
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.credentials import bulk
 from microcred.credentials.models import CredentialState, IssuedCredential
+from microcred.pathways.models import AwardState, PathwayAward
 from microcred.settings import Settings
 from tests.browser.conftest import issue_to_learner
 from tests.catalogue.factories import skills
 from tests.conftest import World, sign_in_client
+from tests.pathways.conftest import Catalogue, defs
+from tests.pathways.test_clr_status import awarded_with
 
-__all__ = ["skills"]
+__all__ = ["defs", "skills"]
 
 
 def test_a_token_with_no_scope_comes_back_on_the_account_page_with_its_name(
@@ -112,3 +115,20 @@ def test_revoking_a_jobs_credentials_unconfirmed_comes_back_on_the_job_page(
     assert 'value="Wrong cohort file"' in page.text
     with sessions() as session:
         assert bulk.job_credential_states(session, job) == {"active": 1}
+
+
+def test_revoking_a_stacked_award_with_no_reason_comes_back_on_the_award_page(
+    client: TestClient, sessions: sessionmaker[Session], world: World, defs: Catalogue,
+    settings: Settings,
+) -> None:  # fmt: skip
+    award = awarded_with(sessions, world, defs, settings, "keep")
+    csrf = sign_in_client(client, world.staff.email)
+    page = client.post(
+        f"/manage/pathways/awards/{award.id}/revoke", data={"reason": " ", "csrf_token": csrf}
+    )
+    assert page.status_code == 400
+    assert 'aria-invalid="true" aria-describedby="revoke-reason-error"' in page.text
+    assert 'id="revoke-reason-error">Give a reason' in page.text
+    with sessions() as session:
+        stored = session.get(PathwayAward, award.id)
+        assert stored is not None and stored.state is not AwardState.revoked

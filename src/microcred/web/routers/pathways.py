@@ -21,7 +21,7 @@ from microcred.errors import PermissionDenied
 from microcred.i18n import N_
 from microcred.pathways import service, tree_form
 from microcred.pathways.errors import PathwayError
-from microcred.pathways.models import Pathway
+from microcred.pathways.models import Pathway, PathwayAward
 from microcred.pathways.requirements import KIND_LABELS, KINDS, parse_requirement, to_dict
 from microcred.pathways.schemas import (
     AgreementIn,
@@ -402,24 +402,44 @@ def award_page(
             media_type="application/vc+ld+json",
             headers={"Content-Disposition": f'attachment; filename="clr-{award.id}.json"'},
         )
+    return _award_page(request, session, principal, award)
+
+
+def _award_page(
+    request: Request, session: DbSession, principal: Principal, award: PathwayAward, *,
+    errors: FieldErrors | None = None, reason: str = "", status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    """An award's page; ``errors`` and the ``reason`` typed on its revoke form when refused."""
     can_manage = service.can_author(principal, award.pathway.organisation_id)
     return render(
         request, "pathways/award.html", principal, award=award, can_manage=can_manage,
         clr_status=service.clr_status_of(award),
         learner=service.award_learners(session, [award]).get(award.user_id)
         if can_manage else None,
+        errors=errors or {}, reason=reason, status_code=status_code,
     )  # fmt: skip
 
 
 @pages.post("/manage/pathways/awards/{award_id}/revoke")
 async def award_revoke_submit(
     award_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
-) -> RedirectResponse:
+) -> Response:
     form = await _form(request)
-    service.revoke_award(
-        session, principal, award_id, reason=str(form.get("reason") or ""),
-        settings=_settings(request),
-    )  # fmt: skip
+    reason = str(form.get("reason") or "")
+    try:
+        service.revoke_award(
+            session, principal, award_id, reason=reason, settings=_settings(request)
+        )
+    except PathwayError as error:
+        if not is_bad_input(error) or error.field != "reason":
+            raise
+        session.rollback()
+        award = service.get_award(session, principal, award_id)
+        errors = errors_on_inputs(error, {"reason": "revoke-reason"})
+        return _award_page(
+            request, session, principal, award, errors=errors, reason=reason,
+            status_code=error.status_code,
+        )  # fmt: skip
     return RedirectResponse(f"/pathways/awards/{award_id}", status_code=303)
 
 
