@@ -20,6 +20,7 @@ from microcred.accounts.models import AuditEvent, Membership, RecoveryCode, TwoF
 from microcred.accounts.service import Principal, SignInThrottled
 from microcred.cli.main import app as cli
 from microcred.errors import PermissionDenied
+from microcred.i18n import gettext, using_locale
 from microcred.notifications.models import Notification
 from microcred.settings import Settings
 from tests.accounts.test_recovery import invited_learner
@@ -555,11 +556,18 @@ def test_the_code_step_and_the_set_up_page_speak_the_readers_language(
 ) -> None:
     turn_on(sessions, settings, world.staff.id)
     password_step(client, "staff@north.example")
+
+    def said(locale: str, english: str) -> str:
+        with using_locale(locale):
+            translated = gettext(english)
+        assert translated != english  # the catalog has it
+        return translated
+
     page = client.get("/sign-in/code", params={"lang": "de"}).text
-    assert '<html lang="de">' in page and "<h1>Anmeldecode</h1>" in page
+    assert '<html lang="de">' in page and f"<h1>{said('de', 'Sign-in code')}</h1>" in page
     learner = TestClient(client.app)
     sign_in_client(learner, "learner@example.org")
     french = learner.get("/account/two-factor", params={"lang": "fr"}).text
-    assert "Configurer l’authentification à deux facteurs" in french
+    assert said("fr", "Set up two-factor authentication") in french
     spanish = learner.get("/account", params={"lang": "es"}).text
-    assert "Autenticación de dos factores" in spanish
+    assert said("es", "Two-factor authentication") in spanish

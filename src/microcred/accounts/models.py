@@ -205,6 +205,45 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+class IdentityProvider(Base):
+    """An organisation's OpenID Connect identity provider (its campus or company sign-in):
+    people sign in to microcred with it. The client secret is sealed with the master key."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[str] = id_column()
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120), doc="Shown as 'Sign in with <name>'.")
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret_sealed: Mapped[str] = mapped_column(Text)
+    email_domains: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Addresses it may vouch for; empty: any."
+    )
+    member_role: Mapped[str | None] = mapped_column(
+        String(20), default=None, doc="The role a person signing in gets in the organisation."
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExternalIdentity(Base):
+    """An account as an identity provider knows it (its ``sub``), once it has signed in."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (UniqueConstraint("provider_id", "subject"),)
+
+    id: Mapped[str] = id_column()
+    provider_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Consent(Base):
     """A learner's consent for a purpose (e.g. ``talent_search``); withdrawn consent is kept."""
 

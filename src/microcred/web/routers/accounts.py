@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from microcred.accounts import privacy, recovery, selfservice, verification
+from microcred.accounts import privacy, recovery, selfservice, sso, verification
 from microcred.accounts import service as accounts
 from microcred.accounts.models import User
 from microcred.accounts.service import AuthenticationFailed, Principal
@@ -39,12 +39,13 @@ def _safe_next(target: str | None) -> str:
 
 @pages.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(
-    request: Request, principal: OptionalPrincipal, next: str | None = None
+    request: Request, session: DbSession, principal: OptionalPrincipal, next: str | None = None
 ) -> HTMLResponse:
     return render(
         request, "sign_in.html", principal, next=_safe_next(next), error=None,
         open_sign_up=app_context(request).settings.open_sign_up,
         mail_on=mail_enabled(app_context(request).settings),
+        providers=sso.sign_in_choices(session),
     )  # fmt: skip
 
 
@@ -70,6 +71,7 @@ def sign_in_submit(
             next=_safe_next(next), error=exc.message, email=email,
             open_sign_up=app_context(request).settings.open_sign_up,
             mail_on=mail_enabled(app_context(request).settings),
+            providers=sso.sign_in_choices(session),
         )  # fmt: skip
     if user.two_factor_enabled:
         begin_second_factor(request, user, _safe_next(next))
