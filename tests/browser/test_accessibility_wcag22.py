@@ -82,6 +82,7 @@ def test_targets_on_dense_pages_are_24_px_or_spaced_apart(
             session, None, definition_id=again.definition_id, recipient_user_id=world.learner.id,
             settings=settings,
         )  # fmt: skip
+        definition = again.definition_id
     found: list[str] = []
 
     def measure(page: Any, path: str) -> None:
@@ -94,7 +95,8 @@ def test_targets_on_dense_pages_are_24_px_or_spaced_apart(
 
     staff = signed_in(browser, live_server, world.staff.email)
     for path in ("/manage/credentials?per_page=1", "/manage/definitions", "/catalogue?per_page=1",
-                 "/issuers/north-college", f"/credentials/{credential}"):  # fmt: skip
+                 "/issuers/north-college", f"/definitions/{definition}",
+                 f"/credentials/{credential}"):  # fmt: skip
         measure(staff, path)
     staff.context.close()
     learner = signed_in(browser, live_server, world.learner.email)
