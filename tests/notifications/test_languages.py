@@ -8,12 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts import twofactor
 from microcred.accounts.models import User
 from microcred.credentials import service as credentials
 from microcred.endorsements import service as endorsements
 from microcred.notifications.models import Notification
 from microcred.settings import Settings
-from tests.conftest import World, sign_in_client
+from tests.accounts.test_two_factor import principal_of as two_factor_principal
+from tests.accounts.test_two_factor import turn_on
+from tests.conftest import PASSWORD, World, sign_in_client
 from tests.credentials.service.conftest import principal_of
 from tests.endorsements.conftest import endorse_definition, endorser_admin
 from tests.endorsements.conftest import principal as endorsement_principal
@@ -122,3 +125,22 @@ def test_notices_to_staff_about_an_endorsement_are_in_the_readers_language(
     assert "<p>Motif indiqué : Rebranded.</p>" in french
     spanish = _notifications_page(client, "es")
     assert f"South Academy avala {COURSE}</button>" in spanish
+
+
+def test_a_security_notice_is_shown_in_the_readers_language(
+    client: TestClient, sessions: sessionmaker[Session], world: World, settings: Settings
+) -> None:
+    _secret, codes = turn_on(sessions, settings, world.learner.id)
+    with sessions.begin() as session:
+        twofactor.disable(
+            session, settings, two_factor_principal(session, world.learner.id),
+            password=PASSWORD, code=codes[0],
+        )  # fmt: skip
+    sign_in_client(client, world.learner.email)
+    german = _notifications_page(client, "de")
+    assert "Die Zwei-Faktor-Authentifizierung wurde ausgeschaltet</button>" in german
+    assert "<p>Für die Anmeldung an Ihrem Konto genügt jetzt das Passwort." in german
+    french = _notifications_page(client, "fr")
+    assert "L’authentification à deux facteurs a été désactivée</button>" in french
+    spanish = _notifications_page(client, "es")
+    assert "Se desactivó la autenticación de dos factores</button>" in spanish

@@ -48,6 +48,7 @@ from microcred.accounts.service import AccountError, Principal, SignInThrottled,
 from microcred.credentials.keys import decrypt_secret, encrypt_secret
 from microcred.db.base import new_id, utcnow
 from microcred.errors import NotFound, PermissionDenied
+from microcred.i18n import L_
 from microcred.settings import Settings
 
 DIGITS = 6
@@ -325,9 +326,9 @@ def check_code(
         summary=f"Signed in with a recovery code ({left} left)",
     )  # fmt: skip
     _tell(
-        session, settings, user.id, "A recovery code was used to sign in",
-        f"Your account was signed in to with one of its recovery codes; {left} are left. If it "
-        "was not you, change your password and make new recovery codes.",
+        session, settings, user.id, L_("A recovery code was used to sign in"),
+        L_("Your account was signed in to with one of its recovery codes; %(left)s are left. If "
+           "it was not you, change your password and make new recovery codes.", left=left),
     )  # fmt: skip
     return SecondFactor(recovery_code=True, codes_left=left)
 
@@ -383,9 +384,9 @@ def record_failure(
     )
     if failures == MAX_FAILURES:
         _tell(
-            session, settings, user.id, "Several wrong sign-in codes for your account",
-            f"Someone typed your password correctly and then {MAX_FAILURES} wrong two-factor "
-            "codes. If it was not you, change your password now.",
+            session, settings, user.id, L_("Several wrong sign-in codes for your account"),
+            L_("Someone typed your password correctly and then %(count)s wrong two-factor "
+               "codes. If it was not you, change your password now.", count=MAX_FAILURES),
         )  # fmt: skip
 
 
@@ -453,9 +454,9 @@ def disable(
         ip=ip, summary="Turned off two-factor authentication",
     )  # fmt: skip
     _tell(
-        session, settings, user.id, "Two-factor authentication was turned off",
-        "Signing in to your account now needs only its password. If you did not do this, "
-        "change your password and turn it on again.",
+        session, settings, user.id, L_("Two-factor authentication was turned off"),
+        L_("Signing in to your account now needs only its password. If you did not do this, "
+           "change your password and turn it on again."),
     )  # fmt: skip
     session.flush()
     return user
@@ -492,9 +493,10 @@ def reset_for(
         summary=f"Turned off two-factor authentication of {user.email}",
     )  # fmt: skip
     _tell(
-        session, settings, user.id, "An administrator turned off your two-factor authentication",
-        "Sign in with your password, then set up your authenticator app again on your account "
-        "page. If you did not ask for this, tell your organisation's administrator.",
+        session, settings, user.id,
+        L_("An administrator turned off your two-factor authentication"),
+        L_("Sign in with your password, then set up your authenticator app again on your "
+           "account page. If you did not ask for this, tell your organisation's administrator."),
     )  # fmt: skip
     session.flush()
     return user
