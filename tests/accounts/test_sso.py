@@ -249,3 +249,19 @@ def test_only_the_organisations_admins_manage_its_providers(
     assert sorted(actions) == ["organisation.identity_provider.add"] * 2 + [
         "organisation.identity_provider.remove"
     ]
+
+
+def test_a_provider_that_does_not_answer_is_a_clear_error(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    gone = Provider(issuer=f"http://127.0.0.1:{port}")
+    sso.clear_cache()
+    provider_id = register(sessions, settings, world, gone)
+    refused = client.get(f"/sso/{provider_id}/start", follow_redirects=False)
+    assert refused.status_code == 400
+    assert "discovery document could not be read" in html.unescape(refused.text)

@@ -48,7 +48,7 @@ from microcred.accounts.service import (
     normalise_email,
     record_audit,
 )
-from microcred.credentials.dids import public_key_from_jwk
+from microcred.credentials.dids import http_json_fetcher, public_key_from_jwk
 from microcred.credentials.errors import CredentialError
 from microcred.credentials.keys import decrypt_secret, encrypt_secret
 from microcred.credentials.proofs.jwt import decode_jwt, verify_signature
@@ -201,6 +201,11 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+_fetch = http_json_fetcher(TIMEOUT_SECONDS, MAX_DOCUMENT_BYTES, allow_private=True)
+"""The providers' documents: a deadline for the whole fetch, a size cap; any address (an
+admin registers the provider, often on the campus network)."""
+
+
 def _get_json(url: str, what: str, *, fresh: bool = False) -> Any:
     now = time.monotonic()
     with _lock:
@@ -208,26 +213,11 @@ def _get_json(url: str, what: str, *, fresh: bool = False) -> Any:
     if held is not None and not fresh and now - held[0] < CACHE_SECONDS:
         return held[1]
     try:
-        response = httpx.get(url, timeout=TIMEOUT_SECONDS, headers={"Accept": "application/json"})
-    except httpx.TimeoutException:
+        document = _fetch(url)
+    except CredentialError as error:
         raise SsoError(
-            f"The sign-in provider's {what} ({url}) did not answer within "
-            f"{TIMEOUT_SECONDS:g} seconds."
+            f"The sign-in provider's {what} could not be read: {error.message}."
         ) from None
-    except httpx.HTTPError as error:
-        raise SsoError(
-            f"The sign-in provider's {what} ({url}) could not be read: {error}."
-        ) from None
-    if response.status_code != 200:
-        raise SsoError(
-            f"The sign-in provider's {what} ({url}) answered HTTP {response.status_code}."
-        )
-    if len(response.content) > MAX_DOCUMENT_BYTES:
-        raise SsoError(f"The sign-in provider's {what} ({url}) is larger than 256 KiB.")
-    try:
-        document = response.json()
-    except ValueError:
-        raise SsoError(f"The sign-in provider's {what} ({url}) is not JSON.") from None
     with _lock:
         _cache[url] = (now, document)
     return document

@@ -140,6 +140,27 @@ def members_remove(
     return _back_to_members(organisation)
 
 
+def _member(
+    session: DbSession, principal: Principal, organisation: str, membership_id: str
+) -> tuple[Organisation, Membership]:
+    """The administered organisation and one of its memberships (404 for another's)."""
+    _, current = _administered(session, principal, organisation)
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != current.id:
+        raise NotFound("No such member.")
+    return current, membership
+
+
+def _refused(
+    request: Request, session: DbSession, principal: Principal, slug: str, error: MicrocredError
+) -> HTMLResponse:
+    """The members page again, saying why (nothing of the refused action kept)."""
+    session.rollback()
+    return _members_page(
+        request, session, principal, slug, status_code=error.status_code, error=error.message
+    )
+
+
 @pages.post("/manage/members/{membership_id}/reset-link", response_class=HTMLResponse)
 def members_reset_link(
     membership_id: str,
@@ -150,20 +171,13 @@ def members_reset_link(
     organisation: Annotated[str, Form(max_length=80)] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    _, current = _administered(session, principal, organisation)
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != current.id:
-        raise NotFound("No such member.")
+    current, membership = _member(session, principal, organisation, membership_id)
     try:
         made = recovery.create_reset_link(
             session, principal, membership.user_id, settings=app_context(request).settings
         )
     except PermissionDenied as error:
-        session.rollback()
-        return _members_page(
-            request, session, principal, current.slug, status_code=error.status_code,
-            error=error.message,
-        )  # fmt: skip
+        return _refused(request, session, principal, current.slug, error)
     session.commit()
     return _members_page(
         request, session, principal, current.slug, reset=made,
@@ -186,11 +200,7 @@ def members_two_factor_rule(
     try:
         twofactor.set_required(session, principal, current.id, required == "on")
     except MicrocredError as error:
-        session.rollback()
-        return _members_page(
-            request, session, principal, current.slug, status_code=error.status_code,
-            error=error.message,
-        )  # fmt: skip
+        return _refused(request, session, principal, current.slug, error)
     return RedirectResponse(
         f"/manage/members?organisation={current.slug}&rule=saved#two-factor", status_code=303
     )
@@ -206,21 +216,14 @@ def members_reset_two_factor(
     organisation: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    _, current = _administered(session, principal, organisation)
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != current.id:
-        raise NotFound("No such member.")
+    current, membership = _member(session, principal, organisation, membership_id)
     try:
         twofactor.reset_for(
             session, principal, membership.user_id, settings=app_context(request).settings,
             ip=request.client.host if request.client else None,
         )  # fmt: skip
     except MicrocredError as error:
-        session.rollback()
-        return _members_page(
-            request, session, principal, current.slug, status_code=error.status_code,
-            error=error.message,
-        )  # fmt: skip
+        return _refused(request, session, principal, current.slug, error)
     return RedirectResponse(
         f"/manage/members?organisation={current.slug}&two_factor_reset=1#two-factor",
         status_code=303,
