@@ -11,7 +11,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.credentials import service
+from microcred.credentials import service, verify
+from microcred.credentials.dids import DidResolver
+from microcred.credentials.verify import VerificationReport
+from microcred.i18n import L_, translate, using_locale
 from microcred.settings import Settings
 from tests.catalogue.factories import skills
 from tests.conftest import World
@@ -128,3 +131,42 @@ def test_the_api_keeps_english_reasons_whatever_the_language(
     assert reasons["proof"] == "eddsa-rdfc-2022: Signature verified"
     assert reasons["parse"] == "Read a credential (json)"
     assert reasons["issuer"] == "Issued by North College, registered on this server"
+
+
+def test_an_endorsements_failed_checks_are_named_in_the_readers_language() -> None:
+    endorsement = {
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "id": "urn:uuid:endorsement-1",
+        "issuer": {"id": "did:example:acme", "name": "ACME"},
+        "credentialSubject": {"id": "urn:uuid:achievement-1"},
+    }
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {
+            "achievement": {"id": "urn:uuid:achievement-1", "endorsement": [endorsement]}
+        },
+    }
+
+    def failing(_item: object) -> VerificationReport:
+        report = VerificationReport()
+        report.add(verify.PROOF, "fail", L_("The signature does not match the document"))
+        return report
+
+    report = verify.verify_credential(
+        credential, resolver=DidResolver(fetch_json=_no_network), verify_endorsement=failing
+    )
+    (line,) = report.check(verify.ENDORSEMENTS)
+    assert line.reason == (
+        "Endorsement urn:uuid:endorsement-1 by ACME (on the achievement) does not hold: "
+        "proof: The signature does not match the document"
+    )
+    with using_locale("de"):
+        assert translate(line.reason) == (
+            "Die Befürwortung urn:uuid:endorsement-1 by ACME (an der Leistung) hält nicht: "
+            "Signatur: Die Signatur passt nicht zum Dokument"
+        )
+
+
+def _no_network(url: str) -> dict[str, Any]:
+    raise AssertionError(f"no look-up expected: {url}")

@@ -87,6 +87,15 @@ _ON_THE: dict[str, Text] = {
 """Where an endorsement was found, as its report line says."""
 
 
+class _CheckName(Text):
+    """A check's name quoted in another check's reason, shown as the report names it."""
+
+    def translated(self) -> str:
+        from microcred.credentials.check_labels import check_name  # it imports this module
+
+        return check_name(str.__str__(self))
+
+
 def _suite_says(suite: str, reason: str) -> str:
     """A proof line: its suite (``eddsa-rdfc-2022``, ``VC-JWT``) and what it found."""
     return L_("%(suite)s: %(reason)s", suite=suite, reason=reason)
@@ -473,7 +482,7 @@ def _endorsement_problems(
     if not isinstance(item, Mapping) or not is_endorsement(item):
         return L_("not an EndorsementCredential")
     problems: list[str] = [
-        L_("%(check)s: %(reason)s", check=check.name, reason=check.reason)
+        L_("%(check)s: %(reason)s", check=_CheckName(check.name), reason=check.reason)
         for check in report.checks
         if check.status == "fail"
     ]
