@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     base_url: str = "http://127.0.0.1:8000"
     shared_dir: Path = Field(default_factory=_default_shared_dir)
+    help_url: str | None = None
+    """Where people get help (your help desk's page, or a ``mailto:`` address): every page's
+    footer links to it as *Help*, in the same place (WCAG 2.2, 3.2.6 Consistent Help)."""
     privacy_policy_url: str | None = None
     """The privacy policy the Open Badges 3.0 API's service description names
     (``x-imssf-privacyPolicyUrl``); by default this server's own /privacy page."""

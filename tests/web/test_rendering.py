@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from microcred import __version__
+from microcred.settings import Settings
 from microcred.web.rendering import render
 
 
@@ -23,3 +24,19 @@ def test_a_page_cannot_pass_a_value_named_like_a_template_global(app: FastAPI) -
         assert f"microcred {__version__} ·" in client.get("/test-plain").text
         with pytest.raises(ValueError, match="template globals: version"):
             client.get("/test-shadowing")
+
+
+def test_the_help_link_is_in_the_same_place_on_every_page_when_configured(
+    client: TestClient, settings: Settings
+) -> None:
+    from microcred.web.app import create_app
+
+    assert 'id="help-link"' not in client.get("/").text  # none configured: no link
+    helped = create_app(settings.model_copy(update={"help_url": "mailto:help@north.example"}))
+    with TestClient(helped) as other:
+        for path in ("/", "/sign-in", "/verify", "/catalogue", "/credentials/does-not-exist"):
+            footer = other.get(path).text.split('<footer class="site-footer container">', 1)[1]
+            assert footer.lstrip().startswith(
+                '<p><a href="mailto:help@north.example" id="help-link">Help</a> · microcred'
+            ), path
+    helped.state.context.engine.dispose()

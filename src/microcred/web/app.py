@@ -126,7 +126,9 @@ def create_app(
     ledger_settings = ledger_settings or get_ledger_settings()
     engine = create_db_engine(settings.database_url)
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-    templates.env.globals.update(csrf_token=csrf_token, version=__version__)
+    templates.env.globals.update(
+        csrf_token=csrf_token, version=__version__, help_url=settings.help_url
+    )
     templates.env.filters["markdown"] = render_markdown
     install_translations(templates.env)
     templates.env.globals.update(check_name=check_name, check_status=check_status)
