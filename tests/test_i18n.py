@@ -24,6 +24,7 @@ from microcred.i18n import (
     Day,
     Joined,
     L_plural,
+    Number,
     current_locale,
     format_date,
     from_json,
@@ -173,3 +174,13 @@ def test_lazy_messages_survive_storage_as_json_and_dates_are_written_out() -> No
         assert translate(title_back) == "Läuft am 1. März 2026 ab: Kurs"
         assert translate(body_back) == "2 Befürwortungen geprüft: am Aussteller; 'x'"
     assert from_json({"unexpected": 1}) == "{'unexpected': 1}" and from_json(None) == ""
+
+
+def test_numbers_are_grouped_for_the_readers_language_and_stay_english_elsewhere() -> None:
+    basis = L_("%(total)s job postings %(scope)s", total=Number(12345), scope=L_("for any job"))
+    assert basis == "12,345 job postings for any job"
+    stored = from_json(json.loads(json.dumps(to_json(basis))))
+    with using_locale("de"):
+        assert translate(stored) == "12.345 Stellenanzeigen für alle Berufe"
+    with using_locale("es"):
+        assert translate(basis) == "12.345 ofertas de empleo para cualquier puesto"

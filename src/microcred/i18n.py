@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date as _babel_format_date
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 
@@ -181,6 +182,27 @@ class Day(Text):
         return (Day, (self.day,))
 
 
+class Number(Text):
+    """A whole number: ``1,234`` in English, grouped for the reader's other language where it is
+    shown (``1.234``, ``1\u202f234``)."""
+
+    value: int
+
+    def __new__(cls, value: int) -> Number:
+        made = super().__new__(cls, f"{value:,}")
+        made.value = value
+        return made
+
+    def translated(self) -> str:
+        locale = current_locale()
+        if locale == DEFAULT_LOCALE:
+            return str.__str__(self)
+        return str(format_decimal(self.value, locale=locale))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Number, (self.value,))
+
+
 def L_(message: str, **params: object) -> Message:
     """A message kept lazy: English where it is read as a string, in the reader's language
     where it is shown through :func:`translate` (a page, a mail). Extracted like ``_()``."""
@@ -208,6 +230,8 @@ def to_json(value: object) -> Any:
         return {"join": value.separator, "parts": [to_json(part) for part in value.parts]}
     if isinstance(value, Day):
         return {"day": value.day.isoformat()}
+    if isinstance(value, Number):
+        return {"number": value.value}
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return "" if value is None else str(value)
@@ -229,6 +253,8 @@ def from_json(stored: Any) -> str:
             return Day(datetime.fromisoformat(stored["day"]))
         except ValueError:
             return str(stored["day"])
+    if isinstance(stored, dict) and isinstance(stored.get("number"), int):
+        return Number(stored["number"])
     if isinstance(stored, dict) and isinstance(stored.get("parts"), list):
         return Joined(str(stored.get("join", "")), [from_json(p) for p in stored["parts"]])
     return "" if stored is None else str(stored)
@@ -287,6 +313,7 @@ __all__ = [
     "Joined",
     "L_plural",
     "Message",
+    "Number",
     "Text",
     "current_locale",
     "format_date",

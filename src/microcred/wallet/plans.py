@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.catalogue.service import definitions_teaching
-from microcred.i18n import L_
+from microcred.i18n import L_, Number
 from microcred.market.analytics import Analytics, Filters
 from microcred.pathways.requirements import referenced_definitions
 from microcred.pathways.service import (
@@ -162,7 +162,7 @@ def occupation_needs(
         filters, words, specific = _demand_scope(analytics, occupation_uri, region)
         total = analytics.total(filters)
         if total:
-            basis = L_("%(total)s job postings %(scope)s", total=f"{total:,}", scope=words)
+            basis = L_("%(total)s job postings %(scope)s", total=Number(total), scope=words)
             counts = analytics.skill_shares([n.skill_uri for n in needs], filters)
             shares = {uri: count / total for uri, count in counts.items()}
             if specific:
