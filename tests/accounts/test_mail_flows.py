@@ -373,6 +373,7 @@ def test_an_invitation_from_the_members_page_is_emailed_and_still_shown(
     send_pending(sessions, mail_settings)
     [mail] = smtp_server.to("new@example.org")
     assert mail["Subject"] == "Your invitation to North College"
+    assert mail["From"] == "North College via North Test <no-reply@north.example>"
     assert link_in(smtp_server, "new@example.org", "/invitations/") == shown.group(1)
     assert "Ada Admin invites you" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 

@@ -238,3 +238,20 @@ def test_a_message_that_cannot_be_built_fails_at_once_and_blocks_nothing(
     row = _row(sessions, "bad")
     assert row.state is MailState.failed and row.attempts == 1 and row.last_error
     assert [m["X-Microcred-Id"] for m in smtp_server.messages] == [good]
+
+
+def test_a_sender_name_speaks_for_someone_via_the_platform_and_cannot_break_the_header(
+    sessions: sessionmaker[Session], mail_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    with sessions.begin() as session:
+        queue_mail(
+            session, mail_settings, to="a@example.org", subject="Hello", text="Hi",
+            kind="test", sender_name="Evil\r\nBcc: victim@example.org  College, Inc.",
+        )  # fmt: skip
+    send_pending(sessions, mail_settings)
+    [mail] = smtp_server.to("a@example.org")
+    assert mail["From"].addresses[0].addr_spec == "no-reply@north.example"
+    assert mail["From"].addresses[0].display_name == (
+        "Evil Bcc: victim@example.org College, Inc. via North Test"
+    )
+    assert mail["Bcc"] is None and smtp_server.to("victim@example.org") == []

@@ -111,6 +111,7 @@ def queue_invitation(
     queued = queue_mail(
         session, settings, to=invitation.email, subject=subject[:300],
         text=text, html=html, kind=INVITATION_MAIL, dedupe_key=f"invitation:{invitation.id}",
+        sender_name=organisation,
     )  # fmt: skip
     return queued is not None
 

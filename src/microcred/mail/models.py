@@ -51,6 +51,9 @@ class MailMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), default=None, unique=True)
     """Set by a caller that may run twice (a retried transaction): the second queueing is a
     no-op."""
+    sender_name: Mapped[str | None] = mapped_column(String(120), default=None)
+    """Who the mail is from, for its reader (an issuer's name): ``From: <name> via <the
+    platform's name> <the platform's address>``. None: the platform's ``mail_from`` as it is."""
 
     @property
     def message_id(self) -> str:

@@ -113,6 +113,7 @@ def queue_mail(
     kind: str,
     user_id: str | None = None,
     dedupe_key: str | None = None,
+    sender_name: str | None = None,
 ) -> MailMessage | None:
     """Add a pending message in the caller's transaction; None (and nothing written) when mail
     is off or a message with ``dedupe_key`` was queued already."""
@@ -131,6 +132,7 @@ def queue_mail(
         id=new_id(), to_address=address, user_id=user_id, kind=kind, subject=subject[:300],
         text_body=text, html_body=html, state=MailState.pending, attempts=0,
         next_attempt_at=utcnow(), created_at=utcnow(), dedupe_key=dedupe_key,
+        sender_name=clean_sender_name(sender_name),
     )  # fmt: skip
     if dedupe_key is None:
         session.add(message)
@@ -155,9 +157,18 @@ class OutgoingMail:
     html: str | None = None
     user_id: str | None = None
     dedupe_key: str | None = None
+    sender_name: str | None = None
 
 
 DEDUPE_CHUNK = 500
+
+
+def clean_sender_name(name: str | None) -> str | None:
+    """A name for the ``From`` header: one line, at most 120 characters (None for none)."""
+    if name is None:
+        return None
+    cleaned = " ".join(name.split())[:120]
+    return cleaned or None
 
 
 def queue_mails(session: Session, settings: Settings, messages: Sequence[OutgoingMail]) -> int:
@@ -199,6 +210,7 @@ def queue_mails(session: Session, settings: Settings, messages: Sequence[Outgoin
                 "state": MailState.pending, "attempts": 0, "next_attempt_at": now,
                 "claim_token": None, "created_at": now, "sent_at": None, "last_error": None,
                 "dedupe_key": message.dedupe_key,
+                "sender_name": clean_sender_name(message.sender_name),
             }
         )  # fmt: skip
     insert_rows(session, cast(Table, MailMessage.__table__), rows)
@@ -415,6 +427,15 @@ def _from_domain(settings: Settings) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+def from_header(settings: Settings, sender_name: str | None) -> str | Address:
+    """``mail_from`` as it is, or, for a mail on someone's behalf, their name "via" the
+    platform's at the platform's own address (the address stays the one SPF and DKIM cover)."""
+    if not sender_name:
+        return settings.mail_from
+    platform, address = parseaddr(settings.mail_from)
+    return Address(display_name=f"{sender_name} via {platform or 'microcred'}", addr_spec=address)
+
+
 HeaderHook = Callable[[MailMessage, Settings], Mapping[str, str]]
 _header_hooks: list[HeaderHook] = []
 
@@ -436,7 +457,7 @@ def build_message(row: MailMessage, settings: Settings, now: datetime) -> EmailM
             if "\r" in value or "\n" in value:
                 raise MailError(f"The {name} header cannot contain a line break.", field=name)
             message[name] = value
-    message["From"] = settings.mail_from
+    message["From"] = from_header(settings, row.sender_name)
     message["To"] = Address(addr_spec=row.to_address)
     message["Subject"] = row.subject
     message["Date"] = format_datetime(now)

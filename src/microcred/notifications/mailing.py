@@ -206,6 +206,7 @@ def _message(
     dedupe_key: str | None,
     context: Mapping[str, Any],
     locale: str | None = None,
+    sender_name: str | None = None,
 ) -> OutgoingMail | None:
     """The message, or None (logged) for an address mail cannot go to: accounts and issuance
     accept some addresses a mail header cannot carry, and a mail must never stop an issuance."""
@@ -217,7 +218,7 @@ def _message(
     text, html = render_mail(template, locale=locale, subject=subject, **context)
     return OutgoingMail(
         to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id,
-        dedupe_key=dedupe_key,
+        dedupe_key=dedupe_key, sender_name=sender_name,
     )  # fmt: skip
 
 
@@ -335,6 +336,7 @@ def credentials_issued(session: Session, event: events.IssuedEvent) -> None:
             "credential_issued", to=person.email if person else _address(row),
             subject=subject[:300], kind=CREDENTIAL_ISSUED, user_id=user_id,
             dedupe_key=f"{CREDENTIAL_ISSUED}:{row['id']}", locale=locale,
+            sender_name=names.get(row["organisation_id"]),
             context={
                 "name": person.name if person else row.get("recipient_name"),
                 "issuer": issuer, "achievement": row["achievement_name"],
@@ -384,6 +386,7 @@ def mail_expiring_to_addresses(
         messages.append(_message(
             "credential_expiring", to=str(row.recipient_email), subject=subject[:300],
             kind=EXPIRING, user_id=None, dedupe_key=f"{EXPIRING}:{row.id}", locale=locale,
+            sender_name=names.get(row.organisation_id),
             context={
                 "name": row.recipient_name, "issuer": issuer, "achievement": row.achievement_name,
                 "ends": ends, "link": absolute_link(settings, f"/credentials/{row.id}"),
