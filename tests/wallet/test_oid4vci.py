@@ -217,9 +217,14 @@ def test_the_token_endpoint_refuses_reused_expired_and_malformed_requests(
 ) -> None:
     _error(client.post("/oid4vci/token", data={}), 400, "invalid_request")
     _error(
-        client.post("/oid4vci/token", data={"grant_type": "authorization_code", "code": "x"}),
+        client.post("/oid4vci/token", data={"grant_type": "client_credentials", "code": "x"}),
         400,
         "unsupported_grant_type",
+    )
+    _error(  # the authorization code grant needs its PKCE verifier
+        client.post("/oid4vci/token", data={"grant_type": "authorization_code", "code": "x"}),
+        400,
+        "invalid_request",
     )
     _error(
         client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT}),

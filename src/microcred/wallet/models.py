@@ -214,6 +214,11 @@ class CredentialOffer(Base):
     picked_up_format: Mapped[str | None] = mapped_column(String(40), default=None)
     holder: Mapped[str | None] = mapped_column(String(500), default=None)
     """The key the wallet proved possession of: a DID, or a JWK thumbprint URI."""
+    client_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    """Set for a grant of the authorization code flow: the wallet the learner chose it for."""
+    redirect_uri: Mapped[str | None] = mapped_column(String(1000), default=None)
+    code_challenge: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The wallet's PKCE S256 challenge (authorization code flow only)."""
 
 
 class IssuanceNonce(Base):

@@ -1,9 +1,14 @@
 """OpenID for Verifiable Credential Issuance 1.0: a learner picks up a credential into a wallet app.
 
-Pre-authorized code flow only. The learner creates an offer on the credential's page; the wallet
-reads the issuer's metadata, fetches the offer by reference, exchanges the pre-authorized code
-and the PIN (``tx_code``) at the token endpoint for an access token, and asks the credential
-endpoint for the credential in one of its formats.
+Two ways in. **Pre-authorized code flow**: the learner creates an offer on the credential's
+page; the wallet reads the issuer's metadata, fetches the offer by reference, exchanges the
+pre-authorized code and the PIN (``tx_code``) at the token endpoint for an access token, and
+asks the credential endpoint for the credential in one of its formats. **Authorization code
+flow** (the wallet starts, §5): the wallet sends the learner to the authorization endpoint with a
+PKCE challenge (S256, required: wallets are public clients) and the configurations it wants (by
+``scope`` or ``authorization_details``); the learner signs in, picks one of their credentials and
+gives it to the wallet; the wallet exchanges the code and its verifier for an access token, and
+asks the credential endpoint as above. Both end in the same row: an offer of one credential.
 
 The credential is delivered as it was issued and signed: nothing is re-signed, and it is not
 bound to a key of the wallet (the OB 3.0 recipient is identified by its identity hash). So the
@@ -48,11 +53,17 @@ from microcred.credentials.proofs.jwt import verify_signature
 from microcred.db.base import utcnow
 from microcred.errors import PermissionDenied
 from microcred.oauth import OAuthError
+from microcred.obapi.protocol import is_code_challenge, is_loopback, redirect_with, verifier_matches
 from microcred.settings import Settings
 from microcred.wallet.models import CredentialOffer, IssuanceNonce
 from microcred.wallet.service import WalletError
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+CODE_LIFETIME = timedelta(minutes=5)
+"""How long an authorization code waits for the wallet's token request."""
+MAX_REDIRECT_URI = 1000
+FORBIDDEN_SCHEMES = {"javascript", "data", "file", "vbscript", "blob", "about"}
 OFFER_SCHEME = "openid-credential-offer://"
 PROOF_TYP = "openid4vci-proof+jwt"
 PROOF_ALGORITHMS = ("EdDSA", "ES256")
@@ -103,8 +114,8 @@ def _display(name: str) -> list[dict[str, str]]:
 
 
 def issuer_metadata(settings: Settings) -> dict[str, Any]:
-    """``/.well-known/openid-credential-issuer`` (OID4VCI 1.0 §12.2). No ``scope`` per
-    configuration: there is no authorization endpoint to ask for one."""
+    """``/.well-known/openid-credential-issuer`` (OID4VCI 1.0 §12.2). Each configuration's
+    ``scope`` is its own id, for wallets that ask for it at the authorization endpoint."""
     base = issuer_url(settings)
     issuer_name = f"microcred · {urlsplit(base).netloc or base}"
     claims = [
@@ -114,12 +125,15 @@ def issuer_metadata(settings: Settings) -> dict[str, Any]:
         {"path": ["validFrom"], "display": _display("Valid from")},
     ]
 
+    scope_of = {"ldp_vc": LDP_VC, "jwt_vc_json": JWT_VC_JSON}
+
     def configuration(fmt: str, algorithms: Sequence[str], label: str) -> dict[str, Any]:
         definition: dict[str, Any] = {"type": CREDENTIAL_TYPE}
         if fmt == "ldp_vc":
             definition = {"@context": [VC_V2, OB_V3], **definition}
         return {
             "format": fmt,
+            "scope": scope_of[fmt],
             "credential_signing_alg_values_supported": list(algorithms),
             "credential_definition": definition,
             "credential_metadata": {
@@ -144,13 +158,20 @@ def issuer_metadata(settings: Settings) -> dict[str, Any]:
 
 def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
     """``/.well-known/oauth-authorization-server`` (RFC 8414): the issuer is its own
-    authorization server, for the pre-authorized code grant only (no authorization endpoint)."""
+    authorization server, for the pre-authorized code grant and the authorization code grant
+    with PKCE (wallets are public clients: no client authentication)."""
     base = issuer_url(settings)
     return {
         "issuer": base,
+        "authorization_endpoint": f"{base}/oid4vci/authorize",
         "token_endpoint": f"{base}/oid4vci/token",
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
-        "response_types_supported": [],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT, AUTHORIZATION_CODE_GRANT],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(CONFIGURATION_IDS),
+        "authorization_details_types_supported": ["openid_credential"],
+        "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": True,
     }
@@ -430,21 +451,33 @@ def exchange_code(
     code: str | None,
     tx_code: str | None,
     now: datetime | None = None,
+    authorization_code: str | None = None,
+    code_verifier: str | None = None,
+    redirect_uri: str | None = None,
+    client_id: str | None = None,
 ) -> AccessToken:
     """The token request (§6.1). Raises :class:`OAuthError`; a wrong PIN is counted in the
     session, so the caller commits even when this raises (the offer dies at the limit)."""
     if not grant_type:
         raise OAuthError("invalid_request", "The grant_type parameter is missing.")
+    if grant_type == AUTHORIZATION_CODE_GRANT:
+        return _exchange_authorization_code(
+            session, settings, code=authorization_code, verifier=code_verifier,
+            redirect_uri=redirect_uri, client_id=client_id, moment=now or utcnow(),
+        )  # fmt: skip
     if grant_type != PRE_AUTHORIZED_GRANT:
         raise OAuthError(
             "unsupported_grant_type",
-            f"Only the {PRE_AUTHORIZED_GRANT} grant is supported, not {grant_type!r}.",
+            f"Only the {PRE_AUTHORIZED_GRANT} and {AUTHORIZATION_CODE_GRANT} grants are "
+            f"supported, not {grant_type!r}.",
         )
     if not code:
         raise OAuthError("invalid_request", "The pre-authorized_code parameter is missing.")
     moment = now or utcnow()
     offer = session.scalar(
-        select(CredentialOffer).where(CredentialOffer.code_hash == _sha256(code))
+        select(CredentialOffer).where(
+            CredentialOffer.code_hash == _sha256(code), CredentialOffer.code_challenge.is_(None)
+        )
     )
     if offer is None:
         raise OAuthError("invalid_grant", "The pre-authorized code is not known.")
@@ -471,6 +504,13 @@ def exchange_code(
             raise OAuthError("invalid_grant", f"The tx_code is wrong ({left} attempts left).")
     elif tx_code:
         raise OAuthError("invalid_request", "This offer has no tx_code; do not send one.")
+    return _redeem(session, settings, offer, moment, "The pre-authorized code was already used.")
+
+
+def _redeem(
+    session: Session, settings: Settings, offer: CredentialOffer, moment: datetime, used: str
+) -> AccessToken:
+    """Turn a checked code into an access token, once (a concurrent request gets ``used``)."""
     token = secrets.token_urlsafe(32)
     claimed = session.execute(
         update(CredentialOffer)
@@ -487,7 +527,7 @@ def exchange_code(
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:  # another request redeemed it meanwhile
-        raise OAuthError("invalid_grant", "The pre-authorized code was already used.")
+        raise OAuthError("invalid_grant", used)
     session.expire(offer)
     return AccessToken(token, int(TOKEN_LIFETIME.total_seconds()), new_nonce(settings, now=moment))
 
@@ -821,3 +861,197 @@ def _record_pickup(
             details={"offer_id": offer.id, "format": fmt, "holder": holder},
             summary="A wallet app picked up the credential (OpenID4VCI)",
         )
+
+
+# --- authorization code flow (§5) ------------------------------------------------------------
+
+
+class AuthorizationPageError(OAuthError):
+    """A request whose redirect URI cannot be trusted: answered on a page of ours, never by
+    redirecting (RFC 6749 §4.1.2.1)."""
+
+
+class AuthorizationRedirect(OAuthError):
+    """An error the wallet hears at its redirect URI (``location``)."""
+
+    def __init__(self, location: str, error: str, description: str) -> None:
+        super().__init__(error, description)
+        self.location = location
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client_id: str
+    redirect_uri: str
+    state: str | None
+    code_challenge: str
+    configuration_ids: tuple[str, ...]
+    """What the wallet asked for (by scope or authorization_details); empty: any."""
+
+
+def check_redirect_uri(value: str | None) -> str:
+    """An absolute URI without a fragment: https, http on a loopback host (RFC 8252 §7.3), or a
+    wallet app's own scheme (§7.1); never javascript:, data: and the like."""
+    if not value:
+        raise AuthorizationPageError("invalid_request", "The redirect_uri parameter is missing.")
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if len(value) > MAX_REDIRECT_URI or not scheme or parts.fragment or "#" in value:
+        raise AuthorizationPageError(
+            "invalid_request", "The redirect_uri must be an absolute URI without a fragment."
+        )
+    if scheme in FORBIDDEN_SCHEMES:
+        raise AuthorizationPageError("invalid_request", f"A {scheme}: redirect_uri is refused.")
+    if scheme == "http" and not is_loopback(parts.hostname):
+        raise AuthorizationPageError(
+            "invalid_request", "An http redirect_uri is accepted for a loopback address only."
+        )
+    if scheme in ("http", "https") and not parts.hostname:
+        raise AuthorizationPageError("invalid_request", "The redirect_uri names no host.")
+    return value
+
+
+def _requested_configurations(scope: str | None, details: str | None) -> tuple[str, ...]:
+    wanted: list[str] = []
+    for item in (scope or "").split():
+        if item in CONFIGURATION_IDS:
+            wanted.append(item)
+        elif item not in ("openid",):
+            raise OAuthError("invalid_scope", f"Unknown scope {item!r}.")
+    if details:
+        try:
+            parsed = json.loads(details)
+        except ValueError:
+            raise OAuthError(
+                "invalid_authorization_details", "authorization_details is not JSON."
+            ) from None
+        if not isinstance(parsed, list):
+            raise OAuthError(
+                "invalid_authorization_details", "authorization_details must be a JSON array."
+            )
+        for entry in parsed:
+            if not isinstance(entry, dict) or entry.get("type") != "openid_credential":
+                raise OAuthError(
+                    "invalid_authorization_details",
+                    "Each authorization_details entry must be of type openid_credential.",
+                )
+            wanted_id = entry.get("credential_configuration_id")
+            if wanted_id not in CONFIGURATION_IDS:
+                raise OAuthError(
+                    "invalid_authorization_details",
+                    f"Unknown credential_configuration_id {wanted_id!r}.",
+                )
+            wanted.append(str(wanted_id))
+    return tuple(dict.fromkeys(wanted))
+
+
+def check_authorization_request(params: Mapping[str, str]) -> AuthorizationRequest:
+    """The authorization request (§5.1), or the error to answer with."""
+    client_id = (params.get("client_id") or "").strip()
+    if not client_id or len(client_id) > 255:
+        raise AuthorizationPageError("invalid_request", "The client_id parameter is missing.")
+    redirect_uri = check_redirect_uri(params.get("redirect_uri"))
+    state = params.get("state") or None
+
+    def refuse(error: str, description: str) -> AuthorizationRedirect:
+        location = redirect_with(
+            redirect_uri, error=error, error_description=description, state=state
+        )
+        return AuthorizationRedirect(location, error, description)
+
+    if params.get("response_type") != "code":
+        raise refuse("unsupported_response_type", "Only response_type=code is supported.")
+    challenge = params.get("code_challenge") or ""
+    if params.get("code_challenge_method") != "S256" or not is_code_challenge(challenge):
+        raise refuse(
+            "invalid_request", "PKCE is required: a code_challenge with code_challenge_method=S256."
+        )
+    try:
+        wanted = _requested_configurations(params.get("scope"), params.get("authorization_details"))
+    except OAuthError as error:
+        raise refuse(error.error, error.message) from None
+    return AuthorizationRequest(client_id, redirect_uri, state, challenge, wanted)
+
+
+def grantable_credentials(
+    session: Session, principal: Principal, request: AuthorizationRequest
+) -> list[IssuedCredential]:
+    """The principal's active credentials that can go in a configuration the wallet asked for."""
+    rows = session.scalars(
+        select(IssuedCredential)
+        .where(
+            IssuedCredential.recipient_user_id == principal.user_id,
+            IssuedCredential.state == CredentialState.active,
+        )
+        .order_by(IssuedCredential.issued_at.desc())
+    ).all()
+    wanted = set(request.configuration_ids)
+    return [row for row in rows if not wanted or wanted & set(configurations_of(row))]
+
+
+def grant(
+    session: Session, settings: Settings, principal: Principal, request: AuthorizationRequest,
+    credential_id: str, *, now: datetime | None = None,
+) -> str:  # fmt: skip
+    """The learner gives one of their credentials to the wallet: a code (5 minutes, once) at
+    the wallet's redirect URI, with ``state`` and ``iss`` (RFC 9207). Audited."""
+    if principal.scopes is not None:
+        raise PermissionDenied("Give a credential to a wallet app from a signed-in session.")
+    chosen = next(
+        (c for c in grantable_credentials(session, principal, request) if c.id == credential_id),
+        None,
+    )
+    if chosen is None:
+        raise OfferError(
+            "Choose one of your active credentials that the wallet app can take.",
+            field="credential",
+        )
+    moment = now or utcnow()
+    code = secrets.token_urlsafe(32)
+    offer = CredentialOffer(
+        credential_id=chosen.id, user_id=principal.user_id,
+        address_hash=_sha256(secrets.token_urlsafe(32)), code_hash=_sha256(code),
+        created_at=moment, expires_at=moment + CODE_LIFETIME, client_id=request.client_id,
+        redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
+    )  # fmt: skip
+    session.add(offer)
+    session.flush()
+    record_audit(
+        session, principal, "wallet.oid4vci_authorization.grant",
+        organisation_id=chosen.organisation_id, object_type="credential", object_id=chosen.id,
+        details={"offer_id": offer.id, "client_id": request.client_id,
+                 "redirect_uri": request.redirect_uri},
+        summary=f"Gave a credential to the wallet app {request.client_id!r} (OpenID4VCI)",
+    )  # fmt: skip
+    return redirect_with(
+        request.redirect_uri, code=code, state=request.state, iss=issuer_url(settings)
+    )
+
+
+def _exchange_authorization_code(
+    session: Session, settings: Settings, *, code: str | None, verifier: str | None,
+    redirect_uri: str | None, client_id: str | None, moment: datetime,
+) -> AccessToken:  # fmt: skip
+    """The authorization code grant (RFC 6749 §4.1.3 with PKCE, RFC 7636 §4.6)."""
+    if not code:
+        raise OAuthError("invalid_request", "The code parameter is missing.")
+    if not verifier:
+        raise OAuthError("invalid_request", "The code_verifier parameter is missing (PKCE).")
+    offer = session.scalar(
+        select(CredentialOffer).where(
+            CredentialOffer.code_hash == _sha256(code), CredentialOffer.code_challenge.is_not(None)
+        )
+    )
+    if offer is None:
+        raise OAuthError("invalid_grant", "The authorization code is not known.")
+    if offer.redeemed_at is not None:
+        raise OAuthError("invalid_grant", "The authorization code was already used.")
+    if not _is_open(offer, moment):
+        raise OAuthError("invalid_grant", "The authorization code has expired.")
+    if redirect_uri != offer.redirect_uri:
+        raise OAuthError("invalid_grant", "The redirect_uri is not the one the code was given for.")
+    if client_id is not None and client_id != offer.client_id:
+        raise OAuthError("invalid_grant", "The code was given to another client_id.")
+    if not verifier_matches(verifier, str(offer.code_challenge)):
+        raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
+    return _redeem(session, settings, offer, moment, "The authorization code was already used.")

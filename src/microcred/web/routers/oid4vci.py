@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -21,10 +22,11 @@ from microcred.accounts.service import Principal
 from microcred.credentials import service as credentials
 from microcred.errors import PermissionDenied
 from microcred.oauth import OAuthError
+from microcred.obapi.protocol import redirect_with
 from microcred.wallet import oid4vci
 from microcred.wallet.models import CredentialOffer
 from microcred.wallet.qr import qr_svg
-from microcred.web.deps import CurrentPrincipal, DbSession, app_context
+from microcred.web.deps import CurrentPrincipal, DbSession, OptionalPrincipal, app_context
 from microcred.web.oauth import OAuthErrorOut, json_body
 from microcred.web.rendering import render
 from microcred.web.security import check_csrf
@@ -147,7 +149,8 @@ def credential_offer(address: str, request: Request, session: DbSession) -> Resp
 
 @wallet_api.post(
     "/oid4vci/token",
-    summary="Token endpoint: exchange a pre-authorized code (and PIN) for an access token",
+    summary="Token endpoint: a pre-authorized code (and PIN), or an authorization code with its "
+    "PKCE verifier, for an access token",
     response_model=TokenOut,
     responses=_errors(400),
 )
@@ -157,6 +160,10 @@ def token(
     grant_type: Annotated[str | None, Form()] = None,
     pre_authorized_code: Annotated[str | None, Form(alias="pre-authorized_code")] = None,
     tx_code: Annotated[str | None, Form()] = None,
+    code: Annotated[str | None, Form(max_length=200)] = None,
+    code_verifier: Annotated[str | None, Form(max_length=200)] = None,
+    redirect_uri: Annotated[str | None, Form(max_length=1000)] = None,
+    client_id: Annotated[str | None, Form(max_length=255)] = None,
 ) -> Response:
     try:
         issued = oid4vci.exchange_code(
@@ -165,6 +172,10 @@ def token(
             grant_type=grant_type,
             code=pre_authorized_code,
             tx_code=tx_code,
+            authorization_code=code,
+            code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
+            client_id=client_id,
         )
     except OAuthError as error:
         return _oauth_error(error)
@@ -408,3 +419,82 @@ def offer_page(
 
 
 routers = [wallet_api, pages, api]
+
+
+# --- the authorization code flow: the learner gives a credential to a wallet app -------------
+
+
+def _authorization_page(
+    request: Request, session: DbSession, principal: Principal,
+    checked: oid4vci.AuthorizationRequest, *, status_code: int = 200, error: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    target = urlsplit(checked.redirect_uri)
+    page = render(
+        request, "wallet/authorize.html", principal, status_code=status_code, checked=checked,
+        destination=target.netloc or f"{target.scheme}:", error=error,
+        credentials=oid4vci.grantable_credentials(session, principal, checked),
+    )  # fmt: skip
+    # the answer redirects the form to the wallet: allow that one origin (or app scheme)
+    allowed = f"{target.scheme}://{target.netloc}" if target.netloc else f"{target.scheme}:"
+    page.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"frame-ancestors 'none'; form-action 'self' {allowed}"
+    )
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+def _checked_request(
+    request: Request, principal: Principal | None, values: dict[str, str]
+) -> oid4vci.AuthorizationRequest | Response:
+    try:
+        return oid4vci.check_authorization_request(values)
+    except oid4vci.AuthorizationRedirect as error:
+        return RedirectResponse(error.location, status_code=303)
+    except OAuthError as error:
+        return render(
+            request, "error.html", principal, status_code=400, status=400,
+            message=f"This request from a wallet app cannot be answered: {error.message}",
+        )  # fmt: skip
+
+
+@pages.get("/oid4vci/authorize", response_model=None)
+def authorize(request: Request, session: DbSession, principal: OptionalPrincipal) -> Response:
+    """The authorization endpoint (§5): check the wallet's request, have the learner sign in,
+    then ask which credential to give it."""
+    checked = _checked_request(request, principal, dict(request.query_params))
+    if isinstance(checked, Response):
+        return checked
+    if principal is None or principal.scopes is not None:
+        target = f"{request.url.path}?{request.url.query}"
+        return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+    return _authorization_page(request, session, principal, checked)
+
+
+@pages.post("/oid4vci/authorize", response_model=None)
+async def authorize_answer(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items()}
+    check_csrf(request, values.get("csrf_token", ""))
+    checked = _checked_request(request, principal, values)
+    if isinstance(checked, Response):
+        return checked
+    if values.get("decision") != "give":
+        location = redirect_with(
+            checked.redirect_uri, error="access_denied",
+            error_description="The learner did not give a credential.", state=checked.state,
+        )  # fmt: skip
+        return RedirectResponse(location, status_code=303)
+    try:
+        location = oid4vci.grant(
+            session, app_context(request).settings, principal, checked,
+            values.get("credential", ""),
+        )  # fmt: skip
+    except oid4vci.OfferError as error:
+        session.rollback()
+        return _authorization_page(
+            request, session, principal, checked, status_code=400, error=error.message
+        )
+    return RedirectResponse(location, status_code=303)
