@@ -333,7 +333,7 @@ def test_setting_it_up_and_off_on_the_account_page(
     account = client.get("/account").text
     assert 'id="two-factor-state"' in account and "Off: your password alone" in account
     started = client.post("/account/two-factor/start", data={"csrf_token": token})
-    key = re.search(r'id="setup-key" class="secret">([A-Z2-7]+)<', started.text)
+    key = re.search(r'id="setup-key" class="secret">([A-Z2-7 ]+)<', started.text)
     assert started.status_code == 200 and key and 'id="setup-qr"' in started.text
     secret = twofactor.decode_secret(key.group(1))
     wrong = client.post("/account/two-factor/confirm", data={"csrf_token": token, "code": "1"})
