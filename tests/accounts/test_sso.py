@@ -265,3 +265,37 @@ def test_a_provider_that_does_not_answer_is_a_clear_error(
     refused = client.get(f"/sso/{provider_id}/start", follow_redirects=False)
     assert refused.status_code == 400
     assert "discovery document could not be read" in html.unescape(refused.text)
+
+
+def test_typing_an_address_of_a_registered_domain_goes_to_its_provider(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, world: World,
+    oidc_provider: Provider,
+) -> None:  # fmt: skip
+    provider_id = register(sessions, settings, world, oidc_provider)
+    page = client.get("/sign-in", params={"next": "/wallet"}).text
+    assert 'id="sso-by-address"' in page and "formnovalidate" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    form = {"csrf_token": token.group(1), "next": "/wallet", "sso": "1", "password": ""}
+    sent = client.post("/sign-in", data={**form, "email": "Someone@North.Example"},
+                       follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/sso/{provider_id}/start?next=/wallet"
+    unknown = client.post("/sign-in", data={**form, "email": "someone@elsewhere.example"})
+    assert unknown.status_code == 400
+    assert "signs in addresses like someone@elsewhere.example" in html.unescape(unknown.text)
+    assert client.post("/sign-in", data={**form, "email": ""}).status_code == 400
+    with sessions() as session:  # nothing counted as a failed sign-in
+        assert (
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")
+            ).all()
+            == []
+        )
+
+
+def test_without_providers_the_sign_in_page_offers_no_organisation_sign_in(
+    client: TestClient, world: World
+) -> None:
+    page = client.get("/sign-in").text
+    assert 'id="sso-by-address"' not in page and 'id="sso-choices"' not in page

@@ -175,6 +175,16 @@ def sign_in_choices(session: Session) -> list[IdentityProvider]:
     return list(session.scalars(select(IdentityProvider).order_by(IdentityProvider.name)))
 
 
+def provider_for_address(session: Session, email: str) -> IdentityProvider | None:
+    """The provider registered for the address's domain (the first by name if several are),
+    for "Sign in with my organisation's account" after typing one's address."""
+    try:
+        domain = normalise_email(email).rpartition("@")[2]
+    except AccountError:
+        return None
+    return next((p for p in sign_in_choices(session) if domain in p.email_domains), None)
+
+
 def get_provider(session: Session, provider_id: str) -> IdentityProvider:
     provider = session.get(IdentityProvider, provider_id)
     if provider is None:

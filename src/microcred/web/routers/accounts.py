@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from microcred.accounts.models import User
 from microcred.accounts.service import AuthenticationFailed, Principal
 from microcred.assessment.reviews import EvidenceStore
 from microcred.errors import MicrocredError, NotFound, PermissionDenied
+from microcred.i18n import gettext as _
 from microcred.mail.service import mail_enabled
 from microcred.obapi import service as obapi
 from microcred.obapi.protocol import SCOPE_WORDS
@@ -53,13 +55,27 @@ def sign_in_page(
 def sign_in_submit(
     request: Request,
     session: DbSession,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    email: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
+    organisation_sign_in: Annotated[str, Form(alias="sso", max_length=5)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     ip = request.client.host if request.client else None
+    if organisation_sign_in:  # "Sign in with my organisation's account": by the address's domain
+        provider = sso.provider_for_address(session, email)
+        if provider is not None:
+            target = quote(_safe_next(next), safe="/")
+            return RedirectResponse(f"/sso/{provider.id}/start?next={target}", status_code=303)
+        return render(
+            request, "sign_in.html", None, status_code=400, next=_safe_next(next), email=email,
+            error=_("No organisation here signs in addresses like %(email)s with its own "
+                    "accounts: sign in with your password.") % {"email": email or "…"},
+            open_sign_up=app_context(request).settings.open_sign_up,
+            mail_on=mail_enabled(app_context(request).settings),
+            providers=sso.sign_in_choices(session),
+        )  # fmt: skip
     try:
         accounts.check_sign_in_allowed(session, email, ip)
         user = accounts.authenticate(session, email, password)
