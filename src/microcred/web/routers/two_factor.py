@@ -4,6 +4,7 @@ on one's account, an organisation's rule and resetting a member's; the rule's AP
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -151,6 +152,23 @@ def _again(
     return _own_page(request, session, principal, status_code=error.status_code, errors=errors)
 
 
+CodesMaker = Callable[..., list[str]]
+
+
+def _recovery_codes_page(
+    request: Request, session: DbSession, principal: Principal, make: CodesMaker, code: str,
+    *, turned_on: bool = False,
+) -> HTMLResponse:  # fmt: skip
+    """Run ``make`` (confirm the set-up, or replace the codes) and show the new recovery codes
+    once; a wrong code comes back under its input."""
+    try:
+        codes = make(session, app_context(request).settings, principal, code, ip=_ip(request))
+    except MicrocredError as error:
+        return _again(request, session, principal, error)
+    session.commit()
+    return _own_page(request, session, principal, new_codes=codes, turned_on=turned_on)
+
+
 @pages.post("/account/two-factor/confirm", response_class=HTMLResponse)
 def own_confirm(
     request: Request,
@@ -160,14 +178,9 @@ def own_confirm(
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    try:
-        codes = twofactor.confirm_setup(
-            session, app_context(request).settings, principal, code, ip=_ip(request)
-        )
-    except MicrocredError as error:
-        return _again(request, session, principal, error)
-    session.commit()
-    return _own_page(request, session, principal, new_codes=codes, turned_on=True)
+    return _recovery_codes_page(
+        request, session, principal, twofactor.confirm_setup, code, turned_on=True
+    )
 
 
 @pages.post("/account/two-factor/recovery-codes", response_class=HTMLResponse)
@@ -179,14 +192,9 @@ def own_recovery_codes(
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    try:
-        codes = twofactor.regenerate_recovery_codes(
-            session, app_context(request).settings, principal, code, ip=_ip(request)
-        )
-    except MicrocredError as error:
-        return _again(request, session, principal, error)
-    session.commit()
-    return _own_page(request, session, principal, new_codes=codes)
+    return _recovery_codes_page(
+        request, session, principal, twofactor.regenerate_recovery_codes, code
+    )
 
 
 @pages.post("/account/two-factor/disable", response_model=None)
