@@ -44,6 +44,9 @@ def test_anyone_gets_a_plan_for_a_job_title_with_charts(
     assert 'id="coverage-before">0%' in page.text
     assert "Python 1" in page.text and "SQL 1" in page.text
     assert "sign in</a> to count yours" in page.text
+    # No postings are loaded here: the basis is a sentence of its own, not "Demand from No …".
+    assert "No job postings are loaded: weights come from the taxonomy alone." in page.text
+    assert "Demand from No job postings" not in page.text
 
 
 def test_signed_in_the_plan_skips_what_the_learners_credentials_prove(

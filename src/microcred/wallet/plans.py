@@ -64,6 +64,10 @@ class PlanRequest:
     languages: tuple[str, ...] = ()
 
 
+NO_POSTINGS = L_("No job postings are loaded: weights come from the taxonomy alone.")
+"""The demand basis when no postings weighted the needs (a sentence of its own)."""
+
+
 @dataclass
 class LearningPlan:
     occupation_uri: str
@@ -71,7 +75,8 @@ class LearningPlan:
     region: str | None
     plan: Plan
     demand_basis: str
-    """Which postings weighted the needs, in words ("63 postings for this job in Ohio")."""
+    """Which postings weighted the needs, in words ("63 postings for this job in Ohio"), or
+    :data:`NO_POSTINGS`."""
     evidence: dict[str, list[str]] = field(default_factory=dict)
     """For each held skill, the credentials that attest it."""
     pathways: dict[str, list[str]] = field(default_factory=dict)
@@ -79,6 +84,10 @@ class LearningPlan:
     through: dict[str, dict[str, str]] = field(default_factory=dict)
     """For each step's definition, the needs it covers through a narrower skill it teaches:
     need URI → that skill's label ("computer programming" through "Python")."""
+
+    @property
+    def weighted_by_postings(self) -> bool:
+        return self.demand_basis != NO_POSTINGS
 
 
 def _percent(share: float) -> str:
@@ -156,7 +165,7 @@ def occupation_needs(
     """The weighted needs of an occupation and, in words, which postings weighted them."""
     needs = occupation_skills(session, occupation_uri)
     shares: dict[str, float] = {}
-    basis: str = L_("No job postings are loaded: weights come from the taxonomy alone.")
+    basis: str = NO_POSTINGS
     extra: list[Need] = []
     if analytics is not None:
         filters, words, specific = _demand_scope(analytics, occupation_uri, region)
