@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
@@ -107,15 +107,9 @@ def members_invite(
         invited = admin.invite(session, principal, current.slug, email=email, role=role)
         mailed = mail_invited(session, app_context(request).settings, invited, principal)
     except MicrocredError as error:
-        session.rollback()
-        if is_bad_input(error):  # under the field at fault; a refusal stays an alert
-            return _members_page(
-                request, session, principal, current.slug, status_code=error.status_code,
-                errors=errors_on_inputs(error, INVITE_INPUTS), email=email, role=role,
-            )  # fmt: skip
-        return _members_page(
-            request, session, principal, current.slug, status_code=error.status_code,
-            error=error.message, email=email, role=role,
+        return _refused(
+            request, session, principal, current.slug, error, inputs=INVITE_INPUTS,
+            email=email, role=role,
         )  # fmt: skip
     session.commit()
     link = invitation_link(request, invited.secret) if invited.secret else None
@@ -152,12 +146,18 @@ def _member(
 
 
 def _refused(
-    request: Request, session: DbSession, principal: Principal, slug: str, error: MicrocredError
-) -> HTMLResponse:
-    """The members page again, saying why (nothing of the refused action kept)."""
+    request: Request, session: DbSession, principal: Principal, slug: str, error: MicrocredError,
+    *, inputs: dict[str, str] | None = None, **context: Any,
+) -> HTMLResponse:  # fmt: skip
+    """The members page again, saying why (nothing of the refused action kept): bad input under
+    the field at fault when ``inputs`` names the form's fields, any other refusal as an alert."""
     session.rollback()
+    if inputs is not None and is_bad_input(error):
+        context["errors"] = errors_on_inputs(error, inputs)
+    else:
+        context["error"] = error.message
     return _members_page(
-        request, session, principal, slug, status_code=error.status_code, error=error.message
+        request, session, principal, slug, status_code=error.status_code, **context
     )
 
 
